@@ -1,0 +1,193 @@
+/**
+ * Sets of u32 ids (task ids, job ids, worker ids) kept as sorted inclusive
+ * ranges, with the HyperQueue array syntax (`1-10:2,15,20-30`).
+ *
+ * @module
+ */
+
+/** Largest id HyperQueue accepts (u32). */
+export const MAX_ID = 4_294_967_295;
+
+/** Most ranges a step expression such as `0-100:2` may expand into. */
+export const MAX_STEP_EXPANSION = 10_000_000;
+
+/** One inclusive range of ids, `start <= end`. */
+export interface IdRange {
+  /** First id in the range. */
+  readonly start: number;
+  /** Last id in the range (inclusive). */
+  readonly end: number;
+}
+
+/**
+ * A set of ids: ranges sorted ascending, non-overlapping, and with adjacent
+ * ranges merged (so `end + 1 < next.start`).
+ */
+export type IdSet = readonly IdRange[];
+
+const NUMBER_REGEXP = /^[0-9][0-9_]*$/;
+
+function parseIdNumber(input: string, part: string): number {
+  if (!NUMBER_REGEXP.test(part)) {
+    const shown = part === "" ? "a missing number" : `"${part}"`;
+    throw new SyntaxError(`Cannot parse id set "${input}": expected a number, found ${shown}`);
+  }
+  const value = Number(part.replaceAll("_", ""));
+  if (value > MAX_ID) {
+    throw new RangeError(
+      `Cannot parse id set "${input}": ${part} is larger than the maximum id ${MAX_ID}`,
+    );
+  }
+  return value;
+}
+
+function parseIdItem(input: string, item: string, out: IdRange[]): void {
+  const colon = item.indexOf(":");
+  const rangePart = colon === -1 ? item : item.slice(0, colon);
+  const stepPart = colon === -1 ? undefined : item.slice(colon + 1);
+  const dash = rangePart.indexOf("-");
+  if (dash === -1) {
+    if (stepPart !== undefined) {
+      throw new SyntaxError(
+        `Cannot parse id set "${input}": a step needs a range, as in "0-10:2", found "${item}"`,
+      );
+    }
+    const id = parseIdNumber(input, rangePart.trim());
+    out.push({ start: id, end: id });
+    return;
+  }
+  const start = parseIdNumber(input, rangePart.slice(0, dash).trim());
+  const end = parseIdNumber(input, rangePart.slice(dash + 1).trim());
+  if (end < start) {
+    throw new RangeError(
+      `Cannot parse id set "${input}": range "${item}" ends before it starts`,
+    );
+  }
+  if (stepPart === undefined) {
+    out.push({ start, end });
+    return;
+  }
+  const step = parseIdNumber(input, stepPart.trim());
+  if (step === 0) {
+    throw new RangeError(`Cannot parse id set "${input}": step in "${item}" must be positive`);
+  }
+  if (step === 1) {
+    out.push({ start, end });
+    return;
+  }
+  const count = Math.floor((end - start) / step) + 1;
+  if (count > MAX_STEP_EXPANSION) {
+    throw new RangeError(
+      `Cannot parse id set "${input}": "${item}" has ${count} ids, more than ${MAX_STEP_EXPANSION}`,
+    );
+  }
+  for (let id = start; id <= end; id += step) out.push({ start: id, end: id });
+}
+
+/** Sorts ranges and merges overlapping or adjacent ones. */
+function normalizeRanges(ranges: IdRange[]): IdSet {
+  ranges.sort((a, b) => a.start - b.start || a.end - b.end);
+  const merged: IdRange[] = [];
+  for (const range of ranges) {
+    const last = merged[merged.length - 1];
+    if (last !== undefined && range.start <= last.end + 1) {
+      if (range.end > last.end) merged[merged.length - 1] = { start: last.start, end: range.end };
+    } else {
+      merged.push({ start: range.start, end: range.end });
+    }
+  }
+  return merged;
+}
+
+/**
+ * Parses a HyperQueue id array such as `7`, `1-10`, `0-10:2`, `1,3,5-8` or
+ * `1_000-2_000`. Whitespace around items is allowed.
+ *
+ * @throws {SyntaxError} When the text is empty or malformed.
+ * @throws {RangeError} When a range ends before it starts, an id exceeds u32, or a step is 0.
+ */
+export function parseIdSet(text: string): IdSet {
+  if (text.trim() === "") {
+    throw new SyntaxError(`Cannot parse id set "${text}": it is empty`);
+  }
+  const ranges: IdRange[] = [];
+  for (const item of text.split(",")) {
+    const trimmed = item.trim();
+    if (trimmed === "") {
+      throw new SyntaxError(`Cannot parse id set "${text}": empty item between commas`);
+    }
+    parseIdItem(text, trimmed, ranges);
+  }
+  return normalizeRanges(ranges);
+}
+
+/** Formats a set compactly, e.g. `1-3,5,7-9`; the empty set formats as `""`. */
+export function formatIdSet(set: IdSet): string {
+  return set.map((r) => (r.start === r.end ? `${r.start}` : `${r.start}-${r.end}`)).join(",");
+}
+
+/** Number of ids in the set. */
+export function idSetSize(set: IdSet): number {
+  let size = 0;
+  for (const range of set) size += range.end - range.start + 1;
+  return size;
+}
+
+/** Whether `id` is in the set (binary search). */
+export function idSetHas(set: IdSet, id: number): boolean {
+  let low = 0;
+  let high = set.length - 1;
+  while (low <= high) {
+    const mid = (low + high) >>> 1;
+    const range = set[mid]!;
+    if (id < range.start) high = mid - 1;
+    else if (id > range.end) low = mid + 1;
+    else return true;
+  }
+  return false;
+}
+
+/**
+ * Builds a set from ids in any order; duplicates are ignored.
+ *
+ * @throws {RangeError} When an id is not an integer in 0..4294967295.
+ */
+export function idSetFromIds(ids: Iterable<number>): IdSet {
+  const sorted: number[] = [];
+  for (const id of ids) {
+    if (!Number.isInteger(id) || id < 0 || id > MAX_ID) {
+      throw new RangeError(`Cannot add id ${id} to an id set: ids are integers 0..${MAX_ID}`);
+    }
+    sorted.push(id);
+  }
+  sorted.sort((a, b) => a - b);
+  const ranges: IdRange[] = [];
+  let start: number | undefined;
+  let end = 0;
+  for (const id of sorted) {
+    if (start === undefined) {
+      start = id;
+      end = id;
+    } else if (id <= end + 1) {
+      if (id > end) end = id;
+    } else {
+      ranges.push({ start, end });
+      start = id;
+      end = id;
+    }
+  }
+  if (start !== undefined) ranges.push({ start, end });
+  return ranges;
+}
+
+/** Yields every id in the set in ascending order. */
+export function* idSetIterate(set: IdSet): Generator<number> {
+  for (const range of set) {
+    for (let id = range.start; id <= range.end; id++) yield id;
+  }
+}
+
+/** Largest id in the set, or `undefined` for the empty set. */
+export function idSetMax(set: IdSet): number | undefined {
+  return set[set.length - 1]?.end;
+}

@@ -1,0 +1,27 @@
+/**
+ * Pure text helpers for the `hq` command line, compatible with HyperQueue:
+ *
+ * - {@link parseIdSet} / {@link formatIdSet}: id arrays such as `1-10:2,15`
+ *   kept as sorted inclusive ranges ({@link IdSet}).
+ * - {@link parseSelector} / {@link resolveSelector}: `last`, `all` or an id
+ *   set, for job and worker arguments.
+ * - {@link parseDuration} / {@link formatDuration}: humantime durations
+ *   (`1h 5m`, `15days 2min 2s`) and `HH:MM:SS`, in milliseconds.
+ * - {@link resolvePlaceholders} / {@link resolveStdPath}: `%{JOB_ID}`-style
+ *   placeholders in task paths, with the default stdout/stderr/cwd templates.
+ * - {@link renderTable} / {@link renderVerticalTable}: the ASCII table layout
+ *   of the `cli` output mode, and {@link truncateMiddle} for long names.
+ * - {@link renderProgressBar} / {@link formatStateCounts}: the `job info`
+ *   progress bar and per-state task counts.
+ *
+ * Nothing here does I/O or reads the clock.
+ *
+ * @module
+ */
+
+export * from "./id_set.ts";
+export * from "./selector.ts";
+export * from "./duration.ts";
+export * from "./placeholders.ts";
+export * from "./table.ts";
+export * from "./progress.ts";

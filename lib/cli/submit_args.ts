@@ -1,0 +1,170 @@
+/**
+ * Turns `hq submit` flags into a {@link JobSubmit} (pure; the caller passes
+ * the submit directory).
+ *
+ * @module
+ */
+import type { CrashLimit, JobSubmit, StdioSpec } from "../fsproto/messages.ts";
+import { parseIdSet } from "./id_set.ts";
+import { parseDuration } from "./duration.ts";
+import {
+  DEFAULT_CWD,
+  DEFAULT_STDERR,
+  DEFAULT_STDOUT,
+  findPlaceholders,
+  unknownPlaceholders,
+} from "./placeholders.ts";
+import { parseRequestAmount, type ResourceEntry } from "../resources/request.ts";
+import { UsageError } from "./common.ts";
+
+/** Raw submit flags as commander delivers them. */
+export interface SubmitFlags {
+  name?: string;
+  cpus?: string;
+  array?: string;
+  stdout?: string;
+  stderr?: string;
+  cwd?: string;
+  env?: string[];
+  priority?: string;
+  maxFails?: string;
+  timeLimit?: string;
+  timeRequest?: string;
+  crashLimit?: string;
+}
+
+/** Parses `--stdout`/`--stderr` values: `none`, `path`, `path:rm-if-finished`, `:rm-if-finished`. */
+export function parseStdio(text: string | undefined, fallback: string): StdioSpec {
+  if (text === undefined) return { path: fallback, rmIfFinished: false };
+  if (text === "none") return null;
+  const suffix = ":rm-if-finished";
+  if (text.endsWith(suffix)) {
+    const path = text.slice(0, -suffix.length);
+    return { path: path === "" ? fallback : path, rmIfFinished: true };
+  }
+  if (text === "") throw new UsageError('Invalid value "" for --stdout/--stderr: empty path');
+  return { path: text, rmIfFinished: false };
+}
+
+/** Parses `--crash-limit`. @throws {UsageError} */
+export function parseCrashLimit(text: string | undefined): CrashLimit {
+  if (text === undefined) return 5;
+  if (text === "never-restart" || text === "unlimited") return text;
+  if (!/^\d+$/.test(text) || Number(text) === 0) {
+    throw new UsageError(
+      `Invalid value "${text}" for --crash-limit: expected a positive integer, "never-restart" or "unlimited"`,
+    );
+  }
+  return Number(text);
+}
+
+/** Result of building a submit: the job and warnings to print. */
+export interface BuiltSubmit {
+  job: JobSubmit;
+  warnings: string[];
+}
+
+/** Builds the job from flags and the command. @throws {UsageError|SyntaxError|RangeError} */
+export function buildSubmit(flags: SubmitFlags, command: string[], submitDir: string): BuiltSubmit {
+  if (command.length === 0) throw new UsageError("Cannot submit: no command given");
+  const warnings: string[] = [];
+  let cpus: ResourceEntry;
+  try {
+    cpus = parseRequestAmount("cpus", flags.cpus ?? "1");
+  } catch (e) {
+    throw new UsageError(`Invalid value "${flags.cpus}" for --cpus: ${(e as Error).message}`);
+  }
+  let ids;
+  try {
+    ids = flags.array === undefined ? [{ start: 0, end: 0 }] : parseIdSet(flags.array);
+  } catch (e) {
+    throw new UsageError(`Invalid value "${flags.array}" for --array: ${(e as Error).message}`);
+  }
+  const env: Record<string, string> = {};
+  for (const item of flags.env ?? []) {
+    const eq = item.indexOf("=");
+    const key = eq < 0 ? item : item.slice(0, eq);
+    if (key === "" || /[\s=]/.test(key)) {
+      throw new UsageError(`Invalid value "${item}" for --env: expected KEY=VALUE`);
+    }
+    if (key in env) {
+      warnings.push(`Environment variable ${key} is set more than once; the last value is used`);
+    }
+    env[key] = eq < 0 ? "" : item.slice(eq + 1);
+  }
+  const priority = flags.priority === undefined ? 0 : Number(flags.priority);
+  if (
+    !Number.isSafeInteger(priority) || !/^-?\d+$/.test(flags.priority ?? "0") ||
+    Math.abs(priority) > 2 ** 31
+  ) {
+    throw new UsageError(`Invalid value "${flags.priority}" for --priority: expected an integer`);
+  }
+  let maxFails: number | null = null;
+  if (flags.maxFails !== undefined) {
+    if (!/^\d+$/.test(flags.maxFails)) {
+      throw new UsageError(
+        `Invalid value "${flags.maxFails}" for --max-fails: expected an integer >= 0`,
+      );
+    }
+    maxFails = Number(flags.maxFails);
+  }
+  const duration = (name: string, text: string | undefined) => {
+    if (text === undefined) return null;
+    try {
+      return parseDuration(text);
+    } catch (e) {
+      throw new UsageError(`Invalid value "${text}" for ${name}: ${(e as Error).message}`);
+    }
+  };
+  const timeLimitMs = duration("--time-limit", flags.timeLimit);
+  if (timeLimitMs === 0) {
+    throw new UsageError(`Invalid value "${flags.timeLimit}" for --time-limit: must be positive`);
+  }
+  const stdout = parseStdio(flags.stdout, DEFAULT_STDOUT);
+  const stderr = parseStdio(flags.stderr, DEFAULT_STDERR);
+  const cwd = flags.cwd ?? DEFAULT_CWD;
+  if (findPlaceholders(cwd).includes("CWD")) {
+    throw new UsageError("Invalid value for --cwd: it cannot contain %{CWD}");
+  }
+  for (
+    const [what, text] of [["stdout", stdout?.path], ["stderr", stderr?.path], [
+      "cwd",
+      cwd,
+    ]] as const
+  ) {
+    if (text === undefined) continue;
+    for (const p of unknownPlaceholders(text)) {
+      warnings.push(`Unknown placeholder "%{${p}}" in ${what}`);
+    }
+  }
+  const isArray = flags.array !== undefined;
+  if (isArray) {
+    for (const [what, spec] of [["stdout", stdout], ["stderr", stderr]] as const) {
+      if (spec && !findPlaceholders(spec.path).includes("TASK_ID")) {
+        warnings.push(
+          `The ${what} path of an array job does not contain %{TASK_ID}; tasks will overwrite each other's output`,
+        );
+      }
+    }
+  }
+  const name = flags.name ?? command[0]!.split("/").pop()!;
+  if (name === "" || /[\n\t]/.test(name)) {
+    throw new UsageError(`Invalid value "${name}" for --name: no newlines or tabs allowed`);
+  }
+  return {
+    warnings,
+    job: {
+      name,
+      maxFails,
+      submitDir,
+      ids: [...ids],
+      template: {
+        program: { args: command, env, cwd, stdout, stderr },
+        request: { entries: [cpus], minTimeMs: duration("--time-request", flags.timeRequest) ?? 0 },
+        priority,
+        timeLimitMs,
+        crashLimit: parseCrashLimit(flags.crashLimit),
+      },
+    },
+  };
+}

@@ -1,0 +1,194 @@
+/**
+ * The typed client: posts requests to the server's inbox and reads replies
+ * from its own reply channel. Used by `submit.ts`, the other CLI roles and
+ * `mod.ts`.
+ *
+ * @module
+ */
+import type { JobId } from "../ids.ts";
+import { randomToken } from "../ids.ts";
+import type { FromClientMsg, JobSubmit, ToClientMsg } from "../fsproto/messages.ts";
+import { decodeToClient } from "../fsproto/codec.ts";
+import { ChannelReader } from "../fsproto/channel_file.ts";
+import { CHANNEL, clientDir, type InstanceLayout } from "../fsproto/layout.ts";
+import { postToInbox } from "../fsproto/inbox.ts";
+import { isNetworkFs, Waiter } from "../fsproto/waiter.ts";
+import {
+  connectInstance,
+  type Lease,
+  readJsonFile,
+  type ServerIdentity,
+  ServerNotRunningError,
+} from "../fsproto/server_dir.ts";
+import { ensureDirMode } from "../fsproto/fs_util.ts";
+import type { IdRange } from "../cli/id_set.ts";
+import type { JobDetailView, JobInfoView, TaskView, WorkerView } from "../scheduler/views.ts";
+
+/** The server answered a request with an error. */
+export class RequestError extends Error {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "RequestError";
+  }
+}
+
+/** Options of {@link HqClient.connect}. */
+export interface ConnectOptions {
+  /** Turn watching off. @default auto */
+  pollOnly?: boolean;
+}
+
+/** A connection to a server through its directory. */
+export class HqClient {
+  #layout: InstanceLayout;
+  #identity: ServerIdentity;
+  #key: string;
+  #dir: string;
+  #reader: ChannelReader;
+  #waiter: Waiter;
+  #request = 0;
+  #pending = new Map<number, ToClientMsg>();
+  #lease: { seq: number; at: number; intervalMs: number };
+
+  private constructor(
+    layout: InstanceLayout,
+    identity: ServerIdentity,
+    lease: Lease,
+    key: string,
+    pollOnly: boolean,
+  ) {
+    this.#layout = layout;
+    this.#identity = identity;
+    this.#key = key;
+    this.#dir = clientDir(layout, key);
+    this.#reader = new ChannelReader(this.#dir, CHANNEL.reply);
+    this.#waiter = new Waiter({ paths: [this.#dir], pollOnly, minMs: 5, maxMs: 200 });
+    this.#lease = { seq: lease.seq, at: Date.now(), intervalMs: lease.intervalMs };
+  }
+
+  /**
+   * Connects to the live server of `serverDir`.
+   *
+   * @throws {ServerNotRunningError} When none runs there.
+   */
+  static async connect(serverDir: string, options: ConnectOptions = {}): Promise<HqClient> {
+    const { layout, identity, lease } = await connectInstance(serverDir);
+    const key = `c${Deno.pid}-${randomToken(4)}`;
+    await ensureDirMode(clientDir(layout, key), 0o700);
+    return new HqClient(layout, identity, lease, key, options.pollOnly ?? isNetworkFs(layout.root));
+  }
+
+  /** The server's identity (`server.json`). */
+  get identity(): ServerIdentity {
+    return this.#identity;
+  }
+
+  /** Sends a request and waits for its reply. */
+  async request(msg: FromClientMsg): Promise<ToClientMsg> {
+    const request = ++this.#request;
+    await postToInbox(this.#layout, this.#key, {
+      client: this.#key,
+      request,
+      sentAt: Date.now(),
+      msg,
+    });
+    for (;;) {
+      const res = await this.#reader.read();
+      for (const rec of res.records) {
+        const reply = decodeToClient(rec.payload);
+        this.#pending.set(reply.request, reply);
+      }
+      const reply = this.#pending.get(request);
+      if (reply) {
+        this.#pending.delete(request);
+        if (reply.kind === "error") throw new RequestError(reply.message);
+        return reply;
+      }
+      this.#checkLease();
+      await this.#waiter.wait();
+    }
+  }
+
+  #checkLease(): void {
+    const lease = readJsonFile<Lease>(this.#layout.lease);
+    const now = Date.now();
+    if (lease && lease.stopped) {
+      throw new ServerNotRunningError("The server stopped before answering");
+    }
+    if (lease && lease.seq !== this.#lease.seq) {
+      this.#lease = { seq: lease.seq, at: now, intervalMs: lease.intervalMs };
+    } else if (now - this.#lease.at > Math.max(5 * this.#lease.intervalMs, 5000)) {
+      throw new ServerNotRunningError("The server stopped responding (its lease is stale)");
+    }
+  }
+
+  async #data<T>(msg: FromClientMsg): Promise<T> {
+    const reply = await this.request(msg);
+    if (reply.kind !== "data") {
+      throw new RequestError(`Unexpected reply "${reply.kind}" to "${msg.kind}"`);
+    }
+    return reply.data as T;
+  }
+
+  /** Submits a job; resolves once the server has committed it. */
+  async submit(job: JobSubmit): Promise<JobId> {
+    const reply = await this.request({ kind: "submit", job });
+    if (reply.kind !== "submitted") {
+      throw new RequestError(`Unexpected reply "${reply.kind}" to "submit"`);
+    }
+    return reply.jobId;
+  }
+
+  /** All jobs. */
+  listJobs(): Promise<JobInfoView[]> {
+    return this.#data({ kind: "jobList" });
+  }
+
+  /** Details of selected jobs. */
+  jobInfo(selector: string): Promise<JobDetailView[]> {
+    return this.#data({ kind: "jobInfo", selector });
+  }
+
+  /** Tasks of selected jobs, keyed by job id. */
+  taskList(
+    selector: string,
+    taskIds: IdRange[] | null = null,
+  ): Promise<Record<string, TaskView[]>> {
+    return this.#data({ kind: "taskList", selector, taskIds });
+  }
+
+  /** Cancels selected jobs. */
+  cancel(
+    selector: string,
+    reason: string | null = null,
+  ): Promise<{ id: JobId; canceled: number }[]> {
+    return this.#data({ kind: "jobCancel", selector, reason });
+  }
+
+  /** Waits until the selected jobs are complete; returns their final state. */
+  wait(selector: string): Promise<JobInfoView[]> {
+    return this.#data({ kind: "jobWait", selector });
+  }
+
+  /** All workers. */
+  listWorkers(): Promise<WorkerView[]> {
+    return this.#data({ kind: "workerList" });
+  }
+
+  /** Stops selected workers; returns their ids. */
+  stopWorkers(selector: string): Promise<number[]> {
+    return this.#data({ kind: "workerStop", selector });
+  }
+
+  /** Stops the server. */
+  async stopServer(): Promise<void> {
+    await this.request({ kind: "serverStop" });
+  }
+
+  /** Removes this client's reply directory. */
+  async close(): Promise<void> {
+    this.#waiter.close();
+    await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * Versioned JSON codec for protocol messages, with shape validation.
+ *
+ * Every record is `{"v":<version>, "kind": ..., ...fields}`. Decoding checks the
+ * version, the kind and the type of each required field, so a foreign or
+ * damaged record is rejected with a {@link ProtocolSyntaxError} instead of
+ * reaching the reactors.
+ *
+ * @module
+ */
+import {
+  type FromClientMsg,
+  type FromWorkerMsg,
+  type InboxEnvelope,
+  PROTOCOL_VERSION,
+  type ToClientMsg,
+  type ToWorkerMsg,
+} from "./messages.ts";
+import { assertNever } from "../_assert_never.ts";
+
+/** A record that is not valid JSON or not a valid message. */
+export class ProtocolSyntaxError extends SyntaxError {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "ProtocolSyntaxError";
+  }
+}
+
+type FieldType =
+  | "number"
+  | "string"
+  | "boolean"
+  | "array"
+  | "object"
+  | "string|null"
+  | "number|null"
+  | "any";
+type Schema = Record<string, Record<string, FieldType>>;
+
+const FROM_CLIENT: Schema = {
+  submit: { job: "object" },
+  jobList: {},
+  jobInfo: { selector: "string" },
+  jobCancel: { selector: "string", reason: "string|null" },
+  jobWait: { selector: "string" },
+  taskList: { selector: "string", taskIds: "any" },
+  workerList: {},
+  workerStop: { selector: "string" },
+  serverStop: {},
+  ping: {},
+  registerWorker: { key: "string", config: "object" },
+};
+
+const TO_WORKER: Schema = {
+  registered: { workerId: "number", serverUid: "string" },
+  computeTasks: { jobId: "number", submitDir: "string", template: "object", tasks: "array" },
+  cancelTasks: { tasks: "array" },
+  stop: { reason: "string" },
+  ack: { segment: "number" },
+};
+
+const FROM_WORKER: Schema = {
+  heartbeat: { at: "number" },
+  taskUpdates: { updates: "array" },
+  stopping: { reason: "string" },
+  ack: { segment: "number" },
+};
+
+const TO_CLIENT: Schema = {
+  submitted: { request: "number", jobId: "number" },
+  data: { request: "number", data: "any" },
+  error: { request: "number", message: "string" },
+};
+
+/** Sorted kinds of each union, for the version guard test. */
+export const MESSAGE_KINDS = {
+  fromClient: Object.keys(FROM_CLIENT).sort(),
+  toWorker: Object.keys(TO_WORKER).sort(),
+  fromWorker: Object.keys(FROM_WORKER).sort(),
+  toClient: Object.keys(TO_CLIENT).sort(),
+} as const;
+
+function typeMatches(value: unknown, type: FieldType): boolean {
+  switch (type) {
+    case "any":
+      return value !== undefined;
+    case "array":
+      return Array.isArray(value);
+    case "object":
+      return typeof value === "object" && value !== null && !Array.isArray(value);
+    case "string|null":
+      return value === null || typeof value === "string";
+    case "number|null":
+      return value === null || (typeof value === "number" && Number.isFinite(value));
+    case "number":
+      return typeof value === "number" && Number.isFinite(value);
+    case "string":
+      return typeof value === "string";
+    case "boolean":
+      return typeof value === "boolean";
+    default:
+      return assertNever(type, "field type");
+  }
+}
+
+function checkShape(value: unknown, schema: Schema, what: string): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ProtocolSyntaxError(`Cannot decode ${what}: not an object`);
+  }
+  const obj = value as Record<string, unknown>;
+  const kind = obj.kind;
+  if (typeof kind !== "string" || !Object.hasOwn(schema, kind)) {
+    throw new ProtocolSyntaxError(`Cannot decode ${what}: unknown kind ${JSON.stringify(kind)}`);
+  }
+  for (const [field, type] of Object.entries(schema[kind]!)) {
+    if (!typeMatches(obj[field], type)) {
+      throw new ProtocolSyntaxError(
+        `Cannot decode ${what} "${kind}": field "${field}" must be ${type}`,
+      );
+    }
+  }
+  return obj;
+}
+
+function parseVersioned(text: string, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ProtocolSyntaxError(`Cannot decode ${what}: invalid JSON`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ProtocolSyntaxError(`Cannot decode ${what}: not an object`);
+  }
+  const v = (value as { v?: unknown }).v;
+  if (v !== PROTOCOL_VERSION) {
+    throw new ProtocolSyntaxError(
+      `Cannot decode ${what}: protocol version ${JSON.stringify(v)} is not ${PROTOCOL_VERSION}`,
+    );
+  }
+  return value as Record<string, unknown>;
+}
+
+function encodeVersioned(msg: { kind: string }): string {
+  return JSON.stringify({ v: PROTOCOL_VERSION, ...msg });
+}
+
+function stripVersion<T>(obj: Record<string, unknown>): T {
+  const { v: _v, ...rest } = obj;
+  return rest as T;
+}
+
+/** Encodes a server-to-worker record. */
+export function encodeToWorker(msg: ToWorkerMsg): string {
+  return encodeVersioned(msg);
+}
+
+/** Decodes a server-to-worker record. @throws {ProtocolSyntaxError} */
+export function decodeToWorker(text: string): ToWorkerMsg {
+  const obj = parseVersioned(text, "server record");
+  return stripVersion(checkShape(obj, TO_WORKER, "server record"));
+}
+
+/** Encodes a worker-to-server record. */
+export function encodeFromWorker(msg: FromWorkerMsg): string {
+  return encodeVersioned(msg);
+}
+
+/** Decodes a worker-to-server record. @throws {ProtocolSyntaxError} */
+export function decodeFromWorker(text: string): FromWorkerMsg {
+  const obj = parseVersioned(text, "worker record");
+  return stripVersion(checkShape(obj, FROM_WORKER, "worker record"));
+}
+
+/** Encodes a server-to-client reply record. */
+export function encodeToClient(msg: ToClientMsg): string {
+  return encodeVersioned(msg);
+}
+
+/** Decodes a server-to-client reply record. @throws {ProtocolSyntaxError} */
+export function decodeToClient(text: string): ToClientMsg {
+  const obj = parseVersioned(text, "reply record");
+  return stripVersion(checkShape(obj, TO_CLIENT, "reply record"));
+}
+
+/** Encodes an inbox envelope. */
+export function encodeInbox(envelope: Omit<InboxEnvelope, "v">): string {
+  return JSON.stringify({ ...envelope, v: PROTOCOL_VERSION });
+}
+
+/** Decodes an inbox envelope. @throws {ProtocolSyntaxError} */
+export function decodeInbox(text: string): InboxEnvelope {
+  const obj = parseVersioned(text, "inbox message");
+  if (!(obj.client === null || typeof obj.client === "string")) {
+    throw new ProtocolSyntaxError(
+      `Cannot decode inbox message: field "client" must be string|null`,
+    );
+  }
+  if (!typeMatches(obj.request, "number") || !typeMatches(obj.sentAt, "number")) {
+    throw new ProtocolSyntaxError(
+      `Cannot decode inbox message: fields "request" and "sentAt" must be numbers`,
+    );
+  }
+  const msg = checkShape(obj.msg, FROM_CLIENT, "inbox message");
+  return {
+    v: PROTOCOL_VERSION,
+    client: obj.client,
+    request: obj.request as number,
+    sentAt: obj.sentAt as number,
+    msg: msg as unknown as FromClientMsg,
+  };
+}

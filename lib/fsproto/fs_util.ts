@@ -1,0 +1,213 @@
+/**
+ * Small file-system helpers for the shared-storage protocol.
+ *
+ * Every helper opens, uses and closes its file within one call. On NFS this
+ * gives close-to-open consistency: a writer's data is flushed when it closes,
+ * and a reader that opens afterwards revalidates and sees it. Nothing here
+ * trusts a size learned earlier (from `stat` or a previous read): readers read
+ * until end of file.
+ *
+ * @module
+ */
+
+/** Options for {@linkcode writeFileAtomic}. */
+export interface WriteFileAtomicOptions {
+  /**
+   * Permission bits of the new file (before the process umask).
+   * @default {0o600}
+   */
+  mode?: number;
+  /**
+   * Flush the file (and, best effort, its directory) to stable storage before
+   * and after the rename.
+   * @default {false}
+   */
+  sync?: boolean;
+}
+
+/** Options for {@linkcode appendBytes}. */
+export interface AppendBytesOptions {
+  /**
+   * Create the file when it does not exist.
+   * @default {true}
+   */
+  create?: boolean;
+  /**
+   * Permission bits used when the file is created (before the umask).
+   * @default {0o600}
+   */
+  mode?: number;
+}
+
+const encoder = new TextEncoder();
+const READ_CHUNK = 64 * 1024;
+
+function splitPath(path: string): { dir: string; base: string } {
+  const slash = path.lastIndexOf("/");
+  if (slash < 0) return { dir: ".", base: path };
+  return { dir: slash === 0 ? "/" : path.slice(0, slash), base: path.slice(slash + 1) };
+}
+
+function randomSuffix(): string {
+  const bytes = new Uint8Array(8);
+  crypto.getRandomValues(bytes);
+  let out = "";
+  for (const b of bytes) out += b.toString(16).padStart(2, "0");
+  return out;
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    done += await file.write(bytes.subarray(done));
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  let handle: Deno.FsFile | undefined;
+  try {
+    handle = await Deno.open(dir, { read: true });
+    await handle.sync();
+  } catch {
+    // Best effort: some systems cannot open or fsync a directory.
+  } finally {
+    handle?.close();
+  }
+}
+
+/**
+ * Replaces the file at `path` atomically: writes `data` to a fresh temporary
+ * file `.<name>.<random>.tmp` in the same directory, then renames it over
+ * `path`. Readers see either the old or the new content, never a mix (on
+ * network filesystems a reader that trusts a cached size may briefly see the
+ * new content cut short, so frame what you write).
+ *
+ * @param path File to replace or create.
+ * @param data Content; strings are written as UTF-8.
+ * @param options Mode (default `0o600`) and optional fsync.
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: WriteFileAtomicOptions = {},
+): Promise<void> {
+  const { mode = 0o600, sync = false } = options;
+  const bytes = typeof data === "string" ? encoder.encode(data) : data;
+  const { dir, base } = splitPath(path);
+  const tmp = `${dir === "/" ? "" : dir}/.${base}.${randomSuffix()}.tmp`;
+  let renamed = false;
+  try {
+    const file = await Deno.open(tmp, { write: true, createNew: true, mode });
+    try {
+      await writeAll(file, bytes);
+      if (sync) await file.sync();
+    } finally {
+      file.close();
+    }
+    await Deno.rename(tmp, path);
+    renamed = true;
+    if (sync) await syncDir(dir);
+  } finally {
+    if (!renamed) {
+      await Deno.remove(tmp).catch(() => {});
+    }
+  }
+}
+
+/**
+ * Creates the directory `path` and any missing parents with `mode` (before
+ * the umask). Tolerates a concurrent creator: a directory that already exists
+ * is fine. Throws `Deno.errors.AlreadyExists` when `path` exists but is not a
+ * directory. The mode of an existing directory is left unchanged.
+ *
+ * @param path Directory to create.
+ * @param mode Permission bits for the directories it creates.
+ */
+export async function ensureDirMode(path: string, mode = 0o700): Promise<void> {
+  try {
+    await Deno.mkdir(path, { recursive: true, mode });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    const info = await Deno.stat(path);
+    if (!info.isDirectory) throw error;
+  }
+}
+
+/**
+ * Reads a whole file, or returns `undefined` when it does not exist.
+ *
+ * @param path File to read.
+ * @returns The file's bytes, or `undefined` when `path` is missing.
+ */
+export async function readFileIfExists(path: string): Promise<Uint8Array | undefined> {
+  try {
+    return await Deno.readFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Opens `path` for appending, writes all of `bytes`, and closes the file
+ * (closing flushes the data for readers on other NFS clients). The file has a
+ * single writer by protocol: appends from two hosts at once are not atomic on
+ * network filesystems.
+ *
+ * @param path File to append to.
+ * @param bytes Bytes to append; an empty array still opens (and creates) the file.
+ * @param options Whether to create a missing file (default yes) and its mode (default `0o600`).
+ */
+export async function appendBytes(
+  path: string,
+  bytes: Uint8Array,
+  options: AppendBytesOptions = {},
+): Promise<void> {
+  const { create = true, mode = 0o600 } = options;
+  const file = await Deno.open(path, { append: true, create, mode });
+  try {
+    await writeAll(file, bytes);
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * Opens `path` afresh, reads from byte `offset` to end of file, and closes it.
+ * Reads until the read call reports end of file instead of trusting a size
+ * from `stat`, which can lag on network filesystems.
+ *
+ * @param path File to read.
+ * @param offset Byte offset to start at; past the end gives an empty array.
+ * @returns The bytes from `offset` on, or `undefined` when `path` is missing.
+ */
+export async function readFrom(path: string, offset: number): Promise<Uint8Array | undefined> {
+  if (!Number.isSafeInteger(offset) || offset < 0) {
+    throw new RangeError(`Cannot read "${path}" from offset ${offset}: not a non-negative integer`);
+  }
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  try {
+    if (offset > 0) await file.seek(offset, Deno.SeekMode.Start);
+    let buffer = new Uint8Array(READ_CHUNK);
+    let length = 0;
+    while (true) {
+      if (length === buffer.length) {
+        const bigger = new Uint8Array(buffer.length * 2);
+        bigger.set(buffer);
+        buffer = bigger;
+      }
+      const n = await file.read(buffer.subarray(length));
+      if (n === null) break;
+      length += n;
+    }
+    return buffer.subarray(0, length);
+  } finally {
+    file.close();
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Maildir-style discovery: a message is written to `inbox/tmp/<name>` and
+ * renamed into `inbox/new/` (atomic); the server reads, applies, commits, then
+ * deletes it. Foreign or malformed files are moved to `rejected/` with a reason.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { decodeInbox, encodeInbox } from "./codec.ts";
+import { inboxFileName, type InstanceLayout } from "./layout.ts";
+import type { InboxEnvelope } from "./messages.ts";
+import { writeFileAtomic } from "./fs_util.ts";
+
+/** Posts an envelope into the inbox; returns the file name. */
+export async function postToInbox(
+  layout: InstanceLayout,
+  sender: string,
+  envelope: Omit<InboxEnvelope, "v">,
+): Promise<string> {
+  const name = inboxFileName(envelope.sentAt, sender, envelope.request);
+  const tmp = join(layout.inboxTmp, name);
+  await Deno.writeTextFile(tmp, encodeInbox(envelope), { mode: 0o600 });
+  await Deno.rename(tmp, join(layout.inboxNew, name));
+  return name;
+}
+
+/** A file read from the inbox. */
+export type InboxItem =
+  | { kind: "message"; name: string; envelope: InboxEnvelope }
+  | { kind: "rejected"; name: string; reason: string };
+
+/** Lists and decodes delivered inbox files in name order. */
+export async function readInbox(
+  layout: InstanceLayout,
+  myUid: number | null,
+): Promise<InboxItem[]> {
+  const names: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(layout.inboxNew)) {
+      if (entry.isFile && !entry.name.startsWith(".")) names.push(entry.name);
+      else if (!entry.isFile) names.push(entry.name);
+    }
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+  names.sort();
+  const items: InboxItem[] = [];
+  for (const name of names) {
+    const path = join(layout.inboxNew, name);
+    let text: string;
+    try {
+      const info = await Deno.lstat(path);
+      if (!info.isFile) {
+        items.push({ kind: "rejected", name, reason: "not a regular file" });
+        continue;
+      }
+      if (myUid !== null && info.uid !== null && info.uid !== myUid) {
+        items.push({ kind: "rejected", name, reason: `owned by uid ${info.uid}, not ${myUid}` });
+        continue;
+      }
+      text = await Deno.readTextFile(path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) continue;
+      items.push({ kind: "rejected", name, reason: (e as Error).message });
+      continue;
+    }
+    try {
+      items.push({ kind: "message", name, envelope: decodeInbox(text) });
+    } catch (e) {
+      items.push({ kind: "rejected", name, reason: (e as Error).message });
+    }
+  }
+  return items;
+}
+
+/** Moves an inbox file to `rejected/` and writes the reason beside it. */
+export async function rejectInboxFile(
+  layout: InstanceLayout,
+  name: string,
+  reason: string,
+): Promise<void> {
+  const stamp = `${Date.now()}-${name}`;
+  try {
+    await Deno.rename(join(layout.inboxNew, name), join(layout.rejected, stamp));
+    await writeFileAtomic(join(layout.rejected, `${stamp}.reason`), reason + "\n");
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+}
+
+/** Deletes a processed inbox file. */
+export async function removeInboxFile(layout: InstanceLayout, name: string): Promise<void> {
+  try {
+    await Deno.remove(join(layout.inboxNew, name));
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+}

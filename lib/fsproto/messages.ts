@@ -1,0 +1,177 @@
+/**
+ * Message unions of the file protocol, named by direction.
+ *
+ * Inbox files carry one {@link FromClientMsg} or {@link RegisterWorkerMsg}; the
+ * per-worker channel logs carry {@link FromWorkerMsg} and {@link ToWorkerMsg};
+ * per-client reply logs carry {@link ToClientMsg}.
+ *
+ * @module
+ */
+import type { JobId, TaskId, WorkerId } from "../ids.ts";
+import type { ResourceRequest } from "../resources/request.ts";
+import type { ResourcePool } from "../resources/descriptor.ts";
+import type { IdRange } from "../cli/id_set.ts";
+
+/** Protocol version; bump on any incompatible change of these unions. */
+export const PROTOCOL_VERSION = 1;
+
+/** Where a task's stdout or stderr goes; `null` discards it. */
+export type StdioSpec = { path: string; rmIfFinished: boolean } | null;
+
+/** How many worker crashes a task tolerates. */
+export type CrashLimit = number | "never-restart" | "unlimited";
+
+/** Program of a task, with placeholders still unresolved. */
+export interface ProgramSpec {
+  /** Command and arguments. */
+  args: string[];
+  /** Extra environment variables. */
+  env: Record<string, string>;
+  /** Working directory template. */
+  cwd: string;
+  /** Stdout target. */
+  stdout: StdioSpec;
+  /** Stderr target. */
+  stderr: StdioSpec;
+}
+
+/** What every task of one submit shares. */
+export interface TaskTemplate {
+  /** The program. */
+  program: ProgramSpec;
+  /** Resource request (one variant for now). */
+  request: ResourceRequest;
+  /** User priority, higher first. */
+  priority: number;
+  /** Run-time limit in ms, or null. */
+  timeLimitMs: number | null;
+  /** Crash limit. */
+  crashLimit: CrashLimit;
+}
+
+/** A job as submitted by a client. */
+export interface JobSubmit {
+  /** Job name. */
+  name: string;
+  /** Abort remaining tasks once more than this many failed. */
+  maxFails: number | null;
+  /** Directory the client submitted from. */
+  submitDir: string;
+  /** Task ids of the array (one id for a plain submit). */
+  ids: IdRange[];
+  /** Shared task definition. */
+  template: TaskTemplate;
+}
+
+/** Worker settings sent at registration. */
+export interface WorkerConfig {
+  /** Host name shown in listings. */
+  hostname: string;
+  /** Worker process id. */
+  pid: number;
+  /** Heartbeat interval in ms. */
+  heartbeatMs: number;
+  /** Idle timeout in ms, or null. */
+  idleTimeoutMs: number | null;
+  /** Time limit in ms, or null. */
+  timeLimitMs: number | null;
+  /** Working directory of the worker. */
+  workDir: string;
+  /** What to do when the server is lost. */
+  onServerLost: "stop" | "finish-running";
+  /** Worker group. */
+  group: string;
+  /** Resource pools. */
+  resources: ResourcePool[];
+  /** Batch manager, if started inside an allocation. */
+  manager: { kind: "slurm" | "pbs"; jobId: string } | null;
+  /** Start time (worker clock, ms since epoch). */
+  startedAt: number;
+}
+
+/** A worker announces itself through the inbox. */
+export interface RegisterWorkerMsg {
+  kind: "registerWorker";
+  /** Name of the worker's own directory under `workers/`. */
+  key: string;
+  /** Settings. */
+  config: WorkerConfig;
+}
+
+/** Client requests, one per inbox file. */
+export type FromClientMsg =
+  | { kind: "submit"; job: JobSubmit }
+  | { kind: "jobList" }
+  | { kind: "jobInfo"; selector: string }
+  | { kind: "jobCancel"; selector: string; reason: string | null }
+  | { kind: "jobWait"; selector: string }
+  | { kind: "taskList"; selector: string; taskIds: IdRange[] | null }
+  | { kind: "workerList" }
+  | { kind: "workerStop"; selector: string }
+  | { kind: "serverStop" }
+  | { kind: "ping" };
+
+/** Envelope of an inbox file. */
+export interface InboxEnvelope {
+  /** Protocol version. */
+  v: number;
+  /** Reply channel: the client's key, or null for worker registration. */
+  client: string | null;
+  /** Request number within the client. */
+  request: number;
+  /** Sender's clock at sending, ms since epoch. */
+  sentAt: number;
+  /** The message. */
+  msg: FromClientMsg | RegisterWorkerMsg;
+}
+
+/** A task handed to a worker. */
+export interface TaskAssignment {
+  /** Task id. */
+  id: TaskId;
+  /** Instance id (attempt number). */
+  instance: number;
+}
+
+/** Server to worker channel records. */
+export type ToWorkerMsg =
+  | { kind: "registered"; workerId: WorkerId; serverUid: string }
+  | {
+    kind: "computeTasks";
+    jobId: JobId;
+    submitDir: string;
+    template: TaskTemplate;
+    tasks: TaskAssignment[];
+  }
+  | { kind: "cancelTasks"; tasks: { jobId: JobId; id: TaskId; instance: number }[] }
+  | { kind: "stop"; reason: WorkerStopReason }
+  | { kind: "ack"; segment: number };
+
+/** Why a worker ended (HyperQueue's worker exit reasons). */
+export type WorkerStopReason =
+  | "stopped"
+  | "idleTimeout"
+  | "timeLimit"
+  | "heartbeatLost"
+  | "connectionLost"
+  | "serverStopped";
+
+/** One task outcome or start reported by a worker. */
+export type TaskUpdate =
+  | { kind: "started"; jobId: JobId; id: TaskId; instance: number; at: number }
+  | { kind: "finished"; jobId: JobId; id: TaskId; instance: number; at: number }
+  | { kind: "failed"; jobId: JobId; id: TaskId; instance: number; at: number; error: string }
+  | { kind: "canceled"; jobId: JobId; id: TaskId; instance: number; at: number };
+
+/** Worker to server channel records. */
+export type FromWorkerMsg =
+  | { kind: "heartbeat"; at: number }
+  | { kind: "taskUpdates"; updates: TaskUpdate[] }
+  | { kind: "stopping"; reason: WorkerStopReason }
+  | { kind: "ack"; segment: number };
+
+/** Server to client reply records. */
+export type ToClientMsg =
+  | { kind: "submitted"; request: number; jobId: JobId }
+  | { kind: "data"; request: number; data: unknown }
+  | { kind: "error"; request: number; message: string };

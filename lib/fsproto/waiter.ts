@@ -1,0 +1,144 @@
+/**
+ * Wake-ups for file readers: `Deno.watchFs` for same-host writes plus an
+ * adaptive poll timer (short after activity, growing to a maximum when idle)
+ * for writes from other hosts, which watchers never see.
+ *
+ * @module
+ */
+
+/** Options of a {@link Waiter}. */
+export interface WaiterOptions {
+  /** Paths to watch (recursively). */
+  paths: string[];
+  /** Disables watching. @default false */
+  pollOnly?: boolean;
+  /** Poll interval right after activity, ms. @default 20 */
+  minMs?: number;
+  /** Poll interval when idle, ms. @default 250 */
+  maxMs?: number;
+  /** Only events for which this returns true wake the reader. */
+  filter?: (path: string) => boolean;
+}
+
+/** Waits for the next file event or poll tick. */
+export class Waiter {
+  #watcher: Deno.FsWatcher | undefined;
+  #interval: number;
+  #min: number;
+  #max: number;
+  #pending = false;
+  #wake: (() => void) | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Starts watching. */
+  constructor(options: WaiterOptions) {
+    this.#min = options.minMs ?? 20;
+    this.#max = options.maxMs ?? 250;
+    this.#interval = this.#min;
+    if (!options.pollOnly) {
+      try {
+        this.#watcher = Deno.watchFs(options.paths, { recursive: true });
+        this.#pump(this.#watcher, options.filter);
+      } catch {
+        this.#watcher = undefined;
+      }
+    }
+  }
+
+  async #pump(
+    watcher: Deno.FsWatcher,
+    filter: ((path: string) => boolean) | undefined,
+  ): Promise<void> {
+    try {
+      for await (const event of watcher) {
+        if (filter && !event.paths.some(filter)) continue;
+        this.notify();
+      }
+    } catch {
+      // Watcher closed.
+    }
+  }
+
+  /** Whether a watcher is active. */
+  get watching(): boolean {
+    return this.#watcher !== undefined;
+  }
+
+  /** Wakes a pending or the next wait at once. */
+  notify(): void {
+    this.#pending = true;
+    const wake = this.#wake;
+    if (wake) {
+      this.#wake = undefined;
+      wake();
+    }
+  }
+
+  /** Resets the poll interval to its minimum (call after useful work). */
+  busy(): void {
+    this.#interval = this.#min;
+  }
+
+  /** Resolves on the next event or when the poll interval passes. */
+  wait(): Promise<void> {
+    if (this.#pending) {
+      this.#pending = false;
+      return Promise.resolve();
+    }
+    const delay = this.#interval;
+    this.#interval = Math.min(this.#max, this.#interval * 2);
+    return new Promise((resolve) => {
+      this.#timer = setTimeout(() => {
+        this.#wake = undefined;
+        resolve();
+      }, delay);
+      this.#wake = () => {
+        clearTimeout(this.#timer);
+        this.#pending = false;
+        resolve();
+      };
+    });
+  }
+
+  /** Stops watching and any pending timer. */
+  close(): void {
+    clearTimeout(this.#timer);
+    this.#watcher?.close();
+    this.#watcher = undefined;
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+}
+
+const NETWORK_FS = new Set(["nfs", "nfs4", "lustre", "gpfs", "beegfs", "cifs", "smb3", "9p"]);
+
+/**
+ * Whether `path` lives on a network filesystem (from `/proc/self/mountinfo`),
+ * where watching sees nothing from other hosts. `fuse.*` counts as network.
+ */
+export function isNetworkFs(path: string): boolean {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync("/proc/self/mountinfo");
+  } catch {
+    return false;
+  }
+  let best = "";
+  let bestType = "";
+  for (const line of text.split("\n")) {
+    const parts = line.split(" ");
+    const mountPoint = parts[4];
+    const dash = parts.indexOf("-");
+    if (!mountPoint || dash < 0) continue;
+    const fsType = parts[dash + 1] ?? "";
+    const mp = mountPoint.replace(/\\040/g, " ");
+    if (
+      (path === mp || path.startsWith(mp.endsWith("/") ? mp : mp + "/")) && mp.length >= best.length
+    ) {
+      best = mp;
+      bestType = fsType;
+    }
+  }
+  return NETWORK_FS.has(bestType) || bestType.startsWith("fuse.");
+}

@@ -1,0 +1,93 @@
+/**
+ * LMDB adapter of the journal port; the only module that imports `lmdb`.
+ *
+ * Keys are arrays: `["m"]` meta, `["j", job]`, `["t", job, task]`,
+ * `["w", worker]`, `["o", worker]` channel offsets, `["r", key]` applied
+ * submit requests. Each commit is one synchronous write transaction.
+ *
+ * @module
+ */
+import { open, type RootDatabase } from "lmdb";
+import {
+  JOURNAL_VERSION,
+  type JournalBatch,
+  type JournalData,
+  type JournalStore,
+  JournalVersionError,
+  type MetaRecord,
+} from "./store.ts";
+
+type Key = (string | number)[];
+
+/** Journal store in an LMDB environment directory. */
+export class LmdbJournalStore implements JournalStore {
+  #db: RootDatabase<unknown, Key>;
+
+  /** Opens (creating) the environment at `path`. */
+  constructor(path: string) {
+    this.#db = open<unknown, Key>({ path, compression: false, encoding: "msgpack" });
+    const meta = this.#db.get(["m"]) as MetaRecord | undefined;
+    if (meta && meta.format.major > JOURNAL_VERSION.major) {
+      throw new JournalVersionError(
+        `Cannot open journal "${path}": format ${meta.format.major}.${meta.format.minor} is newer than ${JOURNAL_VERSION.major}.${JOURNAL_VERSION.minor}`,
+      );
+    }
+  }
+
+  /** Reads everything. */
+  load(): JournalData {
+    const db = this.#db;
+    const data: JournalData = {
+      meta: db.get(["m"]) as MetaRecord | undefined,
+      jobs: [],
+      tasks: [],
+      workers: [],
+      offsets: [],
+      requests: [],
+    };
+    for (const { key, value } of db.getRange({ start: ["j"], end: ["j", Infinity] })) {
+      if (key[0] === "j") data.jobs.push(value as JournalData["jobs"][number]);
+    }
+    for (const { key, value } of db.getRange({ start: ["t"], end: ["t", Infinity] })) {
+      if (key[0] !== "t") continue;
+      data.tasks.push({
+        jobId: key[1] as number,
+        taskId: key[2] as number,
+        record: value as JournalData["tasks"][number]["record"],
+      });
+    }
+    for (const { key, value } of db.getRange({ start: ["w"], end: ["w", Infinity] })) {
+      if (key[0] === "w") data.workers.push(value as JournalData["workers"][number]);
+    }
+    for (const { key, value } of db.getRange({ start: ["o"], end: ["o", Infinity] })) {
+      if (key[0] !== "o") continue;
+      const v = value as { segment: number; offset: number };
+      data.offsets.push({ workerId: key[1] as number, segment: v.segment, offset: v.offset });
+    }
+    for (const { key, value } of db.getRange({ start: ["r"], end: ["r", "\uffff"] })) {
+      if (key[0] === "r") data.requests.push({ key: key[1] as string, jobId: value as number });
+    }
+    return data;
+  }
+
+  /** Writes a batch in one durable transaction. */
+  commit(batch: JournalBatch): void {
+    const db = this.#db;
+    db.transactionSync(() => {
+      if (batch.meta) db.putSync(["m"], batch.meta);
+      for (const j of batch.jobs) db.putSync(["j", j.id], j);
+      for (const t of batch.tasks) db.putSync(["t", t.jobId, t.taskId], t.record);
+      for (const w of batch.workers) db.putSync(["w", w.id], w);
+      for (const o of batch.offsets) {
+        db.putSync(["o", o.workerId], { segment: o.segment, offset: o.offset });
+      }
+      for (const r of batch.requestsDone) db.putSync(["r", r.key], r.jobId);
+      for (const k of batch.requestsForget) db.removeSync(["r", k]);
+    });
+  }
+
+  /** Closes the environment. */
+  async close(): Promise<void> {
+    await this.#db.close();
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Fixed-point resource amounts: integers in 1/10000 of a unit, never floats.
+ *
+ * @module
+ */
+
+/** Fractions per whole unit (HyperQueue's `FRACTIONS_PER_UNIT`). */
+export const FRACTIONS_PER_UNIT = 10_000;
+
+/** An amount in 1/10000 of a unit. */
+export type Amount = number;
+
+const AMOUNT_REGEXP = /^(\d+)(?:\.(\d{1,4}))?$/;
+
+/**
+ * Parses a decimal amount such as `2`, `0.5` or `1.2500` into fixed point.
+ *
+ * @throws {SyntaxError} When the text is not a decimal with at most 4 fraction digits.
+ * @throws {RangeError} When the amount exceeds the safe integer range.
+ */
+export function parseAmount(text: string): Amount {
+  const match = AMOUNT_REGEXP.exec(text.trim());
+  if (!match) {
+    throw new SyntaxError(
+      `Cannot parse amount "${text}": expected a number with at most 4 decimal places`,
+    );
+  }
+  const units = Number(match[1]);
+  const fraction = Number((match[2] ?? "").padEnd(4, "0"));
+  const amount = units * FRACTIONS_PER_UNIT + fraction;
+  if (!Number.isSafeInteger(amount)) {
+    throw new RangeError(`Cannot parse amount "${text}": value is too large`);
+  }
+  return amount;
+}
+
+/** Creates an amount of whole units. */
+export function amountFromUnits(units: number): Amount {
+  const amount = units * FRACTIONS_PER_UNIT;
+  if (!Number.isSafeInteger(amount) || units < 0) {
+    throw new RangeError(`Cannot create amount: invalid unit count ${units}`);
+  }
+  return amount;
+}
+
+/** Whole units contained in an amount (rounded down). */
+export function wholeUnits(amount: Amount): number {
+  return Math.floor(amount / FRACTIONS_PER_UNIT);
+}
+
+/** Fraction part of an amount, in 1/10000. */
+export function fractions(amount: Amount): number {
+  return amount % FRACTIONS_PER_UNIT;
+}
+
+/** Formats an amount as a decimal without trailing zeros (`2`, `0.5`, `1.25`). */
+export function formatAmount(amount: Amount): string {
+  const units = wholeUnits(amount);
+  const frac = fractions(amount);
+  if (frac === 0) return String(units);
+  return `${units}.${String(frac).padStart(4, "0").replace(/0+$/, "")}`;
+}

@@ -1,0 +1,73 @@
+/**
+ * Helpers for tests that need something from the test environment (for
+ * example two views of a network filesystem).
+ *
+ * Usage:
+ *
+ * ```ts
+ * const req = requirement(netfsViews() !== undefined, "two sshfs views");
+ * Deno.test({ name: "...", ignore: req.ignore, fn: () => { req.check(); ... } });
+ * ```
+ *
+ * Normally a test whose requirement is missing is ignored (and the reason is
+ * printed to stderr). With `HQ_TEST_REQUIRE_ALL=1` (set by CI) it is not
+ * ignored; it runs and fails at `check()`, so a broken environment cannot
+ * pass silently.
+ *
+ * @module
+ */
+
+/** True when `HQ_TEST_REQUIRE_ALL=1`: missing requirements fail tests instead of skipping them. */
+export const REQUIRE_ALL = Deno.env.get("HQ_TEST_REQUIRE_ALL") === "1";
+
+function isDir(path: string | undefined): path is string {
+  if (path === undefined || path === "") return false;
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The two views of one shared directory through separate network-filesystem
+ * mounts (`tools/netfs.sh start`), from `HQ_TEST_NETFS_A` and
+ * `HQ_TEST_NETFS_B`. Undefined unless both are set and are existing
+ * directories.
+ */
+export function netfsViews(): { a: string; b: string } | undefined {
+  const a = Deno.env.get("HQ_TEST_NETFS_A");
+  const b = Deno.env.get("HQ_TEST_NETFS_B");
+  if (!isDir(a) || !isDir(b)) return undefined;
+  return { a, b };
+}
+
+/** What {@link requirement} returns: pass `ignore` to `Deno.test`, call `check()` first in `fn`. */
+export interface Requirement {
+  /** Value for `Deno.test({ ignore })`: true when unmet and `REQUIRE_ALL` is off. */
+  ignore: boolean;
+  /** Throws `Error("Required test environment missing: <reason>")` when unmet. */
+  check: () => void;
+}
+
+/**
+ * Declares that a test needs something from its environment.
+ *
+ * @param ok whether the requirement is met
+ * @param reason what is needed, shown when the test is skipped or fails
+ * @returns `ignore` = `!ok && !REQUIRE_ALL`; `check()` throws when `!ok`.
+ *   When the test will be ignored, one line `skip: <reason>` goes to stderr
+ *   (at module load, since this is called while the test is registered).
+ */
+export function requirement(ok: boolean, reason: string): Requirement {
+  const ignore = !ok && !REQUIRE_ALL;
+  if (ignore) {
+    Deno.stderr.writeSync(new TextEncoder().encode(`skip: ${reason}\n`));
+  }
+  return {
+    ignore,
+    check: () => {
+      if (!ok) throw new Error("Required test environment missing: " + reason);
+    },
+  };
+}
