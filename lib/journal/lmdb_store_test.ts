@@ -1,0 +1,33 @@
+import assert from "node:assert/strict";
+import { LmdbJournalStore } from "./lmdb_store.ts";
+import { JOURNAL_VERSION, JournalVersionError } from "./store.ts";
+
+Deno.test("LmdbJournalStore keeps committed state across reopen", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const a = new LmdbJournalStore(dir);
+    a.commit({
+      meta: { format: { ...JOURNAL_VERSION }, serverUid: "u", nextJobId: 3, nextWorkerId: 2 },
+      jobs: [],
+      tasks: [{ jobId: 1, taskId: 5, record: { state: "finished", instance: 0, crashCount: 0, workerId: 1, startedAt: 1, finishedAt: 2, error: null } }],
+      workers: [],
+      offsets: [{ workerId: 1, segment: 0, offset: 120 }],
+      requestsDone: [{ key: "c:1", jobId: 1 }],
+      requestsForget: [],
+    });
+    await a.close();
+    const b = new LmdbJournalStore(dir);
+    const data = b.load();
+    assert.equal(data.meta?.nextJobId, 3);
+    assert.equal(data.tasks[0]!.record.state, "finished");
+    assert.deepEqual(data.offsets, [{ workerId: 1, segment: 0, offset: 120 }]);
+    assert.deepEqual(data.requests, [{ key: "c:1", jobId: 1 }]);
+    b.commit({ jobs: [], tasks: [], workers: [], offsets: [], requestsDone: [], requestsForget: ["c:1"] });
+    assert.deepEqual(b.load().requests, []);
+    b.commit({ meta: { format: { major: 99, minor: 0 }, serverUid: "u", nextJobId: 3, nextWorkerId: 2 }, jobs: [], tasks: [], workers: [], offsets: [], requestsDone: [], requestsForget: [] });
+    await b.close();
+    assert.throws(() => new LmdbJournalStore(dir), JournalVersionError);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,328 @@
+/**
+ * End-to-end test harness: a throwaway server directory plus the `hq`
+ * processes (server, workers) started on it, all stopped and removed when the
+ * {@link Cluster} is disposed.
+ *
+ * Processes are only ever signalled through the `Deno.ChildProcess` handles
+ * this harness created (never by name).
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { netfsViews } from "./_env.ts";
+
+/** Absolute path of the repository root. */
+export const ROOT: string = fileURLToPath(new URL("..", import.meta.url));
+/** Absolute path of the umbrella CLI. */
+export const HQ_TS: string = join(ROOT, "hq.ts");
+
+const decoder = new TextDecoder();
+
+/** Result of a finished `hq` client command. */
+export interface HqResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A long-running process (server or worker) started by a {@link Cluster}. */
+export class Proc {
+  /** Everything the process wrote so far (stdout and stderr interleaved by chunk). */
+  log = "";
+  /** Resolves when the process exits. */
+  readonly status: Promise<Deno.CommandStatus>;
+  /** Set once the process exited. */
+  exited: Deno.CommandStatus | undefined;
+  private readonly drained: Promise<void>;
+
+  constructor(readonly name: string, readonly child: Deno.ChildProcess) {
+    const drain = async (stream: ReadableStream<Uint8Array>, tag: string) => {
+      try {
+        for await (const chunk of stream) {
+          this.log += decoder.decode(chunk, { stream: true }).replace(/^(?=.)/gm, `[${tag}] `);
+        }
+      } catch {
+        // stream closed
+      }
+    };
+    this.drained = Promise.all([
+      drain(child.stdout, "out"),
+      drain(child.stderr, "err"),
+    ]).then(() => {});
+    this.status = child.status.then((s) => {
+      this.exited = s;
+      return s;
+    });
+  }
+
+  /** Process id. */
+  get pid(): number {
+    return this.child.pid;
+  }
+
+  /** Sends a signal if the process still runs. */
+  kill(signal: Deno.Signal = "SIGTERM"): void {
+    if (this.exited) return;
+    try {
+      this.child.kill(signal);
+    } catch {
+      // already gone
+    }
+  }
+
+  /** Stops the process: SIGTERM, then SIGKILL after `graceMs`; waits for its exit and output. */
+  async stop(graceMs = 3000): Promise<Deno.CommandStatus> {
+    if (!this.exited) {
+      this.kill("SIGTERM");
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const killed = await Promise.race([
+        this.status.then(() => false),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(true), graceMs))),
+      ]);
+      clearTimeout(timer);
+      if (killed) this.kill("SIGKILL");
+    }
+    const s = await this.status;
+    await this.drained;
+    return s;
+  }
+}
+
+/** Sleeps `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * Polls `predicate` (every 100 ms) until it returns a truthy value, which is
+ * returned. Throws after `timeoutMs` with `what` (and the last error thrown by
+ * the predicate, if any).
+ */
+export async function waitFor<T>(
+  predicate: () => T | Promise<T>,
+  timeoutMs: number,
+  what = "condition",
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await predicate();
+      if (v) return v as NonNullable<T>;
+    } catch (e) {
+      lastError = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}` +
+          (lastError !== undefined ? ` (last error: ${String(lastError)})` : ""),
+      );
+    }
+    await sleep(100);
+  }
+}
+
+/** True while `/proc/<pid>` exists and the process is not a zombie. */
+export function pidAlive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+    return state !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** Options for {@link Cluster.create}. */
+export interface ClusterOptions {
+  /** Put the server directory on the shared network filesystem (view A; workers use view B). */
+  netfs?: boolean;
+}
+
+/** Options for {@link Cluster.hq}. */
+export interface HqOptions {
+  /** Working directory of the client (default: the cluster's work dir). */
+  cwd?: string;
+  /** Server directory to pass (default: the cluster's, view A). */
+  serverDir?: string;
+  /** Omit `--server-dir` entirely. */
+  noServerDir?: boolean;
+  /** Extra environment variables. */
+  env?: Record<string, string>;
+}
+
+/** A server directory and the processes started on it. */
+export class Cluster implements AsyncDisposable {
+  /** Every long-running process started by this cluster. */
+  readonly procs: Proc[] = [];
+  private workerCount = 0;
+
+  private constructor(
+    /** Temp root removed on dispose. */
+    readonly root: string,
+    /** Server directory as seen by the server and clients. */
+    readonly serverDir: string,
+    /** Server directory as seen by workers started with `view: "b"`. */
+    readonly serverDirB: string,
+    /** Default cwd of clients (tasks write `job-N/...` here). */
+    readonly workDir: string,
+  ) {}
+
+  /** Creates the temp dirs. */
+  static async create(opts: ClusterOptions = {}): Promise<Cluster> {
+    if (opts.netfs) {
+      const views = netfsViews();
+      if (!views) throw new Error("netfs views not configured (HQ_TEST_NETFS_A/B)");
+      const sub = `hq-e2e-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+      const root = join(views.a, sub);
+      await Deno.mkdir(join(root, "work"), { recursive: true });
+      return new Cluster(root, join(root, "sd"), join(views.b, sub, "sd"), join(root, "work"));
+    }
+    const root = await Deno.makeTempDir({ prefix: "hq-e2e-" });
+    await Deno.mkdir(join(root, "work"));
+    return new Cluster(root, join(root, "sd"), join(root, "sd"), join(root, "work"));
+  }
+
+  private spawn(name: string, args: string[], cwd: string): Proc {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", HQ_TS, ...args],
+      cwd,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const p = new Proc(name, child);
+    this.procs.push(p);
+    return p;
+  }
+
+  /** Starts `hq server start` (foreground) on the server dir. Does not wait for readiness. */
+  startServer(args: string[] = []): Proc {
+    return this.spawn(
+      `server#${this.procs.filter((p) => p.name.startsWith("server")).length + 1}`,
+      ["server", "start", "--server-dir", this.serverDir, ...args],
+      this.workDir,
+    );
+  }
+
+  /** Waits until a client command succeeds against the server (i.e. it is up). */
+  async waitServerReady(timeoutMs = 15000): Promise<void> {
+    await waitFor(async () => (await this.hq(["server", "info"])).code === 0, timeoutMs, "server");
+  }
+
+  /** Starts `hq worker start`; `view: "b"` uses the view-B path of the server dir. */
+  startWorker(args: string[] = [], opts: { view?: "a" | "b" } = {}): Proc {
+    const dir = opts.view === "b" ? this.serverDirB : this.serverDir;
+    this.workerCount++;
+    return this.spawn(
+      `worker#${this.workerCount}`,
+      ["worker", "start", "--server-dir", dir, ...args],
+      this.workDir,
+    );
+  }
+
+  /** Runs one `hq` client command to completion. `--server-dir` goes before any `--`. */
+  async hq(args: string[], opts: HqOptions = {}): Promise<HqResult> {
+    const full = [...args];
+    if (!opts.noServerDir) {
+      const flag = ["--server-dir", opts.serverDir ?? this.serverDir];
+      const dd = full.indexOf("--");
+      if (dd >= 0) full.splice(dd, 0, ...flag);
+      else full.push(...flag);
+    }
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", HQ_TS, ...full],
+      cwd: opts.cwd ?? this.workDir,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      ...(opts.env ? { env: opts.env } : {}),
+    }).output();
+    return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+  }
+
+  /** Like {@link hq} but throws (with output) unless the exit code is 0. */
+  async hqOk(args: string[], opts: HqOptions = {}): Promise<HqResult> {
+    const r = await this.hq(args, opts);
+    if (r.code !== 0) {
+      throw new Error(`hq ${args.join(" ")} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    }
+    return r;
+  }
+
+  /** Runs a client command with `--output-mode json` and parses its stdout. */
+  async json<T = unknown>(args: string[], opts: HqOptions = {}): Promise<T> {
+    const r = await this.hqOk([...args, "--output-mode", "json"], opts);
+    return JSON.parse(r.stdout) as T;
+  }
+
+  /** Submits a job; returns its id. */
+  async submit(args: string[], opts: HqOptions = {}): Promise<number> {
+    const r = await this.hqOk(["submit", ...args], opts);
+    const m = r.stdout.match(/job ID: (\d+)/);
+    if (!m) throw new Error(`unexpected submit output: ${r.stdout}`);
+    return Number(m[1]);
+  }
+
+  /** `task list <job>` in JSON: the task array of that job. */
+  async tasks(job: number, opts: HqOptions = {}): Promise<TaskJson[]> {
+    const all = await this.json<Record<string, TaskJson[]>>(["task", "list", String(job)], opts);
+    return all[String(job)] ?? [];
+  }
+
+  /** `job list --all` in JSON. */
+  async jobs(opts: HqOptions = {}): Promise<JobJson[]> {
+    return await this.json<JobJson[]>(["job", "list", "--all"], opts);
+  }
+
+  /** All logs of the processes started here, for failure messages. */
+  logs(): string {
+    return this.procs.map((p) => `===== ${p.name} (pid ${p.pid}) =====\n${p.log}`).join("\n");
+  }
+
+  /** Stops every process (SIGTERM, then SIGKILL), waits for them, removes the temp dir. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await Promise.all(this.procs.map((p) => p.stop()));
+    if (Deno.env.get("HQ_TEST_LOGS") === "1") console.error(this.logs());
+    await Deno.remove(this.root, { recursive: true }).catch(() => {});
+  }
+
+  /** Runs `fn`; on failure, attaches the process logs to the error. */
+  async withLogs<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      await Promise.all(this.procs.map((p) => p.stop()));
+      if (e instanceof Error) e.message += `\n--- cluster logs ---\n${this.logs()}`;
+      throw e;
+    }
+  }
+}
+
+/** One entry of `task list --output-mode json`. */
+export interface TaskJson {
+  id: number;
+  state: string;
+  instance?: number;
+  worker?: number;
+  error?: string;
+  [k: string]: unknown;
+}
+
+/** One entry of `job list --output-mode json`. */
+export interface JobJson {
+  id: number;
+  name: string;
+  task_count: number;
+  task_stats: Record<string, number>;
+}
+
+/** Reads a file as text, or undefined when it does not exist (yet). */
+export async function readOr(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch {
+    return undefined;
+  }
+}
