@@ -120,7 +120,16 @@ export async function run(cmd: string, args: string[], cwd = "/"): Promise<strin
 
 /** Spawns `hq server start`. */
 export function startServer(name: string, serverDir: string, extra: string[] = []): Proc {
-  return new Proc(name, DENO, ["run", "-A", HQ_TS, "server", "start", "--server-dir", serverDir, ...extra]);
+  return new Proc(name, DENO, [
+    "run",
+    "-A",
+    HQ_TS,
+    "server",
+    "start",
+    "--server-dir",
+    serverDir,
+    ...extra,
+  ]);
 }
 
 /** Spawns `hq worker start`. */

@@ -239,14 +239,20 @@ export class Cluster implements AsyncDisposable {
       stderr: "piped",
       ...(opts.env ? { env: opts.env } : {}),
     }).output();
-    return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+    return {
+      code: out.code,
+      stdout: decoder.decode(out.stdout),
+      stderr: decoder.decode(out.stderr),
+    };
   }
 
   /** Like {@link hq} but throws (with output) unless the exit code is 0. */
   async hqOk(args: string[], opts: HqOptions = {}): Promise<HqResult> {
     const r = await this.hq(args, opts);
     if (r.code !== 0) {
-      throw new Error(`hq ${args.join(" ")} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+      throw new Error(
+        `hq ${args.join(" ")} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`,
+      );
     }
     return r;
   }

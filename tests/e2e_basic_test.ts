@@ -12,12 +12,16 @@ const MODES = [
 ];
 
 async function waitJobDone(c: Cluster, job: number, timeoutMs: number): Promise<void> {
-  await waitFor(async () => {
-    const j = (await c.jobs()).find((j) => j.id === job);
-    if (!j) return false;
-    const s = j.task_stats;
-    return (s.waiting ?? 0) + (s.running ?? 0) === 0;
-  }, timeoutMs, `job ${job} to finish`);
+  await waitFor(
+    async () => {
+      const j = (await c.jobs()).find((j) => j.id === job);
+      if (!j) return false;
+      const s = j.task_stats;
+      return (s.waiting ?? 0) + (s.running ?? 0) === 0;
+    },
+    timeoutMs,
+    `job ${job} to finish`,
+  );
 }
 
 async function assertAllFinished(c: Cluster, job: number, count: number): Promise<void> {
@@ -109,17 +113,21 @@ Deno.test("e2e: job cancel kills running tasks", async () => {
       "-c",
       'echo $$ > "$HQ_SUBMIT_DIR/pid-$HQ_TASK_ID"; exec sleep 30',
     ]);
-    const pids = await waitFor(async () => {
-      const tasks = await c.tasks(1);
-      if (tasks.filter((t) => t.state === "running").length !== 4) return undefined;
-      const ps: number[] = [];
-      for (let t = 1; t <= 4; t++) {
-        const p = (await readOr(join(c.workDir, `pid-${t}`)))?.trim();
-        if (!p) return undefined;
-        ps.push(Number(p));
-      }
-      return ps;
-    }, 20000, "4 running tasks with pid files");
+    const pids = await waitFor(
+      async () => {
+        const tasks = await c.tasks(1);
+        if (tasks.filter((t) => t.state === "running").length !== 4) return undefined;
+        const ps: number[] = [];
+        for (let t = 1; t <= 4; t++) {
+          const p = (await readOr(join(c.workDir, `pid-${t}`)))?.trim();
+          if (!p) return undefined;
+          ps.push(Number(p));
+        }
+        return ps;
+      },
+      20000,
+      "4 running tasks with pid files",
+    );
     assert.ok(pids.every(pidAlive), "sleep processes alive before cancel");
     try {
       const r = await c.hq(["job", "cancel", "1"]);

@@ -7,11 +7,24 @@ Deno.test("worker.ts bundles into one self-contained file without LMDB", async (
   const dir = await Deno.makeTempDir();
   try {
     const out = `${dir}/hq-worker.js`;
-    const bundle = await new Deno.Command(Deno.execPath(), { args: ["bundle", "--output", out, "worker.ts"], cwd: ROOT, stdout: "null", stderr: "piped" }).output();
+    const bundle = await new Deno.Command(Deno.execPath(), {
+      args: ["bundle", "--output", out, "worker.ts"],
+      cwd: ROOT,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
     assert.ok(bundle.success, new TextDecoder().decode(bundle.stderr));
     const text = await Deno.readTextFile(out);
-    assert.ok(!/from\s+["']lmdb["']|require\(["']lmdb["']\)/.test(text), "bundle must not import lmdb");
-    const run = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", out, "list", "--server-dir", `${dir}/none`], cwd: dir, stdout: "piped", stderr: "piped" }).output();
+    assert.ok(
+      !/from\s+["']lmdb["']|require\(["']lmdb["']\)/.test(text),
+      "bundle must not import lmdb",
+    );
+    const run = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", out, "list", "--server-dir", `${dir}/none`],
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
     assert.equal(run.code, 1);
     assert.match(new TextDecoder().decode(run.stderr), /No server running/);
   } finally {

@@ -34,7 +34,9 @@ async function hq(...args: string[]): Promise<string> {
     stdin: "null",
   }).output();
   const text = new TextDecoder().decode(out.stdout);
-  if (!out.success) throw new Error(`hq ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`);
+  if (!out.success) {
+    throw new Error(`hq ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
   return text;
 }
 
@@ -44,7 +46,17 @@ try {
   await hq("server", "wait", "--timeout", "30s");
   spawn(["worker", "start", "--cpus", "2"]);
   await hq("worker", "wait", "1");
-  console.log((await hq("submit", "--array", "1-20", "--", "bash", "-c", "echo task $HQ_TASK_ID on cpus $HQ_CPUS")).trim());
+  console.log(
+    (await hq(
+      "submit",
+      "--array",
+      "1-20",
+      "--",
+      "bash",
+      "-c",
+      "echo task $HQ_TASK_ID on cpus $HQ_CPUS",
+    )).trim(),
+  );
   console.log((await hq("job", "wait", "last")).trim());
   console.log((await hq("job", "list", "--all")).trim());
   console.log(`Output of task 7: ${(await Deno.readTextFile(`${work}/job-1/7.stdout`)).trim()}`);

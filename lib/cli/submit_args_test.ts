@@ -7,8 +7,15 @@ Deno.test("buildSubmit() applies HyperQueue defaults", () => {
   assert.equal(job.name, "echo");
   assert.deepEqual(job.ids, [{ start: 0, end: 0 }]);
   assert.equal(job.template.program.cwd, "%{SUBMIT_DIR}");
-  assert.deepEqual(job.template.program.stdout, { path: "%{CWD}/job-%{JOB_ID}/%{TASK_ID}.stdout", rmIfFinished: false });
-  assert.deepEqual(job.template.request.entries, [{ resource: "cpus", amount: 10_000, policy: "compact" }]);
+  assert.deepEqual(job.template.program.stdout, {
+    path: "%{CWD}/job-%{JOB_ID}/%{TASK_ID}.stdout",
+    rmIfFinished: false,
+  });
+  assert.deepEqual(job.template.request.entries, [{
+    resource: "cpus",
+    amount: 10_000,
+    policy: "compact",
+  }]);
   assert.equal(job.template.crashLimit, 5);
 });
 
@@ -27,7 +34,11 @@ Deno.test("buildSubmit() rejects bad flags with one-line usage errors", () => {
     [{ cwd: "%{CWD}/x" }, /--cwd/],
   ];
   for (const [flags, re] of cases) {
-    assert.throws(() => buildSubmit(flags, ["true"], "/tmp"), (e: Error) => e instanceof UsageError && re.test(e.message) && !e.message.includes("\n"), JSON.stringify(flags));
+    assert.throws(
+      () => buildSubmit(flags, ["true"], "/tmp"),
+      (e: Error) => e instanceof UsageError && re.test(e.message) && !e.message.includes("\n"),
+      JSON.stringify(flags),
+    );
   }
 });
 

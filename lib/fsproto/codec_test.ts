@@ -21,7 +21,12 @@ Deno.test("codec round-trips every direction", () => {
   assert.deepEqual(decodeFromWorker(encodeFromWorker(fromWorker)), fromWorker);
   const toClient = { kind: "error" as const, request: 3, message: "Cannot do it" };
   assert.deepEqual(decodeToClient(encodeToClient(toClient)), toClient);
-  const inbox = { client: "c1", request: 1, sentAt: 9, msg: { kind: "jobInfo" as const, selector: "last" } };
+  const inbox = {
+    client: "c1",
+    request: 1,
+    sentAt: 9,
+    msg: { kind: "jobInfo" as const, selector: "last" },
+  };
   assert.deepEqual(decodeInbox(encodeInbox(inbox)), { v: PROTOCOL_VERSION, ...inbox });
 });
 
@@ -50,15 +55,42 @@ Deno.test("codec rejects malformed records", () => {
     JSON.stringify({ v: PROTOCOL_VERSION, kind: "taskUpdates", updates: {} }),
   ];
   for (const text of bad) assert.throws(() => decodeFromWorker(text), ProtocolSyntaxError, text);
-  assert.throws(() => decodeInbox(JSON.stringify({ v: PROTOCOL_VERSION, client: 5, request: 1, sentAt: 1, msg: { kind: "ping" } })), ProtocolSyntaxError);
-  assert.throws(() => decodeToWorker(JSON.stringify({ v: PROTOCOL_VERSION, kind: "stop" })), /field "reason"/);
+  assert.throws(
+    () =>
+      decodeInbox(
+        JSON.stringify({
+          v: PROTOCOL_VERSION,
+          client: 5,
+          request: 1,
+          sentAt: 1,
+          msg: { kind: "ping" },
+        }),
+      ),
+    ProtocolSyntaxError,
+  );
+  assert.throws(
+    () => decodeToWorker(JSON.stringify({ v: PROTOCOL_VERSION, kind: "stop" })),
+    /field "reason"/,
+  );
 });
 
 Deno.test("message kinds are pinned to the protocol version", () => {
   // Changing a union must come with a PROTOCOL_VERSION bump and an update here.
   assert.equal(PROTOCOL_VERSION, 1);
   assert.deepEqual(MESSAGE_KINDS, {
-    fromClient: ["jobCancel", "jobInfo", "jobList", "jobWait", "ping", "registerWorker", "serverStop", "submit", "taskList", "workerList", "workerStop"],
+    fromClient: [
+      "jobCancel",
+      "jobInfo",
+      "jobList",
+      "jobWait",
+      "ping",
+      "registerWorker",
+      "serverStop",
+      "submit",
+      "taskList",
+      "workerList",
+      "workerStop",
+    ],
     toWorker: ["ack", "cancelTasks", "computeTasks", "registered", "stop"],
     fromWorker: ["ack", "heartbeat", "stopping", "taskUpdates"],
     toClient: ["data", "error", "submitted"],

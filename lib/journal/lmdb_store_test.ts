@@ -9,7 +9,19 @@ Deno.test("LmdbJournalStore keeps committed state across reopen", async () => {
     a.commit({
       meta: { format: { ...JOURNAL_VERSION }, serverUid: "u", nextJobId: 3, nextWorkerId: 2 },
       jobs: [],
-      tasks: [{ jobId: 1, taskId: 5, record: { state: "finished", instance: 0, crashCount: 0, workerId: 1, startedAt: 1, finishedAt: 2, error: null } }],
+      tasks: [{
+        jobId: 1,
+        taskId: 5,
+        record: {
+          state: "finished",
+          instance: 0,
+          crashCount: 0,
+          workerId: 1,
+          startedAt: 1,
+          finishedAt: 2,
+          error: null,
+        },
+      }],
       workers: [],
       offsets: [{ workerId: 1, segment: 0, offset: 120 }],
       requestsDone: [{ key: "c:1", jobId: 1 }],
@@ -22,9 +34,24 @@ Deno.test("LmdbJournalStore keeps committed state across reopen", async () => {
     assert.equal(data.tasks[0]!.record.state, "finished");
     assert.deepEqual(data.offsets, [{ workerId: 1, segment: 0, offset: 120 }]);
     assert.deepEqual(data.requests, [{ key: "c:1", jobId: 1 }]);
-    b.commit({ jobs: [], tasks: [], workers: [], offsets: [], requestsDone: [], requestsForget: ["c:1"] });
+    b.commit({
+      jobs: [],
+      tasks: [],
+      workers: [],
+      offsets: [],
+      requestsDone: [],
+      requestsForget: ["c:1"],
+    });
     assert.deepEqual(b.load().requests, []);
-    b.commit({ meta: { format: { major: 99, minor: 0 }, serverUid: "u", nextJobId: 3, nextWorkerId: 2 }, jobs: [], tasks: [], workers: [], offsets: [], requestsDone: [], requestsForget: [] });
+    b.commit({
+      meta: { format: { major: 99, minor: 0 }, serverUid: "u", nextJobId: 3, nextWorkerId: 2 },
+      jobs: [],
+      tasks: [],
+      workers: [],
+      offsets: [],
+      requestsDone: [],
+      requestsForget: [],
+    });
     await b.close();
     assert.throws(() => new LmdbJournalStore(dir), JournalVersionError);
   } finally {

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { createServerState, type ServerState } from "./state.ts";
-import { onSubmit, onTaskUpdates, onTick, onWorkerLost, onWorkerRegistered, type Outbox, stopUnfinished } from "./reactor.ts";
+import {
+  onSubmit,
+  onTaskUpdates,
+  onTick,
+  onWorkerLost,
+  onWorkerRegistered,
+  type Outbox,
+  stopUnfinished,
+} from "./reactor.ts";
 import { schedule } from "./schedule.ts";
 import type { JobSubmit, TaskUpdate, WorkerConfig } from "../fsproto/messages.ts";
 import { parsePool } from "../resources/descriptor.ts";
@@ -23,7 +31,10 @@ function config(cpus: number, heartbeatMs = 1000): WorkerConfig {
   };
 }
 
-function job(ids: [number, number], opts: { cpus?: number; priority?: number; maxFails?: number | null } = {}): JobSubmit {
+function job(
+  ids: [number, number],
+  opts: { cpus?: number; priority?: number; maxFails?: number | null } = {},
+): JobSubmit {
   return {
     name: "j",
     maxFails: opts.maxFails ?? null,
@@ -31,7 +42,10 @@ function job(ids: [number, number], opts: { cpus?: number; priority?: number; ma
     ids: [{ start: ids[0], end: ids[1] }],
     template: {
       program: { args: ["true"], env: {}, cwd: "%{SUBMIT_DIR}", stdout: null, stderr: null },
-      request: { entries: [{ resource: "cpus", amount: (opts.cpus ?? 1) * 10_000, policy: "compact" }], minTimeMs: 0 },
+      request: {
+        entries: [{ resource: "cpus", amount: (opts.cpus ?? 1) * 10_000, policy: "compact" }],
+        minTimeMs: 0,
+      },
       priority: opts.priority ?? 0,
       timeLimitMs: null,
       crashLimit: 5,
@@ -40,7 +54,9 @@ function job(ids: [number, number], opts: { cpus?: number; priority?: number; ma
 }
 
 function assigned(out: Outbox, workerId: number): number[] {
-  return (out.get(workerId) ?? []).flatMap((m) => m.kind === "computeTasks" ? m.tasks.map((t) => t.id) : []);
+  return (out.get(workerId) ?? []).flatMap((m) =>
+    m.kind === "computeTasks" ? m.tasks.map((t) => t.id) : []
+  );
 }
 
 function setup(prefillMax = 0): ServerState {
@@ -79,7 +95,19 @@ Deno.test("task updates finish tasks and free CPUs; stale instances are ignored"
   const stale: TaskUpdate = { kind: "finished", jobId: 1, id: 0, instance: 7, at: 1 };
   onTaskUpdates(s, w, [stale], 1, new Map());
   assert.equal(s.jobs.get(1)!.tasks.get(0)!.state, "assigned");
-  onTaskUpdates(s, w, [{ kind: "started", jobId: 1, id: 0, instance: 0, at: 1 }, { kind: "finished", jobId: 1, id: 0, instance: 0, at: 2 }], 2, new Map());
+  onTaskUpdates(
+    s,
+    w,
+    [{ kind: "started", jobId: 1, id: 0, instance: 0, at: 1 }, {
+      kind: "finished",
+      jobId: 1,
+      id: 0,
+      instance: 0,
+      at: 2,
+    }],
+    2,
+    new Map(),
+  );
   assert.equal(s.jobs.get(1)!.tasks.get(0)!.state, "finished");
   const out: Outbox = new Map();
   schedule(s, 2, out);
@@ -101,7 +129,13 @@ Deno.test("a lost worker requeues its tasks with a new instance and counts a cra
   const w2 = onWorkerRegistered(s, "k2", config(1), 1000, new Map());
   const out: Outbox = new Map();
   schedule(s, 1000, out);
-  assert.deepEqual(out.get(w2)![0], { kind: "computeTasks", jobId: 1, submitDir: "/tmp", template: s.jobs.get(1)!.template, tasks: [{ id: 0, instance: 1 }] });
+  assert.deepEqual(out.get(w2)![0], {
+    kind: "computeTasks",
+    jobId: 1,
+    submitDir: "/tmp",
+    template: s.jobs.get(1)!.template,
+    tasks: [{ id: 0, instance: 1 }],
+  });
 });
 
 Deno.test("a stopped worker requeues without counting a crash", () => {
@@ -120,7 +154,20 @@ Deno.test("max-fails aborts the remaining tasks", () => {
   onSubmit(s, job([0, 9], { maxFails: 0 }), 0);
   schedule(s, 0, new Map());
   const out: Outbox = new Map();
-  onTaskUpdates(s, w, [{ kind: "failed", jobId: 1, id: 0, instance: 0, at: 1, error: "Program terminated with exit code 1" }], 1, out);
+  onTaskUpdates(
+    s,
+    w,
+    [{
+      kind: "failed",
+      jobId: 1,
+      id: 0,
+      instance: 0,
+      at: 1,
+      error: "Program terminated with exit code 1",
+    }],
+    1,
+    out,
+  );
   const counts = s.jobs.get(1)!.counts;
   assert.equal(counts.failed, 1);
   assert.equal(counts.aborted, 9);
@@ -134,7 +181,10 @@ Deno.test("cancel marks unfinished tasks canceled and tells the worker", () => {
   schedule(s, 0, new Map());
   const out: Outbox = new Map();
   assert.equal(stopUnfinished(s, s.jobs.get(1)!, "canceled", 1, out), 3);
-  assert.deepEqual(out.get(w), [{ kind: "cancelTasks", tasks: [{ jobId: 1, id: 0, instance: 0 }] }]);
+  assert.deepEqual(out.get(w), [{
+    kind: "cancelTasks",
+    tasks: [{ jobId: 1, id: 0, instance: 0 }],
+  }]);
   assert.equal(s.workers.get(w)!.fitLoad, 0);
 });
 
@@ -144,11 +194,17 @@ Deno.test("journal batches restore jobs, results and counters; unfinished tasks 
   const w = onWorkerRegistered(s, "k1", config(2), 0, new Map());
   onSubmit(s, job([0, 2]), 0);
   schedule(s, 0, new Map());
-  onTaskUpdates(s, w, [
-    { kind: "started", jobId: 1, id: 0, instance: 0, at: 1 },
-    { kind: "finished", jobId: 1, id: 0, instance: 0, at: 2 },
-    { kind: "started", jobId: 1, id: 1, instance: 0, at: 2 },
-  ], 2, new Map());
+  onTaskUpdates(
+    s,
+    w,
+    [
+      { kind: "started", jobId: 1, id: 0, instance: 0, at: 1 },
+      { kind: "finished", jobId: 1, id: 0, instance: 0, at: 2 },
+      { kind: "started", jobId: 1, id: 1, instance: 0, at: 2 },
+    ],
+    2,
+    new Map(),
+  );
   store.commit({ ...takeBatch(s), offsets: [], requestsDone: [], requestsForget: [] });
   const { state, requeued, lostWorkers } = restoreState(store.load(), "other", 10);
   assert.equal(state.serverUid, "uid");

@@ -1,0 +1,433 @@
+// deno-lint-ignore-file no-console
+/**
+ * Benchmarks with real server/worker processes (`deno task bench`):
+ *
+ * 1. Throughput: N `true` tasks on one `--cpus 2` worker (makespan from the
+ *    submit to job completion), with `--stdout none --stderr none` and with
+ *    default stdout/stderr files, compared with `seq N | xargs -P 2 -I{} true`.
+ * 2. Submit-to-start latency of one task on an idle worker (watch mode on a
+ *    local dir; poll-only mode across two sshfs views when available).
+ * 3. Worker appearance: from spawning `worker start` until `worker list`
+ *    shows it running (locally; and worker on view B, listed via view A).
+ *
+ * Env: HQ_BENCH_TASKS (default 10000); HQ_TEST_NETFS_A / HQ_TEST_NETFS_B.
+ * Flag: --netfs creates the views with tools/netfs.sh when running as root
+ * and the env vars are not set.
+ *
+ * @module
+ */
+import { buildSubmit, type HqClient } from "../mod.ts";
+import {
+  connect,
+  DENO,
+  fmtMs,
+  HQ_TS,
+  mdTable,
+  median,
+  nowMs,
+  type Proc,
+  REPO_ROOT,
+  run,
+  sleep,
+  startServer,
+  startWorker,
+  stopAll,
+  waitNewWorker,
+} from "./_util.ts";
+
+const N = Number(Deno.env.get("HQ_BENCH_TASKS") ?? "10000");
+if (!Number.isInteger(N) || N < 1) throw new Error(`Invalid HQ_BENCH_TASKS: ${N}`);
+const LATENCY_REPS = 5;
+const APPEAR_REPS = 3;
+const IDLE_MS = 1200;
+
+const tempRoots: string[] = [];
+const clients: HqClient[] = [];
+let netfsState: string | undefined;
+let cleaned: Promise<void> | undefined;
+
+function log(msg: string): void {
+  console.error(`[bench] ${msg}`);
+}
+
+async function cleanup(): Promise<void> {
+  for (const c of clients.splice(0)) await c.close().catch(() => {});
+  await stopAll();
+  for (const d of tempRoots.splice(0)) {
+    await Deno.remove(d, { recursive: true }).catch((e) => log(`could not remove ${d}: ${e}`));
+  }
+  if (netfsState) {
+    const sd = netfsState;
+    netfsState = undefined;
+    try {
+      await run("bash", [`${REPO_ROOT}tools/netfs.sh`, "stop", sd]);
+    } catch (e) {
+      log(`netfs stop failed: ${e}`);
+    }
+  }
+}
+
+function cleanupOnce(): Promise<void> {
+  cleaned ??= cleanup();
+  return cleaned;
+}
+
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(sig, () => {
+    log(`${sig}: cleaning up`);
+    cleanupOnce().finally(() => Deno.exit(130));
+  });
+}
+
+// ---------------------------------------------------------------- results
+
+interface Stat {
+  samples: number[];
+}
+const throughput: { name: string; ms: number; ratio?: number; note?: string }[] = [];
+const latency: { mode: string; stat?: Stat; submitMs?: number[]; skipped?: string }[] = [];
+const appear: { mode: string; stat?: Stat; skipped?: string }[] = [];
+
+// ---------------------------------------------------------------- pieces
+
+/** Measures worker appearance `reps` times; leaves the last worker running. */
+async function measureAppearance(
+  client: HqClient,
+  spawn: (i: number) => Proc,
+  reps: number,
+): Promise<{ samples: number[]; worker: Proc }> {
+  const known = new Set((await client.listWorkers()).map((w) => w.id));
+  const samples: number[] = [];
+  let worker: Proc | undefined;
+  for (let i = 0; i < reps; i++) {
+    if (worker) {
+      await worker.stop();
+      await sleep(300);
+    }
+    const t0 = nowMs();
+    worker = spawn(i);
+    const { id, at } = await waitNewWorker(client, known, worker);
+    samples.push(at - t0);
+    known.add(id);
+  }
+  // Only the last worker may take tasks from here on.
+  for (let i = 0; i < 200; i++) {
+    const running = (await client.listWorkers()).filter((w) => w.state === "running");
+    if (running.length === 1) break;
+    await sleep(50);
+  }
+  return { samples, worker: worker! };
+}
+
+/** Submit-to-start latency of a one-task job, `reps` times. */
+async function measureLatency(
+  client: HqClient,
+  submitDir: string,
+  stampDir: string,
+  reps: number,
+): Promise<{ samples: number[]; submitMs: number[] }> {
+  const samples: number[] = [];
+  const submitMs: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    await sleep(IDLE_MS); // let the worker's poll interval grow to its idle maximum
+    const out = `${stampDir}/start-${i}`;
+    const { job } = buildSubmit(
+      { stdout: "none", stderr: "none" },
+      ["bash", "-c", `date +%s%N > '${out}'`],
+      submitDir,
+    );
+    const t0 = nowMs();
+    const id = await client.submit(job);
+    submitMs.push(nowMs() - t0);
+    const [info] = await client.wait(String(id));
+    if (!info || info.task_stats.finished !== 1) {
+      throw new Error(`latency job ${id} did not finish: ${JSON.stringify(info)}`);
+    }
+    const ns = BigInt((await Deno.readTextFile(out)).trim());
+    const startMs = Number(ns / 1000n) / 1000;
+    samples.push(startMs - t0);
+  }
+  return { samples, submitMs };
+}
+
+async function countFiles(dir: string): Promise<number> {
+  let n = 0;
+  for await (const e of Deno.readDir(dir)) {
+    if (e.isDirectory) n += await countFiles(`${dir}/${e.name}`);
+    else n++;
+  }
+  return n;
+}
+
+async function timeXargs(): Promise<number> {
+  const t0 = nowMs();
+  await run("bash", ["-c", `seq ${N} | xargs -P 2 -I{} true`]);
+  return nowMs() - t0;
+}
+
+async function timeHq(
+  client: HqClient,
+  flags: { stdout?: string; stderr?: string },
+  submitDir: string,
+): Promise<number> {
+  const { job } = buildSubmit({ array: `1-${N}`, ...flags }, ["true"], submitDir);
+  const t0 = nowMs();
+  const id = await client.submit(job);
+  const [info] = await client.wait(String(id));
+  const ms = nowMs() - t0;
+  if (!info || info.task_stats.finished !== N) {
+    throw new Error(`job ${id} did not finish all ${N} tasks: ${JSON.stringify(info)}`);
+  }
+  return ms;
+}
+
+async function timeHqCli(serverDir: string, submitDir: string): Promise<number> {
+  const t0 = nowMs();
+  const out = await run(DENO, [
+    "run",
+    "-A",
+    HQ_TS,
+    "submit",
+    "--server-dir",
+    serverDir,
+    "--array",
+    `1-${N}`,
+    "--stdout",
+    "none",
+    "--stderr",
+    "none",
+    "--",
+    "true",
+  ], submitDir);
+  const m = /job ID: (\d+)/.exec(out);
+  if (!m) throw new Error(`unexpected submit output: ${out}`);
+  await run(DENO, ["run", "-A", HQ_TS, "job", "wait", "--server-dir", serverDir, m[1]!], submitDir);
+  return nowMs() - t0;
+}
+
+// ---------------------------------------------------------------- benches
+
+async function benchLocal(): Promise<void> {
+  const root = await Deno.makeTempDir({ prefix: "hq-bench-local-" });
+  tempRoots.push(root);
+  const sd = `${root}/sd`;
+  const server = startServer("local server", sd);
+  const client = await connect(sd, server);
+  clients.push(client);
+  log(`local server up at ${sd}`);
+
+  const { samples, worker } = await measureAppearance(
+    client,
+    (i) => startWorker(`local worker ${i}`, sd, `${root}/work-${i}`, ["--cpus", "2"]),
+    APPEAR_REPS,
+  );
+  appear.push({ mode: "watch (local dir)", stat: { samples } });
+  log(`local worker appearance: ${samples.map(fmtMs).join(", ")}`);
+
+  // Throughput.
+  const subNone = `${root}/submit-none`;
+  const subFiles = `${root}/submit-files`;
+  const subCli = `${root}/submit-cli`;
+  for (const d of [subNone, subFiles, subCli]) await Deno.mkdir(d);
+  log(`xargs warm-up + measure (${N} tasks)`);
+  await timeXargs();
+  const xargsMs = await timeXargs();
+  log(`xargs: ${fmtMs(xargsMs)}`);
+  const noneMs = await timeHq(client, { stdout: "none", stderr: "none" }, subNone);
+  log(`hq none: ${fmtMs(noneMs)}`);
+  const filesMs = await timeHq(client, {}, subFiles);
+  const nFiles = await countFiles(subFiles);
+  log(`hq files: ${fmtMs(filesMs)} (${nFiles} files)`);
+  const cliMs = await timeHqCli(sd, subCli);
+  log(`hq CLI none: ${fmtMs(cliMs)}`);
+  const xargsMs2 = await timeXargs();
+  log(`xargs (again): ${fmtMs(xargsMs2)}`);
+  const xa = Math.min(xargsMs, xargsMs2);
+  throughput.push(
+    { name: "`seq N | xargs -P 2 -I{} true` (best of 2)", ms: xa, ratio: 1 },
+    {
+      name: "hq, `--stdout none --stderr none` (HqClient submit+wait)",
+      ms: noneMs,
+      ratio: noneMs / xa,
+    },
+    {
+      name: "hq, default stdout/stderr files (HqClient submit+wait)",
+      ms: filesMs,
+      ratio: filesMs / xa,
+      note: `${nFiles} files written`,
+    },
+    {
+      name: "hq, `--stdout none --stderr none` (CLI `submit` + `job wait`)",
+      ms: cliMs,
+      ratio: cliMs / xa,
+      note: "includes 2 deno CLI start-ups",
+    },
+  );
+
+  // Latency (same worker, idle again).
+  const stamps = `${root}/stamps`;
+  await Deno.mkdir(stamps);
+  const lat = await measureLatency(client, subNone, stamps, LATENCY_REPS);
+  latency.push({
+    mode: "watch (local dir)",
+    stat: { samples: lat.samples },
+    submitMs: lat.submitMs,
+  });
+  log(`local latency: ${lat.samples.map(fmtMs).join(", ")}`);
+
+  await client.close();
+  clients.splice(clients.indexOf(client), 1);
+  await worker.stop();
+  await server.stop();
+}
+
+async function netfsViews(): Promise<{ a: string; b: string } | string> {
+  const a = Deno.env.get("HQ_TEST_NETFS_A");
+  const b = Deno.env.get("HQ_TEST_NETFS_B");
+  if (a && b) return { a, b };
+  if (!Deno.args.includes("--netfs")) return "skipped (no netfs views)";
+  if (Deno.uid() !== 0) return "skipped (no netfs views; --netfs needs root)";
+  const state = await Deno.makeTempDir({ prefix: "hq-bench-nfb-" });
+  netfsState = state;
+  log(`starting netfs views in ${state}`);
+  const out = await run("bash", [`${REPO_ROOT}tools/netfs.sh`, "start", state]);
+  const va = /NETFS_A=(.*)/.exec(out)?.[1]?.trim();
+  const vb = /NETFS_B=(.*)/.exec(out)?.[1]?.trim();
+  if (!va || !vb) throw new Error(`unexpected netfs.sh output: ${out}`);
+  return { a: va, b: vb };
+}
+
+async function benchNetfs(): Promise<void> {
+  const views = await netfsViews();
+  if (typeof views === "string") {
+    latency.push({ mode: "poll-only (sshfs views A/B)", skipped: views });
+    appear.push({ mode: "poll-only (worker on B, list via A)", skipped: views });
+    return;
+  }
+  const local = await Deno.makeTempDir({ prefix: "hq-bench-netfs-local-" });
+  tempRoots.push(local);
+  const name = `hq-bench-${Deno.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const dirA = `${views.a}/${name}`;
+  const dirB = `${views.b}/${name}`;
+  await Deno.mkdir(dirA);
+  // Removed through A before the views are torn down (tempRoots in order).
+  tempRoots.unshift(dirA);
+  const sdA = `${dirA}/sd`;
+  const sdB = `${dirB}/sd`;
+  const server = startServer("netfs server (A)", sdA, ["--poll-only"]);
+  const client = await connect(sdA, server, true);
+  clients.push(client);
+  log(`netfs server up at ${sdA}`);
+
+  const { samples, worker } = await measureAppearance(
+    client,
+    (i) =>
+      startWorker(`netfs worker ${i} (B)`, sdB, `${local}/work-${i}`, [
+        "--cpus",
+        "2",
+        "--poll-only",
+      ]),
+    APPEAR_REPS,
+  );
+  appear.push({ mode: "poll-only (worker on B, list via A)", stat: { samples } });
+  log(`netfs worker appearance: ${samples.map(fmtMs).join(", ")}`);
+
+  const stamps = `${local}/stamps`;
+  await Deno.mkdir(stamps);
+  const lat = await measureLatency(client, local, stamps, LATENCY_REPS);
+  latency.push({
+    mode: "poll-only (sshfs: server+client on A, worker on B)",
+    stat: { samples: lat.samples },
+    submitMs: lat.submitMs,
+  });
+  log(`netfs latency: ${lat.samples.map(fmtMs).join(", ")}`);
+
+  await client.close();
+  clients.splice(clients.indexOf(client), 1);
+  await worker.stop();
+  await server.stop();
+}
+
+// ---------------------------------------------------------------- report
+
+function report(): string {
+  const parts: string[] = [];
+  parts.push(
+    `## hq benchmarks\n\n${Deno.build.os}/${Deno.build.arch}, deno ${Deno.version.deno}, ` +
+      `${navigator.hardwareConcurrency} CPUs, tasks N = ${N}`,
+  );
+  parts.push(
+    `### 1. Throughput: ${N} \`true\` tasks, one worker \`--cpus 2\`\n\n` +
+      mdTable(
+        ["run", "makespan", "tasks/s", "ratio vs xargs", "note"],
+        throughput.map((t) => [
+          t.name,
+          fmtMs(t.ms),
+          (N / (t.ms / 1000)).toFixed(0),
+          t.ratio === undefined ? "" : `${t.ratio.toFixed(2)}x`,
+          t.note ?? "",
+        ]),
+      ) +
+      `\n\nTarget hq/xargs ≤ 1.5 (\`--stdout none\`): ${
+        (() => {
+          const r = throughput.find((t) => t.name.startsWith("hq, `--stdout none"))?.ratio;
+          return r === undefined
+            ? "n/a"
+            : r <= 1.5
+            ? `met (${r.toFixed(2)}x)`
+            : `NOT met (${r.toFixed(2)}x)`;
+        })()
+      }`,
+  );
+  parts.push(
+    `### 2. Submit-to-start latency, one task on an idle worker (${LATENCY_REPS} runs, ${IDLE_MS} ms idle before each)\n\n` +
+      mdTable(
+        ["mode", "median", "max", "samples", "submit() returned after (median)"],
+        latency.map((l) =>
+          l.stat
+            ? [
+              l.mode,
+              fmtMs(median(l.stat.samples)),
+              fmtMs(Math.max(...l.stat.samples)),
+              l.stat.samples.map(fmtMs).join(", "),
+              l.submitMs ? fmtMs(median(l.submitMs)) : "",
+            ]
+            : [l.mode, l.skipped ?? "skipped", "", "", ""]
+        ),
+      ),
+  );
+  parts.push(
+    `### 3. Worker appearance: spawn \`worker start\` → running in \`worker list\` (${APPEAR_REPS} runs)\n\n` +
+      mdTable(
+        ["mode", "median", "max", "samples"],
+        appear.map((a) =>
+          a.stat
+            ? [
+              a.mode,
+              fmtMs(median(a.stat.samples)),
+              fmtMs(Math.max(...a.stat.samples)),
+              a.stat.samples.map(fmtMs).join(", "),
+            ]
+            : [a.mode, a.skipped ?? "skipped", "", ""]
+        ),
+      ) +
+      "\n\n(Includes the worker's deno start-up; measured with in-process `listWorkers()` polling.)",
+  );
+  return parts.join("\n\n");
+}
+
+let failed: unknown;
+try {
+  await benchLocal();
+  await benchNetfs();
+} catch (e) {
+  failed = e;
+} finally {
+  await cleanupOnce();
+}
+console.log(report());
+if (failed) {
+  console.error("[bench] FAILED:", failed);
+  Deno.exit(1);
+}
+Deno.exit(0);
