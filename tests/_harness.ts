@@ -19,6 +19,15 @@ export const HQ_TS: string = join(ROOT, "hq.ts");
 
 const decoder = new TextDecoder();
 
+/**
+ * The deno binary to run `hq.ts` with: this test's own, unless it was
+ * replaced on disk while the tests ran (then the repository's copy).
+ */
+function denoBin(): string {
+  const exe = Deno.execPath();
+  return exe.endsWith(" (deleted)") ? join(ROOT, "node_modules", ".bin", "deno") : exe;
+}
+
 /** Result of a finished `hq` client command. */
 export interface HqResult {
   code: number;
@@ -185,7 +194,7 @@ export class Cluster implements AsyncDisposable {
   }
 
   private spawn(name: string, args: string[], cwd: string): Proc {
-    const child = new Deno.Command(Deno.execPath(), {
+    const child = new Deno.Command(denoBin(), {
       args: ["run", "-A", HQ_TS, ...args],
       cwd,
       stdin: "null",
@@ -231,7 +240,7 @@ export class Cluster implements AsyncDisposable {
       if (dd >= 0) full.splice(dd, 0, ...flag);
       else full.push(...flag);
     }
-    const out = await new Deno.Command(Deno.execPath(), {
+    const out = await new Deno.Command(denoBin(), {
       args: ["run", "-A", HQ_TS, ...full],
       cwd: opts.cwd ?? this.workDir,
       stdin: "null",
@@ -290,7 +299,9 @@ export class Cluster implements AsyncDisposable {
   /** Stops every process (SIGTERM, then SIGKILL), waits for them, removes the temp dir. */
   async [Symbol.asyncDispose](): Promise<void> {
     await Promise.all(this.procs.map((p) => p.stop()));
-    if (Deno.env.get("HQ_TEST_LOGS") === "1") console.error(this.logs());
+    if (Deno.env.get("HQ_TEST_LOGS") === "1") {
+      Deno.stderr.writeSync(new TextEncoder().encode(this.logs() + "\n"));
+    }
     await Deno.remove(this.root, { recursive: true }).catch(() => {});
   }
 
@@ -320,7 +331,9 @@ export interface TaskJson {
 export interface JobJson {
   id: number;
   name: string;
+  // deno-lint-ignore camelcase
   task_count: number;
+  // deno-lint-ignore camelcase
   task_stats: Record<string, number>;
 }
 

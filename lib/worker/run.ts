@@ -238,7 +238,9 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStopReaso
           stopReason ??= "connectionLost";
         }
         leaseSeen = { seq: lease.seq, startedAt: lease.startedAt, at: now };
-      } else if (!lease || now - leaseSeen.at > Math.max(5 * (lease?.intervalMs ?? 1000), 5000)) {
+      } else if (now - leaseSeen.at > Math.max(10 * (lease?.intervalMs ?? 1000), 15_000)) {
+        // An unreadable lease (a rename seen half-way on a network mount) is not a loss;
+        // only a lease that stays unchanged this long is.
         stopReason ??= "connectionLost";
       }
     }
