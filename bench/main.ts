@@ -75,7 +75,11 @@ function cleanupOnce(): Promise<void> {
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(sig, () => {
     log(`${sig}: cleaning up`);
-    cleanupOnce().finally(() => Deno.exit(130));
+    cleanupOnce().finally(() => {
+      console.log(report());
+      console.log(`\nInterrupted by ${sig}; results above are partial.`);
+      Deno.exit(130);
+    });
   });
 }
 
@@ -125,6 +129,7 @@ async function measureLatency(
   submitDir: string,
   stampDir: string,
   reps: number,
+  diag: () => Promise<string>,
 ): Promise<{ samples: number[]; submitMs: number[] }> {
   const samples: number[] = [];
   const submitMs: number[] = [];
@@ -137,9 +142,9 @@ async function measureLatency(
       submitDir,
     );
     const t0 = nowMs();
-    const id = await client.submit(job);
+    const id = await withTimeout(client.submit(job), 30000, "latency submit", diag);
     submitMs.push(nowMs() - t0);
-    const [info] = await client.wait(String(id));
+    const [info] = await withTimeout(client.wait(String(id)), 30000, `latency job ${id}`, diag);
     if (!info || info.task_stats.finished !== 1) {
       throw new Error(`latency job ${id} did not finish: ${JSON.stringify(info)}`);
     }
@@ -148,6 +153,54 @@ async function measureLatency(
     samples.push(startMs - t0);
   }
   return { samples, submitMs };
+}
+
+/** Rejects after `ms` with `diag()` output when `p` has not settled. */
+async function withTimeout<T>(
+  p: Promise<T>,
+  ms: number,
+  what: string,
+  diag: () => Promise<string>,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } catch (e) {
+    let d = "";
+    try {
+      d = await diag();
+    } catch (e2) {
+      d = `(diagnostics failed: ${e2})`;
+    }
+    throw new Error(`${(e as Error).message}\n${d}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Process output tails plus CLI views of workers and jobs. */
+function diagnostics(serverDir: string, procs: () => Proc[]): () => Promise<string> {
+  return async () => {
+    const parts: string[] = [];
+    for (const p of procs()) parts.push(`--- ${p.name} (pid ${p.pid}) output tail:\n${p.output}`);
+    for (const args of [["worker", "list", "--all"], ["job", "list", "--all"]]) {
+      try {
+        const out = await withTimeout(
+          run(DENO, ["run", "-A", HQ_TS, ...args, "--server-dir", serverDir]),
+          10000,
+          args.join(" "),
+          () => Promise.resolve(""),
+        );
+        parts.push(`--- hq ${args.join(" ")}:\n${out}`);
+      } catch (e) {
+        parts.push(`--- hq ${args.join(" ")} failed: ${e}`);
+      }
+    }
+    return parts.join("\n");
+  };
 }
 
 async function countFiles(dir: string): Promise<number> {
@@ -267,7 +320,13 @@ async function benchLocal(): Promise<void> {
   // Latency (same worker, idle again).
   const stamps = `${root}/stamps`;
   await Deno.mkdir(stamps);
-  const lat = await measureLatency(client, subNone, stamps, LATENCY_REPS);
+  const lat = await measureLatency(
+    client,
+    subNone,
+    stamps,
+    LATENCY_REPS,
+    diagnostics(sd, () => [server, worker]),
+  );
   latency.push({
     mode: "watch (local dir)",
     stat: { samples: lat.samples },
@@ -334,7 +393,13 @@ async function benchNetfs(): Promise<void> {
 
   const stamps = `${local}/stamps`;
   await Deno.mkdir(stamps);
-  const lat = await measureLatency(client, local, stamps, LATENCY_REPS);
+  const lat = await measureLatency(
+    client,
+    local,
+    stamps,
+    LATENCY_REPS,
+    diagnostics(sdA, () => [server, worker]),
+  );
   latency.push({
     mode: "poll-only (sshfs: server+client on A, worker on B)",
     stat: { samples: lat.samples },
