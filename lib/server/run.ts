@@ -16,7 +16,6 @@ import { ChannelReader, ChannelWriter } from "../fsproto/channel_file.ts";
 import {
   CHANNEL,
   clientDir,
-  type InstanceLayout,
   isValidKey,
   workerDir,
 } from "../fsproto/layout.ts";
