@@ -5,7 +5,7 @@
  * @module
  */
 import { Command } from "commander";
-import { globals, printJson, runCli, withGlobals } from "./lib/cli/common.ts";
+import { globals, parseIntFlag, printJson, runCli, withGlobals } from "./lib/cli/common.ts";
 import { buildSubmit, type SubmitFlags } from "./lib/cli/submit_args.ts";
 import { formatIdSet, idSetFromIds, parseIdSet } from "./lib/cli/id_set.ts";
 import { parseSelector } from "./lib/cli/selector.ts";
@@ -13,6 +13,7 @@ import { formatDuration } from "./lib/cli/duration.ts";
 import {
   jobState,
   jobSummary,
+  renderExplain,
   renderJobInfo,
   renderJobList,
   renderJobSummary,
@@ -72,7 +73,13 @@ function addSubmitOptions(cmd: Command): Command {
   return withGlobals(cmd)
     .argument("<command...>", "command and its arguments (put -- before flags of the command)")
     .option("--name <name>", "job name")
-    .option("--cpus <request>", "CPUs per task: <amount> [policy] or all", "1")
+    .option("--cpus <request>", "CPUs per task: <amount> [policy] or all (default: 1)")
+    .option(
+      "--resource <name=request>",
+      'resource request (repeatable): name=<amount> [policy], name=all; variants with "|"',
+      collect,
+    )
+    .option("--pin <mode>", "CPU pinning: taskset or omp")
     .option("--array <ids>", "task ids, e.g. 1-10, 0-10:2, 1,3,5-8")
     .option("--stdout <path>", "stdout path, `none`, or with :rm-if-finished")
     .option("--stderr <path>", "stderr path, `none`, or with :rm-if-finished")
@@ -243,6 +250,24 @@ export function taskCommand(): Command {
       if (tasks.length === 0) throw new Error(`Task ${taskIds} of job ${job.info.id} not found`);
       if (globals(c).outputMode === "json") printJson(tasks);
       else console.log(tasks.map((t) => renderTaskInfo(job, t)).join("\n"));
+    });
+  withGlobals(
+    task.command("explain").description("why a task can or cannot run on each worker")
+      .argument("<job>").argument("<task-id>"),
+  )
+    .action(async (jobSel: string, taskId: string, _o, c: Command) => {
+      const sel = parseSelector(jobSel);
+      if (
+        sel.kind === "all" ||
+        (sel.kind === "ids" && (sel.ids.length !== 1 || sel.ids[0]!.start !== sel.ids[0]!.end))
+      ) {
+        throw new Error(`Invalid job "${jobSel}" for task explain: give one job id or last`);
+      }
+      const id = parseIntFlag("<task-id>", taskId, 0);
+      const e = await withClient(c, (client) => client.explain(jobSel, id));
+      if (globals(c).outputMode === "json") printJson(e);
+      else if (globals(c).outputMode === "cli") console.log(renderExplain(e));
+      else console.log(e.workers.filter((w) => w.runnable).map((w) => w.worker_id).join(","));
     });
   return task;
 }

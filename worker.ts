@@ -18,10 +18,12 @@ import { parseDuration } from "./lib/cli/duration.ts";
 import { renderWorkerInfo, renderWorkerList, workerStateText } from "./lib/cli/render.ts";
 import { parseSelector, resolveSelector } from "./lib/cli/selector.ts";
 import { localHostname, resolveServerDir } from "./lib/fsproto/server_dir.ts";
-import { parsePool } from "./lib/resources/descriptor.ts";
-import { detectCpus, fileReader } from "./lib/resources/detect.ts";
+import { DETECT_ITEMS, detectResources } from "./lib/resources/detect.ts";
+import { hostDetectOptions } from "./lib/resources/detect_host.ts";
+import { formatHwdetect, poolView, resolveWorkerResources } from "./lib/resources/detect_worker.ts";
 import { HqClient } from "./lib/client/client.ts";
 import { runWorker } from "./lib/worker/run.ts";
+import { parseAmount } from "./lib/resources/amount.ts";
 
 async function withClient<T>(cmd: Command, fn: (c: HqClient) => Promise<T>): Promise<T> {
   const client = await HqClient.connect(resolveServerDir(globals(cmd).serverDir));
@@ -45,12 +47,24 @@ export function workerCommand(): Command {
   const worker = new Command("worker").description("manage workers");
   withGlobals(worker.command("start").description("start a worker in the foreground"))
     .option("--cpus <def>", "CPU layout: N, NxM, [a,b], [[..],[..]], range(a-b)")
+    .option(
+      "--resource <name=def>",
+      "resource pool (repeatable): N, NxM, [a,b], [[..],[..]], range(a-b), sum(N)",
+      (value: string, prev: string[]) => [...prev, value],
+      [] as string[],
+    )
+    .option("--no-hyper-threading", "keep only the first hardware thread of each core")
     .option("--hostname <name>", "override the host name")
     .option("--work-dir <path>", "working directory of the worker")
     .option("--heartbeat <duration>", "heartbeat interval", "8s")
     .option("--idle-timeout <duration>", "stop after this long without tasks")
     .option("--time-limit <duration>", "stop after this long")
     .option("--group <name>", "worker group")
+    .option(
+      "--min-utilization <fraction>",
+      "plan work onto the worker only if at least this fraction of its CPUs would be used",
+      "0",
+    )
     .addOption(
       new Option("--on-server-lost <policy>", "what to do when the server is lost").choices([
         "stop",
@@ -67,26 +81,12 @@ export function workerCommand(): Command {
     .option("--max-poll <duration>", "longest poll interval", "250ms")
     .action(async (opts, cmd: Command) => {
       const g = globals(cmd);
-      const detect = String(opts.detectResources).split(",").map((s) => s.trim());
-      for (const d of detect) {
-        if (!["all", "none", "cpus", "mem", "gpus/nvidia", "gpus/amd"].includes(d)) {
-          throw new UsageError(
-            `Invalid value "${opts.detectResources}" for --detect-resources: unknown item "${d}"`,
-          );
-        }
-      }
-      let cpus;
-      if (opts.cpus !== undefined) cpus = parsePool("cpus", opts.cpus);
-      else if (detect.includes("all") || detect.includes("cpus")) {
-        cpus = detectCpus(fileReader(), navigator.hardwareConcurrency);
-      } else {throw new UsageError(
-          "Cannot start worker: --cpus is required when CPU detection is off",
-        );}
-      if (cpus.kind === "sum") {
-        throw new UsageError(
-          `Invalid value "${opts.cpus}" for --cpus: sum pools are not allowed for cpus`,
-        );
-      }
+      const detected = resolveWorkerResources({
+        cpus: opts.cpus,
+        resources: opts.resource,
+        detectResources: String(opts.detectResources),
+      }, hostDetectOptions(opts.hyperThreading === false));
+      for (const w of detected.warnings) console.error(`warning: ${w}`);
       const heartbeatMs = parseDuration(opts.heartbeat);
       if (heartbeatMs <= 150) {
         throw new UsageError(
@@ -94,6 +94,12 @@ export function workerCommand(): Command {
         );
       }
       const manager = opts.manager === "none" ? null : detectManager();
+      const minUtil = String(opts.minUtilization);
+      if (!/^(0(\.\d{1,4})?|1(\.0{1,4})?)$/.test(minUtil)) {
+        throw new UsageError(
+          `Invalid value "${minUtil}" for --min-utilization: expected a number from 0 to 1`,
+        );
+      }
       const workDir = opts.workDir ?? await Deno.makeTempDir({ prefix: "hq-worker" });
       const reason = await runWorker(
         {
@@ -108,7 +114,8 @@ export function workerCommand(): Command {
             workDir,
             onServerLost: opts.onServerLost,
             group: opts.group ?? manager?.jobId ?? "default",
-            resources: [cpus],
+            resources: detected.pools,
+            minUtilization: parseAmount(minUtil),
             manager,
           },
           log: (line) => console.error(line),
@@ -120,6 +127,21 @@ export function workerCommand(): Command {
         } as Parameters<typeof runWorker>[0],
       );
       if (reason === "connectionLost") throw new Error("Worker stopped: the server was lost");
+    });
+  withGlobals(
+    worker.command("hwdetect").description("print the resources a worker would detect here"),
+  )
+    .option("--no-hyper-threading", "keep only the first hardware thread of each core")
+    .action((opts, cmd: Command) => {
+      const found = detectResources({
+        ...hostDetectOptions(opts.hyperThreading === false),
+        what: new Set(DETECT_ITEMS),
+      });
+      for (const w of found.warnings) console.error(`warning: ${w}`);
+      const mode = globals(cmd).outputMode;
+      if (mode === "json") printJson({ resources: found.pools.map(poolView), coupling: null });
+      else if (mode === "cli") console.log(formatHwdetect(found.pools));
+      // quiet: nothing, as HyperQueue
     });
   withGlobals(worker.command("list").description("list workers"))
     .option("--all", "include workers that ended")
@@ -167,7 +189,7 @@ export function workerCommand(): Command {
   return worker;
 }
 
-/** Entry point: `deno run -A worker.ts <start|list|info|stop|wait> ...`. */
+/** Entry point: `deno run -A worker.ts <start|hwdetect|list|info|stop|wait> ...`. */
 export function main(argv: string[]): Promise<number> {
   return runCli(workerCommand(), argv);
 }

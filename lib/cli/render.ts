@@ -4,6 +4,7 @@
  * @module
  */
 import type {
+  ExplainView,
   JobDetailView,
   JobInfoView,
   TaskStatsView,
@@ -82,8 +83,9 @@ export function renderJobInfo(job: JobDetailView): string {
   if (submit) {
     const d = submit.array;
     rows.push(
-      ["Resources", d.resources[0]!.resources.map((r) => `${r.resource}: ${r.request}`).join("\n")],
+      ["Resources", resourcesText(d)],
       ["Priority", String(d.priority)],
+      ["Pin", d.pin_mode ?? "None"],
       ["Command", d.program.args.join(" ")],
       ["Stdout", stdioText(d.program.stdout)],
       ["Stderr", stdioText(d.program.stderr)],
@@ -142,6 +144,46 @@ export function renderTaskList(byJob: Record<string, TaskView[]>, verbose: boole
   return renderTable(header, rows);
 }
 
+/** The Resources row of `job info` and `task info`: one block per variant. */
+export function resourcesText(d: JobDetailView["submits"][number]["array"]): string {
+  const blocks = d.resources.map((rq) => {
+    const lines = rq.resources.map((r) => `${r.resource}: ${r.request}`);
+    if (rq.min_time > 0) lines.push(`Time request: ${formatDuration(rq.min_time * 1000)}`);
+    return lines.join("\n");
+  });
+  if (blocks.length === 1) return blocks[0]!;
+  return blocks.map((b, i) => `# Variant ${i + 1}\n${b}`).join("\n");
+}
+
+/** `task explain` table: per worker and variant, what blocks the task. */
+export function renderExplain(e: ExplainView): string {
+  const rows: string[][] = [];
+  for (const w of e.workers) {
+    for (const v of w.variants) {
+      const variant = String(v.variant + 1);
+      if (v.blockers.length === 0) {
+        rows.push([String(w.worker_id), w.runnable ? "yes" : "no", variant, "", "", ""]);
+      }
+      for (const b of v.blockers) {
+        rows.push([
+          String(w.worker_id),
+          w.runnable ? "yes" : "no",
+          variant,
+          b.type,
+          b.provides,
+          b.request,
+        ]);
+      }
+    }
+  }
+  const head = `Task ${e.task_id} of job ${e.job_id} is ${e.state.toUpperCase()}; ` +
+    `waiting dependencies: ${e.n_waiting_deps}/${e.n_deps}; ` +
+    `runnable on ${e.workers.filter((w) => w.runnable).length} of ${e.workers.length} workers`;
+  if (rows.length === 0) return `${head}\nNo worker is running.`;
+  return head + "\n" +
+    renderTable(["Worker Id", "Runnable", "Variant", "Type", "Provides", "Request"], rows);
+}
+
 /** `task info` table of one task. */
 export function renderTaskInfo(job: JobDetailView, t: TaskView): string {
   const d = job.submits[0]!.array;
@@ -158,8 +200,9 @@ export function renderTaskInfo(job: JobDetailView, t: TaskView): string {
     ["Stdout", stdioText(d.program.stdout)],
     ["Stderr", stdioText(d.program.stderr)],
     ["Time limit", d.time_limit === null ? "None" : formatDuration(d.time_limit * 1000)],
-    ["Resources", d.resources[0]!.resources.map((r) => `${r.resource}: ${r.request}`).join("\n")],
+    ["Resources", resourcesText(d)],
     ["Priority", String(d.priority)],
+    ["Pin", d.pin_mode ?? "None"],
     ["Crash limit", String(d.crash_limit)],
     ["Instance", String(t.instance)],
     ["Error", t.error ?? ""],

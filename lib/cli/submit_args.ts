@@ -14,13 +14,15 @@ import {
   findPlaceholders,
   unknownPlaceholders,
 } from "./placeholders.ts";
-import { parseRequestAmount, type ResourceEntry } from "../resources/request.ts";
+import { buildRequestVariants } from "../resources/variants.ts";
 import { UsageError } from "./common.ts";
 
 /** Raw submit flags as commander delivers them. */
 export interface SubmitFlags {
   name?: string;
   cpus?: string;
+  resource?: string[];
+  pin?: string;
   array?: string;
   stdout?: string;
   stderr?: string;
@@ -68,11 +70,12 @@ export interface BuiltSubmit {
 export function buildSubmit(flags: SubmitFlags, command: string[], submitDir: string): BuiltSubmit {
   if (command.length === 0) throw new UsageError("Cannot submit: no command given");
   const warnings: string[] = [];
-  let cpus: ResourceEntry;
-  try {
-    cpus = parseRequestAmount("cpus", flags.cpus ?? "1");
-  } catch (e) {
-    throw new UsageError(`Invalid value "${flags.cpus}" for --cpus: ${(e as Error).message}`);
+  let pin: "taskset" | "omp" | null = null;
+  if (flags.pin !== undefined) {
+    if (flags.pin !== "taskset" && flags.pin !== "omp") {
+      throw new UsageError(`Invalid value "${flags.pin}" for --pin: expected taskset or omp`);
+    }
+    pin = flags.pin;
   }
   let ids;
   try {
@@ -117,6 +120,17 @@ export function buildSubmit(flags: SubmitFlags, command: string[], submitDir: st
     }
   };
   const timeLimitMs = duration("--time-limit", flags.timeLimit);
+  const timeRequestMs = duration("--time-request", flags.timeRequest) ?? 0;
+  let requests;
+  try {
+    requests = buildRequestVariants({
+      ...(flags.cpus === undefined ? {} : { cpus: flags.cpus }),
+      resources: flags.resource ?? [],
+      timeRequestMs,
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   if (timeLimitMs === 0) {
     throw new UsageError(`Invalid value "${flags.timeLimit}" for --time-limit: must be positive`);
   }
@@ -160,7 +174,8 @@ export function buildSubmit(flags: SubmitFlags, command: string[], submitDir: st
       ids: [...ids],
       template: {
         program: { args: command, env, cwd, stdout, stderr },
-        request: { entries: [cpus], minTimeMs: duration("--time-request", flags.timeRequest) ?? 0 },
+        requests,
+        pin,
         priority,
         timeLimitMs,
         crashLimit: parseCrashLimit(flags.crashLimit),

@@ -11,12 +11,31 @@ Deno.test("buildSubmit() applies HyperQueue defaults", () => {
     path: "%{CWD}/job-%{JOB_ID}/%{TASK_ID}.stdout",
     rmIfFinished: false,
   });
-  assert.deepEqual(job.template.request.entries, [{
-    resource: "cpus",
-    amount: 10_000,
-    policy: "compact",
+  assert.deepEqual(job.template.requests, [{
+    entries: [{ resource: "cpus", amount: 10_000, policy: "compact" }],
+    minTimeMs: 0,
   }]);
+  assert.equal(job.template.pin, null);
   assert.equal(job.template.crashLimit, 5);
+});
+
+Deno.test("buildSubmit() builds request variants, time requests and pinning", () => {
+  const { job } = buildSubmit(
+    { resource: ["cpus=2.5 gpus=2 | cpus=32"], timeRequest: "1h", pin: "taskset" },
+    ["prog"],
+    "/home/u",
+  );
+  assert.deepEqual(job.template.requests, [
+    {
+      entries: [
+        { resource: "cpus", amount: 25_000, policy: "compact" },
+        { resource: "gpus", amount: 20_000, policy: "compact" },
+      ],
+      minTimeMs: 3_600_000,
+    },
+    { entries: [{ resource: "cpus", amount: 320_000, policy: "compact" }], minTimeMs: 3_600_000 },
+  ]);
+  assert.equal(job.template.pin, "taskset");
 });
 
 Deno.test("buildSubmit() rejects bad flags with one-line usage errors", () => {
@@ -26,6 +45,9 @@ Deno.test("buildSubmit() rejects bad flags with one-line usage errors", () => {
     [{ cpus: "abc" }, /--cpus/],
     [{ cpus: "0" }, /--cpus/],
     [{ cpus: "2 loose" }, /unknown policy/],
+    [{ cpus: "2", resource: ["cpus=2"] }, /--cpus/],
+    [{ resource: ["gpus=1 | cpus=2", "mem=1 | cpus=3"] }, /\|/],
+    [{ pin: "numactl" }, /--pin/],
     [{ timeLimit: "5x" }, /--time-limit/],
     [{ priority: "1.5" }, /--priority/],
     [{ maxFails: "-1" }, /--max-fails/],

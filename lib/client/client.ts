@@ -22,7 +22,13 @@ import {
 } from "../fsproto/server_dir.ts";
 import { ensureDirMode } from "../fsproto/fs_util.ts";
 import type { IdRange } from "../cli/id_set.ts";
-import type { JobDetailView, JobInfoView, TaskView, WorkerView } from "../scheduler/views.ts";
+import type {
+  ExplainView,
+  JobDetailView,
+  JobInfoView,
+  TaskView,
+  WorkerView,
+} from "../scheduler/views.ts";
 
 /** The server answered a request with an error. */
 export class RequestError extends Error {
@@ -156,6 +162,11 @@ export class HqClient {
     taskIds: IdRange[] | null = null,
   ): Promise<Record<string, TaskView[]>> {
     return this.#data({ kind: "taskList", selector, taskIds });
+  }
+
+  /** Why a task of a job can or cannot run on each live worker. */
+  explain(selector: string, taskId: number): Promise<ExplainView> {
+    return this.#data({ kind: "taskExplain", selector, taskId });
   }
 
   /** Cancels selected jobs. */

@@ -45,6 +45,7 @@ const FROM_CLIENT: Schema = {
   jobCancel: { selector: "string", reason: "string|null" },
   jobWait: { selector: "string" },
   taskList: { selector: "string", taskIds: "any" },
+  taskExplain: { selector: "string", taskId: "number" },
   workerList: {},
   workerStop: { selector: "string" },
   serverStop: {},
@@ -56,6 +57,7 @@ const TO_WORKER: Schema = {
   registered: { workerId: "number", serverUid: "string" },
   computeTasks: { jobId: "number", submitDir: "string", template: "object", tasks: "array" },
   cancelTasks: { tasks: "array" },
+  retractTasks: { tasks: "array" },
   stop: { reason: "string" },
   ack: { segment: "number" },
 };
@@ -167,10 +169,30 @@ export function encodeFromWorker(msg: FromWorkerMsg): string {
   return encodeVersioned(msg);
 }
 
-/** Decodes a worker-to-server record. @throws {ProtocolSyntaxError} */
+const TASK_REF: Record<string, FieldType> = {
+  jobId: "number",
+  id: "number",
+  instance: "number",
+  at: "number",
+};
+
+const TASK_UPDATE: Schema = {
+  started: { ...TASK_REF, variant: "number" },
+  finished: TASK_REF,
+  failed: { ...TASK_REF, error: "string" },
+  canceled: TASK_REF,
+  returned: TASK_REF,
+  rejected: { ...TASK_REF, variant: "number" },
+};
+
+/** Decodes a worker-to-server record, task updates included. @throws {ProtocolSyntaxError} */
 export function decodeFromWorker(text: string): FromWorkerMsg {
   const obj = parseVersioned(text, "worker record");
-  return stripVersion(checkShape(obj, FROM_WORKER, "worker record"));
+  const msg = checkShape(obj, FROM_WORKER, "worker record");
+  if (msg.kind === "taskUpdates") {
+    for (const update of msg.updates as unknown[]) checkShape(update, TASK_UPDATE, "task update");
+  }
+  return stripVersion(msg);
 }
 
 /** Encodes a server-to-client reply record. */

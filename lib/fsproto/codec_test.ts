@@ -31,13 +31,12 @@ Deno.test("codec round-trips every direction", () => {
 });
 
 Deno.test("codec round-trips arbitrary task updates (property)", () => {
-  const update = fc.record({
-    kind: fc.constantFrom("started", "finished", "canceled"),
-    jobId: fc.nat(),
-    id: fc.nat(),
-    instance: fc.nat(),
-    at: fc.nat(),
-  }) as fc.Arbitrary<TaskUpdate>;
+  const ref = { jobId: fc.nat(), id: fc.nat(), instance: fc.nat(), at: fc.nat() };
+  const update = fc.oneof(
+    fc.record({ kind: fc.constantFrom("finished", "canceled", "returned"), ...ref }),
+    fc.record({ kind: fc.constantFrom("started", "rejected"), variant: fc.nat(31), ...ref }),
+    fc.record({ kind: fc.constant("failed"), error: fc.string(), ...ref }),
+  ) as fc.Arbitrary<TaskUpdate>;
   fc.assert(fc.property(fc.array(update), (updates) => {
     const msg = { kind: "taskUpdates" as const, updates: updates.map((u) => ({ ...u })) };
     assert.deepEqual(decodeFromWorker(encodeFromWorker(msg)), msg);
@@ -76,7 +75,7 @@ Deno.test("codec rejects malformed records", () => {
 
 Deno.test("message kinds are pinned to the protocol version", () => {
   // Changing a union must come with a PROTOCOL_VERSION bump and an update here.
-  assert.equal(PROTOCOL_VERSION, 1);
+  assert.equal(PROTOCOL_VERSION, 2);
   assert.deepEqual(MESSAGE_KINDS, {
     fromClient: [
       "jobCancel",
@@ -87,12 +86,35 @@ Deno.test("message kinds are pinned to the protocol version", () => {
       "registerWorker",
       "serverStop",
       "submit",
+      "taskExplain",
       "taskList",
       "workerList",
       "workerStop",
     ],
-    toWorker: ["ack", "cancelTasks", "computeTasks", "registered", "stop"],
+    toWorker: ["ack", "cancelTasks", "computeTasks", "registered", "retractTasks", "stop"],
     fromWorker: ["ack", "heartbeat", "stopping", "taskUpdates"],
     toClient: ["data", "error", "submitted"],
   });
+});
+
+Deno.test("decodeFromWorker() validates every task update", () => {
+  const good = {
+    kind: "taskUpdates" as const,
+    updates: [
+      { kind: "started" as const, jobId: 1, id: 2, instance: 0, at: 5, variant: 0 },
+      { kind: "failed" as const, jobId: 1, id: 2, instance: 0, at: 6, error: "boom" },
+    ],
+  };
+  assert.deepEqual(decodeFromWorker(encodeFromWorker(good)), good);
+  for (
+    const bad of [
+      { kind: "exploded", jobId: 1, id: 2, instance: 0, at: 5 },
+      { kind: "started", jobId: 1, id: 2, instance: 0, at: 5 },
+      { kind: "failed", jobId: "1", id: 2, instance: 0, at: 5, error: "x" },
+      7,
+    ]
+  ) {
+    const text = JSON.stringify({ v: PROTOCOL_VERSION, kind: "taskUpdates", updates: [bad] });
+    assert.throws(() => decodeFromWorker(text), ProtocolSyntaxError, JSON.stringify(bad));
+  }
 });

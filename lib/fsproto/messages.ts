@@ -13,7 +13,7 @@ import type { ResourcePool } from "../resources/descriptor.ts";
 import type { IdRange } from "../cli/id_set.ts";
 
 /** Protocol version; bump on any incompatible change of these unions. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Where a task's stdout or stderr goes; `null` discards it. */
 export type StdioSpec = { path: string; rmIfFinished: boolean } | null;
@@ -39,8 +39,10 @@ export interface ProgramSpec {
 export interface TaskTemplate {
   /** The program. */
   program: ProgramSpec;
-  /** Resource request (one variant for now). */
-  request: ResourceRequest;
+  /** Resource request variants (1 to 32), in preference order. */
+  requests: ResourceRequest[];
+  /** CPU pinning. */
+  pin: "taskset" | "omp" | null;
   /** User priority, higher first. */
   priority: number;
   /** Run-time limit in ms, or null. */
@@ -83,6 +85,8 @@ export interface WorkerConfig {
   group: string;
   /** Resource pools. */
   resources: ResourcePool[];
+  /** Least CPU use (1/10000 of the total) for new work to be planned onto the worker. */
+  minUtilization: number;
   /** Batch manager, if started inside an allocation. */
   manager: { kind: "slurm" | "pbs"; jobId: string } | null;
   /** Start time (worker clock, ms since epoch). */
@@ -106,6 +110,7 @@ export type FromClientMsg =
   | { kind: "jobCancel"; selector: string; reason: string | null }
   | { kind: "jobWait"; selector: string }
   | { kind: "taskList"; selector: string; taskIds: IdRange[] | null }
+  | { kind: "taskExplain"; selector: string; taskId: TaskId }
   | { kind: "workerList" }
   | { kind: "workerStop"; selector: string }
   | { kind: "serverStop" }
@@ -131,6 +136,8 @@ export interface TaskAssignment {
   id: TaskId;
   /** Instance id (attempt number). */
   instance: number;
+  /** Variant to run now, or null for a prefilled task started when one of its class ends. */
+  variant: number | null;
 }
 
 /** Server to worker channel records. */
@@ -143,7 +150,8 @@ export type ToWorkerMsg =
     template: TaskTemplate;
     tasks: TaskAssignment[];
   }
-  | { kind: "cancelTasks"; tasks: { jobId: JobId; id: TaskId; instance: number }[] }
+  | { kind: "cancelTasks"; tasks: TaskRef[] }
+  | { kind: "retractTasks"; tasks: TaskRef[] }
   | { kind: "stop"; reason: WorkerStopReason }
   | { kind: "ack"; segment: number };
 
@@ -156,9 +164,26 @@ export type WorkerStopReason =
   | "connectionLost"
   | "serverStopped";
 
-/** One task outcome or start reported by a worker. */
+/** One attempt of a task. */
+export interface TaskRef {
+  /** Job id. */
+  jobId: JobId;
+  /** Task id. */
+  id: TaskId;
+  /** Instance id. */
+  instance: number;
+}
+
+/**
+ * One task outcome or start reported by a worker. `returned`: a prefilled
+ * task given back unstarted (retracted, or no task of its class runs to hand
+ * it resources); `rejected`: a task to run now that the worker cannot place
+ * (fragmentation), so its variant is blocked there until resources free up.
+ */
 export type TaskUpdate =
-  | { kind: "started"; jobId: JobId; id: TaskId; instance: number; at: number }
+  | { kind: "started"; jobId: JobId; id: TaskId; instance: number; at: number; variant: number }
+  | { kind: "returned"; jobId: JobId; id: TaskId; instance: number; at: number }
+  | { kind: "rejected"; jobId: JobId; id: TaskId; instance: number; at: number; variant: number }
   | { kind: "finished"; jobId: JobId; id: TaskId; instance: number; at: number }
   | { kind: "failed"; jobId: JobId; id: TaskId; instance: number; at: number; error: string }
   | { kind: "canceled"; jobId: JobId; id: TaskId; instance: number; at: number };

@@ -25,11 +25,13 @@ export class LmdbJournalStore implements JournalStore {
 
   /** Opens (creating) the environment at `path`. */
   constructor(path: string) {
-    this.#db = open<unknown, Key>({ path, compression: false, encoding: "msgpack" });
+    this.#db = open<unknown, Key>({ path, compression: false, encoding: "msgpack", noSync: true });
     const meta = this.#db.get(["m"]) as MetaRecord | undefined;
-    if (meta && meta.format.major > JOURNAL_VERSION.major) {
+    if (meta && meta.format.major !== JOURNAL_VERSION.major) {
+      const relation = meta.format.major > JOURNAL_VERSION.major ? "newer" : "older";
+      this.#db.close();
       throw new JournalVersionError(
-        `Cannot open journal "${path}": format ${meta.format.major}.${meta.format.minor} is newer than ${JOURNAL_VERSION.major}.${JOURNAL_VERSION.minor}`,
+        `Cannot open journal "${path}": format ${meta.format.major}.${meta.format.minor} is ${relation} than ${JOURNAL_VERSION.major}.${JOURNAL_VERSION.minor} and cannot be read`,
       );
     }
   }
@@ -70,7 +72,20 @@ export class LmdbJournalStore implements JournalStore {
     return data;
   }
 
-  /** Writes a batch in one durable transaction. */
+  /**
+   * Forces everything committed so far to disk. Commits themselves do not
+   * sync: they survive the server process being killed, and the server
+   * flushes before it acknowledges a submit and about once a second.
+   */
+  flush(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      // `sync` exists at run time but is missing from lmdb's type declarations.
+      const db = this.#db as unknown as { sync(cb: (error?: Error) => void): void };
+      db.sync((error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  /** Writes a batch in one atomic transaction (see {@link LmdbJournalStore.flush}). */
   commit(batch: JournalBatch): void {
     const db = this.#db;
     db.transactionSync(() => {

@@ -17,6 +17,7 @@ Deno.test("LmdbJournalStore keeps committed state across reopen", async () => {
           instance: 0,
           crashCount: 0,
           workerId: 1,
+          variant: 0,
           startedAt: 1,
           finishedAt: 2,
           error: null,

@@ -5,17 +5,19 @@
  *
  * @module
  */
-import { idSetIterate, idSetSize } from "../cli/id_set.ts";
+import { idSetHas, idSetSize } from "../cli/id_set.ts";
 import {
   createServerState,
   emptyCounts,
   isJobComplete,
   type Job,
+  markTaskDirty,
+  pristineTask,
   type SchedulerConfig,
   type ServerState,
   type TaskRecord,
 } from "../scheduler/state.ts";
-import { workerCpus } from "../scheduler/reactor.ts";
+import { ensureClass, newWorkerRecord } from "../scheduler/reactor.ts";
 import type { JobRecord, JournalBatch, JournalData, WorkerRecordStored } from "./store.ts";
 import { JOURNAL_VERSION } from "./store.ts";
 
@@ -54,6 +56,8 @@ export function restoreState(
   }
   let requeued = 0;
   for (const rec of data.jobs) {
+    const cls = ensureClass(state, rec.template.requests);
+    const size = idSetSize(rec.ids);
     const job: Job = {
       id: rec.id,
       name: rec.name,
@@ -62,39 +66,37 @@ export function restoreState(
       maxFails: rec.maxFails,
       template: rec.template,
       ids: rec.ids,
+      size,
       tasks: new Map(),
       counts: emptyCounts(),
       cancelReason: rec.cancelReason,
       completedAt: rec.completedAt,
+      classId: cls.id,
     };
-    const records = stored.get(rec.id);
-    for (const taskId of idSetIterate(rec.ids)) {
-      const saved = records?.get(taskId);
-      const task: TaskRecord = saved ? { ...saved } : {
-        state: "waiting",
-        instance: 0,
-        crashCount: 0,
-        workerId: null,
-        startedAt: null,
-        finishedAt: null,
-        error: null,
-      };
+    let recorded = 0;
+    for (const [taskId, saved] of stored.get(rec.id) ?? []) {
+      if (!idSetHas(rec.ids, taskId)) {
+        throw new RangeError(`Cannot restore job ${rec.id}: task ${taskId} is not in the job`);
+      }
+      const task: TaskRecord = { ...pristineTask(), ...saved };
       if (task.state === "assigned" || task.state === "running") {
         task.state = "waiting";
         task.instance++;
         task.workerId = null;
+        task.variant = null;
         task.startedAt = null;
         requeued++;
-        state.dirtyTasks.set(rec.id, (state.dirtyTasks.get(rec.id) ?? new Set()).add(taskId));
+        markTaskDirty(state, rec.id, taskId);
       }
       job.tasks.set(taskId, task);
       job.counts[task.state]++;
-      if (task.state === "waiting") {
-        state.ready.push({ priority: rec.template.priority, jobId: rec.id, taskId });
-      }
+      recorded++;
     }
-    if (job.tasks.size !== idSetSize(rec.ids)) {
-      throw new RangeError(`Cannot restore job ${rec.id}: task count mismatch`);
+    job.counts.waiting += size - recorded;
+    if (job.counts.waiting > 0) {
+      cls.queue.count(rec.template.priority, job.counts.waiting);
+      cls.queue.addJob(rec.id, rec.template.priority, rec.ids);
+      state.changedClasses.add(cls.id);
     }
     if (isJobComplete(job) && job.completedAt === null) job.completedAt = now;
     state.jobs.set(job.id, job);
@@ -103,21 +105,13 @@ export function restoreState(
   for (const w of data.workers) {
     const wasRunning = w.state === "running";
     if (wasRunning) lostWorkers++;
-    state.workers.set(w.id, {
-      id: w.id,
-      key: w.key,
-      config: w.config,
-      state: wasRunning ? "connectionLost" : w.state,
-      registeredAt: w.registeredAt,
-      endedAt: wasRunning ? now : w.endedAt,
-      lastSeen: now,
-      lastBusyAt: now,
-      lastTaskStartedAt: w.lastTaskStartedAt,
-      cpus: workerCpus(w.config),
-      fitLoad: 0,
-      prefilled: 0,
-      tasks: new Map(),
-    });
+    const record = newWorkerRecord(w.id, w.key, w.config, w.registeredAt);
+    record.state = wasRunning ? "connectionLost" : w.state;
+    record.endedAt = wasRunning ? now : w.endedAt;
+    record.lastSeen = now;
+    record.lastBusyAt = now;
+    record.lastTaskStartedAt = w.lastTaskStartedAt;
+    state.workers.set(w.id, record);
     state.workerKeys.set(w.key, w.id);
     if (wasRunning) state.dirtyWorkers.add(w.id);
   }
@@ -133,7 +127,7 @@ function jobRecord(job: Job): JobRecord {
     submittedAt: job.submittedAt,
     maxFails: job.maxFails,
     template: job.template,
-    ids: job.ids,
+    ids: [...job.ids],
     cancelReason: job.cancelReason,
     completedAt: job.completedAt,
   };

@@ -10,7 +10,7 @@ import type { TaskTemplate, WorkerConfig } from "../fsproto/messages.ts";
 import type { TaskRecord, WorkerState } from "../scheduler/state.ts";
 
 /** Journal format version; a newer major version is refused. */
-export const JOURNAL_VERSION = { major: 1, minor: 0 } as const;
+export const JOURNAL_VERSION = { major: 2, minor: 0 } as const;
 
 /** Counters and identity. */
 export interface MetaRecord {
@@ -75,8 +75,10 @@ export interface JournalBatch {
 export interface JournalStore {
   /** Reads everything. */
   load(): JournalData;
-  /** Writes one batch atomically and durably. */
+  /** Writes one batch atomically; durable against a killed server process. */
   commit(batch: JournalBatch): void;
+  /** Makes everything committed durable against a machine crash. */
+  flush(): Promise<void>;
   /** Closes the store. */
   close(): Promise<void>;
 }
@@ -128,6 +130,11 @@ export class MemoryJournalStore implements JournalStore {
     for (const o of b.offsets) this.#offsets.set(o.workerId, o);
     for (const r of b.requestsDone) this.#requests.set(r.key, r.jobId);
     for (const k of b.requestsForget) this.#requests.delete(k);
+  }
+
+  /** Nothing to flush. */
+  flush(): Promise<void> {
+    return Promise.resolve();
   }
 
   /** Nothing to close. */

@@ -52,8 +52,74 @@ const POLICY_TEXT: Record<string, AllocationPolicy> = {
   "scatter": "scatter",
 };
 
+const RESOURCE_NAME_REGEXP = /^[A-Za-z][A-Za-z0-9/]*$/;
+
+/**
+ * Whether `name` is a valid resource name: an ASCII letter, then letters, digits or `/`.
+ *
+ * @example Usage
+ * ```ts
+ * import { isValidResourceName } from "./request.ts";
+ * isValidResourceName("gpus/nvidia"); // true
+ * isValidResourceName("1gpu"); // false
+ * ```
+ */
+export function isValidResourceName(name: string): boolean {
+  return RESOURCE_NAME_REGEXP.test(name);
+}
+
+/** Problem found in `<amount> [policy]` text, before it is turned into an error. */
+export type AmountProblem =
+  | { kind: "syntax"; detail: string }
+  | { kind: "range"; detail: string };
+
+/**
+ * Parses `<amount> [policy]` or `all` into an entry, or describes what is wrong.
+ * The detail texts are message tails such as `amount "x" is not a number`.
+ */
+export function parseAmountAndPolicy(
+  resource: string,
+  text: string,
+): ResourceEntry | AmountProblem {
+  const parts = text.trim().split(/\s+/);
+  if (parts.length === 1 && parts[0] === "all") {
+    return { resource, amount: 0, policy: "all" };
+  }
+  if (parts.length > 2 || parts[0] === "") {
+    return { kind: "syntax", detail: `expected "<amount> [policy]" or "all"` };
+  }
+  if (parts[0] === "all") {
+    return { kind: "syntax", detail: `"all" takes no policy` };
+  }
+  let amount: Amount;
+  try {
+    amount = parseAmount(parts[0]!);
+  } catch {
+    return { kind: "syntax", detail: `amount "${parts[0]}" is not a number` };
+  }
+  if (amount === 0) return { kind: "range", detail: "amount must be positive" };
+  let policy: AllocationPolicy = "compact";
+  if (parts.length === 2) {
+    const found = Object.hasOwn(POLICY_TEXT, parts[1]!) ? POLICY_TEXT[parts[1]!] : undefined;
+    if (found === undefined) {
+      return {
+        kind: "syntax",
+        detail: `unknown policy "${parts[1]}" (use compact, compact!, tight, tight!, scatter)`,
+      };
+    }
+    policy = found;
+  }
+  return { resource, amount, policy };
+}
+
 /**
  * Parses the amount part of a request: `<amount> [policy]` or `all`.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseRequestAmount } from "./request.ts";
+ * parseRequestAmount("cpus", "4 compact!"); // { resource: "cpus", amount: 40000, policy: "forceCompact" }
+ * ```
  *
  * @throws {ResourceSpecSyntaxError} On unknown policies or bad amounts.
  * @throws {RangeError} When the amount is zero.
@@ -62,54 +128,38 @@ export function parseRequestAmount(
   resource: string,
   text: string,
 ): ResourceEntry {
-  const parts = text.trim().split(/\s+/);
-  if (parts.length === 1 && parts[0] === "all") {
-    return { resource, amount: 0, policy: "all" };
+  const result = parseAmountAndPolicy(resource, text);
+  if ("resource" in result) return result;
+  if (result.kind === "range") {
+    throw new RangeError(`Cannot use resource request "${resource}=${text}": ${result.detail}`);
   }
-  if (parts.length < 1 || parts.length > 2 || parts[0] === "") {
-    throw new ResourceSpecSyntaxError(
-      text,
-      `Cannot parse resource request "${resource}=${text}": expected "<amount> [policy]" or "all"`,
-    );
-  }
-  let amount: Amount;
-  try {
-    amount = parseAmount(parts[0]!);
-  } catch {
-    throw new ResourceSpecSyntaxError(
-      text,
-      `Cannot parse resource request "${resource}=${text}": amount "${parts[0]}" is not a number`,
-    );
-  }
-  if (amount === 0) {
-    throw new RangeError(
-      `Cannot use resource request "${resource}=${text}": amount must be positive`,
-    );
-  }
-  let policy: AllocationPolicy = "compact";
-  if (parts.length === 2) {
-    const found = POLICY_TEXT[parts[1]!];
-    if (found === undefined) {
-      throw new ResourceSpecSyntaxError(
-        text,
-        `Cannot parse resource request "${resource}=${text}": unknown policy "${
-          parts[1]
-        }" (use compact, compact!, tight, tight!, scatter)`,
-      );
-    }
-    policy = found;
-  }
-  return { resource, amount, policy };
+  throw new ResourceSpecSyntaxError(
+    text,
+    `Cannot parse resource request "${resource}=${text}": ${result.detail}`,
+  );
 }
 
-/** Formats an entry's amount and policy as HyperQueue prints it (`4 compact`, `all`). */
+/** The CLI text of a policy (`compact!` for `forceCompact`). */
+export function formatPolicy(policy: AllocationPolicy): string {
+  if (policy === "all") return "all";
+  return Object.entries(POLICY_TEXT).find(([, p]) => p === policy)![0];
+}
+
+/**
+ * Formats an entry's amount and policy as HyperQueue prints it (`4 compact`, `all`).
+ *
+ * @example Usage
+ * ```ts
+ * import { formatRequestAmount } from "./request.ts";
+ * formatRequestAmount({ resource: "gpus", amount: 25000, policy: "scatter" }); // "2.5 scatter"
+ * ```
+ */
 export function formatRequestAmount(entry: ResourceEntry): string {
   if (entry.policy === "all") return "all";
-  const policy = Object.entries(POLICY_TEXT).find(([, p]) => p === entry.policy)?.[0];
-  return `${formatAmount(entry.amount)} ${policy}`;
+  return `${formatAmount(entry.amount)} ${formatPolicy(entry.policy)}`;
 }
 
-/** The amount of `resource` asked for, or 0. */
+/** The amount of `resource` asked for (0 when absent or for the policy `all`). */
 export function requestedAmount(request: ResourceRequest, resource: string): Amount {
   return request.entries.find((e) => e.resource === resource)?.amount ?? 0;
 }

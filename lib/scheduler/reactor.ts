@@ -8,15 +8,14 @@ import type { JobId, TaskId, WorkerId } from "../ids.ts";
 import type {
   CrashLimit,
   JobSubmit,
+  TaskRef,
   TaskUpdate,
   ToWorkerMsg,
   WorkerConfig,
   WorkerStopReason,
 } from "../fsproto/messages.ts";
 import { idSetIterate, idSetSize } from "../cli/id_set.ts";
-import { requestedAmount } from "../resources/request.ts";
-import { poolUnits } from "../resources/descriptor.ts";
-import { FRACTIONS_PER_UNIT } from "../resources/amount.ts";
+import type { ResourceRequest } from "../resources/request.ts";
 import { assertNever } from "../_assert_never.ts";
 import {
   emptyCounts,
@@ -24,12 +23,17 @@ import {
   isTerminal,
   type Job,
   markTaskDirty,
+  materializeTask,
+  type RequestClass,
   type ServerState,
   taskKey,
   type TaskRecord,
   type TaskState,
   type WorkerRecord,
+  type WorkerSlot,
 } from "./state.ts";
+import { ClassQueue } from "./task_queue.ts";
+import { holdResources, workerCapacity } from "./worker_load.ts";
 
 /** Messages to send after the round's commit, batched per worker. */
 export type Outbox = Map<WorkerId, ToWorkerMsg[]>;
@@ -41,7 +45,25 @@ export function sendToWorker(out: Outbox, workerId: WorkerId, msg: ToWorkerMsg):
   list.push(msg);
 }
 
-/** Moves a task to a new state, keeping counters, dirty sets and completion up to date. */
+/** The class of a set of request variants, created on first use. */
+export function ensureClass(state: ServerState, variants: ResourceRequest[]): RequestClass {
+  const key = JSON.stringify(variants);
+  const found = state.classKeys.get(key);
+  if (found !== undefined) return state.classes.get(found)!;
+  const cls: RequestClass = {
+    id: state.classes.size + 1,
+    key,
+    variants,
+    queue: new ClassQueue(),
+    prefillHolders: new Map(),
+    retracting: 0,
+  };
+  state.classes.set(cls.id, cls);
+  state.classKeys.set(key, cls.id);
+  return cls;
+}
+
+/** Moves a task to a new state, keeping counters, queues, dirty sets and completion up to date. */
 export function setTaskState(
   state: ServerState,
   job: Job,
@@ -50,12 +72,17 @@ export function setTaskState(
   next: TaskState,
   now: number,
 ): void {
+  const queue = state.classes.get(job.classId)!.queue;
+  const priority = job.template.priority;
+  if (task.state === "waiting") queue.count(priority, -1);
   job.counts[task.state]--;
   job.counts[next]++;
   task.state = next;
   markTaskDirty(state, job.id, taskId);
   if (next === "waiting") {
-    state.ready.push({ priority: job.template.priority, jobId: job.id, taskId });
+    queue.count(priority, 1);
+    queue.push(job.id, priority, taskId);
+    state.changedClasses.add(job.classId);
     state.needsSchedule = true;
   }
   if (isTerminal(next)) {
@@ -66,25 +93,12 @@ export function setTaskState(
   }
 }
 
-/** Total CPUs of a worker config in fixed point. */
-export function workerCpus(config: WorkerConfig): number {
-  const pool = config.resources.find((r) => r.name === "cpus");
-  return pool ? poolUnits(pool) * FRACTIONS_PER_UNIT : 0;
-}
-
-/** CPUs a task of `job` takes on `worker` (the whole pool for `all`). */
-export function taskCpus(job: Job, worker: WorkerRecord): number {
-  const entry = job.template.request.entries.find((e) => e.resource === "cpus");
-  if (!entry) return 0;
-  return entry.policy === "all" ? worker.cpus : requestedAmount(job.template.request, "cpus");
-}
-
-/**
- * Adds a validated job; returns its id. The caller has validated `submit`.
- */
+/** Adds a validated job; returns its id. The caller has validated `submit`. */
 export function onSubmit(state: ServerState, submit: JobSubmit, now: number): JobId {
   const id = state.nextJobId++;
   state.dirtyMeta = true;
+  const cls = ensureClass(state, submit.template.requests);
+  const size = idSetSize(submit.ids);
   const job: Job = {
     id,
     name: submit.name,
@@ -93,28 +107,49 @@ export function onSubmit(state: ServerState, submit: JobSubmit, now: number): Jo
     maxFails: submit.maxFails,
     template: submit.template,
     ids: submit.ids,
+    size,
     tasks: new Map(),
     counts: emptyCounts(),
     cancelReason: null,
     completedAt: null,
+    classId: cls.id,
   };
-  for (const taskId of idSetIterate(submit.ids)) {
-    job.tasks.set(taskId, {
-      state: "waiting",
-      instance: 0,
-      crashCount: 0,
-      workerId: null,
-      startedAt: null,
-      finishedAt: null,
-      error: null,
-    });
-    state.ready.push({ priority: submit.template.priority, jobId: id, taskId });
-  }
-  job.counts.waiting = idSetSize(submit.ids);
+  job.counts.waiting = size;
+  cls.queue.count(submit.template.priority, size);
+  cls.queue.addJob(id, submit.template.priority, submit.ids);
   state.jobs.set(id, job);
   state.dirtyJobs.add(id);
+  state.changedClasses.add(cls.id);
   state.needsSchedule = true;
   return id;
+}
+
+/** A fresh worker record; `now` is the server clock. */
+export function newWorkerRecord(
+  id: WorkerId,
+  key: string,
+  config: WorkerConfig,
+  now: number,
+): WorkerRecord {
+  const capacity = workerCapacity(config);
+  return {
+    id,
+    key,
+    config,
+    state: "running",
+    registeredAt: now,
+    endedAt: null,
+    lastSeen: now,
+    lastBusyAt: now,
+    lastTaskStartedAt: null,
+    endsAt: config.timeLimitMs === null ? null : now + config.timeLimitMs,
+    capacity,
+    free: new Map(capacity),
+    prefilled: 0,
+    tasks: new Map(),
+    classLoad: new Map(),
+    blocked: new Set(),
+  };
 }
 
 /** Registers a worker (idempotent per key); returns its id. */
@@ -129,36 +164,55 @@ export function onWorkerRegistered(
   if (existing !== undefined) return existing;
   const id = state.nextWorkerId++;
   state.dirtyMeta = true;
-  const worker: WorkerRecord = {
-    id,
-    key,
-    config,
-    state: "running",
-    registeredAt: now,
-    endedAt: null,
-    lastSeen: now,
-    lastBusyAt: now,
-    lastTaskStartedAt: null,
-    cpus: workerCpus(config),
-    fitLoad: 0,
-    prefilled: 0,
-    tasks: new Map(),
-  };
-  state.workers.set(id, worker);
+  state.workers.set(id, newWorkerRecord(id, key, config, now));
   state.workerKeys.set(key, id);
   state.dirtyWorkers.add(id);
+  state.changedWorkers.add(id);
   state.needsSchedule = true;
   sendToWorker(out, id, { kind: "registered", workerId: id, serverUid: state.serverUid });
   return id;
 }
 
-function detachTask(worker: WorkerRecord, job: Job, taskId: TaskId): void {
-  const key = taskKey(job.id, taskId);
-  const slot = worker.tasks.get(key);
-  if (!slot) return;
-  worker.tasks.delete(key);
-  if (slot.prefill) worker.prefilled--;
-  else worker.fitLoad -= taskCpus(job, worker);
+/** Records that a worker gains (`delta` 1) or loses (-1) an unstarted prefilled task. */
+export function countPrefill(
+  state: ServerState,
+  worker: WorkerRecord,
+  slot: WorkerSlot,
+  delta: 1 | -1,
+): void {
+  worker.prefilled += delta;
+  const cls = state.classes.get(slot.classId)!;
+  const n = (cls.prefillHolders.get(worker.id) ?? 0) + delta;
+  if (n <= 0) cls.prefillHolders.delete(worker.id);
+  else cls.prefillHolders.set(worker.id, n);
+  const p = (state.prefillByPriority.get(slot.priority) ?? 0) + delta;
+  if (p <= 0) state.prefillByPriority.delete(slot.priority);
+  else state.prefillByPriority.set(slot.priority, p);
+  if (slot.retracting && delta === -1) {
+    slot.retracting = false;
+    cls.retracting--;
+  }
+}
+
+/** Makes a slot hold (`sign` 1) or let go of (-1) its variant's resources. */
+export function holdSlot(state: ServerState, worker: WorkerRecord, slot: WorkerSlot, sign: 1 | -1) {
+  holdResources(state.classes.get(slot.classId)!.variants[slot.variant!]!, worker, sign);
+  const n = (worker.classLoad.get(slot.classId) ?? 0) + sign;
+  if (n <= 0) worker.classLoad.delete(slot.classId);
+  else worker.classLoad.set(slot.classId, n);
+}
+
+/** Removes a task from a worker, giving its resources back. */
+export function releaseSlot(state: ServerState, worker: WorkerRecord, slot: WorkerSlot): void {
+  worker.tasks.delete(taskKey(slot.jobId, slot.taskId));
+  if (slot.variant === null) {
+    countPrefill(state, worker, slot, -1);
+    return;
+  }
+  holdSlot(state, worker, slot, -1);
+  worker.blocked.clear();
+  state.changedWorkers.add(worker.id);
+  state.needsSchedule = true;
 }
 
 function crashLimitReached(limit: CrashLimit, crashes: number): boolean {
@@ -180,40 +234,61 @@ export function onTaskUpdates(
   worker.lastSeen = now;
   for (const update of updates) {
     const job = state.jobs.get(update.jobId);
-    const task = job?.tasks.get(update.id);
-    if (!job || !task) continue;
-    if (task.workerId !== workerId || task.instance !== update.instance) continue;
-    if (task.state !== "assigned" && task.state !== "running") continue;
+    const slot = worker.tasks.get(taskKey(update.jobId, update.id));
+    if (!job || !slot) continue;
+    const task = materializeTask(job, update.id);
+    if (task.instance !== update.instance) continue;
+    if (slot.canceled) {
+      // The server already ended the task; only the worker's resources are left to settle.
+      if (update.kind === "started") {
+        if (slot.variant === null) {
+          countPrefill(state, worker, slot, -1);
+          slot.variant = update.variant;
+          holdSlot(state, worker, slot, 1);
+        }
+      } else {
+        releaseSlot(state, worker, slot);
+      }
+      continue;
+    }
     switch (update.kind) {
       case "started": {
         if (task.state !== "assigned") break;
+        if (slot.variant === null) {
+          countPrefill(state, worker, slot, -1);
+          slot.variant = update.variant;
+          holdSlot(state, worker, slot, 1);
+        }
+        slot.retracting = false;
+        task.variant = slot.variant;
         task.startedAt = update.at;
         worker.lastTaskStartedAt = update.at;
-        const slot = worker.tasks.get(taskKey(job.id, update.id));
-        if (slot?.prefill) {
-          slot.prefill = false;
-          worker.prefilled--;
-          worker.fitLoad += taskCpus(job, worker);
-        }
         setTaskState(state, job, update.id, task, "running", now);
         break;
       }
       case "finished":
-        detachTask(worker, job, update.id);
+        releaseSlot(state, worker, slot);
         setTaskState(state, job, update.id, task, "finished", now);
         task.finishedAt = update.at;
-        state.needsSchedule = true;
         break;
       case "failed":
-        detachTask(worker, job, update.id);
+        releaseSlot(state, worker, slot);
         task.error = update.error;
         setTaskState(state, job, update.id, task, "failed", now);
         task.finishedAt = update.at;
-        state.needsSchedule = true;
         checkMaxFails(state, job, now, out);
         break;
+      case "returned":
+      case "rejected":
+        if (task.state !== "assigned") break;
+        releaseSlot(state, worker, slot);
+        if (update.kind === "rejected") worker.blocked.add(`${slot.classId}:${update.variant}`);
+        task.workerId = null;
+        task.variant = null;
+        setTaskState(state, job, update.id, task, "waiting", now);
+        break;
       case "canceled":
-        // The server already marked the task canceled; nothing to do.
+        // Only the server cancels; a canceled slot was handled above.
         break;
       default:
         assertNever(update, "task update");
@@ -235,14 +310,16 @@ export function stopUnfinished(
   now: number,
   out: Outbox,
 ): number {
-  const perWorker = new Map<WorkerId, { jobId: JobId; id: TaskId; instance: number }[]>();
+  if (isJobComplete(job)) return 0;
+  const perWorker = new Map<WorkerId, TaskRef[]>();
   let count = 0;
-  for (const [taskId, task] of job.tasks) {
-    if (isTerminal(task.state)) continue;
-    if ((task.state === "assigned" || task.state === "running") && task.workerId !== null) {
+  const stopOne = (taskId: TaskId, task: TaskRecord) => {
+    if (isTerminal(task.state)) return;
+    if (task.workerId !== null && (task.state === "assigned" || task.state === "running")) {
       const worker = state.workers.get(task.workerId);
-      if (worker) {
-        detachTask(worker, job, taskId);
+      const slot = worker?.tasks.get(taskKey(job.id, taskId));
+      if (worker && slot) {
+        slot.canceled = true;
         let list = perWorker.get(worker.id);
         if (!list) perWorker.set(worker.id, list = []);
         list.push({ jobId: job.id, id: taskId, instance: task.instance });
@@ -250,11 +327,19 @@ export function stopUnfinished(
     }
     setTaskState(state, job, taskId, task, target, now);
     count++;
+  };
+  for (const [taskId, task] of job.tasks) stopOne(taskId, task);
+  if (job.counts.waiting > 0) {
+    for (const taskId of idSetIterate(job.ids)) {
+      if (!job.tasks.has(taskId)) stopOne(taskId, materializeTask(job, taskId));
+    }
   }
+  state.classes.get(job.classId)!.queue.removeJob(job.id);
+  // Waiting tasks may have kept workers reserved; the next round looks at those again.
+  state.needsSchedule = true;
   for (const [workerId, tasks] of perWorker) {
     sendToWorker(out, workerId, { kind: "cancelTasks", tasks });
   }
-  if (count > 0) state.needsSchedule = true;
   return count;
 }
 
@@ -279,29 +364,34 @@ export function onWorkerLost(
   worker.state = reason;
   worker.endedAt = now;
   state.dirtyWorkers.add(workerId);
+  state.changedWorkers.delete(workerId);
   const crash = reason === "heartbeatLost" || reason === "connectionLost";
-  for (const { jobId, taskId } of worker.tasks.values()) {
-    const job = state.jobs.get(jobId);
-    const task = job?.tasks.get(taskId);
-    if (!job || !task || (task.state !== "assigned" && task.state !== "running")) continue;
+  for (const slot of worker.tasks.values()) {
+    if (slot.variant === null) countPrefill(state, worker, slot, -1);
+    const job = state.jobs.get(slot.jobId);
+    if (!job || slot.canceled) continue;
+    const task = materializeTask(job, slot.taskId);
+    if (task.state !== "assigned" && task.state !== "running") continue;
     const wasRunning = task.state === "running";
     task.instance++;
     task.workerId = null;
+    task.variant = null;
     task.startedAt = null;
     if (crash && wasRunning) {
       task.crashCount++;
       if (crashLimitReached(job.template.crashLimit, task.crashCount)) {
         task.error =
           `Task was running on a worker that was lost; the task has crashed ${task.crashCount} times and the crash limit was reached`;
-        setTaskState(state, job, taskId, task, "failed", now);
+        setTaskState(state, job, slot.taskId, task, "failed", now);
         continue;
       }
     }
-    setTaskState(state, job, taskId, task, "waiting", now);
+    setTaskState(state, job, slot.taskId, task, "waiting", now);
   }
   worker.tasks.clear();
-  worker.fitLoad = 0;
-  worker.prefilled = 0;
+  worker.classLoad.clear();
+  worker.free = new Map(worker.capacity);
+  worker.blocked.clear();
   state.needsSchedule = true;
 }
 

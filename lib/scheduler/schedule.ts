@@ -1,116 +1,266 @@
 /**
- * One scheduling round: place ready tasks onto workers' free CPUs, then top up
- * each worker's bounded prefill queue. Cost follows the number of tasks placed
- * plus the tasks that could not be placed (bounded per round), not the total.
+ * One scheduling round (greedy, incremental):
+ *
+ * 1. Placement: priority levels from the highest down; at each level every
+ *    class with ready tasks there fills the workers' free resources, trying
+ *    its variants in order, honouring time requests, soft rejections and
+ *    reservations. Only pairs that may have changed are looked at: every
+ *    worker when some class gained ready tasks, else the workers whose
+ *    resources grew or that were reserved last round.
+ * 2. Prefill: at the highest level that still has tasks left, while a class
+ *    has more than the reserve, workers running that class get a bounded
+ *    queue of extra tasks.
+ * 3. Reservation: a class with tasks still waiting after that reserves as
+ *    many capable workers (the emptiest first) against lower priorities, and
+ *    retracts lower-priority prefilled tasks from them, so big tasks are not
+ *    starved. A reservation lasts one round.
+ * 4. Min-utilization: a pass whose new work leaves a worker below its minimum
+ *    is undone and run again without that worker.
+ * 5. Retract: a worker with room for a class whose ready queue is empty pulls
+ *    unstarted prefilled tasks of that class away from other workers.
  *
  * @module
  */
-import type { JobId, TaskId, WorkerId } from "../ids.ts";
+import type { JobId, WorkerId } from "../ids.ts";
 import type { TaskAssignment } from "../fsproto/messages.ts";
-import type { ReadyEntry } from "./ready_queue.ts";
-import { type Job, type ServerState, taskKey, type WorkerRecord } from "./state.ts";
-import { type Outbox, sendToWorker, setTaskState, taskCpus } from "./reactor.ts";
-
-/** Most unplaceable ready tasks set aside in one round before it stops looking. */
-const MAX_SKIPPED_PER_ROUND = 1024;
+import type { QueuedTask } from "./task_queue.ts";
+import {
+  blockKey,
+  isTaskWaiting,
+  materializeTask,
+  type RequestClass,
+  type ServerState,
+  taskKey,
+  type WorkerRecord,
+  type WorkerSlot,
+} from "./state.ts";
+import { countPrefill, holdSlot, type Outbox, sendToWorker, setTaskState } from "./reactor.ts";
+import { cpusUsed, fitCount, fitsCapacity, fitsTime, holdResources } from "./worker_load.ts";
 
 /** Result of a round. */
 export interface ScheduleResult {
-  /** Tasks placed. */
+  /** Tasks placed to run now. */
   placed: number;
+  /** Tasks prefilled. */
+  prefilled: number;
+  /** Retracts sent. */
+  retracted: number;
 }
 
-function canEverRun(job: Job, worker: WorkerRecord): boolean {
-  const cpus = taskCpus(job, worker);
-  return cpus <= worker.cpus && worker.cpus > 0;
+interface Placement {
+  cls: RequestClass;
+  variant: number | null;
+  task: QueuedTask;
+}
+
+/** Whether some variant of the class could run on the worker at all (ignoring current load). */
+export function canEverRun(cls: RequestClass, worker: WorkerRecord, now: number): boolean {
+  return cls.variants.some((req, v) =>
+    !worker.blocked.has(blockKey(cls.id, v)) && fitsCapacity(req, worker) &&
+    fitsTime(req, worker, now)
+  );
 }
 
 /** Runs one round at time `now`. */
 export function schedule(state: ServerState, now: number, out: Outbox): ScheduleResult {
   state.needsSchedule = false;
-  const workers = [...state.workers.values()].filter((w) => w.state === "running");
-  if (workers.length === 0) return { placed: 0 };
-  const batches = new Map<WorkerId, Map<JobId, TaskAssignment[]>>();
-  const skipped: ReadyEntry[] = [];
-  let placed = 0;
-  let cursor = 0;
-  const live = (e: ReadyEntry) => state.jobs.get(e.jobId)?.tasks.get(e.taskId)?.state === "waiting";
-
-  const assign = (worker: WorkerRecord, job: Job, taskId: TaskId, prefill: boolean) => {
-    const task = job.tasks.get(taskId)!;
-    task.workerId = worker.id;
-    worker.tasks.set(taskKey(job.id, taskId), { jobId: job.id, taskId, prefill });
-    if (prefill) worker.prefilled++;
-    else worker.fitLoad += taskCpus(job, worker);
-    worker.lastBusyAt = now;
-    setTaskState(state, job, taskId, task, "assigned", now);
-    let perJob = batches.get(worker.id);
-    if (!perJob) batches.set(worker.id, perJob = new Map());
-    let list = perJob.get(job.id);
-    if (!list) perJob.set(job.id, list = []);
-    list.push({ id: taskId, instance: task.instance });
-    placed++;
+  const changedWorkers = state.changedWorkers;
+  const changedClasses = state.changedClasses;
+  state.changedWorkers = new Set();
+  state.changedClasses = new Set();
+  const result: ScheduleResult = { placed: 0, prefilled: 0, retracted: 0 };
+  const running: WorkerRecord[] = [];
+  for (const w of state.workers.values()) if (w.state === "running") running.push(w);
+  if (running.length === 0) return result;
+  const active = changedClasses.size > 0
+    ? running
+    : running.filter((w) => changedWorkers.has(w.id));
+  const classes = [...state.classes.values()].filter((c) => c.queue.size > 0);
+  const isWaiting = (jobId: JobId, taskId: number) => isTaskWaiting(state.jobs.get(jobId), taskId);
+  const { prefillMax, prefillReserve } = state.config;
+  const pending = new Map<WorkerId, Placement[]>();
+  const reservedAt = new Map<WorkerId, number>();
+  const lowest = lowestPriority(state, classes);
+  // Queue counters change only at commit: count what this round took, per class and priority.
+  const taken = new Map<RequestClass, Map<number, number>>();
+  const take = (cls: RequestClass, p: number, n: number) => {
+    let m = taken.get(cls);
+    if (!m) taken.set(cls, m = new Map());
+    m.set(p, (m.get(p) ?? 0) + n);
+  };
+  const left = (cls: RequestClass, p: number) =>
+    cls.queue.countAt(p) - (taken.get(cls)?.get(p) ?? 0);
+  const addPending = (w: WorkerRecord, pl: Placement) => {
+    let list = pending.get(w.id);
+    if (!list) pending.set(w.id, list = []);
+    list.push(pl);
   };
 
-  // Pass 1: tasks that fit into free CPUs now, spread round-robin over workers.
-  while (state.ready.size > 0 && skipped.length < MAX_SKIPPED_PER_ROUND) {
-    const entry = state.ready.peek()!;
-    if (!live(entry)) {
-      state.ready.pop();
-      continue;
-    }
-    const job = state.jobs.get(entry.jobId)!;
-    let target: WorkerRecord | undefined;
-    for (let i = 0; i < workers.length; i++) {
-      const w = workers[(cursor + i) % workers.length]!;
-      if (canEverRun(job, w) && w.fitLoad + taskCpus(job, w) <= w.cpus) {
-        target = w;
-        cursor = (cursor + i + 1) % workers.length;
-        break;
+  const levels = [...new Set(classes.flatMap((c) => c.queue.priorities()))].sort((a, b) => b - a);
+  // Min-utilization: a pass whose new work leaves a worker below its minimum is undone
+  // and run again without that worker, so its tasks go elsewhere in priority order.
+  const excluded = new Set<WorkerId>();
+  for (;;) {
+    placeLevels();
+    const below = [...pending.keys()].filter((id) => belowMinUtilization(state.workers.get(id)!));
+    if (below.length === 0) break;
+    for (const id of below) excluded.add(id);
+    for (const [workerId, list] of pending) {
+      const w = state.workers.get(workerId)!;
+      for (const pl of list) {
+        if (pl.variant === null) w.prefilled--;
+        else holdResources(pl.cls.variants[pl.variant]!, w, -1);
+        pl.cls.queue.push(pl.task.jobId, pl.task.priority, pl.task.taskId);
+        take(pl.cls, pl.task.priority, -1);
       }
     }
-    if (!target) {
-      if (!workers.some((w) => w.fitLoad < w.cpus)) break;
-      skipped.push(state.ready.pop()!);
-      continue;
-    }
-    state.ready.pop();
-    assign(target, job, entry.taskId, false);
+    pending.clear();
+    reservedAt.clear();
   }
-  for (const entry of skipped) state.ready.push(entry);
-  skipped.length = 0;
 
-  // Pass 2: prefill, only while enough ready tasks remain for the others.
-  const { prefillMax, prefillReserve } = state.config;
-  while (state.ready.size > prefillReserve && skipped.length < MAX_SKIPPED_PER_ROUND) {
-    const entry = state.ready.peek()!;
-    if (!live(entry)) {
-      state.ready.pop();
-      continue;
-    }
-    const job = state.jobs.get(entry.jobId)!;
-    let target: WorkerRecord | undefined;
-    let best = prefillMax;
-    for (const w of workers) {
-      if (w.prefilled < best && canEverRun(job, w)) {
-        target = w;
-        best = w.prefilled;
+  function placeLevels(): void {
+    let top: number | null = null;
+    for (const p of levels) {
+      const atLevel = classes.filter((c) => left(c, p) > 0);
+      atLevel.sort((a, b) =>
+        (a.queue.peek(isWaiting)?.jobId ?? 0) - (b.queue.peek(isWaiting)?.jobId ?? 0)
+      );
+      for (const cls of atLevel) {
+        let remaining = left(cls, p);
+        for (const w of active) {
+          if (remaining === 0) break;
+          if ((reservedAt.get(w.id) ?? -Infinity) > p || excluded.has(w.id)) continue;
+          remaining -= placeOnWorker(cls, p, w, remaining);
+        }
+        if (remaining === 0) continue;
+        top ??= p;
+        // Prefill before reserving: prefilled tasks need no reserved worker.
+        if (p === top) remaining -= prefill(cls, p, remaining - prefillReserve);
+        if (remaining > 0 && lowest !== null && lowest < p) reserve(cls, p, remaining);
       }
     }
-    if (!target) {
-      if (!workers.some((w) => w.prefilled < prefillMax)) break;
-      skipped.push(state.ready.pop()!);
-      continue;
-    }
-    state.ready.pop();
-    assign(target, job, entry.taskId, true);
   }
-  for (const entry of skipped) state.ready.push(entry);
 
-  for (const [workerId, perJob] of batches) {
+  function placeOnWorker(cls: RequestClass, p: number, w: WorkerRecord, limit: number): number {
+    let placed = 0;
+    for (let v = 0; v < cls.variants.length && placed < limit; v++) {
+      const req = cls.variants[v]!;
+      if (w.blocked.has(blockKey(cls.id, v)) || !fitsTime(req, w, now)) continue;
+      let n = fitCount(req, w, limit - placed);
+      while (n-- > 0) {
+        const next = cls.queue.peek(isWaiting);
+        if (!next || next.priority !== p) return placed;
+        cls.queue.pop(isWaiting);
+        take(cls, p, 1);
+        holdResources(req, w, 1);
+        addPending(w, { cls, variant: v, task: next });
+        placed++;
+      }
+    }
+    return placed;
+  }
+
+  /** Queues up to `spare` tasks on workers running the class; returns how many. */
+  function prefill(cls: RequestClass, p: number, spare: number): number {
+    if (prefillMax <= 0 || spare <= 0) return 0;
+    const takers = running.filter((w) =>
+      !reservedAt.has(w.id) && w.prefilled < prefillMax &&
+      ((w.classLoad.get(cls.id) ?? 0) > 0 || pending.get(w.id)?.some((pl) => pl.cls === cls)) &&
+      (pending.has(w.id) || changedWorkers.has(w.id) || changedClasses.has(cls.id)) &&
+      canEverRun(cls, w, now)
+    );
+    let done = 0;
+    for (let i = 0; i < takers.length && done < spare; i++) {
+      const w = takers[i]!;
+      const share = Math.max(1, Math.floor((spare - done) / (takers.length - i)));
+      let k = Math.min(prefillMax - w.prefilled, share);
+      while (k-- > 0 && done < spare) {
+        const next = cls.queue.peek(isWaiting);
+        if (!next || next.priority !== p) return done;
+        cls.queue.pop(isWaiting);
+        take(cls, p, 1);
+        addPending(w, { cls, variant: null, task: next });
+        w.prefilled++; // counted for the loop; commit recounts
+        done++;
+      }
+    }
+    return done;
+  }
+
+  function reserve(cls: RequestClass, p: number, count: number): void {
+    const capable = running.filter((w) => !reservedAt.has(w.id) && canEverRun(cls, w, now));
+    capable.sort((a, b) => cpusUsed(a) - cpusUsed(b) || a.id - b.id);
+    for (const w of capable.slice(0, count)) reservedAt.set(w.id, p);
+  }
+
+  function retract(w: WorkerRecord, slots: WorkerSlot[]): number {
+    if (slots.length === 0) return 0;
+    for (const s of slots) {
+      s.retracting = true;
+      state.classes.get(s.classId)!.retracting++;
+    }
+    sendToWorker(out, w.id, {
+      kind: "retractTasks",
+      tasks: slots.map((s) => ({
+        jobId: s.jobId,
+        id: s.taskId,
+        instance: materializeTask(state.jobs.get(s.jobId)!, s.taskId).instance,
+      })),
+    });
+    return slots.length;
+  }
+
+  // Reserved workers give up their lower-priority prefilled tasks. A reservation holds for
+  // this round only: reserved workers are looked at again next round, when whatever they
+  // were kept for may have gone elsewhere or been canceled.
+  for (const [id, p] of reservedAt) {
+    state.changedWorkers.add(id);
+    if (![...state.prefillByPriority.keys()].some((q) => q < p)) continue;
+    const w = state.workers.get(id)!;
+    const victims = [...w.tasks.values()].filter((s) =>
+      s.variant === null && !s.retracting && !s.canceled && s.priority < p
+    );
+    result.retracted += retract(w, victims);
+  }
+
+  // Commit.
+  for (const [workerId, list] of pending) {
+    const w = state.workers.get(workerId)!;
+    const perJob = new Map<JobId, TaskAssignment[]>();
+    for (const pl of list) {
+      const job = state.jobs.get(pl.task.jobId)!;
+      const task = materializeTask(job, pl.task.taskId);
+      task.workerId = w.id;
+      task.variant = pl.variant;
+      const slot: WorkerSlot = {
+        jobId: job.id,
+        taskId: pl.task.taskId,
+        classId: pl.cls.id,
+        priority: pl.task.priority,
+        variant: pl.variant,
+        retracting: false,
+        canceled: false,
+      };
+      w.tasks.set(taskKey(job.id, pl.task.taskId), slot);
+      if (pl.variant === null) {
+        w.prefilled--;
+        countPrefill(state, w, slot, 1);
+        result.prefilled++;
+      } else {
+        // Resources were taken during placement; count the class load only.
+        holdResources(pl.cls.variants[pl.variant]!, w, -1);
+        holdSlot(state, w, slot, 1);
+        result.placed++;
+      }
+      setTaskState(state, job, pl.task.taskId, task, "assigned", now);
+      let tasks = perJob.get(job.id);
+      if (!tasks) perJob.set(job.id, tasks = []);
+      tasks.push({ id: pl.task.taskId, instance: task.instance, variant: pl.variant });
+    }
+    w.lastBusyAt = now;
     for (const [jobId, tasks] of perJob) {
       const job = state.jobs.get(jobId)!;
-      sendToWorker(out, workerId, {
+      sendToWorker(out, w.id, {
         kind: "computeTasks",
         jobId,
         submitDir: job.submitDir,
@@ -119,5 +269,50 @@ export function schedule(state: ServerState, now: number, out: Outbox): Schedule
       });
     }
   }
-  return { placed };
+
+  // Retract for idle room: classes with nothing ready but prefilled tasks elsewhere.
+  for (const cls of state.classes.values()) {
+    if (cls.queue.size > 0 || cls.prefillHolders.size === 0) continue;
+    for (const w of active) {
+      let room = 0;
+      for (let v = 0; v < cls.variants.length; v++) {
+        const req = cls.variants[v]!;
+        if (w.blocked.has(blockKey(cls.id, v)) || !fitsTime(req, w, now)) continue;
+        room = Math.max(room, fitCount(req, w, 1 << 20));
+      }
+      let want = room - cls.retracting;
+      if (want <= 0) continue;
+      const holders = [...cls.prefillHolders].filter(([id]) => id !== w.id)
+        .sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+      for (const [holderId] of holders) {
+        if (want <= 0) break;
+        const holder = state.workers.get(holderId)!;
+        const victims: WorkerSlot[] = [];
+        for (const s of holder.tasks.values()) {
+          if (victims.length >= want) break;
+          if (s.classId === cls.id && s.variant === null && !s.retracting && !s.canceled) {
+            victims.push(s);
+          }
+        }
+        want -= victims.length;
+        result.retracted += retract(holder, victims);
+      }
+    }
+  }
+  return result;
+}
+
+function lowestPriority(state: ServerState, classes: RequestClass[]): number | null {
+  let lowest: number | null = null;
+  for (const c of classes) {
+    for (const p of c.queue.priorities()) if (lowest === null || p < lowest) lowest = p;
+  }
+  for (const p of state.prefillByPriority.keys()) if (lowest === null || p < lowest) lowest = p;
+  return lowest;
+}
+
+function belowMinUtilization(w: WorkerRecord): boolean {
+  const min = w.config.minUtilization ?? 0;
+  if (min <= 0) return false;
+  return cpusUsed(w) < Math.ceil((w.capacity.get("cpus") ?? 0) * min / 10_000);
 }

@@ -1,20 +1,25 @@
 /**
- * Server state of the scheduling core: jobs, tasks, workers, counters.
+ * Server state of the scheduling core: jobs, tasks, workers, request classes.
  *
  * Task lifecycle (user-visible state in brackets):
- * - `waiting` [WAITING]: ready, in the ready queue.
- * - `assigned` [WAITING]: sent to a worker (fitting now or prefilled), not yet started.
+ * - `waiting` [WAITING]: ready, in its class queue.
+ * - `assigned` [WAITING]: sent to a worker, to run now (with a variant) or
+ *   prefilled (without one), not yet started.
  * - `running` [RUNNING]: the worker reported its start.
  * - `finished` / `failed` / `canceled` / `aborted`: terminal.
- * A lost worker sends its `assigned` and `running` tasks back to `waiting`
- * with a new instance id; `running` ones also count a crash.
+ *
+ * Task records are sparse: a task still waiting in its first attempt has no
+ * record (see {@link getTask}), so a million-task array costs little until
+ * its tasks run.
  *
  * @module
  */
 import type { JobId, TaskId, WorkerId } from "../ids.ts";
-import type { IdRange } from "../cli/id_set.ts";
+import { type IdSet, idSetHas } from "../cli/id_set.ts";
 import type { TaskTemplate, WorkerConfig, WorkerStopReason } from "../fsproto/messages.ts";
-import { ReadyQueue } from "./ready_queue.ts";
+import type { Amount } from "../resources/amount.ts";
+import type { ResourceRequest } from "../resources/request.ts";
+import { ClassQueue } from "./task_queue.ts";
 
 /** Internal task state. */
 export type TaskState =
@@ -53,6 +58,8 @@ export interface TaskRecord {
   crashCount: number;
   /** Worker holding or having run the task. */
   workerId: WorkerId | null;
+  /** Variant the task runs with, once known. */
+  variant: number | null;
   /** Start time (ms since epoch). */
   startedAt: number | null;
   /** End time (ms since epoch). */
@@ -76,8 +83,10 @@ export interface Job {
   /** Shared task definition. */
   template: TaskTemplate;
   /** Task ids. */
-  ids: IdRange[];
-  /** Tasks by id. */
+  ids: IdSet;
+  /** Number of tasks. */
+  size: number;
+  /** Records of tasks that left their first waiting state (sparse). */
   tasks: Map<TaskId, TaskRecord>;
   /** Count of tasks per state. */
   counts: Record<TaskState, number>;
@@ -85,10 +94,46 @@ export interface Job {
   cancelReason: string | null;
   /** When the last task completed, or null. */
   completedAt: number | null;
+  /** Request class of its tasks. */
+  classId: number;
+}
+
+/** Tasks with one resource request (all variants equal) share a class and a queue. */
+export interface RequestClass {
+  /** Class id (not persisted). */
+  id: number;
+  /** Canonical text of the variants. */
+  key: string;
+  /** Alternative requests, in preference order. */
+  variants: ResourceRequest[];
+  /** Ready tasks. */
+  queue: ClassQueue;
+  /** Workers holding unstarted prefilled tasks of this class, with their count. */
+  prefillHolders: Map<WorkerId, number>;
+  /** Prefilled tasks of this class with a retract in flight. */
+  retracting: number;
 }
 
 /** Worker states shown in listings. */
 export type WorkerState = "running" | WorkerStopReason;
+
+/** A task on a worker: `variant` null while it is prefilled. */
+export interface WorkerSlot {
+  /** Job id. */
+  jobId: JobId;
+  /** Task id. */
+  taskId: TaskId;
+  /** Class id. */
+  classId: number;
+  /** Priority of the task. */
+  priority: number;
+  /** Variant whose resources it holds, or null for a prefilled task. */
+  variant: number | null;
+  /** Whether a retract was sent for it. */
+  retracting: boolean;
+  /** Whether the server canceled it and waits for the worker to let go. */
+  canceled: boolean;
+}
 
 /** A registered worker. */
 export interface WorkerRecord {
@@ -110,14 +155,20 @@ export interface WorkerRecord {
   lastBusyAt: number;
   /** Last task start reported. */
   lastTaskStartedAt: number | null;
-  /** Total CPUs in fixed point. */
-  cpus: number;
-  /** CPUs of tasks placed to run now. */
-  fitLoad: number;
-  /** Number of tasks queued beyond what fits (prefill). */
+  /** When its time limit ends (server clock), or null. */
+  endsAt: number | null;
+  /** Total amount per resource (fixed point). */
+  capacity: Map<string, Amount>;
+  /** Amount not held by tasks running or assigned to run now. */
+  free: Map<string, Amount>;
+  /** Unstarted prefilled tasks. */
   prefilled: number;
-  /** Tasks on the worker: key `job:task` to whether it is prefilled. */
-  tasks: Map<string, { jobId: JobId; taskId: TaskId; prefill: boolean }>;
+  /** Tasks on the worker by `job:task`. */
+  tasks: Map<string, WorkerSlot>;
+  /** Tasks holding resources, per class id. */
+  classLoad: Map<number, number>;
+  /** `class:variant` pairs the worker rejected; cleared when it frees resources. */
+  blocked: Set<string>;
 }
 
 /** Scheduler settings. */
@@ -128,7 +179,7 @@ export interface SchedulerConfig {
   prefillReserve: number;
 }
 
-/** Default scheduler settings. */
+/** Default scheduler settings (HyperQueue's proactive filling numbers). */
 export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = { prefillMax: 40, prefillReserve: 16 };
 
 /** Whole server state. */
@@ -145,8 +196,10 @@ export interface ServerState {
   nextJobId: JobId;
   /** Next worker id. */
   nextWorkerId: WorkerId;
-  /** Ready tasks. */
-  ready: ReadyQueue;
+  /** Request classes by id. */
+  classes: Map<number, RequestClass>;
+  /** Class ids by key. */
+  classKeys: Map<string, number>;
   /** Scheduler settings. */
   config: SchedulerConfig;
   /** Jobs changed since the last commit. */
@@ -157,6 +210,12 @@ export interface ServerState {
   dirtyWorkers: Set<WorkerId>;
   /** Whether counters changed since the last commit. */
   dirtyMeta: boolean;
+  /** Unstarted prefilled tasks per priority, over all workers. */
+  prefillByPriority: Map<number, number>;
+  /** Classes that gained ready tasks since the last round. */
+  changedClasses: Set<number>;
+  /** Workers whose free resources grew (or that joined) since the last round. */
+  changedWorkers: Set<WorkerId>;
   /** Whether a scheduling round is needed. */
   needsSchedule: boolean;
 }
@@ -173,12 +232,16 @@ export function createServerState(
     workerKeys: new Map(),
     nextJobId: 1,
     nextWorkerId: 1,
-    ready: new ReadyQueue(),
+    classes: new Map(),
+    classKeys: new Map(),
     config,
     dirtyJobs: new Set(),
     dirtyTasks: new Map(),
     dirtyWorkers: new Set(),
     dirtyMeta: false,
+    prefillByPriority: new Map(),
+    changedClasses: new Set(),
+    changedWorkers: new Set(),
     needsSchedule: false,
   };
 }
@@ -186,6 +249,41 @@ export function createServerState(
 /** Empty per-state counters. */
 export function emptyCounts(): Record<TaskState, number> {
   return { waiting: 0, assigned: 0, running: 0, finished: 0, failed: 0, canceled: 0, aborted: 0 };
+}
+
+/** A fresh record of a task in its first waiting state. */
+export function pristineTask(): TaskRecord {
+  return {
+    state: "waiting",
+    instance: 0,
+    crashCount: 0,
+    workerId: null,
+    variant: null,
+    startedAt: null,
+    finishedAt: null,
+    error: null,
+  };
+}
+
+/** The task's record (a fresh pristine one when it has none), or undefined when not in the job. */
+export function getTask(job: Job, taskId: TaskId): TaskRecord | undefined {
+  const task = job.tasks.get(taskId);
+  if (task) return task;
+  return idSetHas(job.ids, taskId) ? pristineTask() : undefined;
+}
+
+/** The task's stored record, created when missing. The task must belong to the job. */
+export function materializeTask(job: Job, taskId: TaskId): TaskRecord {
+  let task = job.tasks.get(taskId);
+  if (!task) job.tasks.set(taskId, task = pristineTask());
+  return task;
+}
+
+/** Whether a task of the job is waiting (cheap; used by the queues). */
+export function isTaskWaiting(job: Job | undefined, taskId: TaskId): boolean {
+  if (!job) return false;
+  const task = job.tasks.get(taskId);
+  return task ? task.state === "waiting" : true;
 }
 
 /** Marks a task as changed for the next commit. */
@@ -199,6 +297,11 @@ export function markTaskDirty(state: ServerState, jobId: JobId, taskId: TaskId):
 /** Key of a task in worker maps. */
 export function taskKey(jobId: JobId, taskId: TaskId): string {
   return `${jobId}:${taskId}`;
+}
+
+/** Key of a (class, variant) pair in a worker's blocked set. */
+export function blockKey(classId: number, variant: number): string {
+  return `${classId}:${variant}`;
 }
 
 /** Whether every task of the job is terminal. */

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { isValidResourceName } from "../resources/request.ts";
 import type { JobSubmit, WorkerConfig } from "../fsproto/messages.ts";
 import { idSetSize } from "../cli/id_set.ts";
 
@@ -81,24 +82,40 @@ export function validateJobSubmit(v: unknown): JobSubmit {
   if (typeof p.cwd !== "string") fail("job", "cwd must be a string");
   checkStdio(p.stdout, "stdout");
   checkStdio(p.stderr, "stderr");
-  const rq = t.request;
-  if (!isObj(rq) || !Array.isArray(rq.entries) || !isInt(rq.minTimeMs)) {
-    fail("job", "request must have entries and minTimeMs");
+  if (!Array.isArray(t.requests) || t.requests.length < 1 || t.requests.length > 32) {
+    fail("job", "requests must be a list of 1 to 32 variants");
   }
-  for (const e of rq.entries as unknown[]) {
-    if (
-      !isObj(e) || typeof e.resource !== "string" || !isInt(e.amount) ||
-      typeof e.policy !== "string"
-    ) {
-      fail("job", "request entries must be {resource, amount, policy}");
+  for (const rq of t.requests as unknown[]) {
+    if (!isObj(rq) || !Array.isArray(rq.entries) || !isInt(rq.minTimeMs)) {
+      fail("job", "each request must have entries and minTimeMs");
     }
-    if (
-      !["compact", "forceCompact", "tight", "forceTight", "scatter", "all"].includes(
-        e.policy as string,
-      )
-    ) {
-      fail("job", `unknown policy "${e.policy}"`);
+    const names = new Set<string>();
+    for (const e of rq.entries as unknown[]) {
+      if (
+        !isObj(e) || typeof e.resource !== "string" || !isInt(e.amount) ||
+        typeof e.policy !== "string"
+      ) {
+        fail("job", "request entries must be {resource, amount, policy}");
+      }
+      if (!isValidResourceName(e.resource as string)) {
+        fail("job", `invalid resource name "${e.resource}"`);
+      }
+      if (names.has(e.resource as string)) fail("job", `resource "${e.resource}" requested twice`);
+      names.add(e.resource as string);
+      if (
+        !["compact", "forceCompact", "tight", "forceTight", "scatter", "all"].includes(
+          e.policy as string,
+        )
+      ) {
+        fail("job", `unknown policy "${e.policy}"`);
+      }
+      if (e.policy !== "all" && (e.amount as number) < 1) {
+        fail("job", `amount of "${e.resource}" must be positive`);
+      }
     }
+  }
+  if (!(t.pin === null || t.pin === "taskset" || t.pin === "omp")) {
+    fail("job", "pin must be null, taskset or omp");
   }
   if (!Number.isSafeInteger(t.priority)) fail("job", "priority must be an integer");
   if (!(t.timeLimitMs === null || isInt(t.timeLimitMs, 1))) {
@@ -130,10 +147,20 @@ export function validateWorkerConfig(v: unknown): WorkerConfig {
     fail("worker", "onServerLost must be stop or finish-running");
   }
   if (!Array.isArray(v.resources)) fail("worker", "resources must be a list");
+  const names = new Set<string>();
   for (const r of v.resources as unknown[]) {
-    if (!isObj(r) || typeof r.name !== "string" || !Array.isArray(r.groups) || !isInt(r.size)) {
-      fail("worker", "each resource pool needs name, groups and size");
+    if (
+      !isObj(r) || typeof r.name !== "string" || !Array.isArray(r.groups) || !isInt(r.size) ||
+      !["list", "range", "groups", "sum"].includes(r.kind as string) ||
+      !r.groups.every((g) => Array.isArray(g) && g.every((x) => typeof x === "string"))
+    ) {
+      fail("worker", "each resource pool needs name, kind, groups of labels and size");
     }
+    if (names.has(r.name as string)) fail("worker", `resource "${r.name}" defined twice`);
+    names.add(r.name as string);
+  }
+  if (!isInt(v.minUtilization) || (v.minUtilization as number) > 10_000) {
+    fail("worker", "minUtilization must be 0..10000");
   }
   if (!isInt(v.startedAt)) fail("worker", "startedAt must be a timestamp");
   return v as unknown as WorkerConfig;

@@ -9,8 +9,16 @@ import type { JobId, TaskId } from "../ids.ts";
 import type { StdioSpec, TaskTemplate } from "../fsproto/messages.ts";
 import { formatRequestAmount } from "../resources/request.ts";
 import type { PoolKind } from "../resources/descriptor.ts";
-import { formatIdSet, type IdRange } from "../cli/id_set.ts";
-import type { Job, ServerState, TaskRecord, TaskState, WorkerRecord } from "./state.ts";
+import type { ExplainBlocker } from "./explain.ts";
+import { formatIdSet, type IdRange, idSetIterate } from "../cli/id_set.ts";
+import {
+  type Job,
+  pristineTask,
+  type ServerState,
+  type TaskRecord,
+  type TaskState,
+  type WorkerRecord,
+} from "./state.ts";
 
 /** Per-state counts as HyperQueue prints them. */
 export interface TaskStatsView {
@@ -108,7 +116,8 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-function userState(state: TaskState): TaskView["state"] {
+/** User-visible state name of a task state. */
+export function userState(state: TaskState): TaskView["state"] {
   return state === "assigned" ? "waiting" : state;
 }
 
@@ -130,7 +139,7 @@ export function jobInfoView(job: Job): JobInfoView {
   return {
     id: job.id,
     name: job.name,
-    task_count: job.tasks.size,
+    task_count: job.size,
     is_open: false,
     task_stats: taskStats(job),
     cancel_reason: job.cancelReason,
@@ -174,16 +183,16 @@ export function taskDescView(t: TaskTemplate): TaskDescView {
       stdout: stdioView(t.program.stdout),
       stderr: stdioView(t.program.stderr),
     },
-    resources: [{
+    resources: t.requests.map((rq) => ({
       n_nodes: 0,
-      resources: t.request.entries.map((e) => ({
+      resources: rq.entries.map((e) => ({
         resource: e.resource,
         request: formatRequestAmount(e),
       })),
-      min_time: t.request.minTimeMs / 1000,
+      min_time: rq.minTimeMs / 1000,
       weight: 1,
-    }],
-    pin_mode: null,
+    })),
+    pin_mode: t.pin,
     priority: t.priority,
     time_limit: t.timeLimitMs === null ? null : t.timeLimitMs / 1000,
     task_dir: false,
@@ -194,11 +203,11 @@ export function taskDescView(t: TaskTemplate): TaskDescView {
 /** Tasks of a job, optionally restricted to a set of ids. */
 export function taskViews(job: Job, only: ((id: TaskId) => boolean) | null): TaskView[] {
   const views: TaskView[] = [];
-  for (const [taskId, task] of job.tasks) {
+  for (const taskId of idSetIterate(job.ids)) {
     if (only && !only(taskId)) continue;
-    views.push(taskView(taskId, task));
+    views.push(taskView(taskId, job.tasks.get(taskId) ?? pristineTask()));
   }
-  return views.sort((a, b) => a.id - b.id);
+  return views;
 }
 
 /** `job info` view. */
@@ -218,7 +227,7 @@ export function jobDetailView(job: Job): JobDetailView {
 export function workerView(worker: WorkerRecord): WorkerView {
   const c = worker.config;
   let running = 0;
-  for (const slot of worker.tasks.values()) if (!slot.prefill) running++;
+  for (const slot of worker.tasks.values()) if (slot.variant !== null) running++;
   return {
     id: worker.id,
     state: worker.state,
@@ -239,7 +248,7 @@ export function workerView(worker: WorkerRecord): WorkerView {
         coupling: null,
       },
       on_server_lost: c.onServerLost,
-      min_utilization: 0,
+      min_utilization: c.minUtilization / 10_000,
       process_pid: c.pid,
     },
     allocation: c.manager === null
@@ -255,4 +264,18 @@ export function workerView(worker: WorkerRecord): WorkerView {
 /** Workers sorted by id. */
 export function workerViews(state: ServerState): WorkerView[] {
   return [...state.workers.values()].sort((a, b) => a.id - b.id).map(workerView);
+}
+
+/** JSON shape of `task explain`. */
+export interface ExplainView {
+  job_id: JobId;
+  task_id: number;
+  state: string;
+  n_waiting_deps: number;
+  n_deps: number;
+  workers: {
+    worker_id: number;
+    runnable: boolean;
+    variants: { variant: number; blockers: ExplainBlocker[] }[];
+  }[];
 }

@@ -21,6 +21,7 @@ import {
   jobListData,
   selectJobs,
   selectWorkers,
+  taskExplainData,
   taskListData,
   workerListData,
 } from "./queries.ts";
@@ -85,6 +86,14 @@ export function handleClientMsg(
       case "taskList":
         return {
           reply: { kind: "data", request, data: taskListData(state, msg.selector, msg.taskIds) },
+        };
+      case "taskExplain":
+        return {
+          reply: {
+            kind: "data",
+            request,
+            data: taskExplainData(state, msg.selector, msg.taskId, now),
+          },
         };
       case "jobCancel": {
         const results = selectJobs(state, msg.selector).map((id) => {

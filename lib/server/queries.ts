@@ -1,3 +1,4 @@
+// deno-lint-ignore-file camelcase -- HyperQueue's JSON field names are snake_case
 /**
  * Answers to read-only client requests, computed from the server state.
  *
@@ -7,14 +8,17 @@ import type { JobId } from "../ids.ts";
 import { parseSelector, resolveSelector } from "../cli/selector.ts";
 import { type IdRange, idSetHas } from "../cli/id_set.ts";
 import type { ServerState } from "../scheduler/state.ts";
-import { isJobComplete } from "../scheduler/state.ts";
+import { getTask, isJobComplete } from "../scheduler/state.ts";
+import { explainTask } from "../scheduler/explain.ts";
 import {
+  type ExplainView,
   type JobDetailView,
   jobDetailView,
   type JobInfoView,
   jobInfoView,
   type TaskView,
   taskViews,
+  userState,
   workerViews,
 } from "../scheduler/views.ts";
 
@@ -65,4 +69,31 @@ export function jobsComplete(state: ServerState, jobIds: readonly JobId[]): bool
 /** `worker list` data. */
 export function workerListData(state: ServerState): ReturnType<typeof workerViews> {
   return workerViews(state);
+}
+
+/** `task explain` data for one task of one job. @throws {RangeError} When either is missing. */
+export function taskExplainData(
+  state: ServerState,
+  selector: string,
+  taskId: number,
+  now: number,
+): ExplainView {
+  const ids = selectJobs(state, selector);
+  if (ids.length !== 1) throw new RangeError(`Job ${selector} not found or not a single job`);
+  const job = state.jobs.get(ids[0]!)!;
+  const task = getTask(job, taskId);
+  if (!task) throw new RangeError(`Task ${taskId} not found in job ${job.id}`);
+  const e = explainTask(state, job, now);
+  return {
+    job_id: job.id,
+    task_id: taskId,
+    state: userState(task.state),
+    n_waiting_deps: e.waitingDeps,
+    n_deps: e.totalDeps,
+    workers: e.workers.map((w) => ({
+      worker_id: w.workerId,
+      runnable: w.runnable,
+      variants: w.variants.map((v) => ({ variant: v.variant, blockers: v.blockers })),
+    })),
+  };
 }

@@ -36,6 +36,11 @@ import { jobListData, jobsComplete } from "./queries.ts";
 import { assertNever } from "../_assert_never.ts";
 import { validateWorkerConfig } from "../scheduler/validate.ts";
 
+/** Least time between two rounds, so that bursts of records share a round (HyperQueue: 20 ms). */
+const MIN_ROUND_GAP_MS = 20;
+/** Longest time committed state may wait before it is forced to disk. */
+const FLUSH_EVERY_MS = 1000;
+
 /** Program version reported by `server info`. */
 export const VERSION = "0.1.0";
 
@@ -155,9 +160,14 @@ export async function runServer(options: ServerOptions): Promise<void> {
     await writer.append([encodeToClient(msg)]);
   };
 
+  let lastRound = 0;
+  let dirtySince: number | null = null;
   while (true) {
     await waiter.wait();
+    const gap = Date.now() - lastRound;
+    if (gap < MIN_ROUND_GAP_MS) await new Promise((r) => setTimeout(r, MIN_ROUND_GAP_MS - gap));
     const now = Date.now();
+    lastRound = now;
     const out: Outbox = new Map();
     const replies: { client: string | null; msg: ToClientMsg }[] = [];
     const batchExtra: Pick<JournalBatch, "offsets" | "requestsDone" | "requestsForget"> = {
@@ -270,6 +280,12 @@ export async function runServer(options: ServerOptions): Promise<void> {
       batch.offsets.length || batch.requestsDone.length || batch.requestsForget.length
     ) {
       store.commit(batch);
+      dirtySince ??= now;
+    }
+    if (batch.requestsDone.length > 0 || (dirtySince !== null && now - dirtySince >= FLUSH_EVERY_MS)) {
+      // A submit is acknowledged only once it is on disk; the rest is flushed about once a second.
+      await store.flush();
+      dirtySince = null;
     }
 
     // Committed: now tell the world.
@@ -292,6 +308,7 @@ export async function runServer(options: ServerOptions): Promise<void> {
   }
 
   waiter.close();
+  await store.flush();
   await lease.stop(true);
   await unlinkCurrent(options.serverDir, layout);
   await store.close();

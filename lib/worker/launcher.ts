@@ -14,6 +14,9 @@ import {
 } from "../cli/placeholders.ts";
 import { formatAmount, FRACTIONS_PER_UNIT } from "../resources/amount.ts";
 import { formatRequestAmount } from "../resources/request.ts";
+import { type Allocation, allocationValues } from "../resources/allocator.ts";
+import { spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
 
 /** What the launcher needs to start a task. */
 export interface LaunchSpec {
@@ -23,8 +26,10 @@ export interface LaunchSpec {
   submitDir: string;
   serverUid: string;
   template: TaskTemplate;
-  /** CPU labels allocated to the task. */
-  cpus: string[];
+  /** Variant the task runs with. */
+  variant: number;
+  /** Resources it got. */
+  allocation: Allocation;
   /** Worker id, for `HQ_WORKER_ID`. */
   workerId: number;
 }
@@ -37,39 +42,52 @@ export type TaskEnd =
 /** A started task. */
 export interface RunningProcess {
   pid: number;
-  /** Resolves when the process ends and its output is flushed. */
+  /** Resolves when the process ends. */
   done: Promise<TaskEnd>;
 }
 
-async function openOutput(path: string | null): Promise<Deno.FsFile | null> {
-  if (path === null) return null;
-  await Deno.mkdir(dirname(path), { recursive: true });
-  return await Deno.open(path, { write: true, create: true, truncate: true });
+function envName(resource: string): string {
+  return resource.replace(/[^A-Za-z0-9]/g, "_");
 }
 
-/** Environment variables HyperQueue gives a task. */
+/** Environment variables HyperQueue gives a task, on top of the worker's own. */
 export function taskEnv(spec: LaunchSpec): Record<string, string> {
-  const env: Record<string, string> = { ...spec.template.program.env };
+  const program = spec.template.program;
+  const env: Record<string, string> = { ...program.env };
   env.HQ_JOB_ID = String(spec.jobId);
   env.HQ_TASK_ID = String(spec.taskId);
   env.HQ_INSTANCE_ID = String(spec.instance);
   env.HQ_SUBMIT_DIR = spec.submitDir;
   env.HQ_SERVER_UID = spec.serverUid;
   env.HQ_WORKER_ID = String(spec.workerId);
-  for (const entry of spec.template.request.entries) {
-    env[`HQ_RESOURCE_REQUEST_${entry.resource.replace(/[^A-Za-z0-9]/g, "_")}`] =
-      formatRequestAmount(entry);
+  const request = spec.template.requests[spec.variant]!;
+  if (spec.template.requests.length > 1) env.HQ_RESOURCE_VARIANT = String(spec.variant);
+  for (const entry of request.entries) {
+    env[`HQ_RESOURCE_REQUEST_${envName(entry.resource)}`] = formatRequestAmount(entry);
   }
-  if (spec.cpus.length > 0) {
-    env.HQ_CPUS = spec.cpus.join(",");
-    env.HQ_RESOURCE_VALUES_cpus = env.HQ_CPUS;
-    const cpuEntry = spec.template.request.entries.find((e) => e.resource === "cpus");
-    const whole = cpuEntry?.policy === "all" ||
-      (cpuEntry !== undefined && cpuEntry.amount % FRACTIONS_PER_UNIT === 0);
-    if (whole && !("OMP_NUM_THREADS" in spec.template.program.env)) {
-      env.OMP_NUM_THREADS = cpuEntry?.policy === "all"
-        ? String(spec.cpus.length)
-        : formatAmount(cpuEntry!.amount);
+  for (const got of spec.allocation.resources) {
+    if (got.indices.length === 0) continue;
+    const values = allocationValues(got);
+    env[`HQ_RESOURCE_VALUES_${envName(got.resource)}`] = values;
+    if (got.resource === "cpus") {
+      env.HQ_CPUS = values;
+      const entry = request.entries.find((e) => e.resource === "cpus");
+      const whole = entry?.policy === "all" || got.amount % FRACTIONS_PER_UNIT === 0;
+      if (whole && !("OMP_NUM_THREADS" in program.env)) {
+        env.OMP_NUM_THREADS = formatAmount(got.amount);
+      }
+    } else if (got.resource === "gpus/nvidia" || got.resource === "gpus") {
+      env.CUDA_VISIBLE_DEVICES = values;
+      env.CUDA_DEVICE_ORDER = "PCI_BUS_ID";
+    } else if (got.resource === "gpus/amd") {
+      env.ROCR_VISIBLE_DEVICES = values;
+    }
+  }
+  if (spec.template.pin !== null) {
+    env.HQ_PIN = spec.template.pin;
+    if (spec.template.pin === "omp") {
+      if (!("OMP_PROC_BIND" in program.env)) env.OMP_PROC_BIND = "close";
+      if (!("OMP_PLACES" in program.env)) env.OMP_PLACES = `{${env.HQ_CPUS ?? ""}}`;
     }
   }
   return env;
@@ -102,46 +120,86 @@ export function taskPaths(spec: LaunchSpec): TaskPaths {
   };
 }
 
-/** Text of a non-zero exit, as HyperQueue words it. */
-export function exitError(status: Deno.CommandStatus): string {
-  if (status.signal !== null) return `Program terminated by signal ${status.signal}`;
-  return `Program terminated with exit code ${status.code}`;
+/** Command line of a task, with `taskset` in front when pinned that way. */
+export function taskArgs(spec: LaunchSpec, env: Record<string, string>): string[] {
+  const args = spec.template.program.args;
+  if (spec.template.pin === null) return args;
+  if (!env.HQ_CPUS) {
+    throw new Error("Cannot pin the task: no CPUs were allocated to it");
+  }
+  return spec.template.pin === "taskset" ? ["taskset", "-c", env.HQ_CPUS, ...args] : args;
 }
 
-/** Starts a task process. @throws {Error} With HyperQueue's wording when it cannot start. */
-export async function launchTask(spec: LaunchSpec, paths: TaskPaths): Promise<RunningProcess> {
-  const program = spec.template.program;
-  await Deno.mkdir(paths.cwd, { recursive: true });
-  const out = await openOutput(paths.stdout);
-  const err = paths.stderr === paths.stdout && out ? null : await openOutput(paths.stderr);
-  let child: Deno.ChildProcess;
+const knownDirs = new Set<string>();
+let baseEnv: Record<string, string> | undefined;
+
+function ensureDir(path: string): void {
+  if (knownDirs.has(path)) return;
+  Deno.mkdirSync(path, { recursive: true });
+  if (knownDirs.size > 10_000) knownDirs.clear();
+  knownDirs.add(path);
+}
+
+function openOutput(path: string | null): number | "ignore" {
+  if (path === null) return "ignore";
+  ensureDir(dirname(path));
+  return openSync(path, "w", 0o644);
+}
+
+function cannotExecute(args: string[], e: unknown): Error {
+  const code = (e as { code?: string }).code;
+  const why = e instanceof Deno.errors.NotFound || code === "ENOENT"
+    ? "No such file or directory (os error 2)"
+    : (e as Error).message;
+  return new Error(`Cannot execute "${args.join(" ")}": ${why}`);
+}
+
+/**
+ * Starts a task process; synchronous, so a prefilled task starts in the same
+ * turn as the end of the task whose resources it takes over. Output files are
+ * handed to the child as descriptors, so no output passes through this process.
+ *
+ * @throws {Error} With HyperQueue's wording when it cannot start.
+ */
+export function launchTask(spec: LaunchSpec, paths: TaskPaths): RunningProcess {
+  const env = taskEnv(spec);
+  const args = taskArgs(spec, env);
+  baseEnv ??= Deno.env.toObject();
+  ensureDir(paths.cwd);
+  const out = openOutput(paths.stdout);
+  const err = paths.stderr === paths.stdout ? out : openOutput(paths.stderr);
+  const closeAll = () => {
+    if (typeof out === "number") closeSync(out);
+    if (typeof err === "number" && err !== out) closeSync(err);
+  };
+  let child;
   try {
-    child = new Deno.Command(program.args[0]!, {
-      args: program.args.slice(1),
+    child = spawn(args[0]!, args.slice(1), {
       cwd: paths.cwd,
-      env: taskEnv(spec),
-      stdin: "null",
-      stdout: out ? "piped" : "null",
-      stderr: err ? "piped" : "null",
-    }).spawn();
+      env: { ...baseEnv, ...env },
+      stdio: ["ignore", out, err],
+    });
   } catch (e) {
-    out?.close();
-    err?.close();
-    const why = e instanceof Deno.errors.NotFound
-      ? "No such file or directory (os error 2)"
-      : (e as Error).message;
-    throw new Error(`Cannot execute "${program.args.join(" ")}": ${why}`);
+    closeAll();
+    throw cannotExecute(args, e);
   }
-  const pipes: Promise<void>[] = [];
-  if (out) pipes.push(child.stdout.pipeTo(out.writable).catch(() => {}));
-  if (err) pipes.push(child.stderr.pipeTo(err.writable).catch(() => {}));
-  const done = (async (): Promise<TaskEnd> => {
-    const status = await child.status;
-    await Promise.all(pipes);
-    if (status.success) return { kind: "finished" };
-    return { kind: "failed", error: exitError(status) };
-  })();
-  return { pid: child.pid, done };
+  const done = new Promise<TaskEnd>((resolve) => {
+    let settled = false;
+    const settle = (end: TaskEnd) => {
+      if (settled) return;
+      settled = true;
+      closeAll();
+      resolve(end);
+    };
+    child.once("error", (e) => settle({ kind: "failed", error: cannotExecute(args, e).message }));
+    child.once("exit", (code, signal) => {
+      if (code === 0) settle({ kind: "finished" });
+      else if (signal !== null) {
+        settle({ kind: "failed", error: `Program terminated by signal ${signal}` });
+      } else settle({ kind: "failed", error: `Program terminated with exit code ${code}` });
+    });
+  });
+  return { pid: child.pid ?? -1, done };
 }
 
 function childrenOf(pid: number): number[] {

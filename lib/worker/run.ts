@@ -5,15 +5,8 @@
  *
  * @module
  */
-import type { JobId, TaskId } from "../ids.ts";
 import { randomToken } from "../ids.ts";
-import type {
-  FromWorkerMsg,
-  TaskTemplate,
-  TaskUpdate,
-  WorkerConfig,
-  WorkerStopReason,
-} from "../fsproto/messages.ts";
+import type { FromWorkerMsg, WorkerConfig, WorkerStopReason } from "../fsproto/messages.ts";
 import { decodeToWorker, encodeFromWorker } from "../fsproto/codec.ts";
 import { ChannelReader, ChannelWriter } from "../fsproto/channel_file.ts";
 import { CHANNEL, workerDir } from "../fsproto/layout.ts";
@@ -21,9 +14,12 @@ import { postToInbox } from "../fsproto/inbox.ts";
 import { isNetworkFs, Waiter } from "../fsproto/waiter.ts";
 import { connectInstance, type Lease, readJsonFile } from "../fsproto/server_dir.ts";
 import { ensureDirMode } from "../fsproto/fs_util.ts";
-import { FRACTIONS_PER_UNIT } from "../resources/amount.ts";
 import { assertNever } from "../_assert_never.ts";
-import { killTree, launchTask, type RunningProcess, taskPaths } from "./launcher.ts";
+import { killTree, launchTask, taskPaths } from "./launcher.ts";
+import { type TaskOutcome, WorkerCore, workerTaskKey } from "./core.ts";
+
+/** Least gap between two update flushes while tasks end in quick succession. */
+const FLUSH_GAP_MS = 10;
 
 /** Options of {@link runWorker}. */
 export interface WorkerOptions {
@@ -33,22 +29,6 @@ export interface WorkerOptions {
   maxPollMs?: number;
   log: (line: string) => void;
   stopSignal?: Promise<void>;
-}
-
-interface QueuedTask {
-  jobId: JobId;
-  taskId: TaskId;
-  instance: number;
-  submitDir: string;
-  template: TaskTemplate;
-}
-
-interface ActiveTask extends QueuedTask {
-  cpus: string[];
-  proc: RunningProcess | null;
-  canceled: boolean;
-  timedOut: boolean;
-  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /** Runs a worker until stopped; resolves with the reason. */
@@ -75,15 +55,17 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStopReaso
     filter: (p) => p.includes(`/${CHANNEL.toWorker}.`),
   });
 
-  const allCpus = config.resources.find((r) => r.name === "cpus")?.groups.flat() ?? [];
-  const freeCpus = [...allCpus];
-  const queue: QueuedTask[] = [];
-  const active = new Map<string, ActiveTask>();
-  const outgoing: TaskUpdate[] = [];
+  const core = new WorkerCore(config.resources);
+  const procs = new Map<
+    string,
+    { pid: number; canceled: boolean; timedOut: boolean; timer?: ReturnType<typeof setTimeout> }
+  >();
   let workerId: number | null = null;
   let serverUid = "";
   let stopReason: WorkerStopReason | null = null;
   let lastHeartbeat = 0;
+  let lastFlush = 0;
+  let flushTimer: ReturnType<typeof setTimeout> | undefined;
   let lastLeaseCheck = Date.now();
   let leaseSeen = { seq: firstLease.seq, startedAt: firstLease.startedAt, at: Date.now() };
   options.stopSignal?.then(() => {
@@ -91,79 +73,87 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStopReaso
     waiter.notify();
   });
 
-  const finish = (t: ActiveTask, update: TaskUpdate) => {
-    clearTimeout(t.timer);
-    active.delete(`${t.jobId}:${t.taskId}`);
-    freeCpus.push(...t.cpus);
-    outgoing.push(update);
-    waiter.notify();
+  // Updates go out at most every FLUSH_GAP_MS while tasks end quickly, so one
+  // channel append carries many of them.
+  const requestFlush = () => {
+    if (flushTimer !== undefined) return;
+    const delay = Math.max(0, FLUSH_GAP_MS - (Date.now() - lastFlush));
+    flushTimer = setTimeout(() => {
+      flushTimer = undefined;
+      waiter.notify();
+    }, delay);
   };
 
-  const start = async (q: QueuedTask, cpus: string[]) => {
-    const t: ActiveTask = {
-      ...q,
-      cpus,
-      proc: null,
-      canceled: false,
-      timedOut: false,
-      timer: undefined,
-    };
-    active.set(`${q.jobId}:${q.taskId}`, t);
-    const base = { jobId: q.jobId, id: q.taskId, instance: q.instance };
-    const spec = {
-      jobId: q.jobId,
-      taskId: q.taskId,
-      instance: q.instance,
-      submitDir: q.submitDir,
-      serverUid,
-      template: q.template,
-      cpus,
-      workerId: workerId ?? 0,
-    };
-    let paths;
-    try {
-      paths = taskPaths(spec);
-      t.proc = await launchTask(spec, paths);
-    } catch (e) {
-      finish(t, { kind: "failed", ...base, at: Date.now(), error: (e as Error).message });
-      return;
-    }
-    outgoing.push({ kind: "started", ...base, at: Date.now() });
-    if (q.template.timeLimitMs !== null) {
-      t.timer = setTimeout(() => {
-        t.timedOut = true;
-        terminate(t);
-      }, q.template.timeLimitMs);
-    }
-    const end = await t.proc.done;
-    const at = Date.now();
-    if (t.canceled) finish(t, { kind: "canceled", ...base, at });
-    else if (t.timedOut) finish(t, { kind: "failed", ...base, at, error: "Time limit reached" });
-    else if (end.kind === "finished") {
-      for (
-        const [spec0, path] of [[q.template.program.stdout, paths.stdout], [
-          q.template.program.stderr,
-          paths.stderr,
-        ]] as const
-      ) {
-        if (spec0?.rmIfFinished && path) await Deno.remove(path).catch(() => {});
-      }
-      finish(t, { kind: "finished", ...base, at });
-    } else finish(t, { kind: "failed", ...base, at, error: end.error });
-  };
-
-  const terminate = (t: ActiveTask) => {
-    if (!t.proc) return;
-    const pid = t.proc.pid;
+  const terminate = (pid: number) => {
     killTree(pid, "SIGTERM");
     setTimeout(() => killTree(pid, "SIGKILL"), 1000);
   };
 
-  const needCpus = (template: TaskTemplate): number => {
-    const entry = template.request.entries.find((e) => e.resource === "cpus");
-    if (!entry) return 0;
-    if (entry.policy === "all") return allCpus.length;
-    return Math.ceil(entry.amount / FRACTIONS_PER_UNIT);
+  const launchStarts = () => {
+    for (const order of core.takeStarts()) {
+      const key = workerTaskKey(order.jobId, order.taskId);
+      const spec = {
+        jobId: order.jobId,
+        taskId: order.taskId,
+        instance: order.instance,
+        submitDir: order.submitDir,
+        serverUid,
+        template: order.template,
+        variant: order.variant,
+        allocation: order.allocation,
+        workerId: workerId ?? 0,
+      };
+      let paths;
+      let proc;
+      try {
+        paths = taskPaths(spec);
+        proc = launchTask(spec, paths);
+      } catch (e) {
+        core.onEnded(key, { kind: "failed", error: (e as Error).message }, Date.now());
+        continue;
+      }
+      const entry: {
+        pid: number;
+        canceled: boolean;
+        timedOut: boolean;
+        timer?: ReturnType<typeof setTimeout>;
+      } = {
+        pid: proc.pid,
+        canceled: false,
+        timedOut: false,
+      };
+      procs.set(key, entry);
+      if (order.template.timeLimitMs !== null) {
+        entry.timer = setTimeout(() => {
+          entry.timedOut = true;
+          terminate(entry.pid);
+        }, order.template.timeLimitMs);
+      }
+      const rm = [order.template.program.stdout, order.template.program.stderr];
+      const files = [paths.stdout, paths.stderr];
+      proc.done.then((end) => {
+        clearTimeout(entry.timer);
+        procs.delete(key);
+        let outcome: TaskOutcome;
+        if (entry.canceled) outcome = { kind: "canceled" };
+        else if (entry.timedOut) outcome = { kind: "failed", error: "Time limit reached" };
+        else if (end.kind === "finished") {
+          for (let i = 0; i < 2; i++) {
+            if (rm[i]?.rmIfFinished && files[i]) {
+              try {
+                Deno.removeSync(files[i]!);
+              } catch {
+                // Already gone.
+              }
+            }
+          }
+          outcome = { kind: "finished" };
+        } else outcome = end;
+        core.onEnded(key, outcome, Date.now());
+        if (stopReason === null) launchStarts();
+        requestFlush();
+      });
+    }
   };
 
   const send = async (msgs: FromWorkerMsg[]) => {
@@ -194,26 +184,14 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStopReaso
           log(`[worker] registered as worker ${workerId}`);
           break;
         case "computeTasks":
-          for (const a of msg.tasks) {
-            queue.push({
-              jobId: msg.jobId,
-              taskId: a.id,
-              instance: a.instance,
-              submitDir: msg.submitDir,
-              template: msg.template,
-            });
-          }
-          break;
         case "cancelTasks":
-          for (const c of msg.tasks) {
-            const qi = queue.findIndex((q) =>
-              q.jobId === c.jobId && q.taskId === c.id && q.instance === c.instance
-            );
-            if (qi >= 0) queue.splice(qi, 1);
-            const t = active.get(`${c.jobId}:${c.id}`);
-            if (t && t.instance === c.instance) {
-              t.canceled = true;
-              terminate(t);
+        case "retractTasks":
+          core.onMessage(msg, now);
+          for (const key of core.takeKills()) {
+            const p = procs.get(key);
+            if (p) {
+              p.canceled = true;
+              terminate(p.pid);
             }
           }
           break;
@@ -246,37 +224,21 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStopReaso
     }
 
     if (stopReason === null && workerId !== null) {
-      while (queue.length > 0) {
-        const need = needCpus(queue[0]!.template);
-        if (need > allCpus.length) {
-          const q = queue.shift()!;
-          outgoing.push({
-            kind: "failed",
-            jobId: q.jobId,
-            id: q.taskId,
-            instance: q.instance,
-            at: now,
-            error: "Task needs more CPUs than the worker has",
-          });
-          continue;
-        }
-        if (need > freeCpus.length) break;
-        freeCpus.sort((a, b) => Number(a) - Number(b));
-        const q = queue.shift()!;
-        start(q, freeCpus.splice(0, need));
-      }
+      launchStarts();
       if (config.timeLimitMs !== null && now - startedAt >= config.timeLimitMs) {
         stopReason = "timeLimit";
       }
     }
 
-    if (outgoing.length > 0) control.push({ kind: "taskUpdates", updates: outgoing.splice(0) });
+    const updates = core.takeUpdates();
+    if (updates.length > 0) control.push({ kind: "taskUpdates", updates });
     if (now - lastHeartbeat >= config.heartbeatMs || control.length > 0) {
       if (control.length === 0 || now - lastHeartbeat >= config.heartbeatMs) {
         control.push({ kind: "heartbeat", at: now });
       }
       lastHeartbeat = now;
     }
+    if (control.length > 0) lastFlush = now;
     await send(control);
 
     if (stopReason !== null) break;
@@ -284,23 +246,25 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStopReaso
 
   log(`[worker] stopping: ${stopReason}`);
   const lost = stopReason === "connectionLost";
-  if (lost && config.onServerLost === "finish-running") {
-    queue.length = 0;
-    await Promise.all([...active.values()].map((t) => t.proc?.done));
-  } else {
-    for (const t of active.values()) {
-      t.canceled = true;
-      terminate(t);
+  const pending = () =>
+    new Promise<void>((resolve) => {
+      const check = () => (procs.size === 0 ? resolve() : setTimeout(check, 20));
+      check();
+    });
+  core.returnAll(Date.now());
+  if (!(lost && config.onServerLost === "finish-running")) {
+    for (const p of procs.values()) {
+      p.canceled = true;
+      terminate(p.pid);
     }
-    await Promise.all([...active.values()].map((t) => t.proc?.done));
   }
-  if (!lost && stopReason !== "serverStopped" && stopReason !== "idleTimeout") {
-    await send([{ kind: "taskUpdates", updates: outgoing.splice(0) }, {
+  await pending();
+  clearTimeout(flushTimer);
+  if (!lost) {
+    await send([{ kind: "taskUpdates", updates: core.takeUpdates() }, {
       kind: "stopping",
       reason: stopReason,
     }]);
-  } else if (!lost) {
-    await send([{ kind: "stopping", reason: stopReason }]);
   }
   waiter.close();
   return stopReason;

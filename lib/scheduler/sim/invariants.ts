@@ -1,0 +1,379 @@
+/**
+ * Invariants of the scheduler checked by the simulation after every step.
+ * Each check throws an {@link InvariantError} naming what broke.
+ *
+ * - {@link checkServerState}: server accounting (free never negative and equal
+ *   to capacity minus what slots hold), one state per task, per-job and
+ *   per-queue counters, slot/task agreement, prefill counters.
+ * - {@link checkWorkerAllocations}: a worker core's allocations never
+ *   over-commit an index or a sum pool, and the server never believes free
+ *   what the worker has in use.
+ * - {@link checkWorkConservation} and {@link checkPriorities}: after a round,
+ *   no ready task could run now on a worker that is not legitimately kept from
+ *   it, and no lower-priority task took room a waiting higher one could use.
+ *
+ * @module
+ */
+import type { JobId, WorkerId } from "../../ids.ts";
+import type { ResourcePool } from "../../resources/descriptor.ts";
+import { FRACTIONS_PER_UNIT } from "../../resources/amount.ts";
+import type { ResourceRequest } from "../../resources/request.ts";
+import type { StartOrder } from "../../worker/core.ts";
+import {
+  blockKey,
+  isTerminal,
+  type Job,
+  type RequestClass,
+  type ServerState,
+  TASK_STATES,
+  taskKey,
+  type TaskState,
+  type WorkerRecord,
+} from "../state.ts";
+import { canEverRun } from "../schedule.ts";
+import { cpusUsed, entryAmount, fitsTime } from "../worker_load.ts";
+
+/** A broken invariant. */
+export class InvariantError extends Error {
+  /** Creates the error with a description of the broken invariant. */
+  constructor(message: string) {
+    super(message);
+    this.name = "InvariantError";
+  }
+}
+
+function fail(message: string): never {
+  throw new InvariantError(message);
+}
+
+interface Tally {
+  slotOf: Map<string, WorkerId>;
+  prefillByPriority: Map<number, number>;
+  retractingByClass: Map<number, number>;
+  holders: Map<number, Map<WorkerId, number>>;
+}
+
+function bump<K>(m: Map<K, number>, k: K): void {
+  m.set(k, (m.get(k) ?? 0) + 1);
+}
+
+/** Checks the server's own bookkeeping, all of it (invariants a and b). */
+export function checkServerState(state: ServerState): void {
+  const tally: Tally = {
+    slotOf: new Map(),
+    prefillByPriority: new Map(),
+    retractingByClass: new Map(),
+    holders: new Map(),
+  };
+  for (const w of state.workers.values()) checkWorker(state, w, tally);
+  if (!sameCounts(state.prefillByPriority, tally.prefillByPriority)) {
+    fail(`prefillByPriority disagrees with the slots`);
+  }
+  for (const cls of state.classes.values()) {
+    const retracting = tally.retractingByClass.get(cls.id) ?? 0;
+    if (cls.retracting !== retracting) {
+      fail(`class ${cls.id}: retracting ${cls.retracting}, slots ${retracting}`);
+    }
+    if (!sameCounts(cls.prefillHolders, tally.holders.get(cls.id) ?? new Map())) {
+      fail(`class ${cls.id}: prefillHolders disagree with the slots`);
+    }
+  }
+  const waitingByClass = new Map<number, Map<number, number>>();
+  for (const job of state.jobs.values()) {
+    const waiting = checkJob(state, job, tally.slotOf);
+    if (waiting > 0) {
+      let m = waitingByClass.get(job.classId);
+      if (!m) waitingByClass.set(job.classId, m = new Map());
+      const p = job.template.priority;
+      m.set(p, (m.get(p) ?? 0) + waiting);
+    }
+  }
+  for (const cls of state.classes.values()) {
+    const m = waitingByClass.get(cls.id) ?? new Map<number, number>();
+    let total = 0;
+    for (const [p, n] of m) {
+      total += n;
+      if (cls.queue.countAt(p) !== n) {
+        fail(`class ${cls.id}: queue counts ${cls.queue.countAt(p)} at ${p}, jobs ${n}`);
+      }
+    }
+    if (cls.queue.size !== total) fail(`class ${cls.id}: queue size ${cls.queue.size} != ${total}`);
+  }
+}
+
+/**
+ * Cheap check after one worker's batch: that worker's accounting and slots,
+ * and the jobs of the tasks it reported.
+ */
+export function checkAfterBatch(
+  state: ServerState,
+  workerId: WorkerId,
+  jobIds: Iterable<JobId>,
+): void {
+  const w = state.workers.get(workerId);
+  if (w) checkWorker(state, w, null);
+  for (const jobId of new Set(jobIds)) {
+    const job = state.jobs.get(jobId);
+    if (job) checkJob(state, job, null);
+  }
+}
+
+/** One worker's slots and accounting; `tally` collects totals for the global checks. */
+function checkWorker(state: ServerState, w: WorkerRecord, tally: Tally | null): void {
+  if (w.state !== "running") {
+    if (w.tasks.size > 0) fail(`worker ${w.id} is ${w.state} but holds ${w.tasks.size} tasks`);
+    return;
+  }
+  const held = new Map<string, number>();
+  const load = new Map<number, number>();
+  let prefilled = 0;
+  for (const [key, slot] of w.tasks) {
+    if (key !== taskKey(slot.jobId, slot.taskId)) fail(`worker ${w.id}: slot key ${key} wrong`);
+    const job = state.jobs.get(slot.jobId);
+    if (!job) fail(`worker ${w.id} holds task ${key} of an unknown job`);
+    const task = job.tasks.get(slot.taskId);
+    const taskState: TaskState = task?.state ?? "waiting";
+    if (slot.canceled) {
+      if (!isTerminal(taskState)) fail(`canceled slot ${key} on ${w.id} but task ${taskState}`);
+    } else {
+      if (taskState !== "assigned" && taskState !== "running") {
+        fail(`task ${key} is ${taskState} but has a slot on worker ${w.id}`);
+      }
+      if (task!.workerId !== w.id) fail(`task ${key} on worker ${w.id} says ${task!.workerId}`);
+      if (tally) {
+        const other = tally.slotOf.get(key);
+        if (other !== undefined) fail(`task ${key} has slots on workers ${other} and ${w.id}`);
+        tally.slotOf.set(key, w.id);
+      }
+      if (taskState === "running" && slot.variant === null) {
+        fail(`task ${key} is running but its slot on ${w.id} is prefilled`);
+      }
+      if (taskState === "running" && task!.variant !== slot.variant) {
+        fail(`task ${key} runs with variant ${task!.variant}, slot says ${slot.variant}`);
+      }
+    }
+    const cls = state.classes.get(slot.classId)!;
+    if (slot.variant === null) {
+      prefilled++;
+      if (tally) {
+        bump(tally.prefillByPriority, slot.priority);
+        let h = tally.holders.get(cls.id);
+        if (!h) tally.holders.set(cls.id, h = new Map());
+        bump(h, w.id);
+        if (slot.retracting) bump(tally.retractingByClass, cls.id);
+      }
+    } else {
+      bump(load, cls.id);
+      for (const e of cls.variants[slot.variant]!.entries) {
+        held.set(e.resource, (held.get(e.resource) ?? 0) + entryAmount(e, w.capacity));
+      }
+    }
+  }
+  for (const [resource, capacity] of w.capacity) {
+    const free = w.free.get(resource) ?? 0;
+    if (free < 0) fail(`worker ${w.id}: ${resource} over-committed (free ${free})`);
+    const expect = capacity - (held.get(resource) ?? 0);
+    if (free !== expect) fail(`worker ${w.id}: ${resource} free ${free}, slots leave ${expect}`);
+  }
+  if (w.blocked.size > 0 && load.size === 0) {
+    fail(`worker ${w.id} holds nothing but still blocks ${[...w.blocked].join(", ")}`);
+  }
+  if (w.prefilled !== prefilled) fail(`worker ${w.id}: prefilled ${w.prefilled} != ${prefilled}`);
+  if (!sameCounts(w.classLoad, load)) fail(`worker ${w.id}: classLoad disagrees with its slots`);
+}
+
+/**
+ * One job: counters match its tasks, and each assigned or running task sits
+ * on a live worker's slot (found through `slotOf`, or looked up). Returns the
+ * number of waiting tasks.
+ */
+function checkJob(state: ServerState, job: Job, slotOf: Map<string, WorkerId> | null): number {
+  const counts = Object.fromEntries(TASK_STATES.map((s) => [s, 0])) as Record<TaskState, number>;
+  for (const [taskId, task] of job.tasks) {
+    counts[task.state]++;
+    const key = taskKey(job.id, taskId);
+    if (task.state === "assigned" || task.state === "running") {
+      const on = slotOf ? slotOf.get(key) : lookUpSlot(state, key, task.workerId);
+      if (on === undefined || on !== task.workerId) {
+        fail(`task ${key} is ${task.state} on worker ${task.workerId} without a live slot there`);
+      }
+    } else if (task.state === "waiting" && task.workerId !== null) {
+      fail(`waiting task ${key} still names worker ${task.workerId}`);
+    }
+  }
+  counts.waiting += job.size - job.tasks.size;
+  for (const s of TASK_STATES) {
+    if (counts[s] !== job.counts[s]) {
+      fail(`job ${job.id}: ${s} counted ${job.counts[s]}, tasks say ${counts[s]}`);
+    }
+  }
+  return counts.waiting;
+}
+
+function lookUpSlot(
+  state: ServerState,
+  key: string,
+  workerId: WorkerId | null,
+): WorkerId | undefined {
+  if (workerId === null) return undefined;
+  const w = state.workers.get(workerId);
+  const slot = w?.state === "running" ? w.tasks.get(key) : undefined;
+  return slot && !slot.canceled ? workerId : undefined;
+}
+
+function sameCounts<K>(a: ReadonlyMap<K, number>, b: ReadonlyMap<K, number>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
+}
+
+/**
+ * Checks a worker core's allocations against its pools, and, when `server`
+ * is given, that the server holds at least what the worker uses.
+ */
+export function checkWorkerAllocations(
+  label: string,
+  pools: readonly ResourcePool[],
+  running: ReadonlyMap<string, StartOrder>,
+  server: WorkerRecord | null,
+): void {
+  const used = new Map<string, number>();
+  const perIndex = new Map<string, number>();
+  for (const order of running.values()) {
+    for (const r of order.allocation.resources) {
+      used.set(r.resource, (used.get(r.resource) ?? 0) + r.amount);
+      for (const i of r.indices) {
+        const k = `${r.resource}/${i.label}`;
+        const n = (perIndex.get(k) ?? 0) + i.fraction;
+        if (n > FRACTIONS_PER_UNIT) fail(`${label}: index ${k} over-committed (${n})`);
+        perIndex.set(k, n);
+      }
+    }
+  }
+  for (const pool of pools) {
+    const capacity = pool.kind === "sum"
+      ? pool.size * FRACTIONS_PER_UNIT
+      : pool.groups.flat().length * FRACTIONS_PER_UNIT;
+    const u = used.get(pool.name) ?? 0;
+    if (u > capacity) fail(`${label}: ${pool.name} uses ${u} of ${capacity}`);
+    if (server && server.state === "running") {
+      const serverUsed = capacity - (server.free.get(pool.name) ?? 0);
+      if (serverUsed < u) {
+        fail(`${label}: server holds ${serverUsed} of ${pool.name}, the worker uses ${u}`);
+      }
+    }
+  }
+}
+
+function fitsFree(req: ResourceRequest, w: WorkerRecord, extra?: Map<string, number>): boolean {
+  return req.entries.every((e) => {
+    const free = (w.free.get(e.resource) ?? 0) + (extra?.get(e.resource) ?? 0);
+    const cap = w.capacity.get(e.resource) ?? 0;
+    return cap > 0 && entryAmount(e, w.capacity) <= free;
+  });
+}
+
+function runnableNow(
+  cls: RequestClass,
+  w: WorkerRecord,
+  now: number,
+  extra?: Map<string, number>,
+): boolean {
+  return cls.variants.some((req, v) =>
+    !w.blocked.has(blockKey(cls.id, v)) && fitsTime(req, w, now) && fitsFree(req, w, extra)
+  );
+}
+
+/** Highest waiting priority per class. */
+function topWaiting(state: ServerState): Map<RequestClass, number> {
+  const top = new Map<RequestClass, number>();
+  for (const cls of state.classes.values()) {
+    const p = cls.queue.priorities()[0];
+    if (p !== undefined) top.set(cls, p);
+  }
+  return top;
+}
+
+function belowMinUtilization(w: WorkerRecord): boolean {
+  const min = w.config.minUtilization;
+  if (min <= 0) return false;
+  return cpusUsed(w) < Math.ceil((w.capacity.get("cpus") ?? 0) * min / 10_000);
+}
+
+/**
+ * Invariant c, after a round: no waiting task could run now on a live
+ * worker's free resources, unless the worker is below its min-utilization or
+ * reserved (some waiting task of higher priority could ever run there).
+ */
+export function checkWorkConservation(state: ServerState, now: number): void {
+  const top = topWaiting(state);
+  if (top.size === 0) return;
+  for (const w of state.workers.values()) {
+    if (w.state !== "running" || belowMinUtilization(w)) continue;
+    let reservedAt = -Infinity;
+    for (const [cls, p] of top) if (p > reservedAt && canEverRun(cls, w, now)) reservedAt = p;
+    for (const [cls, p] of top) {
+      if (p < reservedAt) continue;
+      if (runnableNow(cls, w, now)) {
+        fail(
+          `work conservation: class ${cls.id} (priority ${p}, ${cls.queue.size} waiting) ` +
+            `could run now on worker ${w.id} (free ${fmtFree(w)})`,
+        );
+      }
+    }
+  }
+}
+
+/** A task placed to run now in a round. */
+export interface RoundPlacement {
+  /** Worker it went to. */
+  workerId: WorkerId;
+  /** Its priority. */
+  priority: number;
+  /** The request of its variant. */
+  request: ResourceRequest;
+}
+
+/**
+ * Invariant d, after a round: no task was placed onto a worker whose room,
+ * without the placements of lower priority, would fit a task still waiting at
+ * a strictly higher priority.
+ */
+export function checkPriorities(
+  state: ServerState,
+  placements: readonly RoundPlacement[],
+  now: number,
+): void {
+  if (placements.length === 0) return;
+  const top = topWaiting(state);
+  const byWorker = new Map<WorkerId, RoundPlacement[]>();
+  for (const pl of placements) {
+    let list = byWorker.get(pl.workerId);
+    if (!list) byWorker.set(pl.workerId, list = []);
+    list.push(pl);
+  }
+  for (const [workerId, list] of byWorker) {
+    const w = state.workers.get(workerId)!;
+    if (w.config.minUtilization > 0) continue;
+    for (const [cls, p] of top) {
+      const lower = list.filter((pl) => pl.priority < p);
+      if (lower.length === 0) continue;
+      const extra = new Map<string, number>();
+      for (const pl of lower) {
+        for (const e of pl.request.entries) {
+          extra.set(e.resource, (extra.get(e.resource) ?? 0) + entryAmount(e, w.capacity));
+        }
+      }
+      if (runnableNow(cls, w, now, extra)) {
+        fail(
+          `priority: worker ${w.id} got ${lower.length} task(s) below priority ${p} ` +
+            `while class ${cls.id} waits there at ${p} (free ${fmtFree(w)})`,
+        );
+      }
+    }
+  }
+}
+
+function fmtFree(w: WorkerRecord): string {
+  return [...w.free].map(([r, a]) => `${r}=${a / FRACTIONS_PER_UNIT}`).join(" ");
+}

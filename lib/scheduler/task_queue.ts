@@ -1,0 +1,172 @@
+/**
+ * Ready tasks of one resource-request class, ordered by priority (higher
+ * first), then job id, then task id.
+ *
+ * A job enters as one bucket holding a cursor over its id ranges, so a
+ * million-task array costs one object until its tasks are taken. Tasks that
+ * return to waiting go into the bucket's small heap. Entries are validated
+ * lazily through the caller's `isWaiting`, so a canceled task simply is
+ * skipped when reached.
+ *
+ * @module
+ */
+import type { JobId, TaskId } from "../ids.ts";
+import type { IdSet } from "../cli/id_set.ts";
+import { BinaryHeap } from "./_heap.ts";
+
+/** Tells whether a task is still waiting. */
+export type IsWaiting = (jobId: JobId, taskId: TaskId) => boolean;
+
+interface Bucket {
+  jobId: JobId;
+  priority: number;
+  ids: IdSet;
+  range: number;
+  next: number;
+  requeued: BinaryHeap<number>;
+  queued: boolean;
+}
+
+function bucketBefore(a: Bucket, b: Bucket): boolean {
+  if (a.priority !== b.priority) return a.priority > b.priority;
+  return a.jobId < b.jobId;
+}
+
+/** A ready task taken from a queue. */
+export interface QueuedTask {
+  /** Job id. */
+  jobId: JobId;
+  /** Task id. */
+  taskId: TaskId;
+  /** Priority of its job. */
+  priority: number;
+}
+
+/** Priority queue of the ready tasks of one request class. */
+export class ClassQueue {
+  #heap = new BinaryHeap<Bucket>(bucketBefore);
+  #buckets = new Map<JobId, Bucket>();
+  #counts = new Map<number, number>();
+  #size = 0;
+
+  /** Number of waiting tasks counted through {@link ClassQueue.count}. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Waiting tasks at exactly `priority`. */
+  countAt(priority: number): number {
+    return this.#counts.get(priority) ?? 0;
+  }
+
+  /** Adjusts the waiting count at a priority (the reactor calls this on state changes). */
+  count(priority: number, delta: number): void {
+    const next = (this.#counts.get(priority) ?? 0) + delta;
+    if (next === 0) this.#counts.delete(priority);
+    else this.#counts.set(priority, next);
+    this.#size += delta;
+  }
+
+  /** Distinct priorities with waiting tasks, highest first. */
+  priorities(): number[] {
+    return [...this.#counts.keys()].sort((a, b) => b - a);
+  }
+
+  /** Adds every id of a job lazily; its tasks must already be counted. */
+  addJob(jobId: JobId, priority: number, ids: IdSet): void {
+    const bucket = this.#bucket(jobId, priority);
+    bucket.ids = ids;
+    bucket.range = 0;
+    bucket.next = ids[0]?.start ?? 0;
+    this.#enqueue(bucket);
+  }
+
+  /** Puts a single task (back) into the queue. */
+  push(jobId: JobId, priority: number, taskId: TaskId): void {
+    const bucket = this.#bucket(jobId, priority);
+    bucket.requeued.push(taskId);
+    this.#enqueue(bucket);
+  }
+
+  /** Forgets a job's bucket (its tasks are no longer waiting). */
+  removeJob(jobId: JobId): void {
+    const bucket = this.#buckets.get(jobId);
+    if (!bucket) return;
+    bucket.ids = [];
+    bucket.range = 0;
+    while (bucket.requeued.size > 0) bucket.requeued.pop();
+  }
+
+  /** The next waiting task without taking it. */
+  peek(isWaiting: IsWaiting): QueuedTask | undefined {
+    for (;;) {
+      const bucket = this.#heap.peek();
+      if (!bucket) return undefined;
+      const taskId = this.#bucketPeek(bucket, isWaiting);
+      if (taskId !== undefined) return { jobId: bucket.jobId, taskId, priority: bucket.priority };
+      this.#heap.pop();
+      bucket.queued = false;
+      if (bucket.ids.length === 0) this.#buckets.delete(bucket.jobId);
+    }
+  }
+
+  /** Takes the next waiting task. */
+  pop(isWaiting: IsWaiting): QueuedTask | undefined {
+    const top = this.peek(isWaiting);
+    if (!top) return undefined;
+    const bucket = this.#heap.peek()!;
+    if (bucket.requeued.peek() === top.taskId) bucket.requeued.pop();
+    else this.#advance(bucket);
+    return top;
+  }
+
+  #bucket(jobId: JobId, priority: number): Bucket {
+    let bucket = this.#buckets.get(jobId);
+    if (!bucket) {
+      bucket = {
+        jobId,
+        priority,
+        ids: [],
+        range: 0,
+        next: 0,
+        requeued: new BinaryHeap<number>((a, b) => a < b),
+        queued: false,
+      };
+      this.#buckets.set(jobId, bucket);
+    }
+    return bucket;
+  }
+
+  #enqueue(bucket: Bucket): void {
+    if (bucket.queued) return;
+    bucket.queued = true;
+    this.#heap.push(bucket);
+  }
+
+  #advance(bucket: Bucket): void {
+    const range = bucket.ids[bucket.range];
+    if (!range) return;
+    if (bucket.next < range.end) {
+      bucket.next++;
+    } else {
+      bucket.range++;
+      const following = bucket.ids[bucket.range];
+      if (following) bucket.next = following.start;
+      else bucket.ids = [];
+    }
+  }
+
+  #bucketPeek(bucket: Bucket, isWaiting: IsWaiting): TaskId | undefined {
+    while (bucket.requeued.size > 0 && !isWaiting(bucket.jobId, bucket.requeued.peek()!)) {
+      bucket.requeued.pop();
+    }
+    while (bucket.range < bucket.ids.length && !isWaiting(bucket.jobId, bucket.next)) {
+      this.#advance(bucket);
+    }
+    const fromHeap = bucket.requeued.peek();
+    const fromRanges = bucket.range < bucket.ids.length ? bucket.next : undefined;
+    if (fromHeap === undefined) return fromRanges;
+    if (fromRanges === undefined) return fromHeap;
+    return fromHeap < fromRanges ? fromHeap : fromRanges;
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * The worker's pure core: which task runs when and with which resources.
+ *
+ * Tasks sent to run now (with a variant) are allocated at once by the local
+ * {@link ResourceAllocator}; one that fragmentation keeps out is rejected
+ * (soft). Prefilled tasks (no variant) wait in a queue per request class and
+ * start only when a task of their class ends, reusing its allocation, so the
+ * server learns of the end and the start in the same batch and its
+ * accounting stays exact. Prefilled tasks whose class no longer runs here,
+ * and retracted ones, are returned unstarted. No I/O and no clock: the shell
+ * passes `now` and launches what {@link WorkerCore.takeStarts} hands out.
+ *
+ * @module
+ */
+import type { JobId, TaskId } from "../ids.ts";
+import type { TaskRef, TaskTemplate, TaskUpdate, ToWorkerMsg } from "../fsproto/messages.ts";
+import type { ResourcePool } from "../resources/descriptor.ts";
+import { type Allocation, ResourceAllocator } from "../resources/allocator.ts";
+
+/** A task the worker knows about. */
+export interface WorkerTask {
+  /** Job id. */
+  jobId: JobId;
+  /** Task id. */
+  taskId: TaskId;
+  /** Attempt. */
+  instance: number;
+  /** Submit directory of the job. */
+  submitDir: string;
+  /** Shared definition. */
+  template: TaskTemplate;
+  /** Request class key (same requests, same class). */
+  classKey: string;
+}
+
+/** A task to launch now. */
+export interface StartOrder extends WorkerTask {
+  /** Variant it runs with. */
+  variant: number;
+  /** Resources it got. */
+  allocation: Allocation;
+}
+
+/** How a launched task ended. */
+export type TaskOutcome =
+  | { kind: "finished" }
+  | { kind: "failed"; error: string }
+  | { kind: "canceled" };
+
+/** Key of a task on the worker. */
+export function workerTaskKey(jobId: JobId, taskId: TaskId): string {
+  return `${jobId}:${taskId}`;
+}
+
+/** Scheduling state of one worker. */
+export class WorkerCore {
+  readonly #allocator: ResourceAllocator;
+  readonly #running = new Map<string, StartOrder>();
+  readonly #prefill = new Map<string, WorkerTask[]>();
+  #starts: StartOrder[] = [];
+  #kills: string[] = [];
+  #updates: TaskUpdate[] = [];
+
+  /** Creates the core for the worker's pools. */
+  constructor(pools: readonly ResourcePool[]) {
+    this.#allocator = new ResourceAllocator(pools);
+  }
+
+  /** Tasks running (launched, not yet ended). */
+  get running(): ReadonlyMap<string, StartOrder> {
+    return this.#running;
+  }
+
+  /** Number of prefilled tasks waiting. */
+  get prefilled(): number {
+    let n = 0;
+    for (const list of this.#prefill.values()) n += list.length;
+    return n;
+  }
+
+  /** Applies a task-related server message (`computeTasks`, `cancelTasks`, `retractTasks`). */
+  onMessage(msg: ToWorkerMsg, now: number): void {
+    switch (msg.kind) {
+      case "computeTasks": {
+        const classKey = JSON.stringify(msg.template.requests);
+        const base = {
+          jobId: msg.jobId,
+          submitDir: msg.submitDir,
+          template: msg.template,
+          classKey,
+        };
+        for (const a of msg.tasks) {
+          if (a.variant !== null) {
+            this.#startNow({ ...base, taskId: a.id, instance: a.instance }, a.variant, now);
+          }
+        }
+        for (const a of msg.tasks) {
+          if (a.variant !== null) continue;
+          let list = this.#prefill.get(classKey);
+          if (!list) this.#prefill.set(classKey, list = []);
+          list.push({ ...base, taskId: a.id, instance: a.instance });
+        }
+        this.#returnOrphans(now);
+        break;
+      }
+      case "cancelTasks":
+        for (const ref of msg.tasks) {
+          const running = this.#running.get(workerTaskKey(ref.jobId, ref.id));
+          if (running && running.instance === ref.instance) {
+            this.#kills.push(workerTaskKey(ref.jobId, ref.id));
+          } else if (this.#takePrefilled(ref)) {
+            this.#updates.push({
+              kind: "canceled",
+              jobId: ref.jobId,
+              id: ref.id,
+              instance: ref.instance,
+              at: now,
+            });
+          }
+        }
+        break;
+      case "retractTasks":
+        for (const ref of msg.tasks) {
+          if (this.#takePrefilled(ref)) {
+            this.#updates.push({
+              kind: "returned",
+              jobId: ref.jobId,
+              id: ref.id,
+              instance: ref.instance,
+              at: now,
+            });
+          }
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Reports the end of a launched task; may hand its resources to a prefilled task of its class. */
+  onEnded(key: string, outcome: TaskOutcome, now: number): void {
+    const order = this.#running.get(key);
+    if (!order) return;
+    this.#running.delete(key);
+    const ref = { jobId: order.jobId, id: order.taskId, instance: order.instance, at: now };
+    this.#updates.push(
+      outcome.kind === "failed"
+        ? { kind: "failed", ...ref, error: outcome.error }
+        : { kind: outcome.kind, ...ref },
+    );
+    const next = this.#prefill.get(order.classKey)?.shift();
+    if (next) {
+      this.#launch({ ...next, variant: order.variant, allocation: order.allocation }, now);
+    } else {
+      this.#allocator.release(order.allocation);
+      this.#returnOrphans(now);
+    }
+  }
+
+  /** Returns every prefilled task unstarted (the worker is stopping). */
+  returnAll(now: number): void {
+    for (const list of this.#prefill.values()) {
+      for (const t of list) this.#returned(t, now);
+    }
+    this.#prefill.clear();
+  }
+
+  /** Tasks to launch, in order; each already has its `started` update queued. */
+  takeStarts(): StartOrder[] {
+    const starts = this.#starts;
+    this.#starts = [];
+    return starts;
+  }
+
+  /** Keys of running tasks to kill (canceled by the server). */
+  takeKills(): string[] {
+    const kills = this.#kills;
+    this.#kills = [];
+    return kills;
+  }
+
+  /** Updates to report, in order. */
+  takeUpdates(): TaskUpdate[] {
+    const updates = this.#updates;
+    this.#updates = [];
+    return updates;
+  }
+
+  #startNow(task: WorkerTask, variant: number, now: number): void {
+    const request = task.template.requests[variant];
+    const allocation = request ? this.#allocator.tryAllocate(request) : null;
+    if (!allocation) {
+      this.#updates.push({
+        kind: "rejected",
+        jobId: task.jobId,
+        id: task.taskId,
+        instance: task.instance,
+        at: now,
+        variant,
+      });
+      return;
+    }
+    this.#launch({ ...task, variant, allocation }, now);
+  }
+
+  #launch(order: StartOrder, now: number): void {
+    this.#running.set(workerTaskKey(order.jobId, order.taskId), order);
+    this.#starts.push(order);
+    this.#updates.push({
+      kind: "started",
+      jobId: order.jobId,
+      id: order.taskId,
+      instance: order.instance,
+      at: now,
+      variant: order.variant,
+    });
+  }
+
+  #takePrefilled(ref: TaskRef): boolean {
+    for (const [key, list] of this.#prefill) {
+      const i = list.findIndex((t) =>
+        t.jobId === ref.jobId && t.taskId === ref.id && t.instance === ref.instance
+      );
+      if (i >= 0) {
+        list.splice(i, 1);
+        if (list.length === 0) this.#prefill.delete(key);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  #returnOrphans(now: number): void {
+    if (this.#prefill.size === 0) return;
+    const live = new Set<string>();
+    for (const order of this.#running.values()) live.add(order.classKey);
+    for (const [key, list] of this.#prefill) {
+      if (live.has(key)) continue;
+      for (const t of list) this.#returned(t, now);
+      this.#prefill.delete(key);
+    }
+  }
+
+  #returned(t: WorkerTask, now: number): void {
+    this.#updates.push({
+      kind: "returned",
+      jobId: t.jobId,
+      id: t.taskId,
+      instance: t.instance,
+      at: now,
+    });
+  }
+}

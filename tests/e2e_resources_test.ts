@@ -1,0 +1,146 @@
+/**
+ * End-to-end tests of the resource model with real processes: indexed GPU
+ * pools shared two at a time, variants, and tasks that fit no worker waiting
+ * with a `task explain` that says why.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Cluster, readOr, waitFor } from "./_harness.ts";
+
+interface ExplainJson {
+  state: string;
+  workers: {
+    worker_id: number;
+    runnable: boolean;
+    variants: {
+      variant: number;
+      blockers: { type: string; provides: string; request: string }[];
+    }[];
+  }[];
+}
+
+async function workersUp(c: Cluster, n: number): Promise<void> {
+  await waitFor(
+    async () => (await c.json<unknown[]>(["worker", "list"])).length === n,
+    20000,
+    `${n} worker(s) registered`,
+  );
+}
+
+async function waitJob(c: Cluster, job: number): Promise<void> {
+  const w = await c.hq(["job", "wait", String(job)]);
+  assert.equal(w.code, 0, w.stderr);
+}
+
+Deno.test("e2e: gpus=1 tasks on a 2-GPU worker run two at a time with disjoint CUDA_VISIBLE_DEVICES", async () => {
+  await using c = await Cluster.create();
+  await c.withLogs(async () => {
+    c.startServer();
+    await c.waitServerReady();
+    c.startWorker(["--cpus", "4", "--resource", "gpus=[0,1]"]);
+    await workersUp(c, 1);
+    const script = 'echo "$(date +%s%N) $(date +%s%N) $CUDA_VISIBLE_DEVICES $CUDA_DEVICE_ORDER ' +
+      '$HQ_RESOURCE_VALUES_gpus" > /dev/null; s=$(date +%s%N); sleep 0.6; ' +
+      'echo "$s $(date +%s%N) $CUDA_VISIBLE_DEVICES $CUDA_DEVICE_ORDER $HQ_RESOURCE_REQUEST_gpus"';
+    const id = await c.submit([
+      "--array",
+      "1-6",
+      "--resource",
+      "gpus=1",
+      "--",
+      "bash",
+      "-c",
+      script,
+    ]);
+    await waitJob(c, id);
+    const runs = [];
+    for (let t = 1; t <= 6; t++) {
+      const out = (await readOr(join(c.workDir, `job-${id}`, `${t}.stdout`)))?.trim() ?? "";
+      const [start, end, gpu, order, req] = out.split(" ");
+      assert.ok(gpu === "0" || gpu === "1", `task ${t} got one GPU: "${out}"`);
+      assert.equal(order, "PCI_BUS_ID");
+      assert.equal(req, "1");
+      runs.push({
+        t,
+        start: Number(BigInt(start!) / 1_000_000n),
+        end: Number(BigInt(end!) / 1_000_000n),
+        gpu,
+      });
+    }
+    // Never more than two at once, and overlapping tasks hold different GPUs.
+    let maxTogether = 0;
+    for (const a of runs) {
+      const together = runs.filter((b) => b.start < a.end && a.start < b.end);
+      maxTogether = Math.max(maxTogether, together.length);
+      for (const b of together) {
+        if (b !== a) {
+          assert.notEqual(a.gpu, b.gpu, `tasks ${a.t} and ${b.t} overlap on GPU ${a.gpu}`);
+        }
+      }
+    }
+    assert.equal(maxTogether, 2, JSON.stringify(runs));
+  });
+});
+
+Deno.test("e2e: variants pick the alternative that fits the worker", async () => {
+  await using c = await Cluster.create();
+  await c.withLogs(async () => {
+    c.startServer();
+    await c.waitServerReady();
+    c.startWorker(["--cpus", "4"]);
+    await workersUp(c, 1);
+    const id = await c.submit([
+      "--resource",
+      "cpus=2 gpus=1 | cpus=3",
+      "--",
+      "bash",
+      "-c",
+      'echo "$HQ_RESOURCE_VARIANT|$HQ_CPUS|$OMP_NUM_THREADS|${CUDA_VISIBLE_DEVICES:-none}"',
+    ]);
+    await waitJob(c, id);
+    const out = (await readOr(join(c.workDir, `job-${id}`, "0.stdout")))?.trim();
+    const [variant, cpus, omp, gpus] = out!.split("|");
+    assert.equal(variant, "1");
+    assert.equal(cpus!.split(",").length, 3, out);
+    assert.equal(omp, "3");
+    assert.equal(gpus, "none");
+  });
+});
+
+Deno.test("e2e: a task that fits no worker waits and task explain says why", async () => {
+  await using c = await Cluster.create();
+  await c.withLogs(async () => {
+    c.startServer();
+    await c.waitServerReady();
+    c.startWorker(["--cpus", "2", "--time-limit", "1h"]);
+    await workersUp(c, 1);
+    const big = await c.submit(["--cpus", "8", "--", "true"]);
+    const long = await c.submit(["--time-request", "2h", "--", "true"]);
+    const small = await c.submit(["--cpus", "1", "--", "true"]);
+    await waitJob(c, small);
+    const jobs = await c.jobs();
+    assert.equal(jobs.find((j) => j.id === big)!.task_stats.waiting, 1);
+    assert.equal(jobs.find((j) => j.id === long)!.task_stats.waiting, 1);
+
+    const e1 = await c.json<ExplainJson>(["task", "explain", String(big), "0"]);
+    assert.equal(e1.state, "waiting");
+    assert.equal(e1.workers.length, 1);
+    assert.equal(e1.workers[0]!.runnable, false);
+    const b1 = e1.workers[0]!.variants[0]!.blockers;
+    assert.deepEqual(b1, [{ type: "Resources", provides: "cpus: 2", request: "cpus: 8" }]);
+
+    const e2 = await c.json<ExplainJson>(["task", "explain", String(long), "0"]);
+    const b2 = e2.workers[0]!.variants[0]!.blockers;
+    assert.equal(b2.length, 1);
+    assert.equal(b2[0]!.type, "Time");
+    assert.equal(b2[0]!.request, "2h");
+
+    const e3 = await c.json<ExplainJson>(["task", "explain", String(small), "0"]);
+    assert.equal(e3.workers[0]!.runnable, true);
+
+    const text = await c.hqOk(["task", "explain", String(big), "0"]);
+    assert.match(text.stdout, /Worker Id/);
+    assert.match(text.stdout, /Resources/);
+    assert.match(text.stdout, /cpus: 8/);
+  });
+});
