@@ -132,7 +132,7 @@ export function jobCommand(): Command {
       if (g.outputMode === "json") printJson(jobs);
       else if (g.outputMode === "quiet") {
         for (const j of jobs) console.log(`${j.id} ${jobState(j.task_stats)}`);
-      } else console.log(renderJobList(jobs, all.length));
+      } else console.log(renderJobList(jobs, all.length, !!opts.verbose));
     });
   withGlobals(job.command("summary").description("number of jobs per state")).action(
     async (_o, c: Command) => {

@@ -22,8 +22,6 @@ import {
   DENO,
   fmtMs,
   HQ_TS,
-  mdTable,
-  median,
   nowMs,
   type Proc,
   REPO_ROOT,
@@ -34,6 +32,7 @@ import {
   stopAll,
   waitNewWorker,
 } from "./_util.ts";
+import { type BenchResults, renderReport } from "./_report.ts";
 
 const N = Number(Deno.env.get("HQ_BENCH_TASKS") ?? "10000");
 if (!Number.isInteger(N) || N < 1) throw new Error(`Invalid HQ_BENCH_TASKS: ${N}`);
@@ -85,12 +84,12 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
 
 // ---------------------------------------------------------------- results
 
-interface Stat {
-  samples: number[];
-}
-const throughput: { name: string; ms: number; ratio?: number; note?: string }[] = [];
-const latency: { mode: string; stat?: Stat; submitMs?: number[]; skipped?: string }[] = [];
-const appear: { mode: string; stat?: Stat; skipped?: string }[] = [];
+const throughput: BenchResults["throughput"] = [];
+const latency: BenchResults["latency"] = [];
+const appear: BenchResults["appear"] = [];
+const sleepRun: number[] = [];
+let schedulerSection = "";
+const SLEEP_TASKS = 2000;
 
 // ---------------------------------------------------------------- pieces
 
@@ -234,6 +233,23 @@ async function timeHq(
   return ms;
 }
 
+/** Makespan of SLEEP_TASKS `sleep 0.01` tasks (ideal: tasks x 10 ms / 2 CPUs). */
+async function timeHqSleep(client: HqClient, submitDir: string): Promise<number> {
+  const { job } = buildSubmit(
+    { array: `1-${SLEEP_TASKS}`, stdout: "none", stderr: "none" },
+    ["sleep", "0.01"],
+    submitDir,
+  );
+  const t0 = nowMs();
+  const id = await client.submit(job);
+  const [info] = await client.wait(String(id));
+  const ms = nowMs() - t0;
+  if (!info || info.task_stats.finished !== SLEEP_TASKS) {
+    throw new Error(`job ${id} did not finish all ${SLEEP_TASKS} tasks: ${JSON.stringify(info)}`);
+  }
+  return ms;
+}
+
 async function timeHqCli(serverDir: string, submitDir: string): Promise<number> {
   const t0 = nowMs();
   const out = await run(DENO, [
@@ -296,6 +312,9 @@ async function benchLocal(): Promise<void> {
   const xargsMs2 = await timeXargs();
   log(`xargs (again): ${fmtMs(xargsMs2)}`);
   const xa = Math.min(xargsMs, xargsMs2);
+  const sleepMs = await timeHqSleep(client, subNone);
+  log(`hq ${SLEEP_TASKS} x sleep 0.01: ${fmtMs(sleepMs)}`);
+  sleepRun.push(sleepMs);
   throughput.push(
     { name: "`seq N | xargs -P 2 -I{} true` (best of 2)", ms: xa, ratio: 1 },
     {
@@ -413,76 +432,30 @@ async function benchNetfs(): Promise<void> {
   await server.stop();
 }
 
-// ---------------------------------------------------------------- report
-
 function report(): string {
-  const parts: string[] = [];
-  parts.push(
-    `## hq benchmarks\n\n${Deno.build.os}/${Deno.build.arch}, deno ${Deno.version.deno}, ` +
-      `${navigator.hardwareConcurrency} CPUs, tasks N = ${N}`,
-  );
-  parts.push(
-    `### 1. Throughput: ${N} \`true\` tasks, one worker \`--cpus 2\`\n\n` +
-      mdTable(
-        ["run", "makespan", "tasks/s", "ratio vs xargs", "note"],
-        throughput.map((t) => [
-          t.name,
-          fmtMs(t.ms),
-          (N / (t.ms / 1000)).toFixed(0),
-          t.ratio === undefined ? "" : `${t.ratio.toFixed(2)}x`,
-          t.note ?? "",
-        ]),
-      ) +
-      `\n\nTarget hq/xargs ≤ 1.5 (\`--stdout none\`): ${
-        (() => {
-          const r = throughput.find((t) => t.name.startsWith("hq, `--stdout none"))?.ratio;
-          return r === undefined
-            ? "n/a"
-            : r <= 1.5
-            ? `met (${r.toFixed(2)}x)`
-            : `NOT met (${r.toFixed(2)}x)`;
-        })()
-      }`,
-  );
-  parts.push(
-    `### 2. Submit-to-start latency, one task on an idle worker (${LATENCY_REPS} runs, ${IDLE_MS} ms idle before each)\n\n` +
-      mdTable(
-        ["mode", "median", "max", "samples", "submit() returned after (median)"],
-        latency.map((l) =>
-          l.stat
-            ? [
-              l.mode,
-              fmtMs(median(l.stat.samples)),
-              fmtMs(Math.max(...l.stat.samples)),
-              l.stat.samples.map(fmtMs).join(", "),
-              l.submitMs ? fmtMs(median(l.submitMs)) : "",
-            ]
-            : [l.mode, l.skipped ?? "skipped", "", "", ""]
-        ),
-      ),
-  );
-  parts.push(
-    `### 3. Worker appearance: spawn \`worker start\` → running in \`worker list\` (${APPEAR_REPS} runs)\n\n` +
-      mdTable(
-        ["mode", "median", "max", "samples"],
-        appear.map((a) =>
-          a.stat
-            ? [
-              a.mode,
-              fmtMs(median(a.stat.samples)),
-              fmtMs(Math.max(...a.stat.samples)),
-              a.stat.samples.map(fmtMs).join(", "),
-            ]
-            : [a.mode, a.skipped ?? "skipped", "", ""]
-        ),
-      ) +
-      "\n\n(Includes the worker's deno start-up; measured with in-process `listWorkers()` polling.)",
-  );
-  return parts.join("\n\n");
+  return renderReport({
+    n: N,
+    latencyReps: LATENCY_REPS,
+    appearReps: APPEAR_REPS,
+    idleMs: IDLE_MS,
+    sleepTasks: SLEEP_TASKS,
+    throughput,
+    latency,
+    appear,
+    sleepRun,
+    schedulerSection,
+  });
 }
 
 let failed: unknown;
 try {
+  log("scheduler core (separate process)");
+  schedulerSection = await run(DENO, [
+    "run",
+    "-A",
+    "--v8-flags=--expose-gc",
+    `${REPO_ROOT}bench/scheduler_core.ts`,
+  ], REPO_ROOT);
   await benchLocal();
   await benchNetfs();
 } catch (e) {

@@ -26,11 +26,24 @@ export function jobState(stats: TaskStatsView): string {
 }
 
 /** `job list` table. */
-export function renderJobList(jobs: readonly JobInfoView[], total: number): string {
-  const rows = jobs.map((
-    j,
-  ) => [String(j.id), truncateMiddle(j.name, 50), jobState(j.task_stats), String(j.task_count)]);
-  const lines = [renderTable(["ID", "Name", "State", "Tasks"], rows)];
+export function renderJobList(
+  jobs: readonly JobInfoView[],
+  total: number,
+  verbose = false,
+): string {
+  const rows = jobs.map((j) => {
+    const row = [
+      String(j.id),
+      truncateMiddle(j.name, 50),
+      jobState(j.task_stats),
+      String(j.task_count),
+    ];
+    if (verbose) row.push(j.cancel_reason ?? "");
+    return row;
+  });
+  const header = ["ID", "Name", "State", "Tasks"];
+  if (verbose) header.push("Cancel Reason");
+  const lines = [renderTable(header, rows)];
   if (jobs.length < total) {
     lines.push(`There are ${total} jobs in total. Use \`--all\` to display all jobs.`);
   }

@@ -29,6 +29,8 @@ export class Waiter {
   #pending = false;
   #wake: (() => void) | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #changed = new Set<string>();
+  #byTimer = false;
 
   /** Starts watching. */
   constructor(options: WaiterOptions) {
@@ -51,7 +53,9 @@ export class Waiter {
   ): Promise<void> {
     try {
       for await (const event of watcher) {
-        if (filter && !event.paths.some(filter)) continue;
+        const paths = filter ? event.paths.filter(filter) : event.paths;
+        if (paths.length === 0) continue;
+        for (const p of paths) this.#changed.add(p);
         this.notify();
       }
     } catch {
@@ -79,8 +83,20 @@ export class Waiter {
     this.#interval = this.#min;
   }
 
+  /**
+   * Paths the watcher reported since the last call, or null when the last
+   * wake came from the poll timer (or nothing is watched): then the caller
+   * must look at everything, since writes from other hosts raise no events.
+   */
+  takeChanged(): Set<string> | null {
+    const changed = this.#changed;
+    this.#changed = new Set();
+    return this.#byTimer || !this.#watcher ? null : changed;
+  }
+
   /** Resolves on the next event or when the poll interval passes. */
   wait(): Promise<void> {
+    this.#byTimer = false;
     if (this.#pending) {
       this.#pending = false;
       return Promise.resolve();
@@ -90,6 +106,7 @@ export class Waiter {
     return new Promise((resolve) => {
       this.#timer = setTimeout(() => {
         this.#wake = undefined;
+        this.#byTimer = true;
         resolve();
       }, delay);
       this.#wake = () => {

@@ -38,6 +38,8 @@ import { validateWorkerConfig } from "../scheduler/validate.ts";
 
 /** Least time between two rounds, so that bursts of records share a round (HyperQueue: 20 ms). */
 const MIN_ROUND_GAP_MS = 20;
+/** Longest time between two rounds that read every channel, whatever the watcher said. */
+const SWEEP_EVERY_MS = 500;
 /** Longest time committed state may wait before it is forced to disk. */
 const FLUSH_EVERY_MS = 1000;
 
@@ -161,6 +163,7 @@ export async function runServer(options: ServerOptions): Promise<void> {
   };
 
   let lastRound = 0;
+  let lastSweep = 0;
   let dirtySince: number | null = null;
   while (true) {
     await waiter.wait();
@@ -178,7 +181,22 @@ export async function runServer(options: ServerOptions): Promise<void> {
     const processed: string[] = [];
     let activity = false;
 
-    for (const item of await readInbox(layout, Deno.uid())) {
+    // With a watcher, only the inbox and channels it reported are read; a wake by
+    // the poll timer (writes from other hosts raise no events) reads everything.
+    const changed = waiter.takeChanged();
+    const sweep = changed === null || now - lastSweep >= SWEEP_EVERY_MS;
+    if (sweep) lastSweep = now;
+    const inboxDirty = sweep || [...changed!].some((p) => p.startsWith(layout.inboxNew));
+    const dirtyKeys = new Set<string>();
+    if (!sweep) {
+      for (const p of changed!) {
+        if (p.startsWith(layout.workers + "/")) {
+          dirtyKeys.add(p.slice(layout.workers.length + 1).split("/")[0]!);
+        }
+      }
+    }
+
+    for (const item of inboxDirty ? await readInbox(layout, Deno.uid()) : []) {
       activity = true;
       if (item.kind === "rejected") {
         log(`[server] rejected inbox file ${item.name}: ${item.reason}`);
@@ -214,6 +232,7 @@ export async function runServer(options: ServerOptions): Promise<void> {
         channels.delete(workerId);
         continue;
       }
+      if (!sweep && !dirtyKeys.has(worker.key)) continue;
       const res = await ch.reader.read();
       for (const c of res.corrupt) {
         log(

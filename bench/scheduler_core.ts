@@ -1,0 +1,182 @@
+// deno-lint-ignore-file no-console
+/**
+ * Benchmark of the scheduling core alone (no files, no processes), run in its
+ * own process by `bench/main.ts` so that its memory figure is clean:
+ *
+ * 1. One round placing 100,000 waiting tasks onto 1,000 workers (128 CPUs
+ *    each, so every task fits at once).
+ * 2. Steady state: 1,000,000 waiting tasks on 1,000 workers with 8 CPUs and
+ *    prefill; per round one task finishes (and, as on a real worker, a
+ *    prefilled one takes its place): time of applying the batch plus the
+ *    round.
+ * 3. Memory with 1,000,000 tasks (heap after a forced GC, and RSS).
+ *
+ * Prints a markdown section; `--json` prints the raw figures instead.
+ *
+ * @module
+ */
+import type { WorkerConfig } from "../lib/fsproto/messages.ts";
+import { createServerState, type ServerState, taskKey } from "../lib/scheduler/state.ts";
+import {
+  onSubmit,
+  onTaskUpdates,
+  onWorkerRegistered,
+  type Outbox,
+} from "../lib/scheduler/reactor.ts";
+import { schedule } from "../lib/scheduler/schedule.ts";
+import { parsePool } from "../lib/resources/descriptor.ts";
+
+function workerConfig(cpus: number): WorkerConfig {
+  return {
+    hostname: "sim",
+    pid: 1,
+    heartbeatMs: 8000,
+    idleTimeoutMs: null,
+    timeLimitMs: null,
+    workDir: "/tmp",
+    onServerLost: "stop",
+    group: "default",
+    resources: [parsePool("cpus", String(cpus))],
+    minUtilization: 0,
+    manager: null,
+    startedAt: 0,
+  };
+}
+
+function submit(state: ServerState, n: number, now: number): number {
+  return onSubmit(state, {
+    name: "bench",
+    maxFails: null,
+    submitDir: "/tmp",
+    ids: [{ start: 1, end: n }],
+    template: {
+      program: { args: ["true"], env: {}, cwd: "/tmp", stdout: null, stderr: null },
+      requests: [{
+        entries: [{ resource: "cpus", amount: 10_000, policy: "compact" }],
+        minTimeMs: 0,
+      }],
+      pin: null,
+      priority: 0,
+      timeLimitMs: null,
+      crashLimit: 5,
+    },
+  }, now);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Round placing 100k tasks onto 1k workers; returns ms and the number placed. */
+function firstRound(): { ms: number; placed: number } {
+  const state = createServerState("bench");
+  const out: Outbox = new Map();
+  for (let i = 0; i < 1000; i++) onWorkerRegistered(state, `w${i}`, workerConfig(128), 0, out);
+  submit(state, 100_000, 0);
+  const t0 = performance.now();
+  const r = schedule(state, 1, new Map());
+  return { ms: performance.now() - t0, placed: r.placed + r.prefilled };
+}
+
+/** Steady state with 1M tasks: per-round times of one finish. */
+function steady(rounds: number): { samples: number[]; heapMiB: number; rssMiB: number } {
+  const state = createServerState("bench");
+  const out: Outbox = new Map();
+  for (let i = 0; i < 1000; i++) onWorkerRegistered(state, `w${i}`, workerConfig(8), 0, out);
+  const jobId = submit(state, 1_000_000, 0);
+  const job = state.jobs.get(jobId)!;
+  let now = 1;
+  schedule(state, now, new Map());
+  // Every worker reports its fit-now tasks as started.
+  const queues = new Map<number, number[]>();
+  for (const w of state.workers.values()) {
+    const started = [];
+    const prefilled = [];
+    for (const slot of w.tasks.values()) {
+      if (slot.variant === null) prefilled.push(slot.taskId);
+      else started.push(slot.taskId);
+    }
+    onTaskUpdates(
+      state,
+      w.id,
+      started.map((id) => ({ kind: "started", jobId, id, instance: 0, at: now, variant: 0 })),
+      now,
+      out,
+    );
+    queues.set(w.id, prefilled);
+  }
+  schedule(state, ++now, new Map());
+  gc();
+  const heapMiB = Deno.memoryUsage().heapUsed / 2 ** 20;
+  const rssMiB = Deno.memoryUsage().rss / 2 ** 20;
+  const workers = [...state.workers.values()];
+  const samples: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const w = workers[r % workers.length]!;
+    let running: number | undefined;
+    for (const slot of w.tasks.values()) {
+      if (slot.variant !== null && job.tasks.get(slot.taskId)?.state === "running") {
+        running = slot.taskId;
+        break;
+      }
+    }
+    if (running === undefined) continue;
+    // The worker sees its new prefilled tasks from the previous round.
+    const queue = queues.get(w.id)!;
+    for (const slot of w.tasks.values()) {
+      if (slot.variant === null && !queue.includes(slot.taskId)) queue.push(slot.taskId);
+    }
+    const next = queue.shift();
+    const updates = [
+      { kind: "finished" as const, jobId, id: running, instance: 0, at: now },
+      ...(next === undefined || !w.tasks.has(taskKey(jobId, next))
+        ? []
+        : [{ kind: "started" as const, jobId, id: next, instance: 0, at: now, variant: 0 }]),
+    ];
+    now++;
+    const t0 = performance.now();
+    onTaskUpdates(state, w.id, updates, now, out);
+    schedule(state, now, new Map());
+    samples.push(performance.now() - t0);
+  }
+  return { samples, heapMiB, rssMiB };
+}
+
+function gc(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+const first = firstRound();
+const st = steady(5000);
+const result = {
+  firstRoundMs: first.ms,
+  firstRoundPlaced: first.placed,
+  steadyMedianMs: median(st.samples),
+  steadyP99Ms: [...st.samples].sort((a, b) => a - b)[Math.floor(st.samples.length * 0.99)]!,
+  steadyRounds: st.samples.length,
+  heapMiB: st.heapMiB,
+  rssMiB: st.rssMiB,
+};
+if (Deno.args.includes("--json")) {
+  console.log(JSON.stringify(result));
+} else {
+  const ok = (cond: boolean) => (cond ? "met" : "NOT met");
+  console.log(
+    [
+      "### Scheduler core (no I/O)",
+      "",
+      "| measure | value | target |",
+      "| --- | --- | --- |",
+      `| one round placing ${first.placed} of 100,000 tasks onto 1,000 workers | ${
+        result.firstRoundMs.toFixed(1)
+      } ms | < 100 ms: ${ok(result.firstRoundMs < 100)} |`,
+      `| steady state, 1,000,000 tasks, one finish per round (median of ${result.steadyRounds}) | ${
+        result.steadyMedianMs.toFixed(3)
+      } ms (p99 ${result.steadyP99Ms.toFixed(3)} ms) | < 1 ms: ${ok(result.steadyMedianMs < 1)} |`,
+      `| memory with 1,000,000 tasks (heap after GC / RSS) | ${result.heapMiB.toFixed(0)} / ${
+        result.rssMiB.toFixed(0)
+      } MiB | < 300 MiB: ${ok(result.rssMiB < 300)} |`,
+    ].join("\n"),
+  );
+}

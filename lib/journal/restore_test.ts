@@ -1,0 +1,130 @@
+import assert from "node:assert/strict";
+import type { JobSubmit, WorkerConfig } from "../fsproto/messages.ts";
+import { createServerState } from "../scheduler/state.ts";
+import { onSubmit, onTaskUpdates, onWorkerRegistered } from "../scheduler/reactor.ts";
+import { schedule } from "../scheduler/schedule.ts";
+import { MemoryJournalStore } from "./store.ts";
+import { restoreState, takeBatch } from "./restore.ts";
+
+const config: WorkerConfig = {
+  hostname: "h",
+  pid: 1,
+  heartbeatMs: 1000,
+  idleTimeoutMs: null,
+  timeLimitMs: null,
+  workDir: "/w",
+  onServerLost: "stop",
+  group: "default",
+  resources: [{ name: "cpus", kind: "range", groups: [["0", "1"]], size: 0 }],
+  minUtilization: 0,
+  manager: null,
+  startedAt: 0,
+};
+
+function job(n: number): JobSubmit {
+  return {
+    name: "j",
+    maxFails: null,
+    submitDir: "/s",
+    ids: [{ start: 1, end: n }],
+    template: {
+      program: { args: ["true"], env: {}, cwd: "/s", stdout: null, stderr: null },
+      requests: [{
+        entries: [{ resource: "cpus", amount: 10_000, policy: "compact" }],
+        minTimeMs: 0,
+      }],
+      pin: null,
+      priority: 0,
+      timeLimitMs: null,
+      crashLimit: 5,
+    },
+  };
+}
+
+Deno.test("restore: finished tasks stay, started ones rerun with a new instance, the rest wait", () => {
+  const state = createServerState("uid", { prefillMax: 0, prefillReserve: 0 });
+  const store = new MemoryJournalStore();
+  const out = new Map();
+  const w = onWorkerRegistered(state, "w", config, 0, out);
+  const jobId = onSubmit(state, job(1000), 0);
+  store.commit(takeBatch(state));
+  // A submit of 1,000 tasks writes no task records: they are implicit.
+  assert.equal(store.load().tasks.length, 0);
+  schedule(state, 1, out);
+  const batch1 = takeBatch(state);
+  // Assignments that have not started are not written.
+  assert.equal(batch1.tasks.length, 0);
+  store.commit(batch1);
+  onTaskUpdates(
+    state,
+    w,
+    [
+      { kind: "started", jobId, id: 1, instance: 0, at: 2, variant: 0 },
+      { kind: "started", jobId, id: 2, instance: 0, at: 2, variant: 0 },
+    ],
+    3,
+    out,
+  );
+  onTaskUpdates(state, w, [{ kind: "finished", jobId, id: 1, instance: 0, at: 4 }], 4, out);
+  store.commit(takeBatch(state));
+
+  const { state: back, requeued, lostWorkers } = restoreState(store.load(), "fresh", 10, {
+    prefillMax: 0,
+    prefillReserve: 0,
+  });
+  assert.equal(back.serverUid, "uid");
+  assert.equal(requeued, 1);
+  assert.equal(lostWorkers, 1);
+  const restored = back.jobs.get(jobId)!;
+  assert.equal(restored.counts.finished, 1);
+  assert.equal(restored.counts.waiting, 999);
+  assert.equal(restored.tasks.get(2)!.instance, 1);
+  assert.equal(restored.tasks.get(2)!.state, "waiting");
+  assert.equal(back.workers.get(w)!.state, "connectionLost");
+  assert.equal(back.nextJobId, jobId + 1);
+
+  // The restored state schedules again from the lowest waiting id.
+  const w2 = onWorkerRegistered(back, "w2", config, 11, out);
+  const out2 = new Map();
+  schedule(back, 12, out2);
+  const msgs = out2.get(w2) ?? [];
+  const assigned = msgs.flatMap((m: { kind: string; tasks?: { id: number }[] }) =>
+    m.kind === "computeTasks" ? m.tasks!.map((t) => t.id) : []
+  );
+  assert.deepEqual(assigned, [2, 3]);
+});
+
+Deno.test("restore: a stored task outside its job is refused", () => {
+  const data = {
+    meta: undefined,
+    jobs: [{
+      id: 1,
+      name: "j",
+      submitDir: "/s",
+      submittedAt: 0,
+      maxFails: null,
+      template: job(1).template,
+      ids: [{ start: 1, end: 2 }],
+      cancelReason: null,
+      completedAt: null,
+    }],
+    tasks: [{
+      jobId: 1,
+      taskId: 9,
+      record: {
+        state: "finished" as const,
+        instance: 0,
+        crashCount: 0,
+        workerId: null,
+        variant: null,
+        startedAt: null,
+        finishedAt: 1,
+        error: null,
+      },
+    }],
+    workers: [],
+    offsets: [],
+    requests: [],
+  };
+  assert.throws(() => restoreState(data, "u", 0), /task 9 is not in the job/);
+});
