@@ -395,8 +395,12 @@ export function onWorkerLost(
   state.needsSchedule = true;
 }
 
-/** Periodic checks: lost heartbeats and idle timeouts. */
+/** Periodic checks: lost heartbeats, idle timeouts, reservations that lapse with time. */
 export function onTick(state: ServerState, now: number, out: Outbox): void {
+  if (state.scheduleAt !== null && now >= state.scheduleAt) {
+    state.scheduleAt = null;
+    state.needsSchedule = true;
+  }
   for (const worker of state.workers.values()) {
     if (worker.state !== "running") continue;
     if (now - worker.lastSeen > 2 * worker.config.heartbeatMs) {

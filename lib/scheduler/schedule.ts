@@ -13,7 +13,8 @@
  * 3. Reservation: a class with tasks still waiting after that reserves as
  *    many capable workers (the emptiest first) against lower priorities, and
  *    retracts lower-priority prefilled tasks from them, so big tasks are not
- *    starved. A reservation lasts one round.
+ *    starved. A reservation lasts one round; one kept only by a time request
+ *    asks for a new round when that request stops fitting the worker.
  * 4. Min-utilization: a pass whose new work leaves a worker below its minimum
  *    is undone and run again without that worker.
  * 5. Retract: a worker with room for a class whose ready queue is empty pulls
@@ -64,6 +65,7 @@ export function canEverRun(cls: RequestClass, worker: WorkerRecord, now: number)
 /** Runs one round at time `now`. */
 export function schedule(state: ServerState, now: number, out: Outbox): ScheduleResult {
   state.needsSchedule = false;
+  state.scheduleAt = null;
   const changedWorkers = state.changedWorkers;
   const changedClasses = state.changedClasses;
   state.changedWorkers = new Set();
@@ -81,15 +83,6 @@ export function schedule(state: ServerState, now: number, out: Outbox): Schedule
   const pending = new Map<WorkerId, Placement[]>();
   const reservedAt = new Map<WorkerId, number>();
   const lowest = lowestPriority(state, classes);
-  // Queue counters change only at commit: count what this round took, per class and priority.
-  const taken = new Map<RequestClass, Map<number, number>>();
-  const take = (cls: RequestClass, p: number, n: number) => {
-    let m = taken.get(cls);
-    if (!m) taken.set(cls, m = new Map());
-    m.set(p, (m.get(p) ?? 0) + n);
-  };
-  const left = (cls: RequestClass, p: number) =>
-    cls.queue.countAt(p) - (taken.get(cls)?.get(p) ?? 0);
   const addPending = (w: WorkerRecord, pl: Placement) => {
     let list = pending.get(w.id);
     if (!list) pending.set(w.id, list = []);
@@ -102,7 +95,10 @@ export function schedule(state: ServerState, now: number, out: Outbox): Schedule
   const excluded = new Set<WorkerId>();
   for (;;) {
     placeLevels();
-    const below = [...pending.keys()].filter((id) => belowMinUtilization(state.workers.get(id)!));
+    // Prefilled tasks hold nothing, so only workers given tasks to run now are judged.
+    const below = [...pending].filter(([id, list]) =>
+      list.some((pl) => pl.variant !== null) && belowMinUtilization(state.workers.get(id)!)
+    ).map(([id]) => id);
     if (below.length === 0) break;
     for (const id of below) excluded.add(id);
     for (const [workerId, list] of pending) {
@@ -111,7 +107,6 @@ export function schedule(state: ServerState, now: number, out: Outbox): Schedule
         if (pl.variant === null) w.prefilled--;
         else holdResources(pl.cls.variants[pl.variant]!, w, -1);
         pl.cls.queue.push(pl.task.jobId, pl.task.priority, pl.task.taskId);
-        take(pl.cls, pl.task.priority, -1);
       }
     }
     pending.clear();
@@ -121,12 +116,14 @@ export function schedule(state: ServerState, now: number, out: Outbox): Schedule
   function placeLevels(): void {
     let top: number | null = null;
     for (const p of levels) {
-      const atLevel = classes.filter((c) => left(c, p) > 0);
+      const atLevel = classes.filter((c) => c.queue.countAt(p) > 0);
       atLevel.sort((a, b) =>
         (a.queue.peek(isWaiting)?.jobId ?? 0) - (b.queue.peek(isWaiting)?.jobId ?? 0)
       );
       for (const cls of atLevel) {
-        let remaining = left(cls, p);
+        // Queue counters change only at commit; each class is seen once per level, so the
+        // counter still tells what is left here.
+        let remaining = cls.queue.countAt(p);
         for (const w of active) {
           if (remaining === 0) break;
           if ((reservedAt.get(w.id) ?? -Infinity) > p || excluded.has(w.id)) continue;
@@ -151,7 +148,6 @@ export function schedule(state: ServerState, now: number, out: Outbox): Schedule
         const next = cls.queue.peek(isWaiting);
         if (!next || next.priority !== p) return placed;
         cls.queue.pop(isWaiting);
-        take(cls, p, 1);
         holdResources(req, w, 1);
         addPending(w, { cls, variant: v, task: next });
         placed++;
@@ -178,7 +174,6 @@ export function schedule(state: ServerState, now: number, out: Outbox): Schedule
         const next = cls.queue.peek(isWaiting);
         if (!next || next.priority !== p) return done;
         cls.queue.pop(isWaiting);
-        take(cls, p, 1);
         addPending(w, { cls, variant: null, task: next });
         w.prefilled++; // counted for the loop; commit recounts
         done++;
@@ -190,7 +185,13 @@ export function schedule(state: ServerState, now: number, out: Outbox): Schedule
   function reserve(cls: RequestClass, p: number, count: number): void {
     const capable = running.filter((w) => !reservedAt.has(w.id) && canEverRun(cls, w, now));
     capable.sort((a, b) => cpusUsed(a) - cpusUsed(b) || a.id - b.id);
-    for (const w of capable.slice(0, count)) reservedAt.set(w.id, p);
+    for (const w of capable.slice(0, count)) {
+      reservedAt.set(w.id, p);
+      const lapse = reservationLapse(cls, w);
+      if (lapse !== null && (state.scheduleAt === null || lapse < state.scheduleAt)) {
+        state.scheduleAt = lapse;
+      }
+    }
   }
 
   function retract(w: WorkerRecord, slots: WorkerSlot[]): number {
@@ -315,4 +316,21 @@ function belowMinUtilization(w: WorkerRecord): boolean {
   const min = w.config.minUtilization ?? 0;
   if (min <= 0) return false;
   return cpusUsed(w) < Math.ceil((w.capacity.get("cpus") ?? 0) * min / 10_000);
+}
+
+/**
+ * When a reservation of `worker` for `cls` stops mattering because no variant's time request
+ * fits the worker's remaining lifetime any more; null when that happens only as the worker ends.
+ */
+function reservationLapse(cls: RequestClass, worker: WorkerRecord): number | null {
+  if (worker.endsAt === null) return null;
+  let last: number | null = null;
+  for (let v = 0; v < cls.variants.length; v++) {
+    const req = cls.variants[v]!;
+    if (worker.blocked.has(blockKey(cls.id, v)) || !fitsCapacity(req, worker)) continue;
+    if (req.minTimeMs === 0) return null;
+    const lapse = worker.endsAt - req.minTimeMs + 1;
+    if (last === null || lapse > last) last = lapse;
+  }
+  return last;
 }

@@ -1,219 +1,325 @@
 import assert from "node:assert/strict";
-import { createServerState, type ServerState } from "./state.ts";
+import { onSubmit, onTaskUpdates, onTick, stopUnfinished } from "./reactor.ts";
+import type { ServerState } from "./state.ts";
 import {
-  onSubmit,
-  onTaskUpdates,
-  onTick,
-  onWorkerLost,
-  onWorkerRegistered,
-  type Outbox,
-  stopUnfinished,
-} from "./reactor.ts";
-import { schedule } from "./schedule.ts";
-import type { JobSubmit, TaskUpdate, WorkerConfig } from "../fsproto/messages.ts";
-import { parsePool } from "../resources/descriptor.ts";
-import { MemoryJournalStore } from "../journal/store.ts";
-import { restoreState, takeBatch } from "../journal/restore.ts";
+  addWorkers,
+  type JobSpec,
+  jobSubmit,
+  round,
+  testState,
+  type WorkerSpec,
+} from "./sim/_fixtures.ts";
 
-function config(cpus: number, heartbeatMs = 1000): WorkerConfig {
-  return {
-    hostname: "h",
-    pid: 1,
-    heartbeatMs,
-    idleTimeoutMs: null,
-    timeLimitMs: null,
-    workDir: "/tmp",
-    onServerLost: "stop",
-    group: "default",
-    resources: [parsePool("cpus", String(cpus))],
-    manager: null,
-    startedAt: 0,
-  };
+interface RoundCase {
+  name: string;
+  workers: WorkerSpec[];
+  /** `[resource, count, options]` per job, submitted in order (job ids from 1). */
+  jobs: [string, number, JobSpec?][];
+  prefill?: [max: number, reserve: number];
+  /** Clock of the round (worker time limits count from 0). */
+  now?: number;
+  /** What each worker gets, by worker id (from 1). */
+  expect: Record<number, string[]>;
 }
 
-function job(
-  ids: [number, number],
-  opts: { cpus?: number; priority?: number; maxFails?: number | null } = {},
-): JobSubmit {
-  return {
-    name: "j",
-    maxFails: opts.maxFails ?? null,
-    submitDir: "/tmp",
-    ids: [{ start: ids[0], end: ids[1] }],
-    template: {
-      program: { args: ["true"], env: {}, cwd: "%{SUBMIT_DIR}", stdout: null, stderr: null },
-      request: {
-        entries: [{ resource: "cpus", amount: (opts.cpus ?? 1) * 10_000, policy: "compact" }],
-        minTimeMs: 0,
-      },
-      priority: opts.priority ?? 0,
-      timeLimitMs: null,
-      crashLimit: 5,
-    },
-  };
+function runCase(c: RoundCase): ServerState {
+  const s = testState(...(c.prefill ?? [0, 0]));
+  addWorkers(s, c.workers);
+  for (const [resource, n, spec] of c.jobs) onSubmit(s, jobSubmit(resource, n, spec), 0);
+  assert.deepEqual(round(s, c.now ?? 0), c.expect, c.name);
+  return s;
 }
 
-function assigned(out: Outbox, workerId: number): number[] {
-  return (out.get(workerId) ?? []).flatMap((m) =>
-    m.kind === "computeTasks" ? m.tasks.map((t) => t.id) : []
-  );
-}
+const PLACEMENT: RoundCase[] = [
+  {
+    name: "higher priority first",
+    workers: [{ pools: ["cpus=4"] }],
+    jobs: [["cpus=1", 10], ["cpus=2", 2, { priority: 5 }]],
+    expect: { 1: ["2:0/v0", "2:1/v0"] },
+  },
+  {
+    name: "equal priority: lower job id first, across classes",
+    workers: [{ pools: ["cpus=2"] }],
+    jobs: [["cpus=2", 1], ["cpus=1", 2]],
+    expect: { 1: ["1:0/v0"] },
+  },
+  {
+    name: "equal priority and class: job id, then task id",
+    workers: [{ pools: ["cpus=3"] }],
+    jobs: [["cpus=1", 2, { first: 5 }], ["cpus=1", 2]],
+    expect: { 1: ["1:5/v0", "1:6/v0", "2:0/v0"] },
+  },
+  {
+    name: "variants: the first that fits",
+    workers: [{ pools: ["cpus=4", "gpus=[0,1]"] }],
+    jobs: [["cpus=2 gpus=1 | cpus=4", 3]],
+    expect: { 1: ["1:0/v0", "1:1/v0"] },
+  },
+  {
+    name: "variants: the alternative when the first cannot run there",
+    workers: [{ pools: ["cpus=4"] }],
+    jobs: [["cpus=2 gpus=1 | cpus=4", 3]],
+    expect: { 1: ["1:0/v1"] },
+  },
+  {
+    name: "variants: the alternative when the first's resources are taken",
+    workers: [{ pools: ["cpus=8", "gpus=[0]"] }],
+    jobs: [["cpus=2 gpus=1 | cpus=4", 3]],
+    expect: { 1: ["1:0/v0", "1:1/v1"] },
+  },
+  {
+    name: "time request longer than the worker's remaining lifetime",
+    workers: [{ pools: ["cpus=1"], timeLimitMs: 1000 }, { pools: ["cpus=1"] }],
+    jobs: [["cpus=1", 2, { timeRequestMs: 2000 }]],
+    expect: { 2: ["1:0/v0"] },
+  },
+  {
+    name: "time request within the remaining lifetime",
+    workers: [{ pools: ["cpus=1"], timeLimitMs: 10_000 }],
+    jobs: [["cpus=1", 1, { timeRequestMs: 2000 }]],
+    now: 8000,
+    expect: { 1: ["1:0/v0"] },
+  },
+  {
+    name: "time request: a variant without one runs on a short-lived worker",
+    workers: [{ pools: ["cpus=4"], timeLimitMs: 1000 }],
+    jobs: [["cpus=1", 1, { timeRequestMs: 5000 }], ["cpus=2", 1]],
+    expect: { 1: ["2:0/v0"] },
+  },
+  {
+    name: "min-utilization: too little work is not sent",
+    workers: [{ pools: ["cpus=8"], minUtilization: 5000 }],
+    jobs: [["cpus=1", 3]],
+    expect: {},
+  },
+  {
+    name: "min-utilization: enough work is sent",
+    workers: [{ pools: ["cpus=8"], minUtilization: 5000 }],
+    jobs: [["cpus=1", 6]],
+    expect: { 1: ["1:0/v0", "1:1/v0", "1:2/v0", "1:3/v0", "1:4/v0", "1:5/v0"] },
+  },
+  {
+    name: "min-utilization: work undone on one worker goes to the next, by priority",
+    workers: [{ pools: ["cpus=8"], minUtilization: 10_000 }, { pools: ["cpus=2"] }],
+    jobs: [["cpus=1", 3], ["cpus=1", 2, { priority: 5 }]],
+    expect: { 2: ["2:0/v0", "2:1/v0"] },
+  },
+  {
+    name: "fractional gpus",
+    workers: [{ pools: ["cpus=4", "gpus=[0]"] }],
+    jobs: [["cpus=1 gpus=0.5", 3]],
+    expect: { 1: ["1:0/v0", "1:1/v0"] },
+  },
+  {
+    name: "sum pool",
+    workers: [{ pools: ["cpus=8", "mem=sum(1000)"] }],
+    jobs: [["cpus=1 mem=400", 3]],
+    expect: { 1: ["1:0/v0", "1:1/v0"] },
+  },
+  {
+    name: "a resource no worker has",
+    workers: [{ pools: ["cpus=8"] }],
+    jobs: [["gpus=1", 1]],
+    expect: {},
+  },
+  {
+    name: "cpus=all takes the whole worker",
+    workers: [{ pools: ["cpus=2x2"] }],
+    jobs: [["cpus=all", 2]],
+    expect: { 1: ["1:0/v0"] },
+  },
+  {
+    name: "tasks spread over workers in order",
+    workers: [{ pools: ["cpus=2"] }, { pools: ["cpus=2x2"] }],
+    jobs: [["cpus=2", 4]],
+    expect: { 1: ["1:0/v0"], 2: ["1:1/v0", "1:2/v0"] },
+  },
+];
 
-function setup(prefillMax = 0): ServerState {
-  return createServerState("uid", { prefillMax, prefillReserve: 0 });
-}
+const PREFILL: RoundCase[] = [
+  {
+    name: "prefill: a bounded queue beyond what fits",
+    workers: [{ pools: ["cpus=2"] }],
+    jobs: [["cpus=1", 100]],
+    prefill: [3, 0],
+    expect: { 1: ["1:0/v0", "1:1/v0", "1:2/q", "1:3/q", "1:4/q"] },
+  },
+  {
+    name: "prefill: none while only the reserve is left",
+    workers: [{ pools: ["cpus=2"] }],
+    jobs: [["cpus=1", 12]],
+    prefill: [3, 10],
+    expect: { 1: ["1:0/v0", "1:1/v0"] },
+  },
+  {
+    name: "prefill: only what exceeds the reserve",
+    workers: [{ pools: ["cpus=2"] }],
+    jobs: [["cpus=1", 14]],
+    prefill: [3, 10],
+    expect: { 1: ["1:0/v0", "1:1/v0", "1:2/q", "1:3/q"] },
+  },
+  {
+    name: "prefill: shared between the workers running the class",
+    workers: [{ pools: ["cpus=1"] }, { pools: ["cpus=1"] }],
+    jobs: [["cpus=1", 100]],
+    prefill: [2, 0],
+    expect: { 1: ["1:0/v0", "1:2/q", "1:3/q"], 2: ["1:1/v0", "1:4/q", "1:5/q"] },
+  },
+  {
+    name: "prefill: never onto a worker that does not run the class",
+    workers: [{ pools: ["cpus=2", "gpus=[0]"] }, { pools: ["cpus=2"] }],
+    jobs: [["cpus=1 gpus=1", 20]],
+    prefill: [2, 0],
+    expect: { 1: ["1:0/v0", "1:1/q", "1:2/q"] },
+  },
+  {
+    name: "prefill: only at the highest level with tasks left",
+    workers: [{ pools: ["cpus=1"] }],
+    jobs: [["cpus=1", 50], ["cpus=1", 3, { priority: 5 }]],
+    prefill: [5, 0],
+    expect: { 1: ["2:0/v0", "2:1/q", "2:2/q"] },
+  },
+];
 
-Deno.test("schedule() fills free CPUs in priority order and never over-commits", () => {
-  const s = setup();
-  const out: Outbox = new Map();
-  const w = onWorkerRegistered(s, "k1", config(4), 0, out);
-  onSubmit(s, job([0, 9], { cpus: 1 }), 0);
-  onSubmit(s, job([0, 1], { cpus: 2, priority: 5 }), 0);
-  const out2: Outbox = new Map();
-  schedule(s, 0, out2);
-  const msgs = out2.get(w)!;
-  // The two 2-CPU high-priority tasks take all 4 CPUs.
-  assert.deepEqual(msgs.map((m) => m.kind === "computeTasks" ? m.jobId : 0), [2]);
-  assert.equal(s.workers.get(w)!.fitLoad, 40_000);
-});
-
-Deno.test("schedule() prefills a bounded queue beyond the CPUs", () => {
-  const s = setup(3);
-  const w = onWorkerRegistered(s, "k1", config(2), 0, new Map());
-  onSubmit(s, job([1, 100]), 0);
-  const out: Outbox = new Map();
-  schedule(s, 0, out);
-  assert.deepEqual(assigned(out, w), [1, 2, 3, 4, 5]);
-  assert.equal(s.jobs.get(1)!.counts.waiting, 95);
-});
-
-Deno.test("task updates finish tasks and free CPUs; stale instances are ignored", () => {
-  const s = setup();
-  const w = onWorkerRegistered(s, "k1", config(1), 0, new Map());
-  onSubmit(s, job([0, 1]), 0);
-  schedule(s, 0, new Map());
-  const stale: TaskUpdate = { kind: "finished", jobId: 1, id: 0, instance: 7, at: 1 };
-  onTaskUpdates(s, w, [stale], 1, new Map());
-  assert.equal(s.jobs.get(1)!.tasks.get(0)!.state, "assigned");
-  onTaskUpdates(
-    s,
-    w,
-    [{ kind: "started", jobId: 1, id: 0, instance: 0, at: 1 }, {
-      kind: "finished",
-      jobId: 1,
-      id: 0,
-      instance: 0,
-      at: 2,
-    }],
-    2,
-    new Map(),
-  );
-  assert.equal(s.jobs.get(1)!.tasks.get(0)!.state, "finished");
-  const out: Outbox = new Map();
-  schedule(s, 2, out);
-  assert.deepEqual(assigned(out, w), [1]);
-});
-
-Deno.test("a lost worker requeues its tasks with a new instance and counts a crash", () => {
-  const s = setup();
-  const w1 = onWorkerRegistered(s, "k1", config(1, 100), 0, new Map());
-  onSubmit(s, job([0, 0]), 0);
-  schedule(s, 0, new Map());
-  onTaskUpdates(s, w1, [{ kind: "started", jobId: 1, id: 0, instance: 0, at: 1 }], 1, new Map());
-  onTick(s, 1000, new Map());
-  assert.equal(s.workers.get(w1)!.state, "heartbeatLost");
-  const task = s.jobs.get(1)!.tasks.get(0)!;
-  assert.equal(task.state, "waiting");
-  assert.equal(task.instance, 1);
-  assert.equal(task.crashCount, 1);
-  const w2 = onWorkerRegistered(s, "k2", config(1), 1000, new Map());
-  const out: Outbox = new Map();
-  schedule(s, 1000, out);
-  assert.deepEqual(out.get(w2)![0], {
-    kind: "computeTasks",
-    jobId: 1,
-    submitDir: "/tmp",
-    template: s.jobs.get(1)!.template,
-    tasks: [{ id: 0, instance: 1 }],
+for (const c of [...PLACEMENT, ...PREFILL]) {
+  Deno.test(`schedule(): ${c.name}`, () => {
+    runCase(c);
   });
+}
+
+Deno.test("schedule(): a round places nothing twice and counts states", () => {
+  const s = runCase(PREFILL[0]!);
+  const job = s.jobs.get(1)!;
+  assert.equal(job.counts.assigned, 5);
+  assert.equal(job.counts.waiting, 95);
+  assert.equal(s.workers.get(1)!.free.get("cpus"), 0);
+  assert.equal(s.workers.get(1)!.prefilled, 3);
+  assert.deepEqual(round(s, 1), {});
 });
 
-Deno.test("a stopped worker requeues without counting a crash", () => {
-  const s = setup();
-  const w = onWorkerRegistered(s, "k1", config(1), 0, new Map());
-  onSubmit(s, job([0, 0]), 0);
-  schedule(s, 0, new Map());
-  onTaskUpdates(s, w, [{ kind: "started", jobId: 1, id: 0, instance: 0, at: 1 }], 1, new Map());
-  onWorkerLost(s, w, "stopped", 2);
-  assert.equal(s.jobs.get(1)!.tasks.get(0)!.crashCount, 0);
+Deno.test("schedule(): higher-priority work retracts lower prefilled tasks from the reserved worker", () => {
+  const s = testState(5, 0);
+  addWorkers(s, [{ pools: ["cpus=1"] }]);
+  onSubmit(s, jobSubmit("cpus=1", 20), 0);
+  assert.deepEqual(round(s), { 1: ["1:0/v0", "1:1/q", "1:2/q", "1:3/q", "1:4/q", "1:5/q"] });
+  // Another class (scatter), so it cannot queue behind them.
+  onSubmit(s, jobSubmit("cpus=1 scatter", 1, { priority: 10 }), 1);
+  assert.deepEqual(round(s, 1), {
+    1: ["retract 1:1", "retract 1:2", "retract 1:3", "retract 1:4", "retract 1:5"],
+  });
+  const returned = [1, 2, 3, 4, 5].map((id) => ({
+    kind: "returned" as const,
+    jobId: 1,
+    id,
+    instance: 0,
+    at: 2,
+  }));
+  const finished = { kind: "finished" as const, jobId: 1, id: 0, instance: 0, at: 2 };
+  onTaskUpdates(s, 1, [...returned, finished], 2, new Map());
+  assert.equal(s.jobs.get(1)!.counts.waiting, 19);
+  assert.deepEqual(round(s, 2), { 1: ["2:0/v0"] });
 });
 
-Deno.test("max-fails aborts the remaining tasks", () => {
-  const s = setup();
-  const w = onWorkerRegistered(s, "k1", config(2), 0, new Map());
-  onSubmit(s, job([0, 9], { maxFails: 0 }), 0);
-  schedule(s, 0, new Map());
-  const out: Outbox = new Map();
+Deno.test("schedule(): a full prefill queue gives way to higher-priority work of its class", () => {
+  const s = testState(2, 0);
+  addWorkers(s, [{ pools: ["cpus=1"] }]);
+  onSubmit(s, jobSubmit("cpus=1", 10), 0);
+  assert.deepEqual(round(s), { 1: ["1:0/v0", "1:1/q", "1:2/q"] });
+  onSubmit(s, jobSubmit("cpus=1", 10, { priority: 3 }), 1);
+  // The worker's queue is full, so the new level cannot queue there: it reserves the worker,
+  // which gives back its lower-priority prefilled tasks.
+  assert.deepEqual(round(s, 1), { 1: ["retract 1:1", "retract 1:2"] });
+});
+
+Deno.test("schedule(): an idle worker pulls prefilled tasks from a holder", () => {
+  const s = testState(5, 0);
+  addWorkers(s, [{ pools: ["cpus=1"] }]);
+  onSubmit(s, jobSubmit("cpus=1", 6), 0);
+  assert.deepEqual(round(s), { 1: ["1:0/v0", "1:1/q", "1:2/q", "1:3/q", "1:4/q", "1:5/q"] });
+  addWorkers(s, [{ pools: ["cpus=2"] }], 1);
+  assert.deepEqual(round(s, 1), { 1: ["retract 1:1", "retract 1:2"] });
+  assert.equal(s.classes.get(1)!.retracting, 2);
+  // Retracts in flight are not sent twice.
+  // Retracts in flight count against new room: none more yet.
+  addWorkers(s, [{ pools: ["cpus=1"] }], 2);
+  assert.deepEqual(round(s, 2), {});
   onTaskUpdates(
     s,
-    w,
-    [{
-      kind: "failed",
-      jobId: 1,
-      id: 0,
-      instance: 0,
-      at: 1,
-      error: "Program terminated with exit code 1",
-    }],
     1,
-    out,
-  );
-  const counts = s.jobs.get(1)!.counts;
-  assert.equal(counts.failed, 1);
-  assert.equal(counts.aborted, 9);
-  assert.equal(out.get(w)![0]!.kind, "cancelTasks");
-});
-
-Deno.test("cancel marks unfinished tasks canceled and tells the worker", () => {
-  const s = setup();
-  const w = onWorkerRegistered(s, "k1", config(1), 0, new Map());
-  onSubmit(s, job([0, 2]), 0);
-  schedule(s, 0, new Map());
-  const out: Outbox = new Map();
-  assert.equal(stopUnfinished(s, s.jobs.get(1)!, "canceled", 1, out), 3);
-  assert.deepEqual(out.get(w), [{
-    kind: "cancelTasks",
-    tasks: [{ jobId: 1, id: 0, instance: 0 }],
-  }]);
-  assert.equal(s.workers.get(w)!.fitLoad, 0);
-});
-
-Deno.test("journal batches restore jobs, results and counters; unfinished tasks rerun", () => {
-  const s = setup();
-  const store = new MemoryJournalStore();
-  const w = onWorkerRegistered(s, "k1", config(2), 0, new Map());
-  onSubmit(s, job([0, 2]), 0);
-  schedule(s, 0, new Map());
-  onTaskUpdates(
-    s,
-    w,
     [
-      { kind: "started", jobId: 1, id: 0, instance: 0, at: 1 },
-      { kind: "finished", jobId: 1, id: 0, instance: 0, at: 2 },
-      { kind: "started", jobId: 1, id: 1, instance: 0, at: 2 },
+      { kind: "returned", jobId: 1, id: 1, instance: 0, at: 3 },
+      { kind: "returned", jobId: 1, id: 2, instance: 0, at: 3 },
     ],
-    2,
+    3,
     new Map(),
   );
-  store.commit({ ...takeBatch(s), offsets: [], requestsDone: [], requestsForget: [] });
-  const { state, requeued, lostWorkers } = restoreState(store.load(), "other", 10);
-  assert.equal(state.serverUid, "uid");
-  assert.equal(state.nextJobId, 2);
-  assert.equal(requeued, 1);
-  assert.equal(lostWorkers, 1);
-  const tasks = state.jobs.get(1)!.tasks;
-  assert.equal(tasks.get(0)!.state, "finished");
-  assert.equal(tasks.get(1)!.state, "waiting");
-  assert.equal(tasks.get(1)!.instance, 1);
-  assert.equal(tasks.get(2)!.state, "waiting");
+  assert.equal(s.classes.get(1)!.retracting, 0);
+  // The returned tasks run on worker 2, and worker 3 pulls one more.
+  assert.deepEqual(round(s, 3), { 1: ["retract 1:3"], 2: ["1:1/v0", "1:2/v0"] });
+  onTaskUpdates(
+    s,
+    1,
+    [
+      { kind: "finished", jobId: 1, id: 0, instance: 0, at: 4 },
+      { kind: "started", jobId: 1, id: 3, instance: 0, at: 4, variant: 0 }, // too late to retract
+    ],
+    4,
+    new Map(),
+  );
+  assert.equal(s.classes.get(1)!.retracting, 0);
+  assert.equal(s.jobs.get(1)!.counts.running, 1);
 });
+
+Deno.test("schedule(): a reserved worker is looked at again once the reason is gone", () => {
+  const s = testState();
+  addWorkers(s, [{ pools: ["cpus=4"] }, { pools: ["cpus=4"] }]);
+  onSubmit(s, jobSubmit("cpus=3", 2), 0);
+  assert.deepEqual(round(s), { 1: ["1:0/v0"], 2: ["1:1/v0"] });
+  onSubmit(s, jobSubmit("cpus=4", 1, { priority: 5 }), 1);
+  onSubmit(s, jobSubmit("cpus=1", 2), 1);
+  // The 4-cpu task fits nowhere: the least busy worker (1) is kept for it.
+  assert.deepEqual(round(s, 1), { 2: ["3:0/v0"] });
+  onTaskUpdates(s, 2, [{ kind: "finished", jobId: 1, id: 1, instance: 0, at: 2 }], 2, new Map());
+  // Only worker 2 changed, and it is now the least busy, so it is kept instead; worker 1 is
+  // looked at again although nothing changed there, and takes the small task.
+  assert.deepEqual(round(s, 2), { 1: ["3:1/v0"] });
+});
+
+Deno.test("schedule(): canceling what a reservation was for asks for a round", () => {
+  const s = testState();
+  addWorkers(s, [{ pools: ["cpus=4"] }]);
+  onSubmit(s, jobSubmit("cpus=3", 1), 0);
+  round(s);
+  onSubmit(s, jobSubmit("cpus=4", 1, { priority: 5 }), 1);
+  onSubmit(s, jobSubmit("cpus=1", 1), 1);
+  assert.deepEqual(round(s, 1), {});
+  assert.equal(s.needsSchedule, false);
+  stopJob(s, 2);
+  assert.equal(s.needsSchedule, true);
+  assert.deepEqual(round(s, 2), { 1: ["3:0/v0"] });
+});
+
+Deno.test("schedule(): a reservation kept by a time request lapses on its own", () => {
+  const s = testState();
+  addWorkers(s, [{ pools: ["cpus=2"], timeLimitMs: 10_000 }]);
+  onSubmit(s, jobSubmit("cpus=1", 1), 0);
+  round(s);
+  onSubmit(s, jobSubmit("cpus=2", 1, { priority: 5, timeRequestMs: 4000 }), 1);
+  onSubmit(s, jobSubmit("cpus=1", 1, { first: 1 }), 1);
+  assert.deepEqual(round(s, 1), {});
+  assert.equal(s.scheduleAt, 6001);
+  onTickAt(s, 6000);
+  assert.equal(s.needsSchedule, false);
+  onTickAt(s, 6001);
+  assert.equal(s.needsSchedule, true);
+  assert.deepEqual(round(s, 6001), { 1: ["3:1/v0"] });
+});
+
+function stopJob(s: ServerState, jobId: number): void {
+  stopUnfinished(s, s.jobs.get(jobId)!, "canceled", 2, new Map());
+}
+
+function onTickAt(s: ServerState, now: number): void {
+  for (const w of s.workers.values()) w.lastSeen = now;
+  onTick(s, now, new Map());
+}

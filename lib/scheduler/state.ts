@@ -218,6 +218,12 @@ export interface ServerState {
   changedWorkers: Set<WorkerId>;
   /** Whether a scheduling round is needed. */
   needsSchedule: boolean;
+  /**
+   * When a reservation made in the last round lapses because the reserving tasks' time
+   * request no longer fits the worker's remaining lifetime: {@link onTick} asks for a round
+   * then. Null when no reservation lapses on its own.
+   */
+  scheduleAt: number | null;
 }
 
 /** Creates an empty state. */
@@ -243,6 +249,7 @@ export function createServerState(
     changedClasses: new Set(),
     changedWorkers: new Set(),
     needsSchedule: false,
+    scheduleAt: null,
   };
 }
 

@@ -3,12 +3,13 @@
  *
  * Tasks sent to run now (with a variant) are allocated at once by the local
  * {@link ResourceAllocator}; one that fragmentation keeps out is rejected
- * (soft). Prefilled tasks (no variant) wait in a queue per request class and
- * start only when a task of their class ends, reusing its allocation, so the
- * server learns of the end and the start in the same batch and its
- * accounting stays exact. Prefilled tasks whose class no longer runs here,
- * and retracted ones, are returned unstarted. No I/O and no clock: the shell
- * passes `now` and launches what {@link WorkerCore.takeStarts} hands out.
+ * (soft). Prefilled tasks (no variant) wait in a queue per request class, in
+ * priority order, and start only when a task of their class ends, reusing its
+ * allocation, so the server learns of the end and the start in the same
+ * batch and its accounting stays exact. Prefilled tasks whose class no
+ * longer runs here, and retracted ones, are returned unstarted. No I/O and no
+ * clock: the shell passes `now` and launches what
+ * {@link WorkerCore.takeStarts} hands out.
  *
  * @module
  */
@@ -50,6 +51,14 @@ export type TaskOutcome =
 /** Key of a task on the worker. */
 export function workerTaskKey(jobId: JobId, taskId: TaskId): string {
   return `${jobId}:${taskId}`;
+}
+
+/** Whether queued task `a` starts before `b`: higher priority first, then job id, then task id. */
+function queuedBefore(a: WorkerTask, b: WorkerTask): boolean {
+  const pa = a.template.priority;
+  const pb = b.template.priority;
+  if (pa !== pb) return pa > pb;
+  return a.jobId !== b.jobId ? a.jobId < b.jobId : a.taskId < b.taskId;
 }
 
 /** Scheduling state of one worker. */
@@ -98,7 +107,12 @@ export class WorkerCore {
           if (a.variant !== null) continue;
           let list = this.#prefill.get(classKey);
           if (!list) this.#prefill.set(classKey, list = []);
-          list.push({ ...base, taskId: a.id, instance: a.instance });
+          // Keep the server's order (priority, then job, then task): a higher-priority task
+          // prefilled later must not start after lower ones queued before it.
+          const task = { ...base, taskId: a.id, instance: a.instance };
+          let i = list.length;
+          while (i > 0 && queuedBefore(task, list[i - 1]!)) i--;
+          list.splice(i, 0, task);
         }
         this.#returnOrphans(now);
         break;

@@ -11,9 +11,8 @@
  * @module
  */
 import type { JobId, WorkerId } from "../../ids.ts";
-import type { FromWorkerMsg, ToWorkerMsg, WorkerConfig } from "../../fsproto/messages.ts";
-import { WorkerCore } from "../../worker/core.ts";
-import { createServerState, type SchedulerConfig, type ServerState } from "../state.ts";
+import type { FromWorkerMsg, ToWorkerMsg } from "../../fsproto/messages.ts";
+import { createServerState, type ServerState } from "../state.ts";
 import {
   onSubmit,
   onTaskUpdates,
@@ -25,76 +24,31 @@ import {
   stopUnfinished,
 } from "../reactor.ts";
 import { schedule } from "../schedule.ts";
+import { takeBatch } from "../../journal/restore.ts";
 import { BinaryHeap } from "../_heap.ts";
 import { assertNever } from "../../_assert_never.ts";
 import { Rng } from "./_rng.ts";
-import type { Scenario, SimJobSpec, SimWorkerSpec } from "./scenario.ts";
+import {
+  DEFAULT_SIM_OPTIONS,
+  type Scenario,
+  type SimJobSpec,
+  type SimOptions,
+  type SimResult,
+} from "./scenario.ts";
+import { SimWorker } from "./sim_worker.ts";
 import {
   checkAfterBatch,
-  checkPriorities,
   checkServerState,
-  checkWorkConservation,
   checkWorkerAllocations,
   InvariantError,
-  type RoundPlacement,
 } from "./invariants.ts";
-
-/** Timing and fault knobs of a simulation. */
-export interface SimOptions {
-  /** Scheduler settings. */
-  scheduler: SchedulerConfig;
-  /** Server loop period (ms). */
-  serverTickMs: number;
-  /** Largest channel delay (ms). */
-  maxDelayMs: number;
-  /** Worker heartbeat interval (ms). */
-  heartbeatMs: number;
-  /** Probability that a cancel/retract record or an update batch is duplicated. */
-  duplicateRate: number;
-  /** Give up (and fail) when the simulated clock passes this. */
-  maxTimeMs: number;
-}
-
-/** Default knobs. */
-export const DEFAULT_SIM_OPTIONS: SimOptions = {
-  scheduler: { prefillMax: 4, prefillReserve: 8 },
-  serverTickMs: 20,
-  maxDelayMs: 60,
-  heartbeatMs: 400,
-  duplicateRate: 0.05,
-  maxTimeMs: 600_000,
-};
-
-/** Outcome of a run. */
-export interface SimResult {
-  /** Simulated time when every job was complete. */
-  endTimeMs: number;
-  /** Scheduling rounds run. */
-  rounds: number;
-  /** Task runs that reached an end on a worker (including reruns). */
-  runs: number;
-  /** Soft rejections reported. */
-  rejections: number;
-  /** Retracted tasks returned. */
-  returned: number;
-  /** Final count per task state over all jobs. */
-  counts: Record<string, number>;
-}
-
-interface SimWorker {
-  spec: SimWorkerSpec;
-  key: string;
-  config: WorkerConfig;
-  id: WorkerId | null;
-  core: WorkerCore;
-  alive: boolean;
-  /** Token of the end event of each running task (a kill or end bumps it). */
-  tokens: Map<string, number>;
-  /** Sim-side channel to the server: time the last batch arrives. */
-  lastArrival: number;
-  /** Server-side channel to this worker: time the last batch arrives. */
-  lastDelivery: number;
-}
+import {
+  checkFinished,
+  checkPriorities,
+  checkWorkConservation,
+  describeStuck,
+  placementsOf,
+} from "./progress.ts";
 
 type SimEvent =
   | { kind: "serverTick" }
@@ -154,17 +108,7 @@ export class Simulation {
   /** Runs until every job is complete; throws {@link InvariantError} on a broken invariant. */
   run(): SimResult {
     this.#scenario.workers.forEach((spec, i) => {
-      const worker: SimWorker = {
-        spec,
-        key: `w${i}`,
-        config: workerConfig(spec, this.#opts.heartbeatMs),
-        id: null,
-        core: new WorkerCore(spec.pools),
-        alive: false,
-        tokens: new Map(),
-        lastArrival: 0,
-        lastDelivery: 0,
-      };
+      const worker = new SimWorker(spec, `w${i}`, this.#opts.heartbeatMs);
       this.#workers.push(worker);
       this.#at(spec.startAt, { kind: "workerStart", worker });
     });
@@ -183,7 +127,9 @@ export class Simulation {
       if (!next) throw new InvariantError("event queue ran dry");
       this.#now = next.at;
       if (this.#now > this.#opts.maxTimeMs) {
-        throw new InvariantError(`liveness: not done at ${this.#now} ms; ${this.#stuck()}`);
+        throw new InvariantError(
+          `liveness: not done at ${this.#now} ms; ${describeStuck(this.state)}`,
+        );
       }
       try {
         if (next.event.kind === "serverTick" && this.#serverStep()) break;
@@ -212,7 +158,8 @@ export class Simulation {
     const now = this.#now;
     const state = this.state;
     const out: Outbox = new Map();
-    for (const item of this.#inbox.splice(0)) {
+    const inbox = this.#inbox.splice(0);
+    for (const item of inbox) {
       switch (item.kind) {
         case "register": {
           const id = onWorkerRegistered(state, item.worker.key, item.worker.config, now, out);
@@ -235,7 +182,8 @@ export class Simulation {
           assertNever(item, "inbox item");
       }
     }
-    checkServerState(state);
+    if (inbox.length > 0) checkServerState(state);
+    let records = 0;
     for (const [workerId, batches] of this.#received) {
       for (const msgs of batches) {
         for (const msg of msgs) {
@@ -250,10 +198,12 @@ export class Simulation {
                 if (u.kind === "returned") this.#result.returned++;
               }
               onTaskUpdates(state, workerId, msg.updates, now, out);
-              checkAfterBatch(state, workerId, msg.updates.map((u) => u.jobId));
+              checkAfterBatch(state, workerId, msg.updates);
+              records++;
               break;
             case "stopping":
               onWorkerLost(state, workerId, msg.reason, now);
+              records++;
               break;
             default:
               assertNever(msg, "worker record");
@@ -262,41 +212,31 @@ export class Simulation {
       }
     }
     this.#received.clear();
-    checkServerState(state);
+    if (records > 0) checkServerState(state);
+    const live = this.#liveWorkers();
     onTick(state, now, out);
-    checkServerState(state);
+    if (this.#liveWorkers() !== live) checkServerState(state);
     if (state.needsSchedule) {
       const roundOut: Outbox = new Map();
       schedule(state, now, roundOut);
       this.#result.rounds++;
       checkServerState(state);
-      checkPriorities(state, this.#placements(roundOut), now);
+      checkPriorities(state, placementsOf(roundOut), now);
       for (const [id, msgs] of roundOut) out.set(id, [...(out.get(id) ?? []), ...msgs]);
     }
     checkWorkConservation(state, now);
     this.#checkWorkers();
     for (const [workerId, msgs] of out) this.#sendToWorker(this.#byId.get(workerId)!, msgs);
+    takeBatch(state); // what the server would commit; clears the dirty sets
     if (this.#done()) return true;
     this.#at(now + this.#opts.serverTickMs, { kind: "serverTick" });
     return false;
   }
 
-  #placements(out: Outbox): RoundPlacement[] {
-    const list: RoundPlacement[] = [];
-    for (const [workerId, msgs] of out) {
-      for (const m of msgs) {
-        if (m.kind !== "computeTasks") continue;
-        for (const t of m.tasks) {
-          if (t.variant === null) continue;
-          list.push({
-            workerId,
-            priority: m.template.priority,
-            request: m.template.requests[t.variant]!,
-          });
-        }
-      }
-    }
-    return list;
+  #liveWorkers(): number {
+    let n = 0;
+    for (const w of this.state.workers.values()) if (w.state === "running") n++;
+    return n;
   }
 
   #sendToWorker(worker: SimWorker, msgs: ToWorkerMsg[]): void {
@@ -346,37 +286,32 @@ export class Simulation {
       return;
     }
     if (!worker.alive) return;
-    const core = worker.core;
     const now = this.#now;
     switch (event.kind) {
       case "toWorker":
         for (const msg of event.msgs) {
-          if (msg.kind === "registered") {
-            this.#at(now, { kind: "heartbeat", worker });
-          } else if (msg.kind === "stop") {
+          const kind = worker.receive(msg, now);
+          if (kind === "registered") this.#at(now, { kind: "heartbeat", worker });
+          if (kind === "stop") {
             this.#die(worker);
             return;
-          } else if (msg.kind !== "ack") {
-            core.onMessage(msg, now);
           }
         }
         break;
-      case "taskEnd":
-        if (worker.tokens.get(event.key) !== event.token) return;
+      case "taskEnd": {
+        if (!worker.isRun(event.key, event.token)) return;
         this.#result.runs++;
-        if (!event.fail) {
-          const order = core.running.get(event.key)!;
-          this.#finishedRuns.add(`${order.jobId}:${order.taskId}:${order.instance}`);
-        }
-        core.onEnded(
-          event.key,
-          event.fail ? { kind: "failed", error: "sim" } : { kind: "finished" },
-          now,
-        );
+        const order = worker.core.running.get(event.key)!;
+        if (!event.fail) this.#finishedRuns.add(`${order.jobId}:${order.taskId}:${order.instance}`);
+        const outcome = event.fail
+          ? { kind: "failed" as const, error: "sim" }
+          : { kind: "finished" as const };
+        worker.core.onEnded(event.key, outcome, now);
         break;
+      }
       case "kill":
-        if (worker.tokens.get(event.key) !== event.token) return;
-        core.onEnded(event.key, { kind: "canceled" }, now);
+        if (!worker.isRun(event.key, event.token)) return;
+        worker.core.onEnded(event.key, { kind: "canceled" }, now);
         break;
       case "heartbeat":
         this.#sendToServer(worker, [{ kind: "heartbeat", at: now }]);
@@ -385,62 +320,41 @@ export class Simulation {
       case "crash":
         this.#die(worker);
         return;
-      case "timeLimit": {
-        core.returnAll(now);
-        for (const key of [...core.running.keys()]) core.onEnded(key, { kind: "canceled" }, now);
-        core.takeStarts();
-        this.#sendToServer(worker, [
-          { kind: "taskUpdates", updates: core.takeUpdates() },
-          { kind: "stopping", reason: "timeLimit" },
-        ]);
+      case "timeLimit":
+        this.#sendToServer(worker, worker.stopAtTimeLimit(now));
         this.#die(worker);
         return;
-      }
       default:
         assertNever(event, "simulation event");
     }
     this.#afterCore(worker);
   }
 
-  /** Launches what the core started, kills what it must kill, sends its updates. */
+  /** Launches what the core started, schedules kills, sends its updates. */
   #afterCore(worker: SimWorker): void {
-    const core = worker.core;
     const now = this.#now;
-    for (const key of [...worker.tokens.keys()]) {
-      if (!core.running.has(key)) {
-        worker.tokens.delete(key);
-        this.#runningOn.delete(key);
-      }
-    }
-    for (const order of core.takeStarts()) {
+    const { starts, kills, updates, ended } = worker.drain(() => this.#seq);
+    for (const key of ended) this.#runningOn.delete(key);
+    for (const { order, token } of starts) {
       const key = `${order.jobId}:${order.taskId}`;
       const other = this.#runningOn.get(key);
       if (other && other !== worker) {
         throw new InvariantError(`task ${key} runs on workers ${other.id} and ${worker.id}`);
       }
       this.#runningOn.set(key, worker);
-      const token = this.#seq;
-      worker.tokens.set(key, token);
       const spec = this.#specOf.get(order.jobId)!;
       const duration = this.#rng.int(spec.durationMs[0], spec.durationMs[1]);
       const fail = this.#rng.chance(spec.failRate);
       this.#at(now + duration, { kind: "taskEnd", worker, key, token, fail });
     }
-    for (const key of core.takeKills()) {
-      const token = worker.tokens.get(key);
-      if (token !== undefined) {
-        this.#at(now + this.#rng.int(1, 20), { kind: "kill", worker, key, token });
-      }
+    for (const { key, token } of kills) {
+      this.#at(now + this.#rng.int(1, 20), { kind: "kill", worker, key, token });
     }
-    const updates = core.takeUpdates();
     if (updates.length > 0) this.#sendToServer(worker, [{ kind: "taskUpdates", updates }]);
-    checkWorkerAllocations(`worker ${worker.id}`, worker.spec.pools, core.running, null);
   }
 
   #die(worker: SimWorker): void {
-    worker.alive = false;
-    for (const key of worker.tokens.keys()) this.#runningOn.delete(key);
-    worker.tokens.clear();
+    for (const key of worker.die()) this.#runningOn.delete(key);
   }
 
   /** Worker-side allocations against the server's accounting (a). */
@@ -467,52 +381,15 @@ export class Simulation {
   /** Final state: idle workers, and every finished task really finished on some worker. */
   #checkEnd(): void {
     for (const worker of this.#workers) {
-      if (!worker.alive) continue;
-      if (worker.core.running.size > 0 || worker.core.prefilled > 0) {
+      if (worker.alive && (worker.core.running.size > 0 || worker.core.prefilled > 0)) {
         throw new InvariantError(`worker ${worker.id} still has tasks after the end`);
       }
     }
+    checkFinished(this.state, this.#finishedRuns);
     const counts: Record<string, number> = {};
     for (const job of this.state.jobs.values()) {
       for (const [s, n] of Object.entries(job.counts)) counts[s] = (counts[s] ?? 0) + n;
-      for (const [taskId, task] of job.tasks) {
-        const run = `${job.id}:${taskId}:${task.instance}`;
-        if (task.state === "finished" && !this.#finishedRuns.has(run)) {
-          throw new InvariantError(`task ${run} is finished but no worker finished it`);
-        }
-      }
     }
     this.#result.counts = counts;
   }
-
-  #stuck(): string {
-    const parts: string[] = [];
-    for (const job of this.state.jobs.values()) {
-      const c = job.counts;
-      if (c.waiting + c.assigned + c.running > 0) {
-        parts.push(
-          `job ${job.id} class ${job.classId} p${job.template.priority}: ` +
-            `${c.waiting} waiting, ${c.assigned} assigned, ${c.running} running`,
-        );
-      }
-    }
-    return parts.slice(0, 5).join("; ");
-  }
-}
-
-function workerConfig(spec: SimWorkerSpec, heartbeatMs: number): WorkerConfig {
-  return {
-    hostname: "sim",
-    pid: 1,
-    heartbeatMs,
-    idleTimeoutMs: null,
-    timeLimitMs: spec.timeLimitMs,
-    workDir: "/sim",
-    onServerLost: "stop",
-    group: "default",
-    resources: spec.pools,
-    minUtilization: spec.minUtilization,
-    manager: null,
-    startedAt: spec.startAt,
-  };
 }

@@ -8,30 +8,28 @@
  * - {@link checkWorkerAllocations}: a worker core's allocations never
  *   over-commit an index or a sum pool, and the server never believes free
  *   what the worker has in use.
- * - {@link checkWorkConservation} and {@link checkPriorities}: after a round,
- *   no ready task could run now on a worker that is not legitimately kept from
- *   it, and no lower-priority task took room a waiting higher one could use.
+ *
+ * The checks of progress (work conservation, priorities, liveness) are in
+ * `progress.ts`.
  *
  * @module
  */
-import type { JobId, WorkerId } from "../../ids.ts";
-import type { ResourcePool } from "../../resources/descriptor.ts";
+import type { WorkerId } from "../../ids.ts";
+import { poolUnits, type ResourcePool } from "../../resources/descriptor.ts";
 import { FRACTIONS_PER_UNIT } from "../../resources/amount.ts";
-import type { ResourceRequest } from "../../resources/request.ts";
 import type { StartOrder } from "../../worker/core.ts";
+import type { TaskUpdate } from "../../fsproto/messages.ts";
 import {
-  blockKey,
   isTerminal,
   type Job,
-  type RequestClass,
   type ServerState,
   TASK_STATES,
   taskKey,
+  type TaskRecord,
   type TaskState,
   type WorkerRecord,
 } from "../state.ts";
-import { canEverRun } from "../schedule.ts";
-import { cpusUsed, entryAmount, fitsTime } from "../worker_load.ts";
+import { entryAmount } from "../worker_load.ts";
 
 /** A broken invariant. */
 export class InvariantError extends Error {
@@ -103,18 +101,19 @@ export function checkServerState(state: ServerState): void {
 
 /**
  * Cheap check after one worker's batch: that worker's accounting and slots,
- * and the jobs of the tasks it reported.
+ * and the state of each task it reported on.
  */
 export function checkAfterBatch(
   state: ServerState,
   workerId: WorkerId,
-  jobIds: Iterable<JobId>,
+  updates: readonly TaskUpdate[],
 ): void {
   const w = state.workers.get(workerId);
   if (w) checkWorker(state, w, null);
-  for (const jobId of new Set(jobIds)) {
-    const job = state.jobs.get(jobId);
-    if (job) checkJob(state, job, null);
+  for (const u of updates) {
+    const job = state.jobs.get(u.jobId);
+    const task = job?.tasks.get(u.id);
+    if (task) checkTask(state, taskKey(u.jobId, u.id), task, null);
   }
 }
 
@@ -191,15 +190,7 @@ function checkJob(state: ServerState, job: Job, slotOf: Map<string, WorkerId> | 
   const counts = Object.fromEntries(TASK_STATES.map((s) => [s, 0])) as Record<TaskState, number>;
   for (const [taskId, task] of job.tasks) {
     counts[task.state]++;
-    const key = taskKey(job.id, taskId);
-    if (task.state === "assigned" || task.state === "running") {
-      const on = slotOf ? slotOf.get(key) : lookUpSlot(state, key, task.workerId);
-      if (on === undefined || on !== task.workerId) {
-        fail(`task ${key} is ${task.state} on worker ${task.workerId} without a live slot there`);
-      }
-    } else if (task.state === "waiting" && task.workerId !== null) {
-      fail(`waiting task ${key} still names worker ${task.workerId}`);
-    }
+    checkTask(state, taskKey(job.id, taskId), task, slotOf);
   }
   counts.waiting += job.size - job.tasks.size;
   for (const s of TASK_STATES) {
@@ -208,6 +199,23 @@ function checkJob(state: ServerState, job: Job, slotOf: Map<string, WorkerId> | 
     }
   }
   return counts.waiting;
+}
+
+/** An assigned or running task sits on a live slot of its worker; a waiting one names none. */
+function checkTask(
+  state: ServerState,
+  key: string,
+  task: TaskRecord,
+  slotOf: Map<string, WorkerId> | null,
+): void {
+  if (task.state === "assigned" || task.state === "running") {
+    const on = slotOf ? slotOf.get(key) : lookUpSlot(state, key, task.workerId);
+    if (on === undefined || on !== task.workerId) {
+      fail(`task ${key} is ${task.state} on worker ${task.workerId} without a live slot there`);
+    }
+  } else if (task.state === "waiting" && task.workerId !== null) {
+    fail(`waiting task ${key} still names worker ${task.workerId}`);
+  }
 }
 
 function lookUpSlot(
@@ -238,22 +246,24 @@ export function checkWorkerAllocations(
   server: WorkerRecord | null,
 ): void {
   const used = new Map<string, number>();
-  const perIndex = new Map<string, number>();
+  const perIndex = new Map<string, Map<string, number>>();
   for (const order of running.values()) {
     for (const r of order.allocation.resources) {
       used.set(r.resource, (used.get(r.resource) ?? 0) + r.amount);
+      if (r.indices.length === 0) continue;
+      let m = perIndex.get(r.resource);
+      if (!m) perIndex.set(r.resource, m = new Map());
       for (const i of r.indices) {
-        const k = `${r.resource}/${i.label}`;
-        const n = (perIndex.get(k) ?? 0) + i.fraction;
-        if (n > FRACTIONS_PER_UNIT) fail(`${label}: index ${k} over-committed (${n})`);
-        perIndex.set(k, n);
+        const n = (m.get(i.label) ?? 0) + i.fraction;
+        if (n > FRACTIONS_PER_UNIT) {
+          fail(`${label}: ${r.resource} ${i.label} over-committed (${n})`);
+        }
+        m.set(i.label, n);
       }
     }
   }
   for (const pool of pools) {
-    const capacity = pool.kind === "sum"
-      ? pool.size * FRACTIONS_PER_UNIT
-      : pool.groups.flat().length * FRACTIONS_PER_UNIT;
+    const capacity = poolUnits(pool) * FRACTIONS_PER_UNIT;
     const u = used.get(pool.name) ?? 0;
     if (u > capacity) fail(`${label}: ${pool.name} uses ${u} of ${capacity}`);
     if (server && server.state === "running") {
@@ -263,117 +273,4 @@ export function checkWorkerAllocations(
       }
     }
   }
-}
-
-function fitsFree(req: ResourceRequest, w: WorkerRecord, extra?: Map<string, number>): boolean {
-  return req.entries.every((e) => {
-    const free = (w.free.get(e.resource) ?? 0) + (extra?.get(e.resource) ?? 0);
-    const cap = w.capacity.get(e.resource) ?? 0;
-    return cap > 0 && entryAmount(e, w.capacity) <= free;
-  });
-}
-
-function runnableNow(
-  cls: RequestClass,
-  w: WorkerRecord,
-  now: number,
-  extra?: Map<string, number>,
-): boolean {
-  return cls.variants.some((req, v) =>
-    !w.blocked.has(blockKey(cls.id, v)) && fitsTime(req, w, now) && fitsFree(req, w, extra)
-  );
-}
-
-/** Highest waiting priority per class. */
-function topWaiting(state: ServerState): Map<RequestClass, number> {
-  const top = new Map<RequestClass, number>();
-  for (const cls of state.classes.values()) {
-    const p = cls.queue.priorities()[0];
-    if (p !== undefined) top.set(cls, p);
-  }
-  return top;
-}
-
-function belowMinUtilization(w: WorkerRecord): boolean {
-  const min = w.config.minUtilization;
-  if (min <= 0) return false;
-  return cpusUsed(w) < Math.ceil((w.capacity.get("cpus") ?? 0) * min / 10_000);
-}
-
-/**
- * Invariant c, after a round: no waiting task could run now on a live
- * worker's free resources, unless the worker is below its min-utilization or
- * reserved (some waiting task of higher priority could ever run there).
- */
-export function checkWorkConservation(state: ServerState, now: number): void {
-  const top = topWaiting(state);
-  if (top.size === 0) return;
-  for (const w of state.workers.values()) {
-    if (w.state !== "running" || belowMinUtilization(w)) continue;
-    let reservedAt = -Infinity;
-    for (const [cls, p] of top) if (p > reservedAt && canEverRun(cls, w, now)) reservedAt = p;
-    for (const [cls, p] of top) {
-      if (p < reservedAt) continue;
-      if (runnableNow(cls, w, now)) {
-        fail(
-          `work conservation: class ${cls.id} (priority ${p}, ${cls.queue.size} waiting) ` +
-            `could run now on worker ${w.id} (free ${fmtFree(w)})`,
-        );
-      }
-    }
-  }
-}
-
-/** A task placed to run now in a round. */
-export interface RoundPlacement {
-  /** Worker it went to. */
-  workerId: WorkerId;
-  /** Its priority. */
-  priority: number;
-  /** The request of its variant. */
-  request: ResourceRequest;
-}
-
-/**
- * Invariant d, after a round: no task was placed onto a worker whose room,
- * without the placements of lower priority, would fit a task still waiting at
- * a strictly higher priority.
- */
-export function checkPriorities(
-  state: ServerState,
-  placements: readonly RoundPlacement[],
-  now: number,
-): void {
-  if (placements.length === 0) return;
-  const top = topWaiting(state);
-  const byWorker = new Map<WorkerId, RoundPlacement[]>();
-  for (const pl of placements) {
-    let list = byWorker.get(pl.workerId);
-    if (!list) byWorker.set(pl.workerId, list = []);
-    list.push(pl);
-  }
-  for (const [workerId, list] of byWorker) {
-    const w = state.workers.get(workerId)!;
-    if (w.config.minUtilization > 0) continue;
-    for (const [cls, p] of top) {
-      const lower = list.filter((pl) => pl.priority < p);
-      if (lower.length === 0) continue;
-      const extra = new Map<string, number>();
-      for (const pl of lower) {
-        for (const e of pl.request.entries) {
-          extra.set(e.resource, (extra.get(e.resource) ?? 0) + entryAmount(e, w.capacity));
-        }
-      }
-      if (runnableNow(cls, w, now, extra)) {
-        fail(
-          `priority: worker ${w.id} got ${lower.length} task(s) below priority ${p} ` +
-            `while class ${cls.id} waits there at ${p} (free ${fmtFree(w)})`,
-        );
-      }
-    }
-  }
-}
-
-function fmtFree(w: WorkerRecord): string {
-  return [...w.free].map(([r, a]) => `${r}=${a / FRACTIONS_PER_UNIT}`).join(" ");
 }

@@ -3,11 +3,13 @@
  * pools (NUMA cpu groups, gpus, memory sum pools, time limits,
  * min-utilization, crashes, late arrivals) and jobs with mixed requests,
  * variants, time requests, priorities, failures and cancels. Everything is
- * drawn from a seeded {@link Rng}.
+ * drawn from a seeded {@link Rng}. Also the simulation's timing and fault
+ * knobs ({@link SimOptions}) and its result.
  *
  * @module
  */
 import type { CrashLimit, JobSubmit } from "../../fsproto/messages.ts";
+import type { SchedulerConfig } from "../state.ts";
 import { parseResourceDef, type ResourcePool } from "../../resources/descriptor.ts";
 import { buildRequestVariants } from "../../resources/variants.ts";
 import type { Rng } from "./_rng.ts";
@@ -170,4 +172,46 @@ export function generateScenario(rng: Rng, options: ScenarioOptions): Scenario {
   }
   jobs.sort((a, b) => a.submitAt - b.submitAt);
   return { workers, jobs };
+}
+
+/** Timing and fault knobs of a simulation. */
+export interface SimOptions {
+  /** Scheduler settings. */
+  scheduler: SchedulerConfig;
+  /** Server loop period (ms). */
+  serverTickMs: number;
+  /** Largest channel delay (ms). */
+  maxDelayMs: number;
+  /** Worker heartbeat interval (ms). */
+  heartbeatMs: number;
+  /** Probability that a cancel/retract record or an update batch is duplicated. */
+  duplicateRate: number;
+  /** Give up (and fail) when the simulated clock passes this. */
+  maxTimeMs: number;
+}
+
+/** Default knobs. */
+export const DEFAULT_SIM_OPTIONS: SimOptions = {
+  scheduler: { prefillMax: 4, prefillReserve: 8 },
+  serverTickMs: 20,
+  maxDelayMs: 60,
+  heartbeatMs: 400,
+  duplicateRate: 0.05,
+  maxTimeMs: 600_000,
+};
+
+/** Outcome of a run. */
+export interface SimResult {
+  /** Simulated time when every job was complete. */
+  endTimeMs: number;
+  /** Scheduling rounds run. */
+  rounds: number;
+  /** Task runs that reached an end on a worker (including reruns). */
+  runs: number;
+  /** Soft rejections reported. */
+  rejections: number;
+  /** Retracted tasks returned. */
+  returned: number;
+  /** Final count per task state over all jobs. */
+  counts: Record<string, number>;
 }

@@ -1,0 +1,122 @@
+/**
+ * Private: small builders shared by the scheduler's unit tests: worker
+ * configs and job submissions from `--resource`-style text, and readable
+ * summaries of what a round sent.
+ *
+ * @module
+ */
+import type { WorkerId } from "../../ids.ts";
+import type { CrashLimit, JobSubmit, WorkerConfig } from "../../fsproto/messages.ts";
+import { parseResourceDef } from "../../resources/descriptor.ts";
+import { buildRequestVariants } from "../../resources/variants.ts";
+import { createServerState, DEFAULT_SCHEDULER_CONFIG, type ServerState } from "../state.ts";
+import { onWorkerRegistered, type Outbox } from "../reactor.ts";
+import { schedule } from "../schedule.ts";
+
+/** A worker to register. */
+export interface WorkerSpec {
+  /** Pools as `name=DEF` (`cpus=2x8`, `gpus=[0,1]`, `mem=sum(1000)`). */
+  pools: string[];
+  /** Time limit in ms. */
+  timeLimitMs?: number;
+  /** Min utilization in 1/10000. */
+  minUtilization?: number;
+  /** Heartbeat interval in ms. */
+  heartbeatMs?: number;
+}
+
+/** A worker config from a spec. */
+export function workerConfig(spec: WorkerSpec): WorkerConfig {
+  return {
+    hostname: "h",
+    pid: 1,
+    heartbeatMs: spec.heartbeatMs ?? 1000,
+    idleTimeoutMs: null,
+    timeLimitMs: spec.timeLimitMs ?? null,
+    workDir: "/tmp",
+    onServerLost: "stop",
+    group: "default",
+    resources: spec.pools.map((p) => parseResourceDef(p)),
+    minUtilization: spec.minUtilization ?? 0,
+    manager: null,
+    startedAt: 0,
+  };
+}
+
+/** Options of a test job. */
+export interface JobSpec {
+  /** Priority. */
+  priority?: number;
+  /** Time request in ms. */
+  timeRequestMs?: number;
+  /** Max fails. */
+  maxFails?: number | null;
+  /** Crash limit. */
+  crashLimit?: CrashLimit;
+  /** First task id. */
+  first?: number;
+}
+
+/** A job of `n` tasks with the `--resource` text `resource`. */
+export function jobSubmit(resource: string, n: number, spec: JobSpec = {}): JobSubmit {
+  const first = spec.first ?? 0;
+  return {
+    name: "j",
+    maxFails: spec.maxFails ?? null,
+    submitDir: "/tmp",
+    ids: [{ start: first, end: first + n - 1 }],
+    template: {
+      program: { args: ["true"], env: {}, cwd: "%{SUBMIT_DIR}", stdout: null, stderr: null },
+      requests: buildRequestVariants({
+        resources: [resource],
+        timeRequestMs: spec.timeRequestMs ?? 0,
+      }),
+      pin: null,
+      priority: spec.priority ?? 0,
+      timeLimitMs: null,
+      crashLimit: spec.crashLimit ?? 5,
+    },
+  };
+}
+
+/** A fresh state with prefill off unless asked for. */
+export function testState(prefillMax = 0, prefillReserve = 0): ServerState {
+  return createServerState("uid", { ...DEFAULT_SCHEDULER_CONFIG, prefillMax, prefillReserve });
+}
+
+/** Registers workers in order; returns their ids. */
+export function addWorkers(state: ServerState, specs: WorkerSpec[], now = 0): WorkerId[] {
+  return specs.map((spec, i) =>
+    onWorkerRegistered(state, `k${state.workers.size + i}`, workerConfig(spec), now, new Map())
+  );
+}
+
+/**
+ * What a round sent to each worker: `job:task/vN` for a task to run with variant N,
+ * `job:task/q` for a prefilled one, `retract job:task` for a retract.
+ */
+export function sent(out: Outbox): Record<number, string[]> {
+  const result: Record<number, string[]> = {};
+  for (const [workerId, msgs] of out) {
+    const list: string[] = [];
+    for (const m of msgs) {
+      if (m.kind === "computeTasks") {
+        for (const t of m.tasks) {
+          list.push(`${m.jobId}:${t.id}/${t.variant === null ? "q" : `v${t.variant}`}`);
+        }
+      } else if (m.kind === "retractTasks" || m.kind === "cancelTasks") {
+        const verb = m.kind === "retractTasks" ? "retract" : "cancel";
+        for (const t of m.tasks) list.push(`${verb} ${t.jobId}:${t.id}`);
+      }
+    }
+    if (list.length > 0) result[workerId] = list;
+  }
+  return result;
+}
+
+/** Runs a round at `now` and returns {@link sent} of it. */
+export function round(state: ServerState, now = 0): Record<number, string[]> {
+  const out: Outbox = new Map();
+  schedule(state, now, out);
+  return sent(out);
+}
