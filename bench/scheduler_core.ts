@@ -16,7 +16,7 @@
  * @module
  */
 import type { WorkerConfig } from "../lib/fsproto/messages.ts";
-import { createServerState, type ServerState, taskKey } from "../lib/scheduler/state.ts";
+import { createServerState, type ServerState } from "../lib/scheduler/state.ts";
 import {
   onSubmit,
   onTaskUpdates,
@@ -130,7 +130,7 @@ function steady(rounds: number): { samples: number[]; heapMiB: number; rssMiB: n
     const next = queue.shift();
     const updates = [
       { kind: "finished" as const, jobId, id: running, instance: 0, at: now },
-      ...(next === undefined || !w.tasks.has(taskKey(jobId, next))
+      ...(next === undefined || !w.tasks.has(job.tasks.get(next)!)
         ? []
         : [{ kind: "started" as const, jobId, id: next, instance: 0, at: now, variant: 0 }]),
     ];

@@ -26,7 +26,6 @@ import {
   materializeTask,
   type RequestClass,
   type ServerState,
-  taskKey,
   type TaskRecord,
   type TaskState,
   type WorkerRecord,
@@ -91,6 +90,18 @@ export function setTaskState(
   } else {
     job.completedAt = null;
   }
+}
+
+/**
+ * Counts `n` waiting tasks of a job as `assigned` (their records are already
+ * set): the hot path of a round, so it skips what {@link setTaskState} does
+ * for other moves. An assignment is not journaled: restoring it or its
+ * previous record both give a waiting task.
+ */
+export function assignTasks(state: ServerState, job: Job, priority: number, n: number): void {
+  state.classes.get(job.classId)!.queue.count(priority, -n);
+  job.counts.waiting -= n;
+  job.counts.assigned += n;
 }
 
 /** Adds a validated job; returns its id. The caller has validated `submit`. */
@@ -204,7 +215,7 @@ export function holdSlot(state: ServerState, worker: WorkerRecord, slot: WorkerS
 
 /** Removes a task from a worker, giving its resources back. */
 export function releaseSlot(state: ServerState, worker: WorkerRecord, slot: WorkerSlot): void {
-  worker.tasks.delete(taskKey(slot.jobId, slot.taskId));
+  worker.tasks.delete(slot.record);
   if (slot.variant === null) {
     countPrefill(state, worker, slot, -1);
     return;
@@ -233,10 +244,10 @@ export function onTaskUpdates(
   if (!worker || worker.state !== "running") return;
   worker.lastSeen = now;
   for (const update of updates) {
-    const job = state.jobs.get(update.jobId);
-    const slot = worker.tasks.get(taskKey(update.jobId, update.id));
-    if (!job || !slot) continue;
-    const task = materializeTask(job, update.id);
+    const task = state.jobs.get(update.jobId)?.tasks.get(update.id);
+    const slot = task && worker.tasks.get(task);
+    if (!task || !slot) continue;
+    const job = state.jobs.get(update.jobId)!;
     if (task.instance !== update.instance) continue;
     if (slot.canceled) {
       // The server already ended the task; only the worker's resources are left to settle.
@@ -317,7 +328,7 @@ export function stopUnfinished(
     if (isTerminal(task.state)) return;
     if (task.workerId !== null && (task.state === "assigned" || task.state === "running")) {
       const worker = state.workers.get(task.workerId);
-      const slot = worker?.tasks.get(taskKey(job.id, taskId));
+      const slot = worker?.tasks.get(task);
       if (worker && slot) {
         slot.canceled = true;
         let list = perWorker.get(worker.id);

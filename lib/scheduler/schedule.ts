@@ -24,18 +24,16 @@
  */
 import type { JobId, WorkerId } from "../ids.ts";
 import type { TaskAssignment } from "../fsproto/messages.ts";
-import type { QueuedTask } from "./task_queue.ts";
 import {
   blockKey,
   isTaskWaiting,
   materializeTask,
   type RequestClass,
   type ServerState,
-  taskKey,
   type WorkerRecord,
   type WorkerSlot,
 } from "./state.ts";
-import { countPrefill, holdSlot, type Outbox, sendToWorker, setTaskState } from "./reactor.ts";
+import { assignTasks, countPrefill, type Outbox, sendToWorker } from "./reactor.ts";
 import { cpusUsed, fitCount, fitsCapacity, fitsTime, holdResources } from "./worker_load.ts";
 
 /** Result of a round. */
@@ -48,10 +46,13 @@ export interface ScheduleResult {
   retracted: number;
 }
 
-interface Placement {
+/** Tasks of one job given to one worker in a round, with one variant (null: prefilled). */
+interface PlacementGroup {
   cls: RequestClass;
   variant: number | null;
-  task: QueuedTask;
+  jobId: JobId;
+  priority: number;
+  ids: number[];
 }
 
 /** Whether some variant of the class could run on the worker at all (ignoring current load). */
@@ -80,13 +81,23 @@ export function schedule(state: ServerState, now: number, out: Outbox): Schedule
   const classes = [...state.classes.values()].filter((c) => c.queue.size > 0);
   const isWaiting = (jobId: JobId, taskId: number) => isTaskWaiting(state.jobs.get(jobId), taskId);
   const { prefillMax, prefillReserve } = state.config;
-  const pending = new Map<WorkerId, Placement[]>();
+  const pending = new Map<WorkerId, PlacementGroup[]>();
   const reservedAt = new Map<WorkerId, number>();
   const lowest = lowestPriority(state, classes);
-  const addPending = (w: WorkerRecord, pl: Placement) => {
+  const placedHere = new Set<string>(); // `class:worker` pairs given tasks to run now
+  /** Takes the next task of the class at priority `p` into the worker's groups; false when none. */
+  const take = (w: WorkerRecord, cls: RequestClass, variant: number | null, p: number): boolean => {
+    const id = cls.queue.takeAt(isWaiting, p);
+    if (id < 0) return false;
+    const jobId = cls.queue.lastJob;
     let list = pending.get(w.id);
     if (!list) pending.set(w.id, list = []);
-    list.push(pl);
+    let group = list[list.length - 1];
+    if (!group || group.cls !== cls || group.variant !== variant || group.jobId !== jobId) {
+      list.push(group = { cls, variant, jobId, priority: p, ids: [] });
+    }
+    group.ids.push(id);
+    return true;
   };
 
   const levels = [...new Set(classes.flatMap((c) => c.queue.priorities()))].sort((a, b) => b - a);
@@ -97,19 +108,20 @@ export function schedule(state: ServerState, now: number, out: Outbox): Schedule
     placeLevels();
     // Prefilled tasks hold nothing, so only workers given tasks to run now are judged.
     const below = [...pending].filter(([id, list]) =>
-      list.some((pl) => pl.variant !== null) && belowMinUtilization(state.workers.get(id)!)
+      list.some((g) => g.variant !== null) && belowMinUtilization(state.workers.get(id)!)
     ).map(([id]) => id);
     if (below.length === 0) break;
     for (const id of below) excluded.add(id);
     for (const [workerId, list] of pending) {
       const w = state.workers.get(workerId)!;
-      for (const pl of list) {
-        if (pl.variant === null) w.prefilled--;
-        else holdResources(pl.cls.variants[pl.variant]!, w, -1);
-        pl.cls.queue.push(pl.task.jobId, pl.task.priority, pl.task.taskId);
+      for (const g of list) {
+        if (g.variant === null) w.prefilled -= g.ids.length;
+        else holdResources(g.cls.variants[g.variant]!, w, -g.ids.length);
+        for (const id of g.ids) g.cls.queue.push(g.jobId, g.priority, id);
       }
     }
     pending.clear();
+    placedHere.clear();
     reservedAt.clear();
   }
 
@@ -143,15 +155,15 @@ export function schedule(state: ServerState, now: number, out: Outbox): Schedule
     for (let v = 0; v < cls.variants.length && placed < limit; v++) {
       const req = cls.variants[v]!;
       if (w.blocked.has(blockKey(cls.id, v)) || !fitsTime(req, w, now)) continue;
-      let n = fitCount(req, w, limit - placed);
-      while (n-- > 0) {
-        const next = cls.queue.peek(isWaiting);
-        if (!next || next.priority !== p) return placed;
-        cls.queue.pop(isWaiting);
-        holdResources(req, w, 1);
-        addPending(w, { cls, variant: v, task: next });
-        placed++;
+      const n = fitCount(req, w, limit - placed);
+      let k = 0;
+      while (k < n && take(w, cls, v, p)) k++;
+      if (k > 0) {
+        holdResources(req, w, k);
+        placedHere.add(`${cls.id}:${w.id}`);
       }
+      placed += k;
+      if (k < n) break; // nothing left at this level
     }
     return placed;
   }
@@ -161,7 +173,7 @@ export function schedule(state: ServerState, now: number, out: Outbox): Schedule
     if (prefillMax <= 0 || spare <= 0) return 0;
     const takers = running.filter((w) =>
       !reservedAt.has(w.id) && w.prefilled < prefillMax &&
-      ((w.classLoad.get(cls.id) ?? 0) > 0 || pending.get(w.id)?.some((pl) => pl.cls === cls)) &&
+      ((w.classLoad.get(cls.id) ?? 0) > 0 || placedHere.has(`${cls.id}:${w.id}`)) &&
       (pending.has(w.id) || changedWorkers.has(w.id) || changedClasses.has(cls.id)) &&
       canEverRun(cls, w, now)
     );
@@ -171,10 +183,7 @@ export function schedule(state: ServerState, now: number, out: Outbox): Schedule
       const share = Math.max(1, Math.floor((spare - done) / (takers.length - i)));
       let k = Math.min(prefillMax - w.prefilled, share);
       while (k-- > 0 && done < spare) {
-        const next = cls.queue.peek(isWaiting);
-        if (!next || next.priority !== p) return done;
-        cls.queue.pop(isWaiting);
-        addPending(w, { cls, variant: null, task: next });
+        if (!take(w, cls, null, p)) return done;
         w.prefilled++; // counted for the loop; commit recounts
         done++;
       }
@@ -228,35 +237,40 @@ export function schedule(state: ServerState, now: number, out: Outbox): Schedule
   for (const [workerId, list] of pending) {
     const w = state.workers.get(workerId)!;
     const perJob = new Map<JobId, TaskAssignment[]>();
-    for (const pl of list) {
-      const job = state.jobs.get(pl.task.jobId)!;
-      const task = materializeTask(job, pl.task.taskId);
-      task.workerId = w.id;
-      task.variant = pl.variant;
-      const slot: WorkerSlot = {
-        jobId: job.id,
-        taskId: pl.task.taskId,
-        classId: pl.cls.id,
-        priority: pl.task.priority,
-        variant: pl.variant,
-        retracting: false,
-        canceled: false,
-      };
-      w.tasks.set(taskKey(job.id, pl.task.taskId), slot);
-      if (pl.variant === null) {
-        w.prefilled--;
-        countPrefill(state, w, slot, 1);
-        result.prefilled++;
+    for (const { cls, variant, jobId, priority, ids } of list) {
+      const job = state.jobs.get(jobId)!;
+      let assignments = perJob.get(jobId);
+      if (!assignments) perJob.set(jobId, assignments = []);
+      for (const taskId of ids) {
+        const task = materializeTask(job, taskId);
+        task.workerId = w.id;
+        task.variant = variant;
+        const slot: WorkerSlot = {
+          record: task,
+          jobId,
+          taskId,
+          classId: cls.id,
+          priority,
+          variant,
+          retracting: false,
+          canceled: false,
+        };
+        w.tasks.set(task, slot);
+        if (variant === null) {
+          w.prefilled--;
+          countPrefill(state, w, slot, 1);
+        }
+        task.state = "assigned";
+        assignments.push({ id: taskId, instance: task.instance, variant });
+      }
+      assignTasks(state, job, priority, ids.length);
+      if (variant === null) {
+        result.prefilled += ids.length;
       } else {
         // Resources were taken during placement; count the class load only.
-        holdResources(pl.cls.variants[pl.variant]!, w, -1);
-        holdSlot(state, w, slot, 1);
-        result.placed++;
+        w.classLoad.set(cls.id, (w.classLoad.get(cls.id) ?? 0) + ids.length);
+        result.placed += ids.length;
       }
-      setTaskState(state, job, pl.task.taskId, task, "assigned", now);
-      let tasks = perJob.get(job.id);
-      if (!tasks) perJob.set(job.id, tasks = []);
-      tasks.push({ id: pl.task.taskId, instance: task.instance, variant: pl.variant });
     }
     w.lastBusyAt = now;
     for (const [jobId, tasks] of perJob) {

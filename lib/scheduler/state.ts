@@ -119,6 +119,8 @@ export type WorkerState = "running" | WorkerStopReason;
 
 /** A task on a worker: `variant` null while it is prefilled. */
 export interface WorkerSlot {
+  /** The task's record (its key in the worker's map). */
+  record: TaskRecord;
   /** Job id. */
   jobId: JobId;
   /** Task id. */
@@ -163,8 +165,8 @@ export interface WorkerRecord {
   free: Map<string, Amount>;
   /** Unstarted prefilled tasks. */
   prefilled: number;
-  /** Tasks on the worker by `job:task`. */
-  tasks: Map<string, WorkerSlot>;
+  /** Tasks on the worker, keyed by their record (identity keys are the cheapest). */
+  tasks: Map<TaskRecord, WorkerSlot>;
   /** Tasks holding resources, per class id. */
   classLoad: Map<number, number>;
   /** `class:variant` pairs the worker rejected; cleared when it frees resources. */

@@ -48,6 +48,7 @@ export class ClassQueue {
   #buckets = new Map<JobId, Bucket>();
   #counts = new Map<number, number>();
   #size = 0;
+  #lastJob: JobId = 0;
 
   /** Number of waiting tasks counted through {@link ClassQueue.count}. */
   get size(): number {
@@ -110,14 +111,45 @@ export class ClassQueue {
     }
   }
 
-  /** Takes the next waiting task. */
-  pop(isWaiting: IsWaiting): QueuedTask | undefined {
+  /** Takes the next waiting task; with `priority`, only when the task has exactly that priority. */
+  pop(isWaiting: IsWaiting, priority?: number): QueuedTask | undefined {
     const top = this.peek(isWaiting);
-    if (!top) return undefined;
+    if (!top || (priority !== undefined && top.priority !== priority)) return undefined;
     const bucket = this.#heap.peek()!;
     if (bucket.requeued.peek() === top.taskId) bucket.requeued.pop();
     else this.#advance(bucket);
     return top;
+  }
+
+  /**
+   * Takes the next waiting task if it has exactly `priority`; returns its id,
+   * or -1. Allocates nothing (the hot path of a round); the task's job is
+   * then {@link ClassQueue.lastJob}.
+   */
+  takeAt(isWaiting: IsWaiting, priority: number): number {
+    for (;;) {
+      const bucket = this.#heap.peek();
+      if (!bucket) return -1;
+      // Exhausted buckets are dropped before the priority is compared: a stale
+      // higher-priority bucket must not hide the tasks below it.
+      const taskId = this.#bucketPeek(bucket, isWaiting);
+      if (taskId === undefined) {
+        this.#heap.pop();
+        bucket.queued = false;
+        if (bucket.ids.length === 0) this.#buckets.delete(bucket.jobId);
+        continue;
+      }
+      if (bucket.priority !== priority) return -1;
+      if (bucket.requeued.peek() === taskId) bucket.requeued.pop();
+      else this.#advance(bucket);
+      this.#lastJob = bucket.jobId;
+      return taskId;
+    }
+  }
+
+  /** Job of the task last returned by {@link ClassQueue.takeAt}. */
+  get lastJob(): JobId {
+    return this.#lastJob;
   }
 
   #bucket(jobId: JobId, priority: number): Bucket {

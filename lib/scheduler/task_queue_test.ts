@@ -164,3 +164,16 @@ Deno.test("ClassQueue matches a sorted reference under random adds, pops, return
     assert.equal(q.pop(isWaiting), undefined);
   }));
 });
+
+Deno.test("ClassQueue.takeAt() skips a drained higher-priority job before comparing priorities", () => {
+  const q = new ClassQueue();
+  const gone = new Set<number>([1, 2]); // job 1's tasks are no longer waiting (canceled)
+  const isWaiting = (jobId: number, taskId: number) => !(jobId === 1 && gone.has(taskId));
+  q.addJob(1, 5, [{ start: 1, end: 2 }]);
+  q.addJob(2, 0, [{ start: 1, end: 2 }]);
+  assert.equal(q.takeAt(isWaiting, 5), -1);
+  assert.equal(q.takeAt(isWaiting, 0), 1);
+  assert.equal(q.lastJob, 2);
+  assert.equal(q.takeAt(isWaiting, 0), 2);
+  assert.equal(q.takeAt(isWaiting, 0), -1);
+});

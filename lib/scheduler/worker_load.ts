@@ -53,11 +53,14 @@ export function fitCount(request: ResourceRequest, worker: WorkerRecord, limit: 
   return n;
 }
 
-/** Takes (`sign` 1) or gives back (`sign` -1) the request's amounts from the worker's free pool. */
-export function holdResources(request: ResourceRequest, worker: WorkerRecord, sign: 1 | -1): void {
+/**
+ * Takes `times` copies of the request's amounts from the worker's free pool
+ * (a negative `times` gives them back).
+ */
+export function holdResources(request: ResourceRequest, worker: WorkerRecord, times: number): void {
   for (const entry of request.entries) {
     const amount = entryAmount(entry, worker.capacity);
-    worker.free.set(entry.resource, (worker.free.get(entry.resource) ?? 0) - sign * amount);
+    worker.free.set(entry.resource, (worker.free.get(entry.resource) ?? 0) - times * amount);
   }
 }
 

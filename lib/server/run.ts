@@ -301,7 +301,9 @@ export async function runServer(options: ServerOptions): Promise<void> {
       store.commit(batch);
       dirtySince ??= now;
     }
-    if (batch.requestsDone.length > 0 || (dirtySince !== null && now - dirtySince >= FLUSH_EVERY_MS)) {
+    if (
+      batch.requestsDone.length > 0 || (dirtySince !== null && now - dirtySince >= FLUSH_EVERY_MS)
+    ) {
       // A submit is acknowledged only once it is on disk; the rest is flushed about once a second.
       await store.flush();
       dirtySince = null;

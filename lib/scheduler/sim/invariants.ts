@@ -126,11 +126,14 @@ function checkWorker(state: ServerState, w: WorkerRecord, tally: Tally | null): 
   const held = new Map<string, number>();
   const load = new Map<number, number>();
   let prefilled = 0;
-  for (const [key, slot] of w.tasks) {
-    if (key !== taskKey(slot.jobId, slot.taskId)) fail(`worker ${w.id}: slot key ${key} wrong`);
+  for (const [record, slot] of w.tasks) {
+    const key = taskKey(slot.jobId, slot.taskId);
     const job = state.jobs.get(slot.jobId);
-    if (!job) fail(`worker ${w.id} holds task ${key} of an unknown job`);
+    if (!job) fail(`worker ${w.id} holds task ${slot.jobId}@${slot.taskId} of an unknown job`);
     const task = job.tasks.get(slot.taskId);
+    if (record !== task || slot.record !== task) {
+      fail(`worker ${w.id}: slot ${slot.jobId}@${slot.taskId} is not keyed by its task's record`);
+    }
     const taskState: TaskState = task?.state ?? "waiting";
     if (slot.canceled) {
       if (!isTerminal(taskState)) fail(`canceled slot ${key} on ${w.id} but task ${taskState}`);
@@ -209,7 +212,7 @@ function checkTask(
   slotOf: Map<string, WorkerId> | null,
 ): void {
   if (task.state === "assigned" || task.state === "running") {
-    const on = slotOf ? slotOf.get(key) : lookUpSlot(state, key, task.workerId);
+    const on = slotOf ? slotOf.get(key) : lookUpSlot(state, task, task.workerId);
     if (on === undefined || on !== task.workerId) {
       fail(`task ${key} is ${task.state} on worker ${task.workerId} without a live slot there`);
     }
@@ -220,12 +223,12 @@ function checkTask(
 
 function lookUpSlot(
   state: ServerState,
-  key: string,
+  task: TaskRecord,
   workerId: WorkerId | null,
 ): WorkerId | undefined {
   if (workerId === null) return undefined;
   const w = state.workers.get(workerId);
-  const slot = w?.state === "running" ? w.tasks.get(key) : undefined;
+  const slot = w?.state === "running" ? w.tasks.get(task) : undefined;
   return slot && !slot.canceled ? workerId : undefined;
 }
 
