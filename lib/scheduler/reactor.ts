@@ -418,10 +418,11 @@ export function onTick(state: ServerState, now: number, out: Outbox): void {
       onWorkerLost(state, worker.id, "heartbeatLost", now);
       continue;
     }
+    const idleTimeout = worker.config.idleTimeoutMs ?? state.config.workerIdleTimeoutMs ?? null;
     if (worker.tasks.size > 0) {
       worker.lastBusyAt = now;
     } else if (
-      worker.config.idleTimeoutMs !== null && now - worker.lastBusyAt > worker.config.idleTimeoutMs
+      idleTimeout !== null && now - worker.lastBusyAt > idleTimeout
     ) {
       sendToWorker(out, worker.id, { kind: "stop", reason: "idleTimeout" });
       onWorkerLost(state, worker.id, "idleTimeout", now);

@@ -272,3 +272,36 @@ Deno.test("a restored state schedules what the live one would after losing its w
     assert.deepEqual({ ...s.jobs.get(1)!.counts }, { ...live.jobs.get(1)!.counts });
   }
 });
+
+Deno.test("onTick(): idle timeout from the worker, else the server-wide default", () => {
+  const s = testState();
+  s.config.workerIdleTimeoutMs = 5_000;
+  const out: Outbox = new Map();
+  const own = onWorkerRegistered(
+    s,
+    "own",
+    { ...workerConfig({ pools: ["cpus=1"], heartbeatMs: 60_000 }), idleTimeoutMs: 1_000 },
+    0,
+    out,
+  );
+  const def = onWorkerRegistered(
+    s,
+    "def",
+    workerConfig({ pools: ["cpus=1"], heartbeatMs: 60_000 }),
+    0,
+    out,
+  );
+  const tick = (now: number) => {
+    const o: Outbox = new Map();
+    onTick(s, now, o);
+    return o;
+  };
+  tick(900);
+  assert.equal(s.workers.get(own)!.state, "running");
+  const o1 = tick(1_500);
+  assert.equal(s.workers.get(own)!.state, "idleTimeout");
+  assert.deepEqual(o1.get(own), [{ kind: "stop", reason: "idleTimeout" }]);
+  assert.equal(s.workers.get(def)!.state, "running");
+  tick(5_500);
+  assert.equal(s.workers.get(def)!.state, "idleTimeout");
+});

@@ -179,6 +179,8 @@ export interface SchedulerConfig {
   prefillMax: number;
   /** Prefill only while more ready tasks than this remain. */
   prefillReserve: number;
+  /** Idle timeout for workers that set none (`server start --idle-timeout`). */
+  workerIdleTimeoutMs?: number | null;
 }
 
 /** Default scheduler settings (HyperQueue's proactive filling numbers). */

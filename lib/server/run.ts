@@ -88,6 +88,7 @@ export async function runServer(options: ServerOptions): Promise<void> {
   const restored = restoreState(data, randomToken(6), now0, {
     ...DEFAULT_SCHEDULER_CONFIG,
     prefillMax: options.prefillMax ?? DEFAULT_SCHEDULER_CONFIG.prefillMax,
+    workerIdleTimeoutMs: options.idleTimeoutMs ?? null,
   });
   const state = restored.state;
   if (state.jobs.size > 0 || restored.lostWorkers > 0) {
