@@ -37,7 +37,7 @@ import { assertNever } from "../_assert_never.ts";
 import { validateWorkerConfig } from "../scheduler/validate.ts";
 
 /** Least time between two rounds, so that bursts of records share a round (HyperQueue: 20 ms). */
-const MIN_ROUND_GAP_MS = 20;
+const MIN_ROUND_GAP_MS = 10;
 /** Longest time between two rounds that read every channel, whatever the watcher said. */
 const SWEEP_EVERY_MS = 500;
 /** Longest time committed state may wait before it is forced to disk. */

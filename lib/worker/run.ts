@@ -18,8 +18,10 @@ import { assertNever } from "../_assert_never.ts";
 import { killTree, launchTask, taskPaths } from "./launcher.ts";
 import { type TaskOutcome, WorkerCore, workerTaskKey } from "./core.ts";
 
+const NOTHING_READ = { records: [], corrupt: [], rotatedPast: [] } as const;
+
 /** Least gap between two update flushes while tasks end in quick succession. */
-const FLUSH_GAP_MS = 10;
+const FLUSH_GAP_MS = 5;
 
 /** Options of {@link runWorker}. */
 export interface WorkerOptions {
@@ -164,7 +166,11 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStopReaso
   while (true) {
     await waiter.wait();
     const now = Date.now();
-    const res = await reader.read();
+    // A wake only to flush updates (no watcher event for the channel, no poll
+    // timer) skips reading the channel.
+    const changed = waiter.takeChanged();
+    const readNow = changed === null || changed.size > 0 || stopReason !== null;
+    const res = readNow ? await reader.read() : NOTHING_READ;
     for (const c of res.corrupt) {
       log(`[worker] skipped corrupt record at ${c.segment}:${c.offset}: ${c.reason}`);
     }
