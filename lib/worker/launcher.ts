@@ -15,8 +15,6 @@ import {
 import { formatAmount, FRACTIONS_PER_UNIT } from "../resources/amount.ts";
 import { formatRequestAmount } from "../resources/request.ts";
 import { type Allocation, allocationValues } from "../resources/allocator.ts";
-import { spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
 
 /** What the launcher needs to start a task. */
 export interface LaunchSpec {
@@ -131,19 +129,12 @@ export function taskArgs(spec: LaunchSpec, env: Record<string, string>): string[
 }
 
 const knownDirs = new Set<string>();
-let baseEnv: Record<string, string> | undefined;
 
 function ensureDir(path: string): void {
   if (knownDirs.has(path)) return;
   Deno.mkdirSync(path, { recursive: true });
   if (knownDirs.size > 10_000) knownDirs.clear();
   knownDirs.add(path);
-}
-
-function openOutput(path: string | null): number | "ignore" {
-  if (path === null) return "ignore";
-  ensureDir(dirname(path));
-  return openSync(path, "w", 0o644);
 }
 
 function cannotExecute(args: string[], e: unknown): Error {
@@ -156,60 +147,28 @@ function cannotExecute(args: string[], e: unknown): Error {
 
 /**
  * Starts a task process; synchronous, so a prefilled task starts in the same
- * turn as the end of the task whose resources it takes over. Output files are
- * handed to the child as descriptors, so no output passes through this process.
+ * turn as the end of the task whose resources it takes over. Output goes
+ * straight to the files: `/bin/sh` opens them and `exec`s the program (its pid
+ * and exit status are the program's), so no output passes through this process.
  *
  * @throws {Error} With HyperQueue's wording when it cannot start.
  */
 export function launchTask(spec: LaunchSpec, paths: TaskPaths): RunningProcess {
   const env = taskEnv(spec);
   const args = taskArgs(spec, env);
-  baseEnv ??= Deno.env.toObject();
   ensureDir(paths.cwd);
-  if (paths.stdout === null && paths.stderr === null) return launchQuiet(args, paths.cwd, env);
-  const out = openOutput(paths.stdout);
-  const err = paths.stderr === paths.stdout ? out : openOutput(paths.stderr);
-  const closeAll = () => {
-    if (typeof out === "number") closeSync(out);
-    if (typeof err === "number" && err !== out) closeSync(err);
-  };
-  let child;
+  let program: string;
   try {
-    child = spawn(args[0]!, args.slice(1), {
-      cwd: paths.cwd,
-      env: { ...baseEnv, ...env },
-      stdio: ["ignore", out, err],
-    });
+    program = resolveProgram(args[0]!, paths.cwd, env.PATH ?? Deno.env.get("PATH"));
   } catch (e) {
-    closeAll();
     throw cannotExecute(args, e);
   }
-  const done = new Promise<TaskEnd>((resolve) => {
-    let settled = false;
-    const settle = (end: TaskEnd) => {
-      if (settled) return;
-      settled = true;
-      closeAll();
-      resolve(end);
-    };
-    child.once("error", (e) => settle({ kind: "failed", error: cannotExecute(args, e).message }));
-    child.once("exit", (code, signal) => {
-      if (code === 0) settle({ kind: "finished" });
-      else if (signal !== null) {
-        settle({ kind: "failed", error: `Program terminated by signal ${signal}` });
-      } else settle({ kind: "failed", error: `Program terminated with exit code ${code}` });
-    });
-  });
-  return { pid: child.pid ?? -1, done };
-}
-
-/** Without output files Deno's own spawn is the cheapest path. */
-function launchQuiet(args: string[], cwd: string, env: Record<string, string>): RunningProcess {
+  const [cmd, cmdArgs] = redirected(program, args.slice(1), paths);
   let child: Deno.ChildProcess;
   try {
-    child = new Deno.Command(args[0]!, {
-      args: args.slice(1),
-      cwd,
+    child = new Deno.Command(cmd, {
+      args: cmdArgs,
+      cwd: paths.cwd,
       env,
       stdin: "null",
       stdout: "null",
@@ -226,6 +185,57 @@ function launchQuiet(args: string[], cwd: string, env: Record<string, string>): 
     return { kind: "failed", error: `Program terminated with exit code ${status.code}` };
   });
   return { pid: child.pid, done };
+}
+
+/** The command line that runs `program` with its output sent to the task's files. */
+function redirected(program: string, rest: string[], paths: TaskPaths): [string, string[]] {
+  const { stdout, stderr } = paths;
+  if (stdout === null && stderr === null) return [program, rest];
+  for (const p of [stdout, stderr]) if (p !== null) ensureDir(dirname(p));
+  const script = stdout === stderr
+    ? 'o=$1; shift 2; exec "$@" >"$o" 2>&1'
+    : 'o=$1; e=$2; shift 2; exec "$@" >"$o" 2>"$e"';
+  return ["/bin/sh", [
+    "-c",
+    script,
+    "hq-task",
+    stdout ?? "/dev/null",
+    stderr ?? "/dev/null",
+    program,
+    ...rest,
+  ]];
+}
+
+const resolved = new Map<string, string>();
+
+/**
+ * Finds the program to run: a name is looked up in `PATH` (and remembered),
+ * a path must exist.
+ *
+ * @throws {Deno.errors.NotFound} When there is no such program.
+ */
+export function resolveProgram(name: string, cwd: string, path: string | undefined): string {
+  if (name.includes("/")) {
+    Deno.statSync(name.startsWith("/") ? name : `${cwd}/${name}`);
+    return name;
+  }
+  const key = `${path}\0${name}`;
+  const known = resolved.get(key);
+  if (known !== undefined) return known;
+  for (const dir of (path ?? "/usr/local/bin:/usr/bin:/bin").split(":")) {
+    const candidate = `${dir === "" ? cwd : dir}/${name}`;
+    try {
+      const info = Deno.statSync(candidate);
+      if (info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0) {
+        if (resolved.size > 1000) resolved.clear();
+        resolved.set(key, candidate);
+        return candidate;
+      }
+    } catch {
+      // Not in this directory.
+    }
+  }
+  throw new Deno.errors.NotFound(`${name} not found in PATH`);
 }
 
 function childrenOf(pid: number): number[] {

@@ -2,7 +2,15 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { TaskTemplate } from "../fsproto/messages.ts";
 import type { Allocation } from "../resources/allocator.ts";
-import { killTree, type LaunchSpec, launchTask, taskArgs, taskEnv, taskPaths } from "./launcher.ts";
+import {
+  killTree,
+  type LaunchSpec,
+  launchTask,
+  resolveProgram,
+  taskArgs,
+  taskEnv,
+  taskPaths,
+} from "./launcher.ts";
 
 function template(over: Partial<TaskTemplate> = {}): TaskTemplate {
   return {
@@ -169,4 +177,30 @@ Deno.test("launchTask() writes output files, reports exit codes, and killTree en
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("launchTask() sends stdout and stderr to one file when both name it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const both = { path: join(dir, "sub", "all.txt"), rmIfFinished: false };
+    const program = {
+      args: ["bash", "-c", "echo one; echo two >&2; echo three"],
+      env: {},
+      cwd: dir,
+      stdout: both,
+      stderr: both,
+    };
+    const s = spec({ template: template({ program }) });
+    assert.deepEqual(await launchTask(s, taskPaths(s)).done, { kind: "finished" });
+    assert.equal(await Deno.readTextFile(both.path), "one\ntwo\nthree\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("resolveProgram() looks names up in PATH and checks paths", () => {
+  assert.match(resolveProgram("sh", "/", "/nonexistent:/bin:/usr/bin"), /\/sh$/);
+  assert.equal(resolveProgram("/bin/sh", "/", undefined), "/bin/sh");
+  assert.throws(() => resolveProgram("surely-no-such-program", "/", "/bin"), Deno.errors.NotFound);
+  assert.throws(() => resolveProgram("./nope", "/", "/bin"), Deno.errors.NotFound);
 });
