@@ -1,3 +1,4 @@
+// deno-lint-ignore-file camelcase -- HyperQueue's JSON field names are snake_case
 import assert from "node:assert/strict";
 import { renderExplain, renderJobList, resourcesText } from "./render.ts";
 import type { ExplainView, JobInfoView, TaskDescView } from "../scheduler/views.ts";

@@ -1,4 +1,3 @@
-// deno-lint-ignore-file camelcase -- HyperQueue's JSON field names are snake_case
 /**
  * Answers to read-only client requests, computed from the server state.
  *
