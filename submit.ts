@@ -80,6 +80,7 @@ function addSubmitOptions(cmd: Command): Command {
       collect,
     )
     .option("--pin <mode>", "CPU pinning: taskset or omp")
+    .option("--nodes <n>", "multi-node task over N whole workers of one group (default: 0)")
     .option("--array <ids>", "task ids, e.g. 1-10, 0-10:2, 1,3,5-8")
     .option("--stdout <path>", "stdout path, `none`, or with :rm-if-finished")
     .option("--stderr <path>", "stderr path, `none`, or with :rm-if-finished")

@@ -161,6 +161,7 @@ export function renderTaskList(byJob: Record<string, TaskView[]>, verbose: boole
 export function resourcesText(d: JobDetailView["submits"][number]["array"]): string {
   const blocks = d.resources.map((rq) => {
     const lines = rq.resources.map((r) => `${r.resource}: ${r.request}`);
+    if (rq.n_nodes > 0) lines.unshift(`nodes: ${rq.n_nodes}`);
     if (rq.min_time > 0) lines.push(`Time request: ${formatDuration(rq.min_time * 1000)}`);
     return lines.join("\n");
   });

@@ -43,6 +43,11 @@ Deno.test("resourcesText() prints one block per variant with time requests", () 
   );
 });
 
+Deno.test("resourcesText() prints the node count of a multi-node task", () => {
+  const desc = { resources: [{ n_nodes: 3, resources: [], min_time: 60, weight: 1 }] };
+  assert.equal(resourcesText(desc as unknown as TaskDescView), "nodes: 3\nTime request: 1m");
+});
+
 Deno.test("renderExplain() lists blockers per worker and variant", () => {
   const e: ExplainView = {
     job_id: 3,

@@ -22,6 +22,7 @@ export interface SubmitFlags {
   name?: string;
   cpus?: string;
   resource?: string[];
+  nodes?: string;
   pin?: string;
   array?: string;
   stdout?: string;
@@ -58,6 +59,33 @@ export function parseCrashLimit(text: string | undefined): CrashLimit {
     );
   }
   return Number(text);
+}
+
+/**
+ * Parses `--nodes` (default 0: single node) and rejects the flags it conflicts with.
+ *
+ * @throws {UsageError}
+ */
+export function parseNodes(flags: SubmitFlags): number {
+  if (flags.nodes === undefined) return 0;
+  if (!/^\d+$/.test(flags.nodes) || !Number.isSafeInteger(Number(flags.nodes))) {
+    throw new UsageError(`Invalid value "${flags.nodes}" for --nodes: expected an integer >= 0`);
+  }
+  const n = Number(flags.nodes);
+  if (n === 0) return 0;
+  const conflicts: [string, boolean][] = [
+    ["--cpus", flags.cpus !== undefined],
+    ["--resource", (flags.resource ?? []).length > 0],
+    ["--pin", flags.pin !== undefined],
+  ];
+  for (const [flag, given] of conflicts) {
+    if (given) {
+      throw new UsageError(
+        `Cannot use --nodes with ${flag}: a multi-node task takes whole workers`,
+      );
+    }
+  }
+  return n;
 }
 
 /** Result of building a submit: the job and warnings to print. */
@@ -121,15 +149,20 @@ export function buildSubmit(flags: SubmitFlags, command: string[], submitDir: st
   };
   const timeLimitMs = duration("--time-limit", flags.timeLimit);
   const timeRequestMs = duration("--time-request", flags.timeRequest) ?? 0;
+  const nNodes = parseNodes(flags);
   let requests;
-  try {
-    requests = buildRequestVariants({
-      ...(flags.cpus === undefined ? {} : { cpus: flags.cpus }),
-      resources: flags.resource ?? [],
-      timeRequestMs,
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
+  if (nNodes > 0) {
+    requests = [{ entries: [], minTimeMs: timeRequestMs, nNodes }];
+  } else {
+    try {
+      requests = buildRequestVariants({
+        ...(flags.cpus === undefined ? {} : { cpus: flags.cpus }),
+        resources: flags.resource ?? [],
+        timeRequestMs,
+      });
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
   }
   if (timeLimitMs === 0) {
     throw new UsageError(`Invalid value "${flags.timeLimit}" for --time-limit: must be positive`);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { buildSubmit, parseCrashLimit, parseStdio } from "./submit_args.ts";
+import { buildSubmit, parseCrashLimit, parseStdio, type SubmitFlags } from "./submit_args.ts";
 import { UsageError } from "./common.ts";
 
 Deno.test("buildSubmit() applies HyperQueue defaults", () => {
@@ -75,4 +75,28 @@ Deno.test("parseStdio() and parseCrashLimit() read HyperQueue forms", () => {
   assert.deepEqual(parseStdio(":rm-if-finished", "d"), { path: "d", rmIfFinished: true });
   assert.equal(parseCrashLimit("never-restart"), "never-restart");
   assert.equal(parseCrashLimit("3"), 3);
+});
+
+Deno.test("buildSubmit() turns --nodes into a multi-node request and rejects its conflicts", () => {
+  const { job } = buildSubmit({ nodes: "2", timeRequest: "10s" }, ["prog"], "/home/u");
+  assert.deepEqual(job.template.requests, [{ entries: [], minTimeMs: 10_000, nNodes: 2 }]);
+  const single = buildSubmit({ nodes: "0" }, ["prog"], "/home/u").job;
+  assert.equal(single.template.requests[0]!.nNodes, undefined);
+  assert.equal(single.template.requests[0]!.entries.length, 1);
+  for (
+    const [flags, flag] of [
+      [{ cpus: "2" }, "--cpus"],
+      [{ resource: ["gpus=1"] }, "--resource"],
+      [{ pin: "omp" }, "--pin"],
+    ] as [SubmitFlags, string][]
+  ) {
+    assert.throws(
+      () => buildSubmit({ nodes: "2", ...flags }, ["prog"], "/home/u"),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        e.message === `Cannot use --nodes with ${flag}: a multi-node task takes whole workers`,
+    );
+  }
+  assert.throws(() => buildSubmit({ nodes: "x" }, ["prog"], "/home/u"), /--nodes/);
+  assert.throws(() => buildSubmit({ nodes: "-1" }, ["prog"], "/home/u"), /--nodes/);
 });

@@ -99,6 +99,7 @@ export class HqClient {
       sentAt: Date.now(),
       msg,
     });
+    let leaseError: ServerNotRunningError | undefined;
     for (;;) {
       const res = await this.#reader.read();
       for (const rec of res.records) {
@@ -111,7 +112,16 @@ export class HqClient {
         if (reply.kind === "error") throw new RequestError(reply.message);
         return reply;
       }
-      this.#checkLease();
+      // The server writes its last replies before it marks the lease stopped, so
+      // one more read follows a stopped or stale lease before giving up.
+      if (leaseError) throw leaseError;
+      try {
+        this.#checkLease();
+      } catch (e) {
+        if (!(e instanceof ServerNotRunningError)) throw e;
+        leaseError = e;
+        continue;
+      }
       await this.#waiter.wait();
     }
   }

@@ -138,6 +138,19 @@ export interface TaskAssignment {
   instance: number;
   /** Variant to run now, or null for a prefilled task started when one of its class ends. */
   variant: number | null;
+  /**
+   * Workers of a multi-node task, root (the receiver) first; absent for a single-node
+   * task. Only the root is sent the task; the other workers run nothing for it.
+   */
+  nodes?: TaskNode[];
+}
+
+/** One worker of a multi-node task. */
+export interface TaskNode {
+  /** Worker id. */
+  workerId: WorkerId;
+  /** The worker's host name (`--hostname`, else the machine's). */
+  hostname: string;
 }
 
 /** Server to worker channel records. */

@@ -24,12 +24,30 @@ export interface ResourceEntry {
   policy: AllocationPolicy;
 }
 
-/** A request of one task variant. */
+/**
+ * A request of one task variant. A multi-node request (`nNodes > 0`, `hq submit --nodes N`)
+ * has no entries: it takes N whole workers of one group exclusively.
+ */
 export interface ResourceRequest {
-  /** Requested resources, sorted by name, at most one entry per name. */
+  /** Requested resources, sorted by name, at most one entry per name; empty when multi-node. */
   entries: ResourceEntry[];
   /** Minimum remaining worker lifetime to start, in ms. */
   minTimeMs: number;
+  /** Number of whole workers for a multi-node task; absent or 0 for a single-node task. */
+  nNodes?: number;
+}
+
+/**
+ * Whether a request asks for whole workers (`--nodes N` with N > 0).
+ *
+ * @example Usage
+ * ```ts
+ * import { isMultiNode } from "./request.ts";
+ * isMultiNode({ entries: [], minTimeMs: 0, nNodes: 2 }); // true
+ * ```
+ */
+export function isMultiNode(request: ResourceRequest): boolean {
+  return (request.nNodes ?? 0) > 0;
 }
 
 /** Error for unparsable request or descriptor text; carries the input. */

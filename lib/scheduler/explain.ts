@@ -9,11 +9,12 @@ import { formatAmount } from "../resources/amount.ts";
 import { formatDuration } from "../cli/duration.ts";
 import { blockKey, type Job, type ServerState } from "./state.ts";
 import { entryAmount } from "./worker_load.ts";
+import { groupSizes } from "./multinode.ts";
 
 /** One reason a variant cannot run on a worker. */
 export interface ExplainBlocker {
-  /** `Time`, `Resources` or `Rejected`. */
-  type: "Time" | "Resources" | "Rejected";
+  /** `Time`, `Resources`, `WorkerGroup` (multi-node: the group is too small) or `Rejected`. */
+  type: "Time" | "Resources" | "WorkerGroup" | "Rejected";
   /** What the worker offers. */
   provides: string;
   /** What the task asks for. */
@@ -52,6 +53,7 @@ export interface Explanation {
 export function explainTask(state: ServerState, job: Job, now: number): Explanation {
   const cls = state.classes.get(job.classId)!;
   const workers: ExplainWorker[] = [];
+  const sizes = groupSizes(state);
   for (const w of state.workers.values()) {
     if (w.state !== "running") continue;
     const variants: ExplainVariant[] = cls.variants.map((req, variant) => {
@@ -61,6 +63,15 @@ export function explainTask(state: ServerState, job: Job, now: number): Explanat
           type: "Time",
           provides: formatDuration(Math.max(0, w.endsAt - now)),
           request: formatDuration(req.minTimeMs),
+        });
+      }
+      const nNodes = req.nNodes ?? 0;
+      const groupSize = sizes.get(w.config.group) ?? 0;
+      if (nNodes > 0 && groupSize < nNodes) {
+        blockers.push({
+          type: "WorkerGroup",
+          provides: `group ${w.config.group} has ${groupSize} worker${groupSize === 1 ? "" : "s"}`,
+          request: `${nNodes} nodes`,
         });
       }
       for (const entry of req.entries) {

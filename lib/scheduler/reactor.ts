@@ -33,6 +33,7 @@ import {
 } from "./state.ts";
 import { ClassQueue } from "./task_queue.ts";
 import { holdResources, workerCapacity } from "./worker_load.ts";
+import { onMultiNodeSlotReleased, onMultiNodeWorkerLost } from "./multinode.ts";
 
 /** Messages to send after the round's commit, batched per worker. */
 export type Outbox = Map<WorkerId, ToWorkerMsg[]>;
@@ -160,6 +161,7 @@ export function newWorkerRecord(
     tasks: new Map(),
     classLoad: new Map(),
     blocked: new Set(),
+    multiNode: null,
   };
 }
 
@@ -221,6 +223,7 @@ export function releaseSlot(state: ServerState, worker: WorkerRecord, slot: Work
     return;
   }
   holdSlot(state, worker, slot, -1);
+  onMultiNodeSlotReleased(state, worker, slot.record);
   worker.blocked.clear();
   state.changedWorkers.add(worker.id);
   state.needsSchedule = true;
@@ -362,7 +365,8 @@ export function onWorkerSeen(state: ServerState, workerId: WorkerId, now: number
 
 /**
  * Ends a worker: its unfinished tasks return to waiting with a new instance;
- * running ones count a crash when `reason` is a failure.
+ * running ones count a crash when `reason` is a failure. A worker of a
+ * multi-node task leaves it (see `multinode.ts`).
  */
 export function onWorkerLost(
   state: ServerState,
@@ -399,6 +403,7 @@ export function onWorkerLost(
     }
     setTaskState(state, job, slot.taskId, task, "waiting", now);
   }
+  onMultiNodeWorkerLost(state, worker);
   worker.tasks.clear();
   worker.classLoad.clear();
   worker.free = new Map(worker.capacity);
@@ -419,7 +424,7 @@ export function onTick(state: ServerState, now: number, out: Outbox): void {
       continue;
     }
     const idleTimeout = worker.config.idleTimeoutMs ?? state.config.workerIdleTimeoutMs ?? null;
-    if (worker.tasks.size > 0) {
+    if (worker.tasks.size > 0 || worker.multiNode !== null) {
       worker.lastBusyAt = now;
     } else if (
       idleTimeout !== null && now - worker.lastBusyAt > idleTimeout

@@ -20,6 +20,9 @@
  * 5. Retract: a worker with room for a class whose ready queue is empty pulls
  *    unstarted prefilled tasks of that class away from other workers.
  *
+ * Multi-node classes take whole free workers of one group instead of steps 1
+ * to 3 (see `multinode_schedule.ts`); workers they occupy get nothing else.
+ *
  * @module
  */
 import type { JobId, WorkerId } from "../ids.ts";
@@ -35,6 +38,8 @@ import {
 } from "./state.ts";
 import { assignTasks, countPrefill, type Outbox, sendToWorker } from "./reactor.ts";
 import { cpusUsed, fitCount, fitsCapacity, fitsTime, holdResources } from "./worker_load.ts";
+import { isMultiNodeClass } from "./multinode.ts";
+import { MultiNodeRound } from "./multinode_schedule.ts";
 
 /** Result of a round. */
 export interface ScheduleResult {
@@ -85,6 +90,13 @@ export function schedule(state: ServerState, now: number, out: Outbox): Schedule
   const reservedAt = new Map<WorkerId, number>();
   const lowest = lowestPriority(state, classes);
   const placedHere = new Set<string>(); // `class:worker` pairs given tasks to run now
+  const multi = new MultiNodeRound({
+    running,
+    now,
+    isWaiting,
+    busy: (w) => pending.has(w.id),
+    reservedAt,
+  });
   /** Takes the next task of the class at priority `p` into the worker's groups; false when none. */
   const take = (w: WorkerRecord, cls: RequestClass, variant: number | null, p: number): boolean => {
     const id = cls.queue.takeAt(isWaiting, p);
@@ -120,6 +132,7 @@ export function schedule(state: ServerState, now: number, out: Outbox): Schedule
         for (const id of g.ids) g.cls.queue.push(g.jobId, g.priority, id);
       }
     }
+    for (const m of multi.undo()) m.cls.queue.push(m.jobId, m.priority, m.taskId);
     pending.clear();
     placedHere.clear();
     reservedAt.clear();
@@ -136,6 +149,15 @@ export function schedule(state: ServerState, now: number, out: Outbox): Schedule
         // Queue counters change only at commit; each class is seen once per level, so the
         // counter still tells what is left here.
         let remaining = cls.queue.countAt(p);
+        if (isMultiNodeClass(cls)) {
+          remaining -= multi.place(cls, p, remaining);
+          if (remaining === 0) continue;
+          top ??= p;
+          if (lowest !== null && lowest < p) {
+            reserveWorkers(cls, p, multi.reserve(cls, remaining));
+          }
+          continue;
+        }
         for (const w of active) {
           if (remaining === 0) break;
           if ((reservedAt.get(w.id) ?? -Infinity) > p || excluded.has(w.id)) continue;
@@ -151,6 +173,7 @@ export function schedule(state: ServerState, now: number, out: Outbox): Schedule
   }
 
   function placeOnWorker(cls: RequestClass, p: number, w: WorkerRecord, limit: number): number {
+    if (multi.occupied(w)) return 0;
     let placed = 0;
     for (let v = 0; v < cls.variants.length && placed < limit; v++) {
       const req = cls.variants[v]!;
@@ -172,7 +195,7 @@ export function schedule(state: ServerState, now: number, out: Outbox): Schedule
   function prefill(cls: RequestClass, p: number, spare: number): number {
     if (prefillMax <= 0 || spare <= 0) return 0;
     const takers = running.filter((w) =>
-      !reservedAt.has(w.id) && w.prefilled < prefillMax &&
+      !reservedAt.has(w.id) && w.prefilled < prefillMax && !multi.occupied(w) &&
       ((w.classLoad.get(cls.id) ?? 0) > 0 || placedHere.has(`${cls.id}:${w.id}`)) &&
       (pending.has(w.id) || changedWorkers.has(w.id) || changedClasses.has(cls.id)) &&
       canEverRun(cls, w, now)
@@ -194,7 +217,11 @@ export function schedule(state: ServerState, now: number, out: Outbox): Schedule
   function reserve(cls: RequestClass, p: number, count: number): void {
     const capable = running.filter((w) => !reservedAt.has(w.id) && canEverRun(cls, w, now));
     capable.sort((a, b) => cpusUsed(a) - cpusUsed(b) || a.id - b.id);
-    for (const w of capable.slice(0, count)) {
+    reserveWorkers(cls, p, capable.slice(0, count));
+  }
+
+  function reserveWorkers(cls: RequestClass, p: number, workers: WorkerRecord[]): void {
+    for (const w of workers) {
       reservedAt.set(w.id, p);
       const lapse = reservationLapse(cls, w);
       if (lapse !== null && (state.scheduleAt === null || lapse < state.scheduleAt)) {
@@ -285,10 +312,17 @@ export function schedule(state: ServerState, now: number, out: Outbox): Schedule
     }
   }
 
+  result.placed += multi.commit(
+    state,
+    (jobId, priority) => assignTasks(state, state.jobs.get(jobId)!, priority, 1),
+    (workerId, msg) => sendToWorker(out, workerId, msg),
+  );
+
   // Retract for idle room: classes with nothing ready but prefilled tasks elsewhere.
   for (const cls of state.classes.values()) {
     if (cls.queue.size > 0 || cls.prefillHolders.size === 0) continue;
     for (const w of active) {
+      if (w.multiNode !== null) continue;
       let room = 0;
       for (let v = 0; v < cls.variants.length; v++) {
         const req = cls.variants[v]!;

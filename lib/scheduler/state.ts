@@ -6,6 +6,8 @@
  * - `assigned` [WAITING]: sent to a worker, to run now (with a variant) or
  *   prefilled (without one), not yet started.
  * - `running` [RUNNING]: the worker reported its start.
+ *   A multi-node task is assigned and runs on its root worker and occupies
+ *   every worker of its {@link MultiNodeRun}.
  * - `finished` / `failed` / `canceled` / `aborted`: terminal.
  *
  * Task records are sparse: a task still waiting in its first attempt has no
@@ -137,6 +139,24 @@ export interface WorkerSlot {
   canceled: boolean;
 }
 
+/**
+ * A multi-node task placed on whole workers of one group. Every worker in
+ * `nodes` points to the same run through {@link WorkerRecord.multiNode} and
+ * has all of its resources held; only the root (`nodes[0]`, the lowest id)
+ * holds the task's slot and runs its command. Losing a non-root worker
+ * removes it from `nodes`; losing the root requeues the task and frees the rest.
+ */
+export interface MultiNodeRun {
+  /** The task's record. */
+  record: TaskRecord;
+  /** Job id. */
+  jobId: JobId;
+  /** Task id. */
+  taskId: TaskId;
+  /** Workers of the task, root first. */
+  nodes: WorkerId[];
+}
+
 /** A registered worker. */
 export interface WorkerRecord {
   /** Worker id. */
@@ -171,6 +191,8 @@ export interface WorkerRecord {
   classLoad: Map<number, number>;
   /** `class:variant` pairs the worker rejected; cleared when it frees resources. */
   blocked: Set<string>;
+  /** The multi-node task occupying the whole worker, or null. */
+  multiNode: MultiNodeRun | null;
 }
 
 /** Scheduler settings. */

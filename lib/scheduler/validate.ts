@@ -85,9 +85,21 @@ export function validateJobSubmit(v: unknown): JobSubmit {
   if (!Array.isArray(t.requests) || t.requests.length < 1 || t.requests.length > 32) {
     fail("job", "requests must be a list of 1 to 32 variants");
   }
+  let multiNode: boolean | null = null;
   for (const rq of t.requests as unknown[]) {
     if (!isObj(rq) || !Array.isArray(rq.entries) || !isInt(rq.minTimeMs)) {
       fail("job", "each request must have entries and minTimeMs");
+    }
+    if (!(rq.nNodes === undefined || isInt(rq.nNodes))) {
+      fail("job", "nNodes must be a non-negative integer");
+    }
+    const isMulti = ((rq.nNodes as number | undefined) ?? 0) > 0;
+    if (multiNode !== null && multiNode !== isMulti) {
+      fail("job", "request variants must be all single-node or all multi-node");
+    }
+    multiNode = isMulti;
+    if (isMulti && rq.entries.length > 0) {
+      fail("job", "a multi-node request takes whole workers and cannot list resources");
     }
     const names = new Set<string>();
     for (const e of rq.entries as unknown[]) {
@@ -117,6 +129,7 @@ export function validateJobSubmit(v: unknown): JobSubmit {
   if (!(t.pin === null || t.pin === "taskset" || t.pin === "omp")) {
     fail("job", "pin must be null, taskset or omp");
   }
+  if (multiNode && t.pin !== null) fail("job", "a multi-node task cannot be pinned");
   if (!Number.isSafeInteger(t.priority)) fail("job", "priority must be an integer");
   if (!(t.timeLimitMs === null || isInt(t.timeLimitMs, 1))) {
     fail("job", "timeLimitMs must be null or positive");

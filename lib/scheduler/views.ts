@@ -184,7 +184,7 @@ export function taskDescView(t: TaskTemplate): TaskDescView {
       stderr: stdioView(t.program.stderr),
     },
     resources: t.requests.map((rq) => ({
-      n_nodes: 0,
+      n_nodes: rq.nNodes ?? 0,
       resources: rq.entries.map((e) => ({
         resource: e.resource,
         request: formatRequestAmount(e),

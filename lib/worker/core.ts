@@ -7,16 +7,25 @@
  * priority order, and start only when a task of their class ends, reusing its
  * allocation, so the server learns of the end and the start in the same
  * batch and its accounting stays exact. Prefilled tasks whose class no
- * longer runs here, and retracted ones, are returned unstarted. No I/O and no
+ * longer runs here, and retracted ones, are returned unstarted. A multi-node
+ * task (sent only to its root, with the node list) owns the whole worker: it
+ * starts at once without touching the allocator. No I/O and no
  * clock: the shell passes `now` and launches what
  * {@link WorkerCore.takeStarts} hands out.
  *
  * @module
  */
 import type { JobId, TaskId } from "../ids.ts";
-import type { TaskRef, TaskTemplate, TaskUpdate, ToWorkerMsg } from "../fsproto/messages.ts";
+import type {
+  TaskNode,
+  TaskRef,
+  TaskTemplate,
+  TaskUpdate,
+  ToWorkerMsg,
+} from "../fsproto/messages.ts";
 import type { ResourcePool } from "../resources/descriptor.ts";
 import { type Allocation, ResourceAllocator } from "../resources/allocator.ts";
+import { isMultiNode } from "../resources/request.ts";
 
 /** A task the worker knows about. */
 export interface WorkerTask {
@@ -38,8 +47,10 @@ export interface WorkerTask {
 export interface StartOrder extends WorkerTask {
   /** Variant it runs with. */
   variant: number;
-  /** Resources it got. */
+  /** Resources it got (none for a multi-node task, which owns the whole worker). */
   allocation: Allocation;
+  /** Workers of a multi-node task, this one (the root) first; null for a single-node task. */
+  nodes: TaskNode[] | null;
 }
 
 /** How a launched task ended. */
@@ -100,7 +111,8 @@ export class WorkerCore {
         };
         for (const a of msg.tasks) {
           if (a.variant !== null) {
-            this.#startNow({ ...base, taskId: a.id, instance: a.instance }, a.variant, now);
+            const task = { ...base, taskId: a.id, instance: a.instance };
+            this.#startNow(task, a.variant, a.nodes ?? null, now);
           }
         }
         for (const a of msg.tasks) {
@@ -162,9 +174,13 @@ export class WorkerCore {
         ? { kind: "failed", ...ref, error: outcome.error }
         : { kind: outcome.kind, ...ref },
     );
+    if (order.nodes !== null) return; // Held nothing; multi-node tasks are never prefilled.
     const next = this.#prefill.get(order.classKey)?.shift();
     if (next) {
-      this.#launch({ ...next, variant: order.variant, allocation: order.allocation }, now);
+      this.#launch(
+        { ...next, variant: order.variant, allocation: order.allocation, nodes: null },
+        now,
+      );
     } else {
       this.#allocator.release(order.allocation);
       this.#returnOrphans(now);
@@ -200,8 +216,13 @@ export class WorkerCore {
     return updates;
   }
 
-  #startNow(task: WorkerTask, variant: number, now: number): void {
+  #startNow(task: WorkerTask, variant: number, nodes: TaskNode[] | null, now: number): void {
     const request = task.template.requests[variant];
+    if (request && isMultiNode(request)) {
+      const self = nodes ?? [];
+      this.#launch({ ...task, variant, allocation: { resources: [] }, nodes: self }, now);
+      return;
+    }
     const allocation = request ? this.#allocator.tryAllocate(request) : null;
     if (!allocation) {
       this.#updates.push({
@@ -214,7 +235,7 @@ export class WorkerCore {
       });
       return;
     }
-    this.#launch({ ...task, variant, allocation }, now);
+    this.#launch({ ...task, variant, allocation, nodes: null }, now);
   }
 
   #launch(order: StartOrder, now: number): void {

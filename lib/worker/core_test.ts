@@ -177,3 +177,29 @@ Deno.test("WorkerCore starts queued tasks by priority, then job, then task id", 
   }
   assert.deepEqual(order, ["6:9", "7:0", "4:0", "5:1", "5:2"]);
 });
+
+Deno.test("WorkerCore starts a multi-node task without allocating and keeps its node list", () => {
+  const c = core("cpus=2");
+  const t: TaskTemplate = {
+    ...template("cpus=1"),
+    requests: [{ entries: [], minTimeMs: 0, nNodes: 2 }],
+  };
+  const nodes = [{ workerId: 3, hostname: "a" }, { workerId: 5, hostname: "b" }];
+  c.onMessage({
+    kind: "computeTasks",
+    jobId: 1,
+    submitDir: "/tmp",
+    template: t,
+    tasks: [{ id: 0, instance: 0, variant: 0, nodes }],
+  }, 1);
+  const [start] = c.takeStarts();
+  assert.deepEqual(start!.nodes, nodes);
+  assert.deepEqual(start!.allocation.resources, []);
+  assert.deepEqual(brief(c.takeUpdates()), ["started 1:0"]);
+  // The allocator was not touched: the whole worker is still allocatable afterwards.
+  c.onEnded(workerTaskKey(1, 0), { kind: "finished" }, 2);
+  assert.deepEqual(brief(c.takeUpdates()), ["finished 1:0"]);
+  c.onMessage(compute(2, "cpus=2", [run(0)]), 3);
+  assert.equal(c.takeStarts()[0]!.nodes, null);
+  assert.deepEqual(brief(c.takeUpdates()), ["started 2:0"]);
+});

@@ -1,12 +1,13 @@
 /**
  * Starts one task process with its environment and output files, and kills
- * whole process trees (found through `/proc`) on cancel or time limit.
+ * whole process trees (found through `/proc`) on cancel or time limit. A
+ * multi-node task gets a task directory holding its node and host files.
  *
  * @module
  */
 import { dirname } from "node:path";
 import type { JobId, TaskId } from "../ids.ts";
-import type { TaskTemplate } from "../fsproto/messages.ts";
+import type { TaskNode, TaskTemplate } from "../fsproto/messages.ts";
 import {
   type PlaceholderValues,
   resolvePlaceholders,
@@ -30,6 +31,65 @@ export interface LaunchSpec {
   allocation: Allocation;
   /** Worker id, for `HQ_WORKER_ID`. */
   workerId: number;
+  /** For a multi-node task: its workers (root first) and its task directory. */
+  multiNode?: MultiNodeSpec;
+}
+
+/** What a multi-node task needs on its root worker. */
+export interface MultiNodeSpec {
+  /** Workers of the task, root first. */
+  nodes: TaskNode[];
+  /** Per-task directory (under the worker's work dir) for the node files; removed at the end. */
+  taskDir: string;
+}
+
+const IPV4_REGEXP = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+/**
+ * A host name without its domain (text after the first `.`); IP addresses are kept whole.
+ *
+ * @example Usage
+ * ```ts
+ * import { shortHostname } from "./launcher.ts";
+ * shortHostname("cn12.cluster.example.org"); // "cn12"
+ * shortHostname("10.0.0.7"); // "10.0.0.7"
+ * ```
+ */
+export function shortHostname(hostname: string): string {
+  if (IPV4_REGEXP.test(hostname) || hostname.includes(":")) return hostname;
+  const dot = hostname.indexOf(".");
+  return dot < 0 ? hostname : hostname.slice(0, dot);
+}
+
+/** Contents of `HQ_NODE_FILE` (short names) and `HQ_HOST_FILE` (full names), root first. */
+export function nodeFiles(nodes: readonly TaskNode[]): { nodeFile: string; hostFile: string } {
+  return {
+    nodeFile: nodes.map((n) => shortHostname(n.hostname) + "\n").join(""),
+    hostFile: nodes.map((n) => n.hostname + "\n").join(""),
+  };
+}
+
+/** Paths of the node and host files in a multi-node task's directory. */
+export function nodeFilePaths(taskDir: string): { nodeFile: string; hostFile: string } {
+  return { nodeFile: `${taskDir}/hq-nodes`, hostFile: `${taskDir}/hq-hosts` };
+}
+
+/** Creates a multi-node task's directory with its node and host files. */
+export function prepareMultiNodeDir(mn: MultiNodeSpec): void {
+  Deno.mkdirSync(mn.taskDir, { recursive: true, mode: 0o700 });
+  const text = nodeFiles(mn.nodes);
+  const paths = nodeFilePaths(mn.taskDir);
+  Deno.writeTextFileSync(paths.nodeFile, text.nodeFile);
+  Deno.writeTextFileSync(paths.hostFile, text.hostFile);
+}
+
+/** Removes a task directory; a missing one is fine. */
+export function removeTaskDir(taskDir: string): void {
+  try {
+    Deno.removeSync(taskDir, { recursive: true });
+  } catch {
+    // Already gone.
+  }
 }
 
 /** How a task process ended. */
@@ -58,6 +118,16 @@ export function taskEnv(spec: LaunchSpec): Record<string, string> {
   env.HQ_SUBMIT_DIR = spec.submitDir;
   env.HQ_SERVER_UID = spec.serverUid;
   env.HQ_WORKER_ID = String(spec.workerId);
+  if (spec.multiNode) {
+    // The task owns whole workers: no per-resource variables.
+    const paths = nodeFilePaths(spec.multiNode.taskDir);
+    env.HQ_NUM_NODES = String(spec.multiNode.nodes.length);
+    env.HQ_NODE_FILE = paths.nodeFile;
+    env.HQ_HOST_FILE = paths.hostFile;
+    env.HQ_TASK_DIR = spec.multiNode.taskDir;
+    if (spec.template.requests.length > 1) env.HQ_RESOURCE_VARIANT = String(spec.variant);
+    return env;
+  }
   const request = spec.template.requests[spec.variant]!;
   if (spec.template.requests.length > 1) env.HQ_RESOURCE_VARIANT = String(spec.variant);
   for (const entry of request.entries) {
@@ -157,6 +227,7 @@ export function launchTask(spec: LaunchSpec, paths: TaskPaths): RunningProcess {
   const env = taskEnv(spec);
   const args = taskArgs(spec, env);
   ensureDir(paths.cwd);
+  if (spec.multiNode) prepareMultiNodeDir(spec.multiNode);
   let program: string;
   try {
     program = resolveProgram(args[0]!, paths.cwd, env.PATH ?? Deno.env.get("PATH"));

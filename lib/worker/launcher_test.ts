@@ -6,7 +6,10 @@ import {
   killTree,
   type LaunchSpec,
   launchTask,
+  nodeFiles,
+  removeTaskDir,
   resolveProgram,
+  shortHostname,
   taskArgs,
   taskEnv,
   taskPaths,
@@ -203,4 +206,56 @@ Deno.test("resolveProgram() looks names up in PATH and checks paths", () => {
   assert.equal(resolveProgram("/bin/sh", "/", undefined), "/bin/sh");
   assert.throws(() => resolveProgram("surely-no-such-program", "/", "/bin"), Deno.errors.NotFound);
   assert.throws(() => resolveProgram("./nope", "/", "/bin"), Deno.errors.NotFound);
+});
+
+Deno.test("shortHostname() and nodeFiles() cut domains but keep IP addresses, root first", () => {
+  assert.equal(shortHostname("cn12.cluster.example.org"), "cn12");
+  assert.equal(shortHostname("cn12"), "cn12");
+  assert.equal(shortHostname("10.0.0.7"), "10.0.0.7");
+  assert.equal(shortHostname("fe80::1"), "fe80::1");
+  assert.deepEqual(
+    nodeFiles([{ workerId: 4, hostname: "b.x.org" }, { workerId: 9, hostname: "10.1.2.3" }]),
+    { nodeFile: "b\n10.1.2.3\n", hostFile: "b.x.org\n10.1.2.3\n" },
+  );
+});
+
+Deno.test("launchTask() gives a multi-node task node files in its task dir and no resource vars", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const taskDir = join(dir, "work", "tasks", "7-3-1");
+    const out = join(dir, "out.txt");
+    const program = {
+      args: [
+        "bash",
+        "-c",
+        'cat "$HQ_NODE_FILE" "$HQ_HOST_FILE"; echo "$HQ_NUM_NODES ${HQ_CPUS:-none}"',
+      ],
+      env: {},
+      cwd: dir,
+      stdout: { path: out, rmIfFinished: false },
+      stderr: null,
+    };
+    const s = spec({
+      template: template({ program, requests: [{ entries: [], minTimeMs: 0, nNodes: 2 }] }),
+      allocation: { resources: [] },
+      multiNode: {
+        nodes: [{ workerId: 2, hostname: "root.a.b" }, { workerId: 5, hostname: "other.a.b" }],
+        taskDir,
+      },
+    });
+    const env = taskEnv(s);
+    assert.equal(env.HQ_NUM_NODES, "2");
+    assert.equal(env.HQ_NODE_FILE, join(taskDir, "hq-nodes"));
+    assert.equal(env.HQ_HOST_FILE, join(taskDir, "hq-hosts"));
+    assert.equal(env.HQ_TASK_DIR, taskDir);
+    assert.ok(
+      !Object.keys(env).some((k) => k.startsWith("HQ_RESOURCE_") || k === "OMP_NUM_THREADS"),
+    );
+    assert.deepEqual(await launchTask(s, taskPaths(s)).done, { kind: "finished" });
+    assert.equal(await Deno.readTextFile(out), "root\nother\nroot.a.b\nother.a.b\n2 none\n");
+    removeTaskDir(taskDir);
+    await assert.rejects(() => Deno.stat(taskDir), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

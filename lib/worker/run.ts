@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { resolve } from "node:path";
 import { randomToken } from "../ids.ts";
 import type { FromWorkerMsg, WorkerConfig, WorkerStopReason } from "../fsproto/messages.ts";
 import { decodeToWorker, encodeFromWorker } from "../fsproto/codec.ts";
@@ -15,7 +16,7 @@ import { isNetworkFs, Waiter } from "../fsproto/waiter.ts";
 import { connectInstance, type Lease, readJsonFile } from "../fsproto/server_dir.ts";
 import { ensureDirMode } from "../fsproto/fs_util.ts";
 import { assertNever } from "../_assert_never.ts";
-import { killTree, launchTask, taskPaths } from "./launcher.ts";
+import { killTree, launchTask, type MultiNodeSpec, removeTaskDir, taskPaths } from "./launcher.ts";
 import { type TaskOutcome, WorkerCore, workerTaskKey } from "./core.ts";
 
 const NOTHING_READ = { records: [], corrupt: [], rotatedPast: [] } as const;
@@ -94,6 +95,14 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStopReaso
   const launchStarts = () => {
     for (const order of core.takeStarts()) {
       const key = workerTaskKey(order.jobId, order.taskId);
+      const multiNode: MultiNodeSpec | undefined = order.nodes === null ? undefined : {
+        nodes: order.nodes,
+        taskDir: resolve(
+          config.workDir,
+          "tasks",
+          `${order.jobId}-${order.taskId}-${order.instance}`,
+        ),
+      };
       const spec = {
         jobId: order.jobId,
         taskId: order.taskId,
@@ -104,6 +113,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStopReaso
         variant: order.variant,
         allocation: order.allocation,
         workerId: workerId ?? 0,
+        ...(multiNode ? { multiNode } : {}),
       };
       let paths;
       let proc;
@@ -111,6 +121,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStopReaso
         paths = taskPaths(spec);
         proc = launchTask(spec, paths);
       } catch (e) {
+        if (multiNode) removeTaskDir(multiNode.taskDir);
         core.onEnded(key, { kind: "failed", error: (e as Error).message }, Date.now());
         continue;
       }
@@ -136,6 +147,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStopReaso
       proc.done.then((end) => {
         clearTimeout(entry.timer);
         procs.delete(key);
+        if (multiNode) removeTaskDir(multiNode.taskDir);
         let outcome: TaskOutcome;
         if (entry.canceled) outcome = { kind: "canceled" };
         else if (entry.timedOut) outcome = { kind: "failed", error: "Time limit reached" };

@@ -23,19 +23,23 @@ export interface WorkerSpec {
   minUtilization?: number;
   /** Heartbeat interval in ms. */
   heartbeatMs?: number;
+  /** Worker group (default `default`). */
+  group?: string;
+  /** Host name (default `h`). */
+  hostname?: string;
 }
 
 /** A worker config from a spec. */
 export function workerConfig(spec: WorkerSpec): WorkerConfig {
   return {
-    hostname: "h",
+    hostname: spec.hostname ?? "h",
     pid: 1,
     heartbeatMs: spec.heartbeatMs ?? 1000,
     idleTimeoutMs: null,
     timeLimitMs: spec.timeLimitMs ?? null,
     workDir: "/tmp",
     onServerLost: "stop",
-    group: "default",
+    group: spec.group ?? "default",
     resources: spec.pools.map((p) => parseResourceDef(p)),
     minUtilization: spec.minUtilization ?? 0,
     manager: null,
@@ -79,6 +83,13 @@ export function jobSubmit(resource: string, n: number, spec: JobSpec = {}): JobS
   };
 }
 
+/** A job of `n` multi-node tasks, each over `nodes` whole workers (`--nodes`). */
+export function multiNodeSubmit(nodes: number, n: number, spec: JobSpec = {}): JobSubmit {
+  const job = jobSubmit("cpus=1", n, spec);
+  job.template.requests = [{ entries: [], minTimeMs: spec.timeRequestMs ?? 0, nNodes: nodes }];
+  return job;
+}
+
 /** A fresh state with prefill off unless asked for. */
 export function testState(prefillMax = 0, prefillReserve = 0): ServerState {
   return createServerState("uid", { ...DEFAULT_SCHEDULER_CONFIG, prefillMax, prefillReserve });
@@ -92,7 +103,8 @@ export function addWorkers(state: ServerState, specs: WorkerSpec[], now = 0): Wo
 }
 
 /**
- * What a round sent to each worker: `job:task/vN` for a task to run with variant N,
+ * What a round sent to each worker: `job:task/vN` for a task to run with variant N
+ * (`job:task/vN@1,2` for a multi-node task over workers 1 and 2),
  * `job:task/q` for a prefilled one, `retract job:task` for a retract.
  */
 export function sent(out: Outbox): Record<number, string[]> {
@@ -102,7 +114,8 @@ export function sent(out: Outbox): Record<number, string[]> {
     for (const m of msgs) {
       if (m.kind === "computeTasks") {
         for (const t of m.tasks) {
-          list.push(`${m.jobId}:${t.id}/${t.variant === null ? "q" : `v${t.variant}`}`);
+          const nodes = t.nodes ? `@${t.nodes.map((n) => n.workerId).join(",")}` : "";
+          list.push(`${m.jobId}:${t.id}/${t.variant === null ? "q" : `v${t.variant}`}${nodes}`);
         }
       } else if (m.kind === "retractTasks" || m.kind === "cancelTasks") {
         const verb = m.kind === "retractTasks" ? "retract" : "cancel";

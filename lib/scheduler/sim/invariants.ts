@@ -3,8 +3,10 @@
  * Each check throws an {@link InvariantError} naming what broke.
  *
  * - {@link checkServerState}: server accounting (free never negative and equal
- *   to capacity minus what slots hold), one state per task, per-job and
- *   per-queue counters, slot/task agreement, prefill counters.
+ *   to capacity minus what slots hold, or 0 on a worker of a multi-node
+ *   task), one state per task, per-job and per-queue counters, slot/task
+ *   agreement, prefill counters, multi-node runs (root holds the slot, the
+ *   other nodes hold nothing else, every node points to a live run).
  * - {@link checkWorkerAllocations}: a worker core's allocations never
  *   over-commit an index or a sum pool, and the server never believes free
  *   what the worker has in use.
@@ -30,6 +32,7 @@ import {
   type WorkerRecord,
 } from "../state.ts";
 import { entryAmount } from "../worker_load.ts";
+import { isMultiNode } from "../../resources/request.ts";
 
 /** A broken invariant. */
 export class InvariantError extends Error {
@@ -121,8 +124,10 @@ export function checkAfterBatch(
 function checkWorker(state: ServerState, w: WorkerRecord, tally: Tally | null): void {
   if (w.state !== "running") {
     if (w.tasks.size > 0) fail(`worker ${w.id} is ${w.state} but holds ${w.tasks.size} tasks`);
+    if (w.multiNode !== null) fail(`worker ${w.id} is ${w.state} but is in a multi-node run`);
     return;
   }
+  checkMultiNode(state, w);
   const held = new Map<string, number>();
   const load = new Map<number, number>();
   let prefilled = 0;
@@ -174,7 +179,7 @@ function checkWorker(state: ServerState, w: WorkerRecord, tally: Tally | null): 
   for (const [resource, capacity] of w.capacity) {
     const free = w.free.get(resource) ?? 0;
     if (free < 0) fail(`worker ${w.id}: ${resource} over-committed (free ${free})`);
-    const expect = capacity - (held.get(resource) ?? 0);
+    const expect = capacity - (held.get(resource) ?? 0) - (w.multiNode !== null ? capacity : 0);
     if (free !== expect) fail(`worker ${w.id}: ${resource} free ${free}, slots leave ${expect}`);
   }
   if (w.blocked.size > 0 && load.size === 0) {
@@ -182,6 +187,51 @@ function checkWorker(state: ServerState, w: WorkerRecord, tally: Tally | null): 
   }
   if (w.prefilled !== prefilled) fail(`worker ${w.id}: prefilled ${w.prefilled} != ${prefilled}`);
   if (!sameCounts(w.classLoad, load)) fail(`worker ${w.id}: classLoad disagrees with its slots`);
+}
+
+/** A worker's part in a multi-node run, and its multi-node slots. */
+function checkMultiNode(state: ServerState, w: WorkerRecord): void {
+  // Multi-node tasks are never prefilled, so their slots show in the class load.
+  const hasMulti = [...w.classLoad.keys()].some((id) =>
+    isMultiNode(state.classes.get(id)!.variants[0]!)
+  );
+  for (const slot of hasMulti || w.multiNode !== null ? w.tasks.values() : []) {
+    const cls = state.classes.get(slot.classId)!;
+    if (!isMultiNode(cls.variants[0]!)) continue;
+    if (slot.variant === null) fail(`multi-node task ${slot.jobId}@${slot.taskId} is prefilled`);
+    const run = w.multiNode;
+    if (run === null || run.record !== slot.record || run.nodes[0] !== w.id) {
+      fail(`worker ${w.id} holds multi-node task ${slot.jobId}@${slot.taskId} but is not its root`);
+    }
+  }
+  const run = w.multiNode;
+  if (run === null) return;
+  if (!run.nodes.includes(w.id)) fail(`worker ${w.id} points to a multi-node run without it`);
+  const root = state.workers.get(run.nodes[0]!);
+  if (!root || root.state !== "running" || root.multiNode !== run || !root.tasks.has(run.record)) {
+    fail(`worker ${w.id}: multi-node run ${run.jobId}@${run.taskId} has no live root`);
+  }
+  if (root !== w && w.tasks.size > 0) {
+    fail(`worker ${w.id} is a non-root node of ${run.jobId}@${run.taskId} but holds tasks`);
+  }
+  if (root === w && w.tasks.size !== 1) {
+    fail(
+      `worker ${w.id} is the root of ${run.jobId}@${run.taskId} but holds ${w.tasks.size} tasks`,
+    );
+  }
+  const ids = new Set(run.nodes);
+  if (ids.size !== run.nodes.length) {
+    fail(`multi-node run ${run.jobId}@${run.taskId} repeats nodes`);
+  }
+  for (const id of run.nodes) {
+    const node = state.workers.get(id);
+    if (!node || node.multiNode !== run) {
+      fail(`multi-node run ${run.jobId}@${run.taskId} lists worker ${id}, which is not in it`);
+    }
+    if (node.config.group !== root.config.group) {
+      fail(`multi-node run ${run.jobId}@${run.taskId} spans groups`);
+    }
+  }
 }
 
 /**

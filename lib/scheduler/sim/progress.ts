@@ -18,6 +18,7 @@ import { blockKey, type RequestClass, type ServerState, type WorkerRecord } from
 import { canEverRun } from "../schedule.ts";
 import type { Outbox } from "../reactor.ts";
 import { cpusUsed, entryAmount, fitsTime } from "../worker_load.ts";
+import { groupSizes, isMultiNodeClass, multiNodeCanRun } from "../multinode.ts";
 import { InvariantError } from "./invariants.ts";
 
 function fail(message: string): never {
@@ -41,6 +42,69 @@ function runnableNow(
   return cls.variants.some((req, v) =>
     !w.blocked.has(blockKey(cls.id, v)) && fitsTime(req, w, now) && fitsFree(req, w, extra)
   );
+}
+
+/** Whether some variant of the class could ever run on (or, multi-node, with) the worker. */
+function couldEverRun(
+  cls: RequestClass,
+  w: WorkerRecord,
+  now: number,
+  sizes: ReadonlyMap<string, number>,
+): boolean {
+  if (!isMultiNodeClass(cls)) return canEverRun(cls, w, now);
+  const size = sizes.get(w.config.group) ?? 0;
+  return cls.variants.some((_, v) => multiNodeCanRun(cls, v, w, now, size));
+}
+
+/** Priority each running worker is kept at: the highest waiting class that could ever run there. */
+function keptAt(
+  state: ServerState,
+  top: ReadonlyMap<RequestClass, number>,
+  now: number,
+): Map<WorkerRecord, number> {
+  const sizes = groupSizes(state);
+  const kept = new Map<WorkerRecord, number>();
+  for (const w of state.workers.values()) {
+    if (w.state !== "running") continue;
+    let at = -Infinity;
+    for (const [cls, p] of top) if (p > at && couldEverRun(cls, w, now, sizes)) at = p;
+    kept.set(w, at);
+  }
+  return kept;
+}
+
+/**
+ * Whether a waiting multi-node class at `p` could run now on workers of one group that
+ * are free, or would be without this round's lower-priority placements (`lower`: per
+ * worker, the slots they added and whether they took it whole). With no `lower`, any such
+ * group counts; with it, only a group where those placements made the difference.
+ */
+function multiNodeRunnable(
+  cls: RequestClass,
+  p: number,
+  now: number,
+  kept: ReadonlyMap<WorkerRecord, number>,
+  lower: ReadonlyMap<WorkerRecord, { slots: number; whole: boolean }> | null,
+): string | null {
+  for (let v = 0; v < cls.variants.length; v++) {
+    const n = cls.variants[v]!.nNodes ?? 0;
+    const free = new Map<string, WorkerRecord[]>();
+    for (const [w, at] of kept) {
+      if (at > p || !multiNodeCanRun(cls, v, w, now, n)) continue;
+      const l = lower?.get(w) ?? { slots: 0, whole: false };
+      const slotsLeft = w.tasks.size - l.slots;
+      if (slotsLeft !== 0 || (w.multiNode !== null && !l.whole)) continue;
+      let list = free.get(w.config.group);
+      if (!list) free.set(w.config.group, list = []);
+      list.push(w);
+    }
+    for (const [group, list] of free) {
+      if (list.length < n) continue;
+      if (lower !== null && !list.some((w) => lower.has(w))) continue;
+      return `group ${group} has ${list.length} free workers (${list.map((w) => w.id)})`;
+    }
+  }
+  return null;
 }
 
 /** Highest waiting priority per class. */
@@ -67,12 +131,18 @@ function belowMinUtilization(w: WorkerRecord): boolean {
 export function checkWorkConservation(state: ServerState, now: number): void {
   const top = topWaiting(state);
   if (top.size === 0) return;
-  for (const w of state.workers.values()) {
-    if (w.state !== "running" || belowMinUtilization(w)) continue;
-    let reservedAt = -Infinity;
-    for (const [cls, p] of top) if (p > reservedAt && canEverRun(cls, w, now)) reservedAt = p;
+  const kept = keptAt(state, top, now);
+  for (const [cls, p] of top) {
+    if (!isMultiNodeClass(cls)) continue;
+    const why = multiNodeRunnable(cls, p, now, kept, null);
+    if (why !== null) {
+      fail(`work conservation: multi-node class ${cls.id} (priority ${p}) could run now: ${why}`);
+    }
+  }
+  for (const [w, reservedAt] of kept) {
+    if (belowMinUtilization(w)) continue;
     for (const [cls, p] of top) {
-      if (p < reservedAt) continue;
+      if (p < reservedAt || isMultiNodeClass(cls)) continue;
       if (runnableNow(cls, w, now)) {
         fail(
           `work conservation: class ${cls.id} (priority ${p}, ${cls.queue.size} waiting) ` +
@@ -91,6 +161,8 @@ export interface RoundPlacement {
   priority: number;
   /** The request of its variant. */
   request: ResourceRequest;
+  /** Multi-node: the worker is one of the task's nodes and was taken whole. */
+  whole?: { root: boolean };
 }
 
 /**
@@ -111,14 +183,40 @@ export function checkPriorities(
     if (!list) byWorker.set(pl.workerId, list = []);
     list.push(pl);
   }
+  const kept = keptAt(state, top, now);
+  for (const [cls, p] of top) {
+    if (!isMultiNodeClass(cls)) continue;
+    const lower = new Map<WorkerRecord, { slots: number; whole: boolean }>();
+    for (const pl of placements) {
+      if (pl.priority >= p) continue;
+      const w = state.workers.get(pl.workerId)!;
+      const l = lower.get(w) ?? { slots: 0, whole: false };
+      if (!pl.whole || pl.whole.root) l.slots++;
+      if (pl.whole) l.whole = true;
+      lower.set(w, l);
+    }
+    if (lower.size === 0) continue;
+    const why = multiNodeRunnable(cls, p, now, kept, lower);
+    if (why !== null) {
+      fail(
+        `priority: lower-priority tasks took workers that multi-node class ${cls.id} ` +
+          `waiting at ${p} could use: ${why}`,
+      );
+    }
+  }
   for (const [workerId, list] of byWorker) {
     const w = state.workers.get(workerId)!;
     if (w.config.minUtilization > 0) continue;
     for (const [cls, p] of top) {
+      if (isMultiNodeClass(cls)) continue;
       const lower = list.filter((pl) => pl.priority < p);
       if (lower.length === 0) continue;
       const extra = new Map<string, number>();
       for (const pl of lower) {
+        if (pl.whole) {
+          for (const [r, cap] of w.capacity) extra.set(r, (extra.get(r) ?? 0) + cap);
+          continue;
+        }
         for (const e of pl.request.entries) {
           extra.set(e.resource, (extra.get(e.resource) ?? 0) + entryAmount(e, w.capacity));
         }
@@ -174,6 +272,14 @@ export function placementsOf(out: Outbox): RoundPlacement[] {
       if (m.kind !== "computeTasks") continue;
       for (const t of m.tasks) {
         if (t.variant === null) continue;
+        if (t.nodes) {
+          const request = m.template.requests[t.variant]!;
+          const priority = m.template.priority;
+          t.nodes.forEach((n, i) => {
+            list.push({ workerId: n.workerId, priority, request, whole: { root: i === 0 } });
+          });
+          continue;
+        }
         list.push({
           workerId,
           priority: m.template.priority,

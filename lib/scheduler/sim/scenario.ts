@@ -26,6 +26,8 @@ export interface SimWorkerSpec {
   minUtilization: number;
   /** When the worker crashes silently (the server sees its heartbeats stop), or null. */
   crashAt: number | null;
+  /** Worker group (`--group`); `default` when absent. */
+  group?: string;
 }
 
 /** A simulated job to submit. */
@@ -62,6 +64,11 @@ export interface ScenarioOptions {
   crashRate: number;
   /** Fraction of jobs that get canceled. */
   cancelRate: number;
+  /**
+   * Multi-node work: workers are spread over `groups` groups (each with at least three
+   * permanent workers) and a fraction `rate` of jobs asks for 2 or 3 whole workers.
+   */
+  multiNode?: { rate: number; groups: number };
 }
 
 /** Worker kinds: pool definitions. The first kind can run every request below. */
@@ -108,7 +115,8 @@ function pools(rng: Rng, permanent: boolean): ResourcePool[] {
 /** Generates a scenario from `rng`. */
 export function generateScenario(rng: Rng, options: ScenarioOptions): Scenario {
   const workers: SimWorkerSpec[] = [];
-  const permanent = Math.max(2, Math.ceil(options.workers / 10));
+  const mn = options.multiNode;
+  const permanent = Math.max(2, Math.ceil(options.workers / 10), mn ? 3 * mn.groups : 0);
   for (let i = 0; i < options.workers + options.lateWorkers; i++) {
     const isPermanent = i < permanent;
     const late = i >= options.workers;
@@ -125,6 +133,7 @@ export function generateScenario(rng: Rng, options: ScenarioOptions): Scenario {
       timeLimitMs,
       minUtilization: !isPermanent && rng.chance(0.08) ? rng.pick([2500, 5000]) : 0,
       crashAt,
+      ...(mn ? { group: `g${isPermanent ? i % mn.groups : rng.int(0, mn.groups - 1)}` } : {}),
     });
   }
   workers.sort((a, b) => a.startAt - b.startAt);
@@ -135,10 +144,9 @@ export function generateScenario(rng: Rng, options: ScenarioOptions): Scenario {
     const size = Math.min(left, rng.chance(0.2) ? rng.int(100, 400) : rng.int(1, 60));
     left -= size;
     const timeRequestMs = rng.chance(0.12) ? rng.int(600, 2500) : 0;
-    const requests = buildRequestVariants({
-      resources: [rng.weighted(REQUESTS)],
-      timeRequestMs,
-    });
+    const requests = mn && rng.chance(mn.rate)
+      ? [{ entries: [], minTimeMs: timeRequestMs, nNodes: rng.int(2, 3) }]
+      : buildRequestVariants({ resources: [rng.weighted(REQUESTS)], timeRequestMs });
     const lo = rng.int(20, 300);
     let hi = lo + rng.int(0, 1500);
     if (timeRequestMs > 0) hi = Math.max(lo, Math.min(hi, timeRequestMs - 300));

@@ -47,6 +47,20 @@ const CASES: SimCase[] = [
     options: { scheduler: { prefillMax: 40, prefillReserve: 16 }, maxTimeMs: 120_000 },
   },
   {
+    name: "multi-node tasks over two worker groups among single-node work",
+    firstSeed: 4001,
+    seeds: 5,
+    scenario: {
+      tasks: 800,
+      workers: 16,
+      lateWorkers: 6,
+      crashRate: 0.15,
+      cancelRate: 0.05,
+      multiNode: { rate: 0.2, groups: 2 },
+    },
+    options: { scheduler: { prefillMax: 4, prefillReserve: 4 }, maxTimeMs: 300_000 },
+  },
+  {
     name: "a handful of workers: every task still ends",
     firstSeed: 3001,
     seeds: 5,

@@ -53,14 +53,14 @@ export class SimWorker {
     this.spec = spec;
     this.key = key;
     this.config = {
-      hostname: "sim",
+      hostname: `${key}.sim.example`,
       pid: 1,
       heartbeatMs,
       idleTimeoutMs: null,
       timeLimitMs: spec.timeLimitMs,
       workDir: "/sim",
       onServerLost: "stop",
-      group: "default",
+      group: spec.group ?? "default",
       resources: spec.pools,
       minUtilization: spec.minUtilization,
       manager: null,
