@@ -143,12 +143,35 @@ function steady(rounds: number): { samples: number[]; heapMiB: number; rssMiB: n
   return { samples, heapMiB, rssMiB };
 }
 
+/** Memory once all of 1,000,000 tasks have records (finished), as after a long run. */
+function finishedMemory(): { heapMiB: number; rssMiB: number; tasks: number } {
+  const state = createServerState("bench");
+  const jobId = submit(state, 1_000_000, 0);
+  const job = state.jobs.get(jobId)!;
+  for (let id = 1; id <= 1_000_000; id++) {
+    job.tasks.set(id, {
+      state: "finished",
+      instance: 0,
+      crashCount: 0,
+      workerId: 1 + (id % 1000),
+      variant: 0,
+      startedAt: 1_700_000_000_000 + id,
+      finishedAt: 1_700_000_000_500 + id,
+      error: null,
+    });
+  }
+  gc();
+  const m = Deno.memoryUsage();
+  return { heapMiB: m.heapUsed / 2 ** 20, rssMiB: m.rss / 2 ** 20, tasks: job.tasks.size };
+}
+
 function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
 
 const first = firstRound();
 const st = steady(5000);
+const fin = finishedMemory();
 const result = {
   firstRoundMs: first.ms,
   firstRoundPlaced: first.placed,
@@ -157,6 +180,8 @@ const result = {
   steadyRounds: st.samples.length,
   heapMiB: st.heapMiB,
   rssMiB: st.rssMiB,
+  finishedHeapMiB: fin.heapMiB,
+  finishedRssMiB: fin.rssMiB,
 };
 if (Deno.args.includes("--json")) {
   console.log(JSON.stringify(result));
@@ -177,6 +202,9 @@ if (Deno.args.includes("--json")) {
       `| memory with 1,000,000 tasks (heap after GC / RSS) | ${result.heapMiB.toFixed(0)} / ${
         result.rssMiB.toFixed(0)
       } MiB | < 300 MiB: ${ok(result.rssMiB < 300)} |`,
+      `| memory with 1,000,000 finished tasks, each with its record (heap after GC / RSS of the process) | ${
+        fin.heapMiB.toFixed(0)
+      } / ${fin.rssMiB.toFixed(0)} MiB | < 300 MiB: ${ok(fin.rssMiB < 300)} |`,
     ].join("\n"),
   );
 }

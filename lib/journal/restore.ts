@@ -18,6 +18,7 @@ import {
   type TaskRecord,
 } from "../scheduler/state.ts";
 import { ensureClass, newWorkerRecord } from "../scheduler/reactor.ts";
+import { TaskTable } from "../scheduler/task_table.ts";
 import type { JobRecord, JournalBatch, JournalData, WorkerRecordStored } from "./store.ts";
 import { JOURNAL_VERSION } from "./store.ts";
 
@@ -67,7 +68,7 @@ export function restoreState(
       template: rec.template,
       ids: rec.ids,
       size,
-      tasks: new Map(),
+      tasks: new TaskTable(rec.ids),
       counts: emptyCounts(),
       cancelReason: rec.cancelReason,
       completedAt: rec.completedAt,

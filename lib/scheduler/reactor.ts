@@ -32,6 +32,7 @@ import {
   type WorkerSlot,
 } from "./state.ts";
 import { ClassQueue } from "./task_queue.ts";
+import { TaskTable } from "./task_table.ts";
 import { holdResources, workerCapacity } from "./worker_load.ts";
 import { onMultiNodeSlotReleased, onMultiNodeWorkerLost } from "./multinode.ts";
 
@@ -120,7 +121,7 @@ export function onSubmit(state: ServerState, submit: JobSubmit, now: number): Jo
     template: submit.template,
     ids: submit.ids,
     size,
-    tasks: new Map(),
+    tasks: new TaskTable(submit.ids),
     counts: emptyCounts(),
     cancelReason: null,
     completedAt: null,

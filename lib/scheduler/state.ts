@@ -22,6 +22,7 @@ import type { TaskTemplate, WorkerConfig, WorkerStopReason } from "../fsproto/me
 import type { Amount } from "../resources/amount.ts";
 import type { ResourceRequest } from "../resources/request.ts";
 import { ClassQueue } from "./task_queue.ts";
+import type { TaskTable } from "./task_table.ts";
 
 /** Internal task state. */
 export type TaskState =
@@ -89,7 +90,7 @@ export interface Job {
   /** Number of tasks. */
   size: number;
   /** Records of tasks that left their first waiting state (sparse). */
-  tasks: Map<TaskId, TaskRecord>;
+  tasks: TaskTable;
   /** Count of tasks per state. */
   counts: Record<TaskState, number>;
   /** Latest cancel reason. */
