@@ -20,6 +20,7 @@ export interface BenchResults {
   latency: { mode: string; stat?: Stat; submitMs?: number[]; skipped?: string }[];
   appear: { mode: string; stat?: Stat; skipped?: string }[];
   sleepRun: number[];
+  sleepXargsMs?: number;
   schedulerSection: string;
 }
 
@@ -94,14 +95,26 @@ export function renderReport(r: BenchResults): string {
   );
   if (sleepRun.length > 0) {
     const ideal = (SLEEP_TASKS * 10) / 2;
-    const r = sleepRun[0]! / ideal;
+    const hq = median(sleepRun);
+    const ratio = hq / ideal;
+    const rows = [[
+      `hq (median of ${sleepRun.length}: ${sleepRun.map(fmtMs).join(", ")})`,
+      fmtMs(hq),
+      `${ratio.toFixed(2)}x`,
+    ]];
+    if (r.sleepXargsMs !== undefined) {
+      rows.push([
+        "`xargs -P 2 sleep 0.01`, for the floor of process start-up",
+        fmtMs(r.sleepXargsMs),
+        `${(r.sleepXargsMs / ideal).toFixed(2)}x`,
+      ]);
+    }
     parts.push(
-      `### 4. ${SLEEP_TASKS} tasks of \`sleep 0.01\` on one \`--cpus 2\` worker\n\n` +
-        mdTable(["makespan", "ideal (tasks x 10 ms / 2)", "ratio"], [[
-          fmtMs(sleepRun[0]!),
-          fmtMs(ideal),
-          `${r.toFixed(2)}x`,
-        ]]) + `\n\nTarget ≤ 1.2x ideal: ${r <= 1.2 ? "met" : "NOT met"}`,
+      `### 4. ${SLEEP_TASKS} tasks of \`sleep 0.01\` on one \`--cpus 2\` worker (ideal: tasks x 10 ms / 2 = ${
+        fmtMs(ideal)
+      })\n\n` +
+        mdTable(["run", "makespan", "ratio vs ideal"], rows) +
+        `\n\nTarget ≤ 1.2x ideal: ${ratio <= 1.2 ? "met" : "NOT met"}`,
     );
   }
   if (schedulerSection) parts.push(schedulerSection);
