@@ -17,12 +17,8 @@
  */
 import type { WorkerConfig } from "../lib/fsproto/messages.ts";
 import { createServerState, type ServerState } from "../lib/scheduler/state.ts";
-import {
-  onSubmit,
-  onTaskUpdates,
-  onWorkerRegistered,
-  type Outbox,
-} from "../lib/scheduler/reactor.ts";
+import { onSubmit, onTaskUpdates, type Outbox } from "../lib/scheduler/reactor.ts";
+import { onWorkerRegistered } from "../lib/scheduler/worker_events.ts";
 import { schedule } from "../lib/scheduler/schedule.ts";
 import { parsePool } from "../lib/resources/descriptor.ts";
 

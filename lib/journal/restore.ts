@@ -17,7 +17,8 @@ import {
   type ServerState,
   type TaskRecord,
 } from "../scheduler/state.ts";
-import { ensureClass, newWorkerRecord } from "../scheduler/reactor.ts";
+import { ensureClass } from "../scheduler/reactor.ts";
+import { newWorkerRecord } from "../scheduler/worker_events.ts";
 import { TaskTable } from "../scheduler/task_table.ts";
 import type { JobRecord, JournalBatch, JournalData, WorkerRecordStored } from "./store.ts";
 import { JOURNAL_VERSION } from "./store.ts";

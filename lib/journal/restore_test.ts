@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import type { JobSubmit, WorkerConfig } from "../fsproto/messages.ts";
 import { createServerState } from "../scheduler/state.ts";
-import { onSubmit, onTaskUpdates, onWorkerRegistered } from "../scheduler/reactor.ts";
+import { onSubmit, onTaskUpdates } from "../scheduler/reactor.ts";
+import { onWorkerRegistered } from "../scheduler/worker_events.ts";
 import { schedule } from "../scheduler/schedule.ts";
 import { MemoryJournalStore } from "./store.ts";
 import { restoreState, takeBatch } from "./restore.ts";

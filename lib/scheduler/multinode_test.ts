@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import type { TaskUpdate } from "../fsproto/messages.ts";
 import { explainTask } from "./explain.ts";
-import { onSubmit, onTaskUpdates, onTick, onWorkerLost, stopUnfinished } from "./reactor.ts";
+import { onSubmit, onTaskUpdates, stopUnfinished } from "./reactor.ts";
+import { onTick, onWorkerLost } from "./worker_events.ts";
 import type { ServerState } from "./state.ts";
 import { validateJobSubmit } from "./validate.ts";
 import { checkServerState } from "./sim/invariants.ts";

@@ -5,15 +5,7 @@
  * @module
  */
 import type { JobId, TaskId, WorkerId } from "../ids.ts";
-import type {
-  CrashLimit,
-  JobSubmit,
-  TaskRef,
-  TaskUpdate,
-  ToWorkerMsg,
-  WorkerConfig,
-  WorkerStopReason,
-} from "../fsproto/messages.ts";
+import type { JobSubmit, TaskRef, TaskUpdate, ToWorkerMsg } from "../fsproto/messages.ts";
 import { idSetIterate, idSetSize } from "../cli/id_set.ts";
 import type { ResourceRequest } from "../resources/request.ts";
 import { assertNever } from "../_assert_never.ts";
@@ -33,8 +25,8 @@ import {
 } from "./state.ts";
 import { ClassQueue } from "./task_queue.ts";
 import { TaskTable } from "./task_table.ts";
-import { holdResources, workerCapacity } from "./worker_load.ts";
-import { onMultiNodeSlotReleased, onMultiNodeWorkerLost } from "./multinode.ts";
+import { holdResources } from "./worker_load.ts";
+import { onMultiNodeSlotReleased } from "./multinode.ts";
 
 /** Messages to send after the round's commit, batched per worker. */
 export type Outbox = Map<WorkerId, ToWorkerMsg[]>;
@@ -137,56 +129,6 @@ export function onSubmit(state: ServerState, submit: JobSubmit, now: number): Jo
   return id;
 }
 
-/** A fresh worker record; `now` is the server clock. */
-export function newWorkerRecord(
-  id: WorkerId,
-  key: string,
-  config: WorkerConfig,
-  now: number,
-): WorkerRecord {
-  const capacity = workerCapacity(config);
-  return {
-    id,
-    key,
-    config,
-    state: "running",
-    registeredAt: now,
-    endedAt: null,
-    lastSeen: now,
-    lastBusyAt: now,
-    lastTaskStartedAt: null,
-    endsAt: config.timeLimitMs === null ? null : now + config.timeLimitMs,
-    capacity,
-    free: new Map(capacity),
-    prefilled: 0,
-    tasks: new Map(),
-    classLoad: new Map(),
-    blocked: new Set(),
-    multiNode: null,
-  };
-}
-
-/** Registers a worker (idempotent per key); returns its id. */
-export function onWorkerRegistered(
-  state: ServerState,
-  key: string,
-  config: WorkerConfig,
-  now: number,
-  out: Outbox,
-): WorkerId {
-  const existing = state.workerKeys.get(key);
-  if (existing !== undefined) return existing;
-  const id = state.nextWorkerId++;
-  state.dirtyMeta = true;
-  state.workers.set(id, newWorkerRecord(id, key, config, now));
-  state.workerKeys.set(key, id);
-  state.dirtyWorkers.add(id);
-  state.changedWorkers.add(id);
-  state.needsSchedule = true;
-  sendToWorker(out, id, { kind: "registered", workerId: id, serverUid: state.serverUid });
-  return id;
-}
-
 /** Records that a worker gains (`delta` 1) or loses (-1) an unstarted prefilled task. */
 export function countPrefill(
   state: ServerState,
@@ -228,12 +170,6 @@ export function releaseSlot(state: ServerState, worker: WorkerRecord, slot: Work
   worker.blocked.clear();
   state.changedWorkers.add(worker.id);
   state.needsSchedule = true;
-}
-
-function crashLimitReached(limit: CrashLimit, crashes: number): boolean {
-  if (limit === "unlimited") return false;
-  if (limit === "never-restart") return crashes >= 1;
-  return crashes >= limit;
 }
 
 /** Applies a batch of task updates from a worker. Stale updates are ignored. */
@@ -356,82 +292,4 @@ export function stopUnfinished(
     sendToWorker(out, workerId, { kind: "cancelTasks", tasks });
   }
   return count;
-}
-
-/** Records a heartbeat or any sign of life. */
-export function onWorkerSeen(state: ServerState, workerId: WorkerId, now: number): void {
-  const worker = state.workers.get(workerId);
-  if (worker && worker.state === "running") worker.lastSeen = now;
-}
-
-/**
- * Ends a worker: its unfinished tasks return to waiting with a new instance;
- * running ones count a crash when `reason` is a failure. A worker of a
- * multi-node task leaves it (see `multinode.ts`).
- */
-export function onWorkerLost(
-  state: ServerState,
-  workerId: WorkerId,
-  reason: WorkerStopReason,
-  now: number,
-): void {
-  const worker = state.workers.get(workerId);
-  if (!worker || worker.state !== "running") return;
-  worker.state = reason;
-  worker.endedAt = now;
-  state.dirtyWorkers.add(workerId);
-  state.changedWorkers.delete(workerId);
-  const crash = reason === "heartbeatLost" || reason === "connectionLost";
-  for (const slot of worker.tasks.values()) {
-    if (slot.variant === null) countPrefill(state, worker, slot, -1);
-    const job = state.jobs.get(slot.jobId);
-    if (!job || slot.canceled) continue;
-    const task = materializeTask(job, slot.taskId);
-    if (task.state !== "assigned" && task.state !== "running") continue;
-    const wasRunning = task.state === "running";
-    task.instance++;
-    task.workerId = null;
-    task.variant = null;
-    task.startedAt = null;
-    if (crash && wasRunning) {
-      task.crashCount++;
-      if (crashLimitReached(job.template.crashLimit, task.crashCount)) {
-        task.error =
-          `Task was running on a worker that was lost; the task has crashed ${task.crashCount} times and the crash limit was reached`;
-        setTaskState(state, job, slot.taskId, task, "failed", now);
-        continue;
-      }
-    }
-    setTaskState(state, job, slot.taskId, task, "waiting", now);
-  }
-  onMultiNodeWorkerLost(state, worker);
-  worker.tasks.clear();
-  worker.classLoad.clear();
-  worker.free = new Map(worker.capacity);
-  worker.blocked.clear();
-  state.needsSchedule = true;
-}
-
-/** Periodic checks: lost heartbeats, idle timeouts, reservations that lapse with time. */
-export function onTick(state: ServerState, now: number, out: Outbox): void {
-  if (state.scheduleAt !== null && now >= state.scheduleAt) {
-    state.scheduleAt = null;
-    state.needsSchedule = true;
-  }
-  for (const worker of state.workers.values()) {
-    if (worker.state !== "running") continue;
-    if (now - worker.lastSeen > 2 * worker.config.heartbeatMs) {
-      onWorkerLost(state, worker.id, "heartbeatLost", now);
-      continue;
-    }
-    const idleTimeout = worker.config.idleTimeoutMs ?? state.config.workerIdleTimeoutMs ?? null;
-    if (worker.tasks.size > 0 || worker.multiNode !== null) {
-      worker.lastBusyAt = now;
-    } else if (
-      idleTimeout !== null && now - worker.lastBusyAt > idleTimeout
-    ) {
-      sendToWorker(out, worker.id, { kind: "stop", reason: "idleTimeout" });
-      onWorkerLost(state, worker.id, "idleTimeout", now);
-    }
-  }
 }

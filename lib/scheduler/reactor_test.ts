@@ -2,15 +2,8 @@ import assert from "node:assert/strict";
 import type { CrashLimit, TaskUpdate, WorkerStopReason } from "../fsproto/messages.ts";
 import { MemoryJournalStore } from "../journal/store.ts";
 import { restoreState, takeBatch } from "../journal/restore.ts";
-import {
-  onSubmit,
-  onTaskUpdates,
-  onTick,
-  onWorkerLost,
-  onWorkerRegistered,
-  type Outbox,
-  stopUnfinished,
-} from "./reactor.ts";
+import { onSubmit, onTaskUpdates, type Outbox, stopUnfinished } from "./reactor.ts";
+import { onTick, onWorkerLost, onWorkerRegistered } from "./worker_events.ts";
 import type { ServerState } from "./state.ts";
 import { addWorkers, jobSubmit, round, sent, testState, workerConfig } from "./sim/_fixtures.ts";
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { onSubmit, onTaskUpdates, onTick, stopUnfinished } from "./reactor.ts";
+import { onSubmit, onTaskUpdates, stopUnfinished } from "./reactor.ts";
+import { onTick } from "./worker_events.ts";
 import type { ServerState } from "./state.ts";
 import {
   addWorkers,

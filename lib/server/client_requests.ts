@@ -7,13 +7,8 @@
 import type { JobId } from "../ids.ts";
 import type { InboxEnvelope, ToClientMsg } from "../fsproto/messages.ts";
 import type { ServerState } from "../scheduler/state.ts";
-import {
-  onSubmit,
-  onWorkerLost,
-  type Outbox,
-  sendToWorker,
-  stopUnfinished,
-} from "../scheduler/reactor.ts";
+import { onSubmit, type Outbox, sendToWorker, stopUnfinished } from "../scheduler/reactor.ts";
+import { onWorkerLost } from "../scheduler/worker_events.ts";
 import { validateJobSubmit } from "../scheduler/validate.ts";
 import { assertNever } from "../_assert_never.ts";
 import {

@@ -22,13 +22,8 @@ import { LmdbJournalStore } from "../journal/lmdb_store.ts";
 import { restoreState, takeBatch } from "../journal/restore.ts";
 import type { JournalBatch } from "../journal/store.ts";
 import { DEFAULT_SCHEDULER_CONFIG, type ServerState } from "../scheduler/state.ts";
-import {
-  onTaskUpdates,
-  onTick,
-  onWorkerLost,
-  onWorkerRegistered,
-  type Outbox,
-} from "../scheduler/reactor.ts";
+import { onTaskUpdates, type Outbox } from "../scheduler/reactor.ts";
+import { onTick, onWorkerLost, onWorkerRegistered } from "../scheduler/worker_events.ts";
 import { schedule } from "../scheduler/schedule.ts";
 import { LeaseKeeper, linkCurrent, openInstance, unlinkCurrent } from "./instance.ts";
 import { handleClientMsg, type PendingWait, rememberAppliedRequests } from "./client_requests.ts";

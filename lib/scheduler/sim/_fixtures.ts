@@ -10,7 +10,8 @@ import type { CrashLimit, JobSubmit, WorkerConfig } from "../../fsproto/messages
 import { parseResourceDef } from "../../resources/descriptor.ts";
 import { buildRequestVariants } from "../../resources/variants.ts";
 import { createServerState, DEFAULT_SCHEDULER_CONFIG, type ServerState } from "../state.ts";
-import { onWorkerRegistered, type Outbox } from "../reactor.ts";
+import { type Outbox } from "../reactor.ts";
+import { onWorkerRegistered } from "../worker_events.ts";
 import { schedule } from "../schedule.ts";
 
 /** A worker to register. */

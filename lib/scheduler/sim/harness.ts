@@ -13,16 +13,8 @@
 import type { JobId, WorkerId } from "../../ids.ts";
 import type { FromWorkerMsg, ToWorkerMsg } from "../../fsproto/messages.ts";
 import { createServerState, type ServerState } from "../state.ts";
-import {
-  onSubmit,
-  onTaskUpdates,
-  onTick,
-  onWorkerLost,
-  onWorkerRegistered,
-  onWorkerSeen,
-  type Outbox,
-  stopUnfinished,
-} from "../reactor.ts";
+import { onSubmit, onTaskUpdates, type Outbox, stopUnfinished } from "../reactor.ts";
+import { onTick, onWorkerLost, onWorkerRegistered, onWorkerSeen } from "../worker_events.ts";
 import { schedule } from "../schedule.ts";
 import { takeBatch } from "../../journal/restore.ts";
 import { BinaryHeap } from "../_heap.ts";
