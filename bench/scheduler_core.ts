@@ -165,11 +165,20 @@ function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
 
-const first = firstRound();
+// The first run is cold (the round's code not yet compiled by the JIT); the
+// figure judged is the median of the seven runs that follow, each on a fresh
+// state, and the cold run is shown beside it.
+const cold = firstRound();
+const warmRuns = Array.from({ length: 7 }, () => {
+  gc();
+  return firstRound();
+});
+const first = { ms: median(warmRuns.map((r) => r.ms)), placed: warmRuns[0]!.placed };
 const st = steady(5000);
 const fin = finishedMemory();
 const result = {
   firstRoundMs: first.ms,
+  firstRoundColdMs: cold.ms,
   firstRoundPlaced: first.placed,
   steadyMedianMs: median(st.samples),
   steadyP99Ms: [...st.samples].sort((a, b) => a - b)[Math.floor(st.samples.length * 0.99)]!,
@@ -189,9 +198,9 @@ if (Deno.args.includes("--json")) {
       "",
       "| measure | value | target |",
       "| --- | --- | --- |",
-      `| one round placing ${first.placed} of 100,000 tasks onto 1,000 workers | ${
-        result.firstRoundMs.toFixed(1)
-      } ms | < 100 ms: ${ok(result.firstRoundMs < 100)} |`,
+      `| one round placing ${first.placed} of 100,000 tasks onto 1,000 workers (median of 7; the first, cold run: ${
+        cold.ms.toFixed(0)
+      } ms) | ${result.firstRoundMs.toFixed(1)} ms | < 100 ms: ${ok(result.firstRoundMs < 100)} |`,
       `| steady state, 1,000,000 tasks, one finish per round (median of ${result.steadyRounds}) | ${
         result.steadyMedianMs.toFixed(3)
       } ms (p99 ${result.steadyP99Ms.toFixed(3)} ms) | < 1 ms: ${ok(result.steadyMedianMs < 1)} |`,
