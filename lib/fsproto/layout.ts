@@ -4,9 +4,13 @@
  * ```
  * <server-dir>/hq-current -> 001
  * <server-dir>/001/server.json  lease  journal/  inbox/{tmp,new}/  rejected/
- * <server-dir>/001/workers/<key>/to-server.N.log  to-worker.N.log
- * <server-dir>/001/clients/<key>/reply.N.log
+ * <server-dir>/001/workers/<key>/to-server.N.log    written by the worker
+ * <server-dir>/001/outbox/<key>/to-worker.N.log     written by the server
+ * <server-dir>/001/clients/<key>/reply.N.log        written by the server
  * ```
+ *
+ * Each side's channel files sit in a folder only the other side watches, so
+ * no watcher wakes its own process for the writes that process makes.
  *
  * @module
  */
@@ -31,8 +35,10 @@ export interface InstanceLayout {
   inboxNew: string;
   /** Where malformed or foreign files are moved. */
   rejected: string;
-  /** Parent of worker directories. */
+  /** Parent of worker directories (files the workers write). */
   workers: string;
+  /** Parent of worker outbox directories (files the server writes to workers). */
+  outbox: string;
   /** Parent of client directories. */
   clients: string;
 }
@@ -48,6 +54,7 @@ export function instanceLayout(root: string): InstanceLayout {
     inboxNew: join(root, "inbox", "new"),
     rejected: join(root, "rejected"),
     workers: join(root, "workers"),
+    outbox: join(root, "outbox"),
     clients: join(root, "clients"),
   };
 }
@@ -55,6 +62,11 @@ export function instanceLayout(root: string): InstanceLayout {
 /** Directory of the worker with key `key`. */
 export function workerDir(layout: InstanceLayout, key: string): string {
   return join(layout.workers, key);
+}
+
+/** Directory of the server's channel to the worker with key `key`. */
+export function workerOutboxDir(layout: InstanceLayout, key: string): string {
+  return join(layout.outbox, key);
 }
 
 /** Directory of the client with key `key`. */

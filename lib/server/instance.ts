@@ -105,6 +105,7 @@ async function createLayoutDirs(layout: InstanceLayout): Promise<void> {
       layout.inboxNew,
       layout.rejected,
       layout.workers,
+      layout.outbox,
       layout.clients,
       layout.journal,
     ]

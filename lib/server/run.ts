@@ -13,7 +13,13 @@ import type { InboxEnvelope, ToClientMsg } from "../fsproto/messages.ts";
 import { PROTOCOL_VERSION } from "../fsproto/messages.ts";
 import { decodeFromWorker, encodeToClient, encodeToWorker } from "../fsproto/codec.ts";
 import { ChannelReader, ChannelWriter } from "../fsproto/channel_file.ts";
-import { CHANNEL, clientDir, isValidKey, workerDir } from "../fsproto/layout.ts";
+import {
+  CHANNEL,
+  clientDir,
+  isValidKey,
+  workerDir,
+  workerOutboxDir,
+} from "../fsproto/layout.ts";
 import { readInbox, rejectInboxFile, removeInboxFile } from "../fsproto/inbox.ts";
 import { isNetworkFs, Waiter } from "../fsproto/waiter.ts";
 import { localHostname, type ServerIdentity } from "../fsproto/server_dir.ts";
@@ -139,7 +145,7 @@ export async function runServer(options: ServerOptions): Promise<void> {
     const dir = workerDir(layout, key);
     channels.set(workerId, {
       reader: new ChannelReader(dir, CHANNEL.toServer, start),
-      writer: new ChannelWriter(dir, CHANNEL.toWorker),
+      writer: new ChannelWriter(workerOutboxDir(layout, key), CHANNEL.toWorker),
     });
   };
 

@@ -10,7 +10,7 @@ import { randomToken } from "../ids.ts";
 import type { FromWorkerMsg, WorkerConfig, WorkerStopReason } from "../fsproto/messages.ts";
 import { decodeToWorker, encodeFromWorker } from "../fsproto/codec.ts";
 import { ChannelReader, ChannelWriter } from "../fsproto/channel_file.ts";
-import { CHANNEL, workerDir } from "../fsproto/layout.ts";
+import { CHANNEL, workerDir, workerOutboxDir } from "../fsproto/layout.ts";
 import { postToInbox } from "../fsproto/inbox.ts";
 import { isNetworkFs, Waiter } from "../fsproto/waiter.ts";
 import { connectInstance, type Lease, readJsonFile } from "../fsproto/server_dir.ts";
@@ -42,9 +42,11 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStopReaso
   const config: WorkerConfig = { ...options.config, pid: Deno.pid, startedAt };
   const key = `${config.hostname.replace(/[^A-Za-z0-9._-]/g, "_")}-${Deno.pid}-${randomToken(4)}`;
   const dir = workerDir(layout, key);
+  const outbox = workerOutboxDir(layout, key);
   await ensureDirMode(dir, 0o700);
+  await ensureDirMode(outbox, 0o700);
   const writer = new ChannelWriter(dir, CHANNEL.toServer);
-  const reader = new ChannelReader(dir, CHANNEL.toWorker);
+  const reader = new ChannelReader(outbox, CHANNEL.toWorker);
   await postToInbox(layout, key, {
     client: null,
     request: 0,
@@ -52,8 +54,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStopReaso
     msg: { kind: "registerWorker", key, config },
   });
   const waiter = new Waiter({
-    paths: [dir],
-    pollOnly: options.pollOnly ?? isNetworkFs(dir),
+    paths: [outbox],
+    pollOnly: options.pollOnly ?? isNetworkFs(outbox),
     maxMs: options.maxPollMs ?? 250,
     filter: (p) => p.includes(`/${CHANNEL.toWorker}.`),
   });
