@@ -13,13 +13,7 @@ import type { InboxEnvelope, ToClientMsg } from "../fsproto/messages.ts";
 import { PROTOCOL_VERSION } from "../fsproto/messages.ts";
 import { decodeFromWorker, encodeToClient, encodeToWorker } from "../fsproto/codec.ts";
 import { ChannelReader, ChannelWriter } from "../fsproto/channel_file.ts";
-import {
-  CHANNEL,
-  clientDir,
-  isValidKey,
-  workerDir,
-  workerOutboxDir,
-} from "../fsproto/layout.ts";
+import { CHANNEL, clientDir, isValidKey, workerDir, workerOutboxDir } from "../fsproto/layout.ts";
 import { readInbox, rejectInboxFile, removeInboxFile } from "../fsproto/inbox.ts";
 import { isNetworkFs, Waiter } from "../fsproto/waiter.ts";
 import { localHostname, type ServerIdentity } from "../fsproto/server_dir.ts";
