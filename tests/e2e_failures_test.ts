@@ -143,3 +143,22 @@ Deno.test("e2e: garbage file in the inbox is rejected; server keeps working", as
     assert.equal(await readOr(join(c.workDir, `job-${id}`, "0.stdout")), "ok\n");
   });
 });
+
+Deno.test("e2e: hq worker stop ends the worker process and lists it as STOPPED", async () => {
+  await using c = await Cluster.create();
+  await c.withLogs(async () => {
+    c.startServer();
+    await c.waitServerReady();
+    const w = c.startWorker(["--cpus", "1"]);
+    await waitFor(
+      async () => (await c.json<unknown[]>(["worker", "list"])).length === 1,
+      20000,
+      "worker registration",
+    );
+    const out = await c.hqOk(["worker", "stop", "1"]);
+    assert.match(out.stdout, /Worker 1 stopped/);
+    await waitFor(() => w.exited !== undefined, 10000, "the worker process to exit");
+    const all = await c.json<{ id: number; state: string }[]>(["worker", "list", "--all"]);
+    assert.equal(all.find((x) => x.id === 1)?.state, "stopped");
+  });
+});

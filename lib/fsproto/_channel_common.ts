@@ -17,6 +17,13 @@ export interface ChannelWriterOptions {
    */
   segmentBytes?: number;
   /**
+   * Keep the current segment open between appends. Only for a local
+   * filesystem: on a network filesystem every batch must be its own
+   * open-append-close. The owner must call `close()`.
+   * @default {false}
+   */
+  keepOpen?: boolean;
+  /**
    * Where the previous writer process left off (its last
    * {@linkcode ChannelWriter.prototype.position}). A restarted writer must pass
    * it. Before its first append the writer checks the files: it moves on to
@@ -41,6 +48,13 @@ export interface ChannelReaderOptions {
    * @default {0}
    */
   corruptGraceMs?: number;
+  /**
+   * Keep the current segment open between reads. Only for a local
+   * filesystem: on a network filesystem every read must reopen the file.
+   * The owner must call `close()`.
+   * @default {false}
+   */
+  keepOpen?: boolean;
 }
 
 /** A record delivered by {@linkcode ChannelReader.prototype.read}. */

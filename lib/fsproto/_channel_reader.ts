@@ -5,6 +5,7 @@
  */
 import { decodeRecords } from "./framing.ts";
 import { readFrom } from "./fs_util.ts";
+import { KeptFile } from "./_kept_file.ts";
 import {
   type ChannelCorruptRecord,
   type ChannelPosition,
@@ -34,6 +35,7 @@ interface Suspect {
  * from that position after a restart.
  */
 export class ChannelReader {
+  #kept: KeptFile | null = null;
   #dir: string;
   #name: string;
   #segment: number;
@@ -59,6 +61,7 @@ export class ChannelReader {
     checkName(dir, name);
     const { segment, offset } = checkPosition(start, `start position of channel "${name}":`);
     const { corruptGraceMs = 0 } = options;
+    if (options.keepOpen) this.#kept = new KeptFile();
     if (!Number.isFinite(corruptGraceMs) || corruptGraceMs < 0) {
       throw new ChannelRangeError(
         `Cannot use corruptGraceMs ${corruptGraceMs} for channel "${name}": not a non-negative number`,
@@ -92,6 +95,11 @@ export class ChannelReader {
     this.#suspect = undefined;
   }
 
+  /** Releases a kept-open file (see `keepOpen`). */
+  close(): void {
+    this.#kept?.close();
+  }
+
   /**
    * Reads the records appended since the last call. Reopens the current
    * segment, reads to end of file, and follows rotation records into the next
@@ -108,7 +116,9 @@ export class ChannelReader {
     while (true) {
       const segment = this.#segment;
       const path = segmentPath(this.#dir, this.#name, segment);
-      const bytes = await readFrom(path, this.#offset);
+      const bytes = this.#kept
+        ? this.#kept.readFrom(path, this.#offset)
+        : await readFrom(path, this.#offset);
       if (bytes === undefined || bytes.length === 0) break;
       const next = this.#consume(bytes, path, records, corrupt);
       if (next === undefined) break;

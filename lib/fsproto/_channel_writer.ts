@@ -5,6 +5,7 @@
  */
 import { decodeRecords, encodeRecords } from "./framing.ts";
 import { appendBytes, readFrom } from "./fs_util.ts";
+import { KeptFile } from "./_kept_file.ts";
 import {
   ChannelNameError,
   type ChannelPosition,
@@ -28,6 +29,7 @@ import {
  * Appends are serialized: concurrent calls run one after another.
  */
 export class ChannelWriter {
+  #kept: KeptFile | null;
   #dir: string;
   #name: string;
   #segmentBytes: number;
@@ -63,6 +65,12 @@ export class ChannelWriter {
     this.#segmentBytes = segmentBytes;
     this.#segment = checked.segment;
     this.#size = checked.offset;
+    this.#kept = options.keepOpen ? new KeptFile() : null;
+  }
+
+  /** Releases a kept-open file (see `keepOpen`). */
+  close(): void {
+    this.#kept?.close();
   }
 
   /**
@@ -148,7 +156,8 @@ export class ChannelWriter {
   async #write(bytes: Uint8Array): Promise<void> {
     const data = this.#prefix === undefined ? bytes : concat(this.#prefix, bytes);
     try {
-      await appendBytes(this.#path(this.#segment), data);
+      if (this.#kept) this.#kept.append(this.#path(this.#segment), data);
+      else await appendBytes(this.#path(this.#segment), data);
     } catch (error) {
       this.#checked = false;
       throw error;

@@ -308,3 +308,26 @@ Deno.test("ChannelWriter.append() serializes concurrent calls", async () => {
     assert.deepEqual(await readAll(new ChannelReader(dir, "ch")), all);
   });
 });
+
+Deno.test("kept-open writer and reader deliver every record across rotations", async () => {
+  await withTempDir(async (dir) => {
+    const writer = new ChannelWriter(dir, "ch", { segmentBytes: 200, keepOpen: true });
+    const reader = new ChannelReader(dir, "ch", undefined, { keepOpen: true });
+    try {
+      const got: string[] = [];
+      for (let i = 0; i < 30; i++) {
+        await writer.append([msg(i)]);
+        if (i % 7 === 0) got.push(...await readAll(reader));
+        const res = await reader.read();
+        got.push(...res.records.map((r) => r.payload));
+        for (const s of res.rotatedPast) await writer.acknowledge(s);
+      }
+      got.push(...await readAll(reader));
+      assert.deepEqual(got, Array.from({ length: 30 }, (_, i) => msg(i)));
+      assert.ok((await segmentFiles(dir, "ch")).length < 30 * 40 / 200, "old segments deleted");
+    } finally {
+      writer.close();
+      reader.close();
+    }
+  });
+});

@@ -107,7 +107,8 @@ export async function runServer(options: ServerOptions): Promise<void> {
   await linkCurrent(options.serverDir, layout);
   store.commit(takeBatch(state));
 
-  const pollOnly = options.pollOnly ?? isNetworkFs(layout.root);
+  const networkFs = isNetworkFs(layout.root);
+  const pollOnly = options.pollOnly ?? networkFs;
   const waiter = new Waiter({
     paths: [layout.inboxNew, layout.workers],
     pollOnly,
@@ -138,8 +139,10 @@ export async function runServer(options: ServerOptions): Promise<void> {
   ) => {
     const dir = workerDir(layout, key);
     channels.set(workerId, {
-      reader: new ChannelReader(dir, CHANNEL.toServer, start),
-      writer: new ChannelWriter(workerOutboxDir(layout, key), CHANNEL.toWorker),
+      reader: new ChannelReader(dir, CHANNEL.toServer, start, { keepOpen: !networkFs }),
+      writer: new ChannelWriter(workerOutboxDir(layout, key), CHANNEL.toWorker, {
+        keepOpen: !networkFs,
+      }),
     });
   };
 
@@ -224,10 +227,7 @@ export async function runServer(options: ServerOptions): Promise<void> {
 
     for (const [workerId, ch] of channels) {
       const worker = state.workers.get(workerId);
-      if (!worker || worker.state !== "running") {
-        channels.delete(workerId);
-        continue;
-      }
+      if (!worker || worker.state !== "running") continue;
       if (!sweep && !dirtyKeys.has(worker.key)) continue;
       const res = await ch.reader.read();
       for (const c of res.corrupt) {
@@ -310,6 +310,14 @@ export async function runServer(options: ServerOptions): Promise<void> {
       const ch = channels.get(workerId);
       if (ch) await ch.writer.append(msgs.map(encodeToWorker));
     }
+    // Channels of ended workers are dropped only now, after their last
+    // messages (a `stop`) went out.
+    for (const [workerId, ch] of channels) {
+      if (state.workers.get(workerId)?.state === "running") continue;
+      ch.reader.close();
+      ch.writer.close();
+      channels.delete(workerId);
+    }
     for (const r of replies) await reply(r.client, r.msg);
     for (let i = waits.length - 1; i >= 0; i--) {
       const w = waits[i]!;
@@ -325,6 +333,10 @@ export async function runServer(options: ServerOptions): Promise<void> {
   }
 
   waiter.close();
+  for (const ch of channels.values()) {
+    ch.reader.close();
+    ch.writer.close();
+  }
   await store.flush();
   await lease.stop(true);
   await unlinkCurrent(options.serverDir, layout);

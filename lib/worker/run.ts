@@ -45,8 +45,9 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStopReaso
   const outbox = workerOutboxDir(layout, key);
   await ensureDirMode(dir, 0o700);
   await ensureDirMode(outbox, 0o700);
-  const writer = new ChannelWriter(dir, CHANNEL.toServer);
-  const reader = new ChannelReader(outbox, CHANNEL.toWorker);
+  const local = !isNetworkFs(dir);
+  const writer = new ChannelWriter(dir, CHANNEL.toServer, { keepOpen: local });
+  const reader = new ChannelReader(outbox, CHANNEL.toWorker, undefined, { keepOpen: local });
   await postToInbox(layout, key, {
     client: null,
     request: 0,
@@ -286,6 +287,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStopReaso
       reason: stopReason,
     }]);
   }
+  writer.close();
+  reader.close();
   waiter.close();
   return stopReason;
 }
