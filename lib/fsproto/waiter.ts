@@ -12,7 +12,7 @@ export interface WaiterOptions {
   paths: string[];
   /** Disables watching. @default false */
   pollOnly?: boolean;
-  /** Poll interval right after activity, ms. @default 20 */
+  /** Poll interval right after activity, ms; only without a watcher (with one, polls stay at `maxMs`). @default 20 */
   minMs?: number;
   /** Poll interval when idle, ms. @default 250 */
   maxMs?: number;
@@ -41,6 +41,9 @@ export class Waiter {
       try {
         this.#watcher = Deno.watchFs(options.paths, { recursive: true });
         this.#pump(this.#watcher, options.filter);
+        // Events wake the reader; the timer is only a safety net, so it stays slow.
+        this.#min = this.#max;
+        this.#interval = this.#max;
       } catch {
         this.#watcher = undefined;
       }
