@@ -23,6 +23,8 @@ const NOTHING_READ = { records: [], corrupt: [], rotatedPast: [] } as const;
 
 /** Least gap between two update flushes while tasks end in quick succession. */
 const FLUSH_GAP_MS = 5;
+/** Longest gap between flushes while tasks keep ending (heartbeats are separate). */
+const MAX_FLUSH_GAP_MS = 50;
 
 /** Options of {@link runWorker}. */
 export interface WorkerOptions {
@@ -71,6 +73,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStopReaso
   let stopReason: WorkerStopReason | null = null;
   let lastHeartbeat = 0;
   let lastFlush = 0;
+  let meanRunMs = 0; // moving average of task run times
   let flushTimer: ReturnType<typeof setTimeout> | undefined;
   let lastLeaseCheck = Date.now();
   let leaseSeen = { seq: firstLease.seq, startedAt: firstLease.startedAt, at: Date.now() };
@@ -83,7 +86,11 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStopReaso
   // channel append carries many of them.
   const requestFlush = () => {
     if (flushTimer !== undefined) return;
-    const delay = Math.max(0, FLUSH_GAP_MS - (Date.now() - lastFlush));
+    // While the prefilled queue covers a while of work, nothing here waits on
+    // the server, so updates may wait longer and share fewer, larger batches.
+    const cover = core.prefilled * meanRunMs / Math.max(1, procs.size);
+    const gap = Math.min(MAX_FLUSH_GAP_MS, Math.max(FLUSH_GAP_MS, cover / 4));
+    const delay = Math.max(0, gap - (Date.now() - lastFlush));
     flushTimer = setTimeout(() => {
       flushTimer = undefined;
       waiter.notify();
@@ -147,7 +154,9 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStopReaso
       }
       const rm = [order.template.program.stdout, order.template.program.stderr];
       const files = [paths.stdout, paths.stderr];
+      const launchedAt = Date.now();
       proc.done.then((end) => {
+        meanRunMs = 0.9 * meanRunMs + 0.1 * (Date.now() - launchedAt);
         clearTimeout(entry.timer);
         procs.delete(key);
         if (multiNode) removeTaskDir(multiNode.taskDir);
