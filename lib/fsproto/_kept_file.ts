@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { readToEndSync, writeAllSync } from "./fs_util.ts";
 
 /** A lazily opened file that is reopened when the path changes. */
 export class KeptFile {
@@ -21,8 +22,7 @@ export class KeptFile {
       () => Deno.openSync(path, { append: true, create: true, mode: 0o600 }),
     );
     try {
-      let done = 0;
-      while (done < bytes.length) done += file.writeSync(bytes.subarray(done));
+      writeAllSync(file, bytes);
     } catch (error) {
       this.close();
       throw error;
@@ -40,19 +40,7 @@ export class KeptFile {
     }
     try {
       file.seekSync(offset, Deno.SeekMode.Start);
-      let buffer = new Uint8Array(4096);
-      let length = 0;
-      while (true) {
-        if (length === buffer.length) {
-          const bigger = new Uint8Array(buffer.length * 2);
-          bigger.set(buffer);
-          buffer = bigger;
-        }
-        const n = file.readSync(buffer.subarray(length));
-        if (n === null || n === 0) break;
-        length += n;
-      }
-      return buffer.subarray(0, length);
+      return readToEndSync(file, 4096);
     } catch (error) {
       this.close();
       throw error;

@@ -56,6 +56,33 @@ function randomSuffix(): string {
   return out;
 }
 
+/** Writes all of `bytes` at the file's position (a write may take only part). */
+export function writeAllSync(file: Deno.FsFile, bytes: Uint8Array): void {
+  let done = 0;
+  while (done < bytes.length) done += file.writeSync(bytes.subarray(done));
+}
+
+/**
+ * Reads from the file's position until the read call reports end of file
+ * (never trusting a size from `stat`, which can lag on network filesystems),
+ * starting with a buffer of `initial` bytes and doubling it as needed.
+ */
+export function readToEndSync(file: Deno.FsFile, initial: number): Uint8Array {
+  let buffer = new Uint8Array(initial);
+  let length = 0;
+  while (true) {
+    if (length === buffer.length) {
+      const bigger = new Uint8Array(buffer.length * 2);
+      bigger.set(buffer);
+      buffer = bigger;
+    }
+    const n = file.readSync(buffer.subarray(length));
+    if (n === null || n === 0) break;
+    length += n;
+  }
+  return buffer.subarray(0, length);
+}
+
 async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   let done = 0;
   while (done < bytes.length) {
@@ -170,8 +197,7 @@ export function appendBytes(
   try {
     const file = Deno.openSync(path, { append: true, create, mode });
     try {
-      let done = 0;
-      while (done < bytes.length) done += file.writeSync(bytes.subarray(done));
+      writeAllSync(file, bytes);
     } finally {
       file.close();
     }
@@ -206,19 +232,7 @@ export function readFrom(path: string, offset: number): Promise<Uint8Array | und
   }
   try {
     if (offset > 0) file.seekSync(offset, Deno.SeekMode.Start);
-    let buffer = new Uint8Array(READ_CHUNK);
-    let length = 0;
-    while (true) {
-      if (length === buffer.length) {
-        const bigger = new Uint8Array(buffer.length * 2);
-        bigger.set(buffer);
-        buffer = bigger;
-      }
-      const n = file.readSync(buffer.subarray(length));
-      if (n === null) break;
-      length += n;
-    }
-    return Promise.resolve(buffer.subarray(0, length));
+    return Promise.resolve(readToEndSync(file, READ_CHUNK));
   } catch (error) {
     return Promise.reject(error);
   } finally {
