@@ -291,6 +291,25 @@ export class Cluster implements AsyncDisposable {
     return await this.json<JobJson[]>(["job", "list", "--all"], opts);
   }
 
+  /** Whether every task of `job` finished. */
+  async jobFinished(job: number): Promise<boolean> {
+    const j = (await this.jobs()).find((j) => j.id === job);
+    return !!j && j.task_stats.finished === j.task_count;
+  }
+
+  /** Waits until `worker list` shows exactly `n` running workers. */
+  async waitWorkers(
+    n: number,
+    timeoutMs = 20000,
+    what = `${n} worker(s) registered`,
+  ): Promise<void> {
+    await waitFor(
+      async () => (await this.json<unknown[]>(["worker", "list"])).length === n,
+      timeoutMs,
+      what,
+    );
+  }
+
   /** All logs of the processes started here, for failure messages. */
   logs(): string {
     return this.procs.map((p) => `===== ${p.name} (pid ${p.pid}) =====\n${p.log}`).join("\n");
@@ -344,4 +363,17 @@ export async function readOr(path: string): Promise<string | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** `task explain --output-mode json`. */
+export interface ExplainJson {
+  state: string;
+  workers: {
+    worker_id: number;
+    runnable: boolean;
+    variants: {
+      variant: number;
+      blockers: { type: string; provides: string; request: string }[];
+    }[];
+  }[];
 }

@@ -53,11 +53,7 @@ for (const mode of MODES) {
       c.startServer(mode.flags);
       await c.waitServerReady();
       c.startWorker(["--cpus", "2", ...mode.flags]);
-      await waitFor(
-        async () => (await c.json<unknown[]>(["worker", "list"])).length === 1,
-        20000,
-        "worker registration",
-      );
+      await c.waitWorkers(1, 20000, "worker registration");
       const id = await c.submit(["--array", "1-3", "--", "bash", "-c", "echo $HQ_TASK_ID"]);
       assert.equal(id, 1);
       const w = await c.hq(["job", "wait", "1"]);
@@ -76,11 +72,7 @@ for (const mode of MODES) {
       await c.waitServerReady();
       c.startWorker(["--cpus", "2", ...mode.flags]);
       c.startWorker(["--cpus", "2", ...mode.flags]);
-      await waitFor(
-        async () => (await c.json<unknown[]>(["worker", "list"])).length === 2,
-        20000,
-        "two workers registered",
-      );
+      await c.waitWorkers(2, 20000, "two workers registered");
       await c.submit(["--array", "1-1000", "--", "bash", "-c", "echo $HQ_TASK_ID"]);
       await waitJobDone(c, 1, 60000);
       await assertAllFinished(c, 1, 1000);

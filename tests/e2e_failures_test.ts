@@ -6,11 +6,6 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Cluster, pidAlive, readOr, waitFor } from "./_harness.ts";
 
-async function jobFinished(c: Cluster, job: number): Promise<boolean> {
-  const j = (await c.jobs()).find((j) => j.id === job);
-  return !!j && j.task_stats.finished === j.task_count;
-}
-
 function killPidFile(text: string | undefined): void {
   for (const line of (text ?? "").split("\n")) {
     const pid = Number(line.trim());
@@ -30,11 +25,7 @@ Deno.test("e2e: task of a SIGKILLed worker reruns on another worker", async () =
       c.startServer();
       await c.waitServerReady();
       const a = c.startWorker(["--cpus", "1", "--heartbeat", "1s", "--hostname", "wa"]);
-      await waitFor(
-        async () => (await c.json<unknown[]>(["worker", "list"])).length === 1,
-        15000,
-        "worker A registered",
-      );
+      await c.waitWorkers(1, 15000, "worker A registered");
       await c.submit([
         "--",
         "bash",
@@ -57,7 +48,7 @@ Deno.test("e2e: task of a SIGKILLed worker reruns on another worker", async () =
       await a.status;
       killPidFile(await readOr(pidFile)); // A's orphaned task process
       c.startWorker(["--cpus", "1", "--heartbeat", "1s", "--hostname", "wb"]);
-      await waitFor(() => jobFinished(c, 1), 20000, "job finished on B");
+      await waitFor(() => c.jobFinished(1), 20000, "job finished on B");
       const t = (await c.tasks(1))[0]!;
       assert.equal(t.state, "finished");
       assert.notEqual(t.worker, workerA, "reran on another worker");
@@ -78,7 +69,7 @@ Deno.test("e2e: server stop and restart keeps jobs", async () => {
     await c.waitServerReady();
     const w1 = c.startWorker(["--cpus", "1"]);
     await c.submit(["--", "bash", "-c", "echo first"]);
-    await waitFor(() => jobFinished(c, 1), 15000, "job 1 finished");
+    await waitFor(() => c.jobFinished(1), 15000, "job 1 finished");
     // With the worker gone, job 2 must wait.
     await w1.stop();
     await c.submit(["--array", "1-2", "--", "bash", "-c", "echo second-$HQ_TASK_ID"]);
@@ -102,7 +93,7 @@ Deno.test("e2e: server stop and restart keeps jobs", async () => {
     assert.equal(id, 3);
     c.startWorker(["--cpus", "2"]);
     await waitFor(
-      async () => (await jobFinished(c, 2)) && (await jobFinished(c, 3)),
+      async () => (await c.jobFinished(2)) && (await c.jobFinished(3)),
       15000,
       "jobs 2 and 3 finished after restart",
     );
@@ -139,7 +130,7 @@ Deno.test("e2e: garbage file in the inbox is rejected; server keeps working", as
       "no longer in inbox/new",
     );
     const id = await c.submit(["--", "bash", "-c", "echo ok"]);
-    await waitFor(() => jobFinished(c, id), 15000, "job after garbage finished");
+    await waitFor(() => c.jobFinished(id), 15000, "job after garbage finished");
     assert.equal(await readOr(join(c.workDir, `job-${id}`, "0.stdout")), "ok\n");
   });
 });
@@ -150,11 +141,7 @@ Deno.test("e2e: hq worker stop ends the worker process and lists it as STOPPED",
     c.startServer();
     await c.waitServerReady();
     const w = c.startWorker(["--cpus", "1"]);
-    await waitFor(
-      async () => (await c.json<unknown[]>(["worker", "list"])).length === 1,
-      20000,
-      "worker registration",
-    );
+    await c.waitWorkers(1, 20000, "worker registration");
     const out = await c.hqOk(["worker", "stop", "1"]);
     assert.match(out.stdout, /Worker 1 stopped/);
     await waitFor(() => w.exited !== undefined, 10000, "the worker process to exit");

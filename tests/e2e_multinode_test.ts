@@ -6,19 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Cluster, readOr, waitFor } from "./_harness.ts";
-
-interface ExplainJson {
-  state: string;
-  workers: {
-    worker_id: number;
-    runnable: boolean;
-    variants: {
-      variant: number;
-      blockers: { type: string; provides: string; request: string }[];
-    }[];
-  }[];
-}
+import { Cluster, type ExplainJson, readOr, waitFor } from "./_harness.ts";
 
 interface WorkerJson {
   id: number;

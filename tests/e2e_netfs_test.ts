@@ -15,15 +15,6 @@ const req = requirement(
 
 const POLL = ["--poll-only"];
 
-async function jobFinished(c: Cluster, job: number): Promise<boolean> {
-  const j = (await c.jobs()).find((j) => j.id === job);
-  return !!j && j.task_stats.finished === j.task_count;
-}
-
-async function workerCount(c: Cluster): Promise<number> {
-  return (await c.json<unknown[]>(["worker", "list"])).length;
-}
-
 Deno.test({
   name: "e2e: netfs: worker on view B runs a 50-task array submitted via view A",
   ignore: req.ignore,
@@ -34,9 +25,9 @@ Deno.test({
       c.startServer(POLL);
       await c.waitServerReady(30000);
       c.startWorker(["--cpus", "2", ...POLL], { view: "b" });
-      await waitFor(async () => (await workerCount(c)) === 1, 60000, "worker registration");
+      await c.waitWorkers(1, 60000, "worker registration");
       await c.submit(["--array", "1-50", "--", "bash", "-c", "echo $HQ_TASK_ID"]);
-      await waitFor(() => jobFinished(c, 1), 60000, "50 tasks finished");
+      await waitFor(() => c.jobFinished(1), 60000, "50 tasks finished");
       const bad: string[] = [];
       for (let t = 1; t <= 50; t++) {
         const out = await readOr(join(c.workDir, "job-1", `${t}.stdout`));
@@ -69,7 +60,7 @@ Deno.test({
         c.startServer(POLL);
         await c.waitServerReady(30000);
         const a = c.startWorker(["--cpus", "1", "--heartbeat", "2s", ...POLL], { view: "b" });
-        await waitFor(async () => (await workerCount(c)) === 1, 60000, "worker A registration");
+        await c.waitWorkers(1, 60000, "worker A registration");
         await c.submit([
           "--",
           "bash",
@@ -88,7 +79,7 @@ Deno.test({
         await a.status;
         await killLeftovers();
         c.startWorker(["--cpus", "1", "--heartbeat", "2s", ...POLL], { view: "b" });
-        await waitFor(() => jobFinished(c, 1), 90000, "job finished on B");
+        await waitFor(() => c.jobFinished(1), 90000, "job finished on B");
         const t = (await c.tasks(1))[0]!;
         assert.notEqual(t.worker, first.worker);
         assert.equal(t.instance, 1);

@@ -5,27 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Cluster, readOr, waitFor } from "./_harness.ts";
-
-interface ExplainJson {
-  state: string;
-  workers: {
-    worker_id: number;
-    runnable: boolean;
-    variants: {
-      variant: number;
-      blockers: { type: string; provides: string; request: string }[];
-    }[];
-  }[];
-}
-
-async function workersUp(c: Cluster, n: number): Promise<void> {
-  await waitFor(
-    async () => (await c.json<unknown[]>(["worker", "list"])).length === n,
-    20000,
-    `${n} worker(s) registered`,
-  );
-}
+import { Cluster, type ExplainJson, readOr } from "./_harness.ts";
 
 async function waitJob(c: Cluster, job: number): Promise<void> {
   const w = await c.hq(["job", "wait", String(job)]);
@@ -38,7 +18,7 @@ Deno.test("e2e: gpus=1 tasks on a 2-GPU worker run two at a time with disjoint C
     c.startServer();
     await c.waitServerReady();
     c.startWorker(["--cpus", "4", "--resource", "gpus=[0,1]"]);
-    await workersUp(c, 1);
+    await c.waitWorkers(1);
     const script = 'echo "$(date +%s%N) $(date +%s%N) $CUDA_VISIBLE_DEVICES $CUDA_DEVICE_ORDER ' +
       '$HQ_RESOURCE_VALUES_gpus" > /dev/null; s=$(date +%s%N); sleep 0.6; ' +
       'echo "$s $(date +%s%N) $CUDA_VISIBLE_DEVICES $CUDA_DEVICE_ORDER $HQ_RESOURCE_REQUEST_gpus"';
@@ -89,7 +69,7 @@ Deno.test("e2e: variants pick the alternative that fits the worker", async () =>
     c.startServer();
     await c.waitServerReady();
     c.startWorker(["--cpus", "4"]);
-    await workersUp(c, 1);
+    await c.waitWorkers(1);
     const id = await c.submit([
       "--resource",
       "cpus=2 gpus=1 | cpus=3",
@@ -114,7 +94,7 @@ Deno.test("e2e: a task that fits no worker waits and task explain says why", asy
     c.startServer();
     await c.waitServerReady();
     c.startWorker(["--cpus", "2", "--time-limit", "1h"]);
-    await workersUp(c, 1);
+    await c.waitWorkers(1);
     const big = await c.submit(["--cpus", "8", "--", "true"]);
     const long = await c.submit(["--time-request", "2h", "--", "true"]);
     const small = await c.submit(["--cpus", "1", "--", "true"]);
