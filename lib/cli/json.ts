@@ -1,0 +1,151 @@
+/**
+ * JSON text exactly as HyperQueue prints it with `serde_json::to_string_pretty`:
+ * object keys sorted (serde_json's `Map` is a `BTreeMap`), two-space indent,
+ * `[]`/`{}` for empty containers, and f64 numbers that always show a fraction
+ * or an exponent (`8.0`, `0.5`, `1e-6`, `1e16`). Integers are plain JS
+ * numbers; a value that Rust holds as an `f64` is wrapped in {@link JsonFloat}
+ * so that `8` prints as `8.0`.
+ *
+ * @module
+ */
+
+/** An `f64` value: printed the way serde_json prints floats. */
+export class JsonFloat {
+  /** The number. */
+  readonly value: number;
+  /** Wraps `value`. */
+  constructor(value: number) {
+    this.value = value;
+  }
+}
+
+/** A value {@link formatJson} can print. `undefined` object members are left out. */
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | JsonFloat
+  | readonly JsonValue[]
+  | { readonly [key: string]: JsonValue | undefined };
+
+/** Wraps a number as an f64 (shorthand for `new JsonFloat(value)`). */
+export function f64(value: number): JsonFloat {
+  return new JsonFloat(value);
+}
+
+/**
+ * Formats an f64 as serde_json (ryu's shortest round-trip digits) does:
+ * `0.0`, `8.0`, `0.1`, `1.5030000000000001`, `0.00001`; values below 1e-5 and
+ * from 1e16 on use an exponent (`1e-6`, `2.5e-8`, `1e16`,
+ * `1.2345678901234568e17`). Non-finite values print `null`, as serde_json
+ * does.
+ *
+ * @example Usage
+ * ```ts
+ * import { formatF64 } from "./json.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(formatF64(8), "8.0");
+ * assert.equal(formatF64(1e-6), "1e-6");
+ * ```
+ */
+export function formatF64(value: number): string {
+  if (!Number.isFinite(value)) return "null";
+  if (value === 0) return Object.is(value, -0) ? "-0.0" : "0.0";
+  const sign = value < 0 ? "-" : "";
+  // toExponential() without an argument gives the shortest round-trip digits.
+  const [mantissa, exp] = Math.abs(value).toExponential().split("e") as [string, string];
+  const digits = mantissa.replace(".", "");
+  const length = digits.length;
+  // value = 0.<digits> * 10^kk, as ryu's `format64` counts it.
+  const kk = Number(exp) + 1;
+  const k = kk - length;
+  let text: string;
+  if (k >= 0 && kk <= 16) text = `${digits}${"0".repeat(k)}.0`;
+  else if (kk > 0 && kk <= 16) text = `${digits.slice(0, kk)}.${digits.slice(kk)}`;
+  else if (kk > -5 && kk <= 0) text = `0.${"0".repeat(-kk)}${digits}`;
+  else if (length === 1) text = `${digits}e${kk - 1}`;
+  else text = `${digits[0]}.${digits.slice(1)}e${kk - 1}`;
+  return sign + text;
+}
+
+function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return "null";
+  if (!Number.isInteger(value)) return formatF64(value);
+  return Object.is(value, -0) ? "0" : String(value);
+}
+
+function write(value: JsonValue, indent: string, out: string[]): void {
+  if (value === null) {
+    out.push("null");
+  } else if (typeof value === "boolean") {
+    out.push(value ? "true" : "false");
+  } else if (typeof value === "number") {
+    out.push(formatNumber(value));
+  } else if (typeof value === "string") {
+    out.push(JSON.stringify(value));
+  } else if (value instanceof JsonFloat) {
+    out.push(formatF64(value.value));
+  } else if (Array.isArray(value)) {
+    const items = value as readonly JsonValue[];
+    if (items.length === 0) {
+      out.push("[]");
+      return;
+    }
+    const inner = indent + "  ";
+    out.push("[\n");
+    items.forEach((item, i) => {
+      out.push(inner);
+      write(item, inner, out);
+      out.push(i + 1 < items.length ? ",\n" : "\n");
+    });
+    out.push(indent, "]");
+  } else {
+    const obj = value as { readonly [key: string]: JsonValue | undefined };
+    const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort(compareKeys);
+    if (keys.length === 0) {
+      out.push("{}");
+      return;
+    }
+    const inner = indent + "  ";
+    out.push("{\n");
+    keys.forEach((key, i) => {
+      out.push(inner, JSON.stringify(key), ": ");
+      write(obj[key]!, inner, out);
+      out.push(i + 1 < keys.length ? ",\n" : "\n");
+    });
+    out.push(indent, "}");
+  }
+}
+
+const ENCODER = new TextEncoder();
+
+/** Byte order of UTF-8 strings (serde_json's `BTreeMap<String, _>` order). */
+function compareKeys(a: string, b: string): number {
+  if (a === b) return 0;
+  const ea = ENCODER.encode(a);
+  const eb = ENCODER.encode(b);
+  const n = Math.min(ea.length, eb.length);
+  for (let i = 0; i < n; i++) {
+    if (ea[i] !== eb[i]) return ea[i]! - eb[i]!;
+  }
+  return ea.length - eb.length;
+}
+
+/**
+ * Prints a document as `serde_json::to_string_pretty` does, keys sorted at
+ * every level. The text has no trailing newline: HyperQueue's `println!`
+ * adds one, as `console.log` does.
+ *
+ * @example Usage
+ * ```ts
+ * import { f64, formatJson } from "./json.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(formatJson({ b: [], a: f64(8) }), '{\n  "a": 8.0,\n  "b": []\n}');
+ * ```
+ */
+export function formatJson(value: JsonValue): string {
+  const out: string[] = [];
+  write(value, "", out);
+  return out.join("");
+}
