@@ -1,6 +1,8 @@
 /**
  * Durations as HyperQueue reads and prints them: humantime text (`1h 5m`,
- * `15days 2min 2s`) or `HH:MM:SS`, converted to milliseconds.
+ * `15days 2min 2s`) or `HH:MM:SS`, converted to milliseconds; printed either
+ * exactly ({@link formatDurationExact}, humantime) or cut to a readable
+ * precision ({@link formatHumanDuration}, HyperQueue's `human_duration`).
  *
  * @module
  */
@@ -113,39 +115,86 @@ function checkMs(ms: number, what: string): void {
 }
 
 /**
- * Formats milliseconds the way HyperQueue prints durations (humantime style):
- * `0s`, `250ms` (only below one second), `1m 5s`, `1h 5m 3s`,
- * `2days 3h`, `1month 2days`, `1year 3s`. At or above one second the value is
- * rounded to whole seconds.
+ * Formats milliseconds exactly as humantime's `format_duration` prints a
+ * `std::time::Duration` (HyperQueue's heartbeat, time limits, the job wait
+ * line): the non-zero parts among years (365.25 days), months (30.44 days),
+ * days, `h`, `m`, `s`, `ms`, `us` and `ns`, separated by spaces; `0s` for
+ * zero. Year, month and day take a plural `s` above 1 (`1day`, `7days`).
+ * Fractions of a ms are kept to the ns.
+ *
+ * @example Usage
+ * ```ts
+ * import { formatDurationExact } from "./duration.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(formatDurationExact(1200), "1s 200ms");
+ * assert.equal(formatDurationExact(8 * 86_400_000), "8days");
+ * ```
+ *
+ * @throws {RangeError} When `ms` is negative or not finite.
+ */
+export function formatDurationExact(ms: number): string {
+  checkMs(ms, "duration");
+  let secs = Math.floor(ms / 1000);
+  let nanos = Math.round((ms - secs * 1000) * 1_000_000);
+  if (nanos >= 1_000_000_000) {
+    secs += 1;
+    nanos -= 1_000_000_000;
+  }
+  if (secs === 0 && nanos === 0) return "0s";
+  const parts: string[] = [];
+  const push = (value: number, unit: string, plural: boolean): void => {
+    if (value > 0) parts.push(`${value}${unit}${plural && value > 1 ? "s" : ""}`);
+  };
+  const years = Math.floor(secs / SECONDS_PER_YEAR);
+  let rest = secs - years * SECONDS_PER_YEAR;
+  const months = Math.floor(rest / SECONDS_PER_MONTH);
+  rest -= months * SECONDS_PER_MONTH;
+  const days = Math.floor(rest / 86_400);
+  rest -= days * 86_400;
+  push(years, "year", true);
+  push(months, "month", true);
+  push(days, "day", true);
+  push(Math.floor(rest / 3_600), "h", false);
+  push(Math.floor((rest % 3_600) / 60), "m", false);
+  push(rest % 60, "s", false);
+  push(Math.floor(nanos / 1_000_000), "ms", false);
+  push(Math.floor(nanos / 1_000) % 1_000, "us", false);
+  push(nanos % 1_000, "ns", false);
+  return parts.join(" ");
+}
+
+/**
+ * Same as {@link formatDurationExact} (humantime's `format_duration`).
  *
  * @throws {RangeError} When `ms` is negative or not finite.
  */
 export function formatDuration(ms: number): string {
-  checkMs(ms, "duration");
-  const roundedMs = Math.round(ms);
-  if (roundedMs < 1000) return roundedMs === 0 ? "0s" : `${roundedMs}ms`;
-  let seconds = Math.round(ms / 1000);
-  const parts: string[] = [];
-  const push = (value: number, single: string, plural: string): void => {
-    if (value > 0) parts.push(`${value}${value === 1 ? single : plural}`);
-  };
-  const years = Math.floor(seconds / SECONDS_PER_YEAR);
-  seconds -= years * SECONDS_PER_YEAR;
-  const months = Math.floor(seconds / SECONDS_PER_MONTH);
-  seconds -= months * SECONDS_PER_MONTH;
-  const days = Math.floor(seconds / 86_400);
-  seconds -= days * 86_400;
-  const hours = Math.floor(seconds / 3_600);
-  seconds -= hours * 3_600;
-  const minutes = Math.floor(seconds / 60);
-  seconds -= minutes * 60;
-  push(years, "year", "years");
-  push(months, "month", "months");
-  push(days, "day", "days");
-  push(hours, "h", "h");
-  push(minutes, "m", "m");
-  push(seconds, "s", "s");
-  return parts.join(" ");
+  return formatDurationExact(ms);
+}
+
+/**
+ * HyperQueue's `human_duration` (makespans, explain times): the duration is
+ * first cut to whole minutes when it has hours, to whole seconds when it has
+ * minutes, and to whole ms otherwise, then printed by
+ * {@link formatDurationExact}. A negative duration prints `Invalid duration`.
+ *
+ * @example Usage
+ * ```ts
+ * import { formatHumanDuration } from "./duration.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(formatHumanDuration(123_456.890123), "2m 3s");
+ * assert.equal(formatHumanDuration(1500), "1s 500ms");
+ * ```
+ *
+ * @throws {RangeError} When `ms` is not finite.
+ */
+export function formatHumanDuration(ms: number): string {
+  if (Number.isNaN(ms) || !Number.isFinite(ms)) {
+    throw new RangeError(`Cannot format duration ${ms}: it must be a finite number`);
+  }
+  if (ms < 0) return "Invalid duration";
+  const unit = ms >= 3_600_000 ? 60_000 : ms >= 60_000 ? 1000 : 1;
+  return formatDurationExact(Math.floor(ms / unit) * unit);
 }
 
 /**

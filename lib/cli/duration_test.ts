@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
   formatDuration,
+  formatDurationExact,
   formatDurationHms,
+  formatHumanDuration,
   parseDuration,
   SECONDS_PER_MONTH,
   SECONDS_PER_YEAR,
@@ -69,15 +71,31 @@ Deno.test("parseDuration() reports errors naming the input", () => {
   }
 });
 
-Deno.test("formatDuration() prints humantime style", () => {
+interface RustReference {
+  /** [secs, nanos, humantime::format_duration text]. */
+  durations: [number, number, string][];
+}
+
+const REFERENCE: RustReference = JSON.parse(
+  await Deno.readTextFile(new URL("./testdata/rust_reference.json", import.meta.url)),
+);
+
+Deno.test("formatDurationExact() matches humantime on the reference durations", () => {
+  for (const [secs, nanos, expected] of REFERENCE.durations) {
+    // ms as a double keeps ns only for durations below about 100 days.
+    if (nanos % 1e6 !== 0 && secs > 1e6) continue;
+    const ms = secs * 1000 + Math.floor(nanos / 1e6) + (nanos % 1e6) / 1e6;
+    assert.equal(formatDurationExact(ms), expected, `${secs}s ${nanos}ns`);
+  }
+});
+
+Deno.test("formatDurationExact() prints every non-zero unit", () => {
   const cases: [number, string][] = [
     [0, "0s"],
-    [0.2, "0s"],
+    [0.2, "200us"],
     [250, "250ms"],
-    [999, "999ms"],
-    [999.6, "1s"],
-    [1000, "1s"],
-    [1400, "1s"],
+    [1200, "1s 200ms"],
+    [1400, "1s 400ms"],
     [65 * S, "1m 5s"],
     [H + 5 * MIN + 3 * S, "1h 5m 3s"],
     [H, "1h"],
@@ -87,9 +105,27 @@ Deno.test("formatDuration() prints humantime style", () => {
     [SECONDS_PER_YEAR * S + 3 * S, "1year 3s"],
     [2 * SECONDS_PER_YEAR * S, "2years"],
   ];
-  for (const [ms, expected] of cases) assert.equal(formatDuration(ms), expected, `${ms}`);
-  assert.throws(() => formatDuration(-1), RangeError);
-  assert.throws(() => formatDuration(NaN), RangeError);
+  for (const [ms, expected] of cases) assert.equal(formatDurationExact(ms), expected, `${ms}`);
+  assert.equal(formatDuration(1200), "1s 200ms");
+  assert.throws(() => formatDurationExact(-1), RangeError);
+  assert.throws(() => formatDurationExact(NaN), RangeError);
+});
+
+Deno.test("formatHumanDuration() cuts to minutes, seconds or ms first (HyperQueue's unit tests)", () => {
+  const cases: [number, string][] = [
+    [0.123456, "0s"],
+    [123_456.890123, "2m 3s"],
+    [1500, "1s 500ms"],
+    [1000, "1s"],
+    [62_111, "1m 2s"],
+    [100_000.0001, "1m 40s"],
+    [11_111 * S, "3h 5m"],
+    [7 * DAY + 8 * H + 9 * MIN + 11 * S, "7days 8h 9m"],
+    [25.7, "25ms"],
+  ];
+  for (const [ms, expected] of cases) assert.equal(formatHumanDuration(ms), expected, `${ms}`);
+  assert.equal(formatHumanDuration(-1), "Invalid duration");
+  assert.throws(() => formatHumanDuration(Infinity), RangeError);
 });
 
 Deno.test("formatDurationHms() prints HH:MM:SS", () => {
