@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { renderTable, renderVerticalTable, textWidth, truncateMiddle } from "./table.ts";
+import { cellLines, renderTable, renderVerticalTable, textWidth, truncateMiddle } from "./table.ts";
 
 Deno.test("renderTable() matches the HyperQueue job list example", () => {
   const expected = [
@@ -52,10 +52,41 @@ Deno.test("renderTable() pads short rows and handles no rows", () => {
   assert.equal(renderTable(["A"], []), ["+---+", "| A |", "+---+"].join("\n"));
 });
 
-Deno.test("renderTable() counts code points, not UTF-16 units", () => {
+Deno.test("renderTable() counts terminal columns, not UTF-16 units", () => {
   assert.equal(
     renderTable(["N"], [["😀é"]]),
-    ["+----+", "| N  |", "+----+", "| 😀é |", "+----+"].join("\n"),
+    ["+-----+", "| N   |", "+-----+", "| 😀é |", "+-----+"].join("\n"),
+  );
+  assert.equal(textWidth("e\u0301…"), 2);
+  assert.equal(textWidth("日本"), 4);
+});
+
+Deno.test("renderTable() right-justifies marked columns but never the header", () => {
+  assert.equal(
+    renderTable(["ID", "Name"], [["7", "ls"], ["10", "x"]], { justify: ["right"] }),
+    [
+      "+----+------+",
+      "| ID | Name |",
+      "+----+------+",
+      "|  7 | ls   |",
+      "| 10 | x    |",
+      "+----+------+",
+    ].join("\n"),
+  );
+});
+
+Deno.test("renderTable() splits cells as Rust's lines(): no line for '' or a final newline", () => {
+  assert.deepEqual(cellLines(""), []);
+  assert.deepEqual(cellLines("a\n"), ["a"]);
+  assert.deepEqual(cellLines("a\r\n\nb"), ["a", "", "b"]);
+  assert.equal(
+    renderTable(["A", "B"], [["x\ny\n", ""]]),
+    ["+---+---+", "| A | B |", "+---+---+", "| x |   |", "| y |   |", "+---+---+"].join("\n"),
+  );
+  // A row of empty cells has no line at all.
+  assert.equal(
+    renderVerticalTable([["Key", "v"], ["", ""]]),
+    ["+-----+---+", "| Key | v |", "+-----+---+"].join("\n"),
   );
 });
 
