@@ -4,23 +4,27 @@
  *
  * @module
  */
-import { Command } from "commander";
-import { runCli, withGlobals } from "./lib/cli/common.ts";
+import { type Command, runCommandLine } from "./lib/cli/common.ts";
 
-/** Builds the `alloc` command tree. */
-export function allocCommand(): Command {
-  const alloc = new Command("alloc").description("automatic allocation (not available yet)");
-  for (const name of ["add", "list", "info", "log", "pause", "resume", "remove", "dry-run"]) {
-    withGlobals(alloc.command(name).allowUnknownOption().allowExcessArguments()).action(() => {
+const NAMES = ["add", "list", "info", "log", "pause", "resume", "remove", "dry-run"] as const;
+
+/** The `alloc` command tree. */
+export const allocCommand: Command = {
+  name: "alloc",
+  about: "Commands for automatic allocation",
+  subcommands: NAMES.map((name) => ({
+    name,
+    about: "Not available yet in this version",
+    args: [{ name: "ARGS", trailing: true, hyphenValues: true, help: "Arguments" }],
+    run: () => {
       throw new Error(`hq alloc ${name} is not available yet in this version`);
-    });
-  }
-  return alloc;
-}
+    },
+  })),
+};
 
 /** Entry point: `deno run -A alloc.ts <subcommand> ...`. */
-export function main(argv: string[]): Promise<number> {
-  return runCli(allocCommand(), argv);
+export function main(argv: readonly string[]): Promise<number> {
+  return runCommandLine({ ...allocCommand, name: "alloc.ts" }, argv);
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

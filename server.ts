@@ -1,16 +1,23 @@
-// deno-lint-ignore-file no-console
 /**
- * `hq server ...`: start (foreground), stop, info, wait.
+ * `hq server ...`: start (foreground), stop, info, wait, and the commands
+ * HyperQueue has for its network set-up, answered with a notice since this
+ * server uses no network. The server itself (and LMDB) is loaded only by
+ * `server start`.
  *
  * @module
  */
-import { Command } from "commander";
-import { globals, printJson, runCli, UsageError, withGlobals } from "./lib/cli/common.ts";
-import { parseDuration } from "./lib/cli/duration.ts";
+import { optFlag, optString } from "./lib/cli/args.ts";
+import { type Command, type CommandContext, runCommandLine, UsageError } from "./lib/cli/common.ts";
+import { formatDuration, parseDuration } from "./lib/cli/duration.ts";
 import { renderVerticalTable } from "./lib/cli/table.ts";
-import { connectInstance, resolveServerDir } from "./lib/fsproto/server_dir.ts";
-import { runServer } from "./lib/server/run.ts";
+import {
+  connectInstance,
+  resolveServerDir,
+  type ServerIdentity,
+  ServerNotRunningError,
+} from "./lib/fsproto/server_dir.ts";
 import { HqClient } from "./lib/client/client.ts";
+import { durationArg, NO_NETWORK } from "./lib/cli/arg_checks.ts";
 
 function stopSignal(): Promise<void> {
   return new Promise((resolve) => {
@@ -18,116 +25,229 @@ function stopSignal(): Promise<void> {
   });
 }
 
-/** Builds the `server` command tree. */
-export function serverCommand(): Command {
-  const server = new Command("server").description("manage the server");
-  withGlobals(server.command("start").description("start the server in the foreground"))
-    .option("--poll-only", "never watch files; poll (for network filesystems)")
-    .option("--max-poll <duration>", "longest poll interval", "250ms")
-    .option("--prefill <n>", "tasks queued on each worker beyond what fits", "40")
-    .option("--idle-timeout <duration>", "idle timeout for workers that set none")
-    .option("--host <host>", "not needed: this server uses no network")
-    .option("--client-port <port>", "not needed: this server uses no network")
-    .option("--worker-port <port>", "not needed: this server uses no network")
-    .option(
-      "--journal <path>",
-      "accepted for compatibility; the journal lives in the server directory",
-    )
-    .action(async (opts, cmd: Command) => {
-      const g = globals(cmd);
-      for (const flag of ["host", "clientPort", "workerPort"]) {
-        if (opts[flag] !== undefined) {
-          console.error(
-            `[WARN] --${
-              flag.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())
-            } is not needed: this server uses no network`,
-          );
-        }
-      }
-      const prefill = Number(opts.prefill);
-      if (!Number.isInteger(prefill) || prefill < 0) {
-        throw new UsageError(
-          `Invalid value "${opts.prefill}" for --prefill: expected an integer >= 0`,
-        );
-      }
-      await runServer(
-        {
-          serverDir: resolveServerDir(g.serverDir),
-          pollOnly: opts.pollOnly ? true : undefined,
-          maxPollMs: parseDuration(opts.maxPoll),
-          prefillMax: prefill,
-          idleTimeoutMs: opts.idleTimeout ? parseDuration(opts.idleTimeout) : null,
-          log: (line) => console.error(line),
-          stopSignal: stopSignal(),
-        } as Parameters<typeof runServer>[0],
-      );
-    });
-  withGlobals(server.command("stop").description("stop the server")).action(
-    async (_o, cmd: Command) => {
-      const client = await HqClient.connect(resolveServerDir(globals(cmd).serverDir));
-      try {
-        await client.stopServer();
-      } finally {
-        await client.close();
-      }
-      if (globals(cmd).outputMode === "json") printJson({});
-    },
+function serverInfoRows(identity: ServerIdentity, dir: string | null): [string, string][] {
+  const rows: [string, string][] = [];
+  if (dir !== null) rows.push(["Server directory", dir]);
+  const start = new Date(identity.startedAt).toISOString().replace("T", " ").replace(
+    /\.\d+Z$/,
+    " UTC",
   );
-  withGlobals(server.command("info").description("show the running server")).action(
-    async (_o, cmd: Command) => {
-      const g = globals(cmd);
-      const dir = resolveServerDir(g.serverDir);
-      const { identity } = await connectInstance(dir);
-      if (g.outputMode === "json") {
-        printJson({
-          server_dir: dir,
-          server_uid: identity.serverUid,
-          worker_host: identity.host,
-          client_host: identity.host,
-          client_port: null,
-          worker_port: null,
-          pid: identity.pid,
-          start_date: new Date(identity.startedAt).toISOString(),
-          version: identity.version,
-          journal_path: identity.journal,
-        });
-      } else if (g.outputMode === "quiet") {
-        console.log(dir);
-      } else {
-        console.log(renderVerticalTable([
-          ["Server directory", dir],
-          ["Server UID", identity.serverUid],
-          ["Host", identity.host],
-          ["Pid", String(identity.pid)],
-          ["Transport", "files (no ports)"],
-          ["Version", identity.version],
-          ["Start date", new Date(identity.startedAt).toISOString()],
-          ["Journal path", identity.journal],
-        ]));
-      }
-    },
+  rows.push(
+    ["Server UID", identity.serverUid],
+    ["Client host", identity.host],
+    ["Client port", ""],
+    ["Worker host", identity.host],
+    ["Worker port", ""],
+    ["Version", identity.version],
+    ["Pid", String(identity.pid)],
+    ["Start date", start],
+    ["Journal path", identity.journal],
   );
-  withGlobals(server.command("wait").description("wait until a server runs"))
-    .option("--timeout <duration>", "how long to wait", "5m")
-    .action(async (opts, cmd: Command) => {
-      const dir = resolveServerDir(globals(cmd).serverDir);
-      const deadline = Date.now() + parseDuration(opts.timeout);
-      for (;;) {
-        try {
-          await connectInstance(dir);
-          return;
-        } catch (e) {
-          if (Date.now() >= deadline) throw e;
-        }
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    });
-  return server;
+  return rows;
 }
 
+function serverInfoJson(identity: ServerIdentity, dir: string | null): unknown {
+  return {
+    server_dir: dir,
+    server_uid: identity.serverUid,
+    worker_host: identity.host,
+    client_host: identity.host,
+    client_port: null,
+    worker_port: null,
+    pid: identity.pid,
+    start_date: new Date(identity.startedAt).toISOString(),
+    version: identity.version,
+    journal_path: identity.journal,
+  };
+}
+
+async function start(ctx: CommandContext): Promise<void> {
+  const { parsed: p, out } = ctx;
+  for (const flag of ["host", "client-port", "worker-port"]) {
+    if (optString(p, flag) !== undefined) out.log("WARN", `--${flag} ${NO_NETWORK}`);
+  }
+  for (
+    const flag of [
+      "disable-client-authentication-and-encryption",
+      "disable-worker-authentication-and-encryption",
+    ]
+  ) {
+    if (optFlag(p, flag)) out.log("WARN", `--${flag} ${NO_NETWORK}`);
+  }
+  const prefill = Number(optString(p, "prefill"));
+  const idle = optString(p, "idle-timeout");
+  const { runServer } = await import("./lib/server/run.ts");
+  const dir = resolveServerDir(ctx.serverDir);
+  const journal = optString(p, "journal");
+  const flushPeriod = optString(p, "journal-flush-period");
+  await runServer({
+    serverDir: dir,
+    ...(optFlag(p, "poll-only") ? { pollOnly: true } : {}),
+    maxPollMs: parseDuration(optString(p, "max-poll")!),
+    prefillMax: prefill,
+    idleTimeoutMs: idle === undefined ? null : parseDuration(idle),
+    ...(journal === undefined ? {} : { journalPath: journal }),
+    ...(flushPeriod === undefined ? {} : { journalFlushPeriodMs: parseDuration(flushPeriod) }),
+    log: (line) => out.log("INFO", line),
+    onReady: (identity) => {
+      if (out.mode === "json") out.json(serverInfoJson(identity, dir));
+      else if (out.mode === "quiet") out.text(dir);
+      else out.text(renderVerticalTable(serverInfoRows(identity, dir)));
+    },
+    stopSignal: stopSignal(),
+  });
+}
+
+async function stop(ctx: CommandContext): Promise<void> {
+  const client = await HqClient.connect(resolveServerDir(ctx.serverDir));
+  try {
+    ctx.out.log("INFO", "Stopping server");
+    await client.stopServer();
+  } finally {
+    await client.close();
+  }
+}
+
+async function info(ctx: CommandContext): Promise<void> {
+  const { out } = ctx;
+  const { identity } = await connectInstance(resolveServerDir(ctx.serverDir));
+  if (out.mode === "json") out.json(serverInfoJson(identity, null));
+  else if (out.mode === "cli") out.text(renderVerticalTable(serverInfoRows(identity, null)));
+}
+
+async function wait(ctx: CommandContext): Promise<void> {
+  const dir = resolveServerDir(ctx.serverDir);
+  const timeoutMs = parseDuration(optString(ctx.parsed, "timeout")!);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await connectInstance(dir);
+      return;
+    } catch (e) {
+      if (!(e instanceof ServerNotRunningError)) throw e;
+      if (Date.now() >= deadline) {
+        throw new Error(
+          `Timeout after ${
+            formatDuration(timeoutMs)
+          }: Could not connect to server at "${dir}": ${e.message}`,
+        );
+      }
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function generateAccess(ctx: CommandContext): void {
+  ctx.out.log(
+    "WARN",
+    `server generate-access ${NO_NETWORK}; clients and workers find the server through the server directory alone`,
+  );
+}
+
+/** The `server` command tree. */
+export const serverCommand: Command = {
+  name: "server",
+  about: "Commands for the server",
+  subcommands: [
+    {
+      name: "start",
+      about: "Start the server in the foreground",
+      options: [
+        { long: "host", value: "HOST", help: `Accepted; ${NO_NETWORK}` },
+        {
+          long: "idle-timeout",
+          value: "IDLE_TIMEOUT",
+          check: durationArg,
+          help: "Idle timeout for workers that set none",
+        },
+        { long: "client-port", value: "CLIENT_PORT", help: `Accepted; ${NO_NETWORK}` },
+        { long: "worker-port", value: "WORKER_PORT", help: `Accepted; ${NO_NETWORK}` },
+        {
+          long: "journal",
+          value: "JOURNAL",
+          help: "Journal path: restored from on start if it exists, kept up to date while running",
+        },
+        {
+          long: "journal-flush-period",
+          value: "JOURNAL_FLUSH_PERIOD",
+          default: "30s",
+          check: durationArg,
+          help: "Longest time the journal waits before it is forced to disk",
+        },
+        {
+          long: "access-file",
+          value: "ACCESS_FILE",
+          help: "Take the server UID from an access file written by `server generate-access`",
+        },
+        {
+          long: "disable-client-authentication-and-encryption",
+          help: `Accepted; ${NO_NETWORK}`,
+        },
+        {
+          long: "disable-worker-authentication-and-encryption",
+          help: `Accepted; ${NO_NETWORK}`,
+        },
+        {
+          long: "scheduler-time-limit",
+          value: "SCHEDULER_TIME_LIMIT",
+          check: durationArg,
+          help: "Accepted; the scheduler's rounds are greedy and never need a time limit",
+        },
+        { long: "poll-only", help: "Never watch files; poll (for network filesystems)" },
+        {
+          long: "max-poll",
+          value: "MAX_POLL",
+          default: "250ms",
+          check: durationArg,
+          help: "Longest poll interval",
+        },
+        {
+          long: "prefill",
+          value: "PREFILL",
+          default: "40",
+          check: (v) => {
+            if (!/^\d+$/.test(v)) throw new UsageError("expected an integer >= 0");
+          },
+          help: "Tasks queued on each worker beyond what fits",
+        },
+      ],
+      run: start,
+    },
+    { name: "stop", about: "Stop the server", run: stop },
+    { name: "info", about: "Show information about the running server", run: info },
+    {
+      name: "wait",
+      about: "Wait until a server is running",
+      options: [{
+        long: "timeout",
+        value: "TIMEOUT",
+        default: "5m",
+        check: durationArg,
+        help: "How long to wait",
+      }],
+      run: wait,
+    },
+    {
+      name: "generate-access",
+      about: "Accepted for compatibility: this server needs no access file",
+      args: [{ name: "ACCESS_FILE", required: true, help: "Where HyperQueue would write it" }],
+      options: [
+        { long: "client-file", value: "CLIENT_FILE", help: `Accepted; ${NO_NETWORK}` },
+        { long: "worker-file", value: "WORKER_FILE", help: `Accepted; ${NO_NETWORK}` },
+        { long: "host", value: "HOST", help: `Accepted; ${NO_NETWORK}` },
+        { long: "client-host", value: "CLIENT_HOST", help: `Accepted; ${NO_NETWORK}` },
+        { long: "worker-host", value: "WORKER_HOST", help: `Accepted; ${NO_NETWORK}` },
+        { long: "client-port", value: "CLIENT_PORT", help: `Accepted; ${NO_NETWORK}` },
+        { long: "worker-port", value: "WORKER_PORT", help: `Accepted; ${NO_NETWORK}` },
+      ],
+      run: generateAccess,
+    },
+  ],
+};
+
 /** Entry point: `deno run -A server.ts <start|stop|info|wait> ...`. */
-export function main(argv: string[]): Promise<number> {
-  return runCli(serverCommand(), argv);
+export function main(argv: readonly string[]): Promise<number> {
+  return runCommandLine({ ...serverCommand, name: "server.ts" }, argv);
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,32 +1,37 @@
-// deno-lint-ignore-file no-console
 /**
- * `hq worker ...`: start, list, info, stop, wait. Must not import LMDB or
- * server code: it bundles into one self-contained file.
+ * `hq worker ...`: start, stop, list, info, wait, hwdetect, address,
+ * deploy-ssh. Must not import LMDB or server code: it bundles into one
+ * self-contained file. The worker process itself, and resource detection,
+ * are loaded only by the commands that need them.
  *
  * @module
  */
-import { Command, Option } from "commander";
 import {
-  globals,
-  parseIntFlag,
-  printJson,
-  runCli,
-  UsageError,
-  withGlobals,
+  argList,
+  argString,
+  optFlag,
+  type OptionSpec,
+  optList,
+  optString,
+  parseCommandLine,
+} from "./lib/cli/args.ts";
+import {
+  type Command,
+  type CommandContext,
+  GLOBAL_OPTIONS,
+  runCommandLine,
 } from "./lib/cli/common.ts";
+import { durationArg, intArg, selectorArg, singleIdArg } from "./lib/cli/arg_checks.ts";
 import { parseDuration } from "./lib/cli/duration.ts";
 import { renderWorkerInfo, renderWorkerList, workerStateText } from "./lib/cli/render.ts";
 import { parseSelector, resolveSelector } from "./lib/cli/selector.ts";
-import { localHostname, resolveServerDir } from "./lib/fsproto/server_dir.ts";
-import { DETECT_ITEMS, detectResources } from "./lib/resources/detect.ts";
-import { hostDetectOptions } from "./lib/resources/detect_host.ts";
-import { formatHwdetect, poolView, resolveWorkerResources } from "./lib/resources/detect_worker.ts";
+import { idSetIterate } from "./lib/cli/id_set.ts";
+import { resolveServerDir } from "./lib/fsproto/server_dir.ts";
 import { HqClient } from "./lib/client/client.ts";
-import { runWorker } from "./lib/worker/run.ts";
-import { parseAmount } from "./lib/resources/amount.ts";
+import type { WorkerView } from "./lib/scheduler/views.ts";
 
-async function withClient<T>(cmd: Command, fn: (c: HqClient) => Promise<T>): Promise<T> {
-  const client = await HqClient.connect(resolveServerDir(globals(cmd).serverDir));
+async function withClient<T>(ctx: CommandContext, fn: (c: HqClient) => Promise<T>): Promise<T> {
+  const client = await HqClient.connect(resolveServerDir(ctx.serverDir));
   try {
     return await fn(client);
   } finally {
@@ -34,164 +39,372 @@ async function withClient<T>(cmd: Command, fn: (c: HqClient) => Promise<T>): Pro
   }
 }
 
-function detectManager(): { kind: "slurm" | "pbs"; jobId: string } | null {
+const MIN_UTILIZATION_REGEXP = /^(0(\.\d{1,4})?|1(\.0{1,4})?|\.\d{1,4})$/;
+
+/** Options `hq worker start` shares with `hq alloc add` (HyperQueue's `SharedWorkerStartOpts`). */
+export const SHARED_WORKER_OPTIONS: readonly OptionSpec[] = [
+  {
+    long: "cpus",
+    value: "CPUS",
+    help: "CPU layout: N, NxM, [a,b], [[..],[..]] or range(a-b) (default: detected)",
+  },
+  {
+    long: "resource",
+    value: "RESOURCE",
+    multiple: true,
+    help: "Resource pool NAME=DEF: N, NxM, [a,b], [[..],[..]], range(a-b) or sum(N)",
+  },
+  { long: "group", value: "GROUP", help: "Worker group for multi-node tasks" },
+  {
+    long: "coupling",
+    value: "COUPLING",
+    help: "Resource group coupling, e.g. cpus[0]:gpus[0],cpus[1]:gpus[1]",
+  },
+  {
+    long: "detect-resources",
+    value: "DETECT_RESOURCES",
+    default: "all",
+    help: "What to detect: all, none, or a list of cpus,mem,gpus/nvidia,gpus/amd",
+  },
+  { long: "no-hyper-threading", help: "Keep only the first hardware thread of each core" },
+  {
+    long: "idle-timeout",
+    value: "IDLE_TIMEOUT",
+    check: durationArg,
+    help: "Stop after this long without tasks",
+  },
+  {
+    long: "overview-interval",
+    value: "OVERVIEW_INTERVAL",
+    check: durationArg,
+    help: "How often hardware overviews are sent (accepted; overviews are not collected)",
+  },
+  {
+    long: "min-utilization",
+    value: "MIN_UTILIZATION",
+    default: "0",
+    check: (v) => {
+      if (!MIN_UTILIZATION_REGEXP.test(v)) {
+        throw new RangeError("Minimal utilization has to be in the interval [0.0, 1.0].");
+      }
+    },
+    help: "Plan work onto the worker only if at least this fraction of its CPUs is used",
+  },
+];
+
+function detectManager(kind: string): { kind: "slurm" | "pbs"; jobId: string } | null {
   const slurm = Deno.env.get("SLURM_JOB_ID") ?? Deno.env.get("SLURM_JOBID");
-  if (slurm) return { kind: "slurm", jobId: slurm };
   const pbs = Deno.env.get("PBS_JOBID");
-  if (pbs) return { kind: "pbs", jobId: pbs };
+  if ((kind === "detect" || kind === "slurm") && slurm) return { kind: "slurm", jobId: slurm };
+  if ((kind === "detect" || kind === "pbs") && pbs) return { kind: "pbs", jobId: pbs };
   return null;
 }
 
-/** Builds the `worker` command tree. */
-export function workerCommand(): Command {
-  const worker = new Command("worker").description("manage workers");
-  withGlobals(worker.command("start").description("start a worker in the foreground"))
-    .option("--cpus <def>", "CPU layout: N, NxM, [a,b], [[..],[..]], range(a-b)")
-    .option(
-      "--resource <name=def>",
-      "resource pool (repeatable): N, NxM, [a,b], [[..],[..]], range(a-b), sum(N)",
-      (value: string, prev: string[]) => [...prev, value],
-      [] as string[],
-    )
-    .option("--no-hyper-threading", "keep only the first hardware thread of each core")
-    .option("--hostname <name>", "override the host name")
-    .option("--work-dir <path>", "working directory of the worker")
-    .option("--heartbeat <duration>", "heartbeat interval", "8s")
-    .option("--idle-timeout <duration>", "stop after this long without tasks")
-    .option("--time-limit <duration>", "stop after this long")
-    .option("--group <name>", "worker group")
-    .option(
-      "--min-utilization <fraction>",
-      "plan work onto the worker only if at least this fraction of its CPUs would be used",
-      "0",
-    )
-    .addOption(
-      new Option("--on-server-lost <policy>", "what to do when the server is lost").choices([
-        "stop",
-        "finish-running",
-      ]).default("stop"),
-    )
-    .option(
-      "--detect-resources <what>",
-      "what to detect: all, none, or a list of cpus,mem,gpus/nvidia,gpus/amd",
-      "all",
-    )
-    .option("--manager <kind>", "batch manager: detect, none, pbs, slurm", "detect")
-    .option("--poll-only", "never watch files; poll (for network filesystems)")
-    .option("--max-poll <duration>", "longest poll interval", "250ms")
-    .action(async (opts, cmd: Command) => {
-      const g = globals(cmd);
-      const detected = resolveWorkerResources({
-        cpus: opts.cpus,
-        resources: opts.resource,
-        detectResources: String(opts.detectResources),
-      }, hostDetectOptions(opts.hyperThreading === false));
-      for (const w of detected.warnings) console.error(`warning: ${w}`);
-      const heartbeatMs = parseDuration(opts.heartbeat);
-      if (heartbeatMs <= 150) {
-        throw new UsageError(
-          `Invalid value "${opts.heartbeat}" for --heartbeat: must be more than 150ms`,
-        );
-      }
-      const manager = opts.manager === "none" ? null : detectManager();
-      const minUtil = String(opts.minUtilization);
-      if (!/^(0(\.\d{1,4})?|1(\.0{1,4})?)$/.test(minUtil)) {
-        throw new UsageError(
-          `Invalid value "${minUtil}" for --min-utilization: expected a number from 0 to 1`,
-        );
-      }
-      const workDir = opts.workDir ?? await Deno.makeTempDir({ prefix: "hq-worker" });
-      const reason = await runWorker(
-        {
-          serverDir: resolveServerDir(g.serverDir),
-          pollOnly: opts.pollOnly ? true : undefined,
-          maxPollMs: parseDuration(opts.maxPoll),
-          config: {
-            hostname: opts.hostname ?? localHostname(),
-            heartbeatMs,
-            idleTimeoutMs: opts.idleTimeout ? parseDuration(opts.idleTimeout) : null,
-            timeLimitMs: opts.timeLimit ? parseDuration(opts.timeLimit) : null,
-            workDir,
-            onServerLost: opts.onServerLost,
-            group: opts.group ?? manager?.jobId ?? "default",
-            resources: detected.pools,
-            minUtilization: parseAmount(minUtil),
-            manager,
-          },
-          log: (line) => console.error(line),
-          stopSignal: new Promise((resolve) => {
-            for (const sig of ["SIGINT", "SIGTERM"] as const) {
-              Deno.addSignalListener(sig, () => resolve());
-            }
-          }),
-        } as Parameters<typeof runWorker>[0],
-      );
-      if (reason === "connectionLost") throw new Error("Worker stopped: the server was lost");
-    });
-  withGlobals(
-    worker.command("hwdetect").description("print the resources a worker would detect here"),
-  )
-    .option("--no-hyper-threading", "keep only the first hardware thread of each core")
-    .action((opts, cmd: Command) => {
-      const found = detectResources({
-        ...hostDetectOptions(opts.hyperThreading === false),
-        what: new Set(DETECT_ITEMS),
-      });
-      for (const w of found.warnings) console.error(`warning: ${w}`);
-      const mode = globals(cmd).outputMode;
-      if (mode === "json") printJson({ resources: found.pools.map(poolView), coupling: null });
-      else if (mode === "cli") console.log(formatHwdetect(found.pools));
-      // quiet: nothing, as HyperQueue
-    });
-  withGlobals(worker.command("list").description("list workers"))
-    .option("--all", "include workers that ended")
-    .option("--filter <state>", "running or offline")
-    .action(async (opts, cmd: Command) => {
-      const g = globals(cmd);
-      let workers = await withClient(cmd, (c) => c.listWorkers());
-      if (opts.filter === "offline") workers = workers.filter((w) => w.state !== "running");
-      else if (opts.filter === "running" || !opts.all) {
-        workers = workers.filter((w) => w.state === "running");
-      }
-      if (g.outputMode === "json") printJson(workers);
-      else if (g.outputMode === "quiet") {
-        for (const w of workers) console.log(`${w.id} ${workerStateText(w.state)}`);
-      } else console.log(renderWorkerList(workers));
-    });
-  withGlobals(worker.command("info").description("show workers").argument("<selector>"))
-    .action(async (selector: string, _opts, cmd: Command) => {
-      const g = globals(cmd);
-      const all = await withClient(cmd, (c) => c.listWorkers());
-      const ids = resolveSelector(parseSelector(selector), all.map((w) => w.id));
-      const picked = all.filter((w) => ids.includes(w.id));
-      if (picked.length === 0) throw new Error(`Worker ${selector} not found`);
-      if (g.outputMode === "json") printJson(picked);
-      else for (const w of picked) console.log(renderWorkerInfo(w));
-    });
-  withGlobals(worker.command("stop").description("stop workers").argument("<selector>"))
-    .action(async (selector: string, _opts, cmd: Command) => {
-      parseSelector(selector);
-      const stopped = await withClient(cmd, (c) => c.stopWorkers(selector));
-      if (globals(cmd).outputMode === "json") printJson(stopped);
-      else for (const id of stopped) console.log(`Worker ${id} stopped`);
-    });
-  withGlobals(
-    worker.command("wait").description("wait until COUNT workers run").argument("<count>"),
-  )
-    .action(async (count: string, _opts, cmd: Command) => {
-      const n = parseIntFlag("<count>", count, 1);
-      await withClient(cmd, async (c) => {
-        while ((await c.listWorkers()).filter((w) => w.state === "running").length < n) {
-          await new Promise((r) => setTimeout(r, 200));
+async function start(ctx: CommandContext): Promise<number> {
+  const { parsed: p, out } = ctx;
+  const [{ resolveWorkerResources }, { hostDetectOptions }, { runWorker }, { parseAmount }] =
+    await Promise.all([
+      import("./lib/resources/detect_worker.ts"),
+      import("./lib/resources/detect_host.ts"),
+      import("./lib/worker/run.ts"),
+      import("./lib/resources/amount.ts"),
+    ]);
+  const { localHostname } = await import("./lib/fsproto/server_dir.ts");
+  const detected = resolveWorkerResources({
+    cpus: optString(p, "cpus"),
+    resources: optList(p, "resource"),
+    detectResources: optString(p, "detect-resources")!,
+  }, hostDetectOptions(optFlag(p, "no-hyper-threading")));
+  for (const w of detected.warnings) out.log("WARN", w);
+  const heartbeatMs = parseDuration(optString(p, "heartbeat")!);
+  const manager = detectManager(optString(p, "manager")!);
+  const idle = optString(p, "idle-timeout");
+  const limit = optString(p, "time-limit");
+  const workDir = optString(p, "work-dir") ?? await Deno.makeTempDir({ prefix: "hq-worker" });
+  const reason = await runWorker(
+    {
+      serverDir: resolveServerDir(ctx.serverDir),
+      ...(optFlag(p, "poll-only") ? { pollOnly: true } : {}),
+      maxPollMs: parseDuration(optString(p, "max-poll")!),
+      config: {
+        hostname: optString(p, "hostname") ?? localHostname(),
+        heartbeatMs,
+        idleTimeoutMs: idle === undefined ? null : parseDuration(idle),
+        timeLimitMs: limit === undefined ? null : parseDuration(limit),
+        workDir,
+        onServerLost: optString(p, "on-server-lost") as "stop" | "finish-running",
+        group: optString(p, "group") ?? manager?.jobId ?? "default",
+        resources: detected.pools,
+        minUtilization: parseAmount(optString(p, "min-utilization")!),
+        manager,
+      },
+      log: (line) => out.log("INFO", line),
+      stopSignal: new Promise((resolve) => {
+        for (const sig of ["SIGINT", "SIGTERM"] as const) {
+          Deno.addSignalListener(sig, () => resolve());
         }
-      });
-    });
-  return worker;
+      }),
+    } as Parameters<typeof runWorker>[0],
+  );
+  if (reason === "connectionLost") {
+    out.log("ERROR", "Worker stopped: the server was lost");
+    return 1;
+  }
+  return 0;
 }
 
-/** Entry point: `deno run -A worker.ts <start|hwdetect|list|info|stop|wait> ...`. */
-export function main(argv: string[]): Promise<number> {
-  return runCli(workerCommand(), argv);
+async function hwdetect(ctx: CommandContext): Promise<void> {
+  const [{ DETECT_ITEMS, detectResources }, { hostDetectOptions }, { formatHwdetect, poolView }] =
+    await Promise.all([
+      import("./lib/resources/detect.ts"),
+      import("./lib/resources/detect_host.ts"),
+      import("./lib/resources/detect_worker.ts"),
+    ]);
+  const found = detectResources({
+    ...hostDetectOptions(optFlag(ctx.parsed, "no-hyper-threading")),
+    what: new Set(DETECT_ITEMS),
+  });
+  for (const w of found.warnings) ctx.out.log("WARN", w);
+  if (ctx.out.mode === "json") {
+    ctx.out.json({ resources: found.pools.map(poolView), coupling: null });
+  } else if (ctx.out.mode === "cli") ctx.out.text(formatHwdetect(found.pools));
+}
+
+async function list(ctx: CommandContext): Promise<void> {
+  const { parsed: p, out } = ctx;
+  let workers = await withClient(ctx, (c) => c.listWorkers());
+  const filter = optString(p, "filter");
+  if (filter === "offline") workers = workers.filter((w) => w.state !== "running");
+  else if (filter === "running" || !optFlag(p, "all")) {
+    workers = workers.filter((w) => w.state === "running");
+  }
+  if (out.mode === "json") out.json(workers);
+  else if (out.mode === "quiet") {
+    for (const w of workers) out.text(`${w.id} ${workerStateText(w.state)}`);
+  } else out.text(renderWorkerList(workers));
+}
+
+function pickWorkers(
+  out: CommandContext["out"],
+  selector: string,
+  all: readonly WorkerView[],
+): WorkerView[] {
+  const sel = parseSelector(selector);
+  const ids = resolveSelector(sel, all.map((w) => w.id));
+  if (sel.kind === "ids") {
+    for (const r of sel.ids) {
+      for (const id of idSetIterate([r])) {
+        if (!all.some((w) => w.id === id)) out.log("ERROR", `Worker ${id} not found`);
+      }
+    }
+  }
+  return all.filter((w) => ids.includes(w.id));
+}
+
+async function info(ctx: CommandContext): Promise<void> {
+  const { out } = ctx;
+  const all = await withClient(ctx, (c) => c.listWorkers());
+  const picked = pickWorkers(out, argString(ctx.parsed, "SELECTOR")!, all);
+  if (out.mode === "json") out.json(picked);
+  else if (out.mode === "cli") { for (const w of picked) out.text(renderWorkerInfo(w)); }
+}
+
+async function stop(ctx: CommandContext): Promise<void> {
+  const { out } = ctx;
+  const results = await withClient(ctx, (c) => c.stopWorkers(argString(ctx.parsed, "SELECTOR")!));
+  for (const r of results) {
+    switch (r.result) {
+      case "stopped":
+        out.log("INFO", `Worker ${r.id} stopped`);
+        break;
+      case "alreadyStopped":
+        out.log("WARN", `Stopping worker ${r.id} failed; worker is already stopped`);
+        break;
+      case "notFound":
+        out.log("ERROR", `Stopping worker ${r.id} failed; worker not found`);
+        break;
+    }
+  }
+}
+
+async function waitFor(ctx: CommandContext): Promise<void> {
+  const n = Number(argString(ctx.parsed, "COUNT"));
+  await withClient(ctx, async (c) => {
+    while ((await c.listWorkers()).filter((w) => w.state === "running").length < n) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  });
+}
+
+async function address(ctx: CommandContext): Promise<void> {
+  const id = argString(ctx.parsed, "WORKER_ID")!;
+  const all = await withClient(ctx, (c) => c.listWorkers());
+  const sel = parseSelector(id);
+  const [picked] = resolveSelector(sel, all.map((w) => w.id));
+  const worker = all.find((w) => w.id === picked);
+  if (!worker) throw new Error(`Worker ${id} not found`);
+  ctx.out.text(worker.configuration.hostname);
+}
+
+async function deploySsh(ctx: CommandContext): Promise<number> {
+  const { deployWorkersOverSsh } = await import("./lib/worker/deploy_ssh.ts");
+  return await deployWorkersOverSsh({
+    hostfile: argString(ctx.parsed, "HOSTFILE")!,
+    workerArgs: argList(ctx.parsed, "WORKER_START_ARGS"),
+    showOutput: optFlag(ctx.parsed, "show-output"),
+    serverDir: ctx.serverDir,
+    log: (level, line) => ctx.out.log(level, line),
+    validate: validateWorkerStartArgs,
+  });
+}
+
+/** The options of `hq worker start`. */
+export const WORKER_START_OPTIONS: readonly OptionSpec[] = [
+  ...SHARED_WORKER_OPTIONS,
+  {
+    long: "heartbeat",
+    value: "HEARTBEAT",
+    default: "8s",
+    check: (v) => {
+      if (parseDuration(v) <= 150) throw new RangeError("must be more than 150ms");
+    },
+    help: "Heartbeat interval",
+  },
+  {
+    long: "time-limit",
+    value: "TIME_LIMIT",
+    check: durationArg,
+    help: "Stop after this long (default: from the PBS/Slurm allocation)",
+  },
+  {
+    long: "manager",
+    value: "MANAGER",
+    choices: ["detect", "none", "pbs", "slurm"],
+    default: "detect",
+    help: "Batch manager environment to read",
+  },
+  { long: "hostname", value: "HOSTNAME", help: "Override the host name" },
+  {
+    long: "on-server-lost",
+    value: "ON_SERVER_LOST",
+    choices: ["stop", "finish-running"],
+    default: "stop",
+    help: "What to do when the server is lost",
+  },
+  { long: "work-dir", value: "WORK_DIR", help: "Working directory of the worker" },
+  {
+    long: "retract-check-interval",
+    value: "RETRACT_CHECK_INTERVAL",
+    default: "30s",
+    check: durationArg,
+    help: "How often queued tasks are checked against the remaining lifetime",
+  },
+  { long: "poll-only", help: "Never watch files; poll (for network filesystems)" },
+  {
+    long: "max-poll",
+    value: "MAX_POLL",
+    default: "250ms",
+    check: durationArg,
+    help: "Longest poll interval",
+  },
+];
+
+const startCommand: Command = {
+  name: "start",
+  about: "Start a worker in the foreground",
+  options: WORKER_START_OPTIONS,
+  run: start,
+};
+
+/**
+ * Checks `hq worker start` arguments without running them (for `deploy-ssh`).
+ *
+ * @throws {UsageError} When they are not valid.
+ */
+export function validateWorkerStartArgs(args: readonly string[]): void {
+  parseCommandLine(startCommand, args, { globals: GLOBAL_OPTIONS });
+}
+
+/** The `worker` command tree. */
+export const workerCommand: Command = {
+  name: "worker",
+  about: "Commands for workers",
+  subcommands: [
+    startCommand,
+    {
+      name: "stop",
+      about: "Stop workers",
+      args: [{
+        name: "SELECTOR",
+        required: true,
+        check: selectorArg,
+        help: "id, range, last or all",
+      }],
+      run: stop,
+    },
+    {
+      name: "list",
+      about: "Display information about workers",
+      options: [
+        { long: "all", conflicts: ["filter"], help: "Display all workers, also the offline ones" },
+        {
+          long: "filter",
+          value: "FILTER",
+          choices: ["running", "offline"],
+          help: "Display only workers in this state",
+        },
+      ],
+      run: list,
+    },
+    {
+      name: "info",
+      about: "Display information about workers",
+      args: [{
+        name: "SELECTOR",
+        required: true,
+        check: selectorArg,
+        help: "id, range, last or all",
+      }],
+      run: info,
+    },
+    {
+      name: "hwdetect",
+      about: "Display the resources a worker would detect on this node",
+      options: [{ long: "no-hyper-threading", help: "Keep only the first hardware thread" }],
+      run: hwdetect,
+    },
+    {
+      name: "address",
+      about: "Display the address (host name) of a worker",
+      args: [{ name: "WORKER_ID", required: true, check: singleIdArg, help: "worker id" }],
+      run: address,
+    },
+    {
+      name: "wait",
+      about: "Wait until at least COUNT workers are running",
+      args: [{ name: "COUNT", required: true, check: intArg(1), help: "number of workers" }],
+      run: waitFor,
+    },
+    {
+      name: "deploy-ssh",
+      about: "Start workers on the hosts of a host file over SSH",
+      options: [{ long: "show-output", help: "Show the output of the workers" }],
+      args: [
+        { name: "HOSTFILE", required: true, help: "one host or host:port per line" },
+        {
+          name: "WORKER_START_ARGS",
+          trailing: true,
+          help: "arguments of `hq worker start`",
+        },
+      ],
+      run: deploySsh,
+    },
+  ],
+};
+
+/** Entry point: `deno run -A worker.ts <start|stop|list|info|...> ...`. */
+export function main(argv: readonly string[]): Promise<number> {
+  return runCommandLine({ ...workerCommand, name: "worker.ts" }, argv);
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

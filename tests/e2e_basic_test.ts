@@ -182,5 +182,5 @@ Deno.test("e2e: job list with no server fails with one line", async () => {
   assert.equal(r.code, 1);
   const lines = r.stderr.split("\n").filter((l) => l !== "");
   assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0]!, /No server running/);
+  assert.match(lines[0]!, /No running instance of HQ found at/);
 });

@@ -26,7 +26,7 @@ Deno.test("worker.ts bundles into one self-contained file without LMDB", async (
       stderr: "piped",
     }).output();
     assert.equal(run.code, 1);
-    assert.match(new TextDecoder().decode(run.stderr), /No server running/);
+    assert.match(new TextDecoder().decode(run.stderr), /No running instance of HQ found at/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

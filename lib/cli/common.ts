@@ -1,108 +1,135 @@
-// deno-lint-ignore-file no-console
 /**
- * Shared command-line plumbing: global flags, output modes, error exits.
+ * Shared command-line plumbing of the role files: HyperQueue's global
+ * options, the command type, and the runner that parses, prints help, runs
+ * the command and turns errors into HyperQueue's exit codes (1 for errors of
+ * the command, 2 for usage errors).
  *
  * @module
  */
-import { Command, CommanderError, Option } from "commander";
+import {
+  type CommandSpec,
+  optFlag,
+  type OptionSpec,
+  optString,
+  parseCommandLine,
+  type Parsed,
+  UsageError,
+} from "./args.ts";
+import { Output, type OutputMode } from "./output.ts";
 
-/** Output mode of every command. */
-export type OutputMode = "cli" | "json" | "quiet";
+export { UsageError };
 
-/** Global flags accepted by every command. */
-export interface GlobalOptions {
-  serverDir?: string;
-  outputMode: OutputMode;
-  colors: string;
-  debug: boolean;
+/** HyperQueue's global options: accepted by every command, before, between or after subcommands. */
+export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
+  {
+    long: "server-dir",
+    value: "SERVER_DIR",
+    env: "HQ_SERVER_DIR",
+    help: "The path where access files are stored",
+  },
+  {
+    long: "colors",
+    value: "COLORS",
+    choices: ["auto", "always", "never"],
+    default: "auto",
+    help: "Sets console color policy",
+  },
+  {
+    long: "output-mode",
+    value: "OUTPUT_MODE",
+    choices: ["cli", "json", "quiet"],
+    env: "HQ_OUTPUT_MODE",
+    default: "cli",
+    help: "Sets output formatting",
+  },
+  { long: "debug", env: "HQ_DEBUG", help: "Enables more detailed log output" },
+];
+
+/** What a command handler gets. */
+export interface CommandContext {
+  /** Parsed command line. */
+  readonly parsed: Parsed;
+  /** Printer in the chosen output mode. */
+  readonly out: Output;
+  /** `--server-dir` (or `HQ_SERVER_DIR`) as given, unresolved. */
+  readonly serverDir: string | undefined;
 }
 
-/** Adds the global flags to a command. */
-export function withGlobals(cmd: Command): Command {
-  return cmd
-    .option("--server-dir <path>", "server directory (env HQ_SERVER_DIR, default ~/.hq-server)")
-    .addOption(
-      new Option("--output-mode <mode>", "output format").choices(["cli", "json", "quiet"]).default(
-        Deno.env.get("HQ_OUTPUT_MODE") ?? "cli",
-      ),
-    )
-    .addOption(
-      new Option("--colors <when>", "color policy").choices(["auto", "always", "never"]).default(
-        "auto",
-      ),
-    )
-    .option("--debug", "more detailed logging", Deno.env.get("HQ_DEBUG") === "1");
-}
+/** A command handler; its number is the exit code (0 when it returns nothing). */
+export type Handler = (ctx: CommandContext) => Promise<number | void> | number | void;
 
-/** Reads the global flags of a parsed command. */
-export function globals(cmd: Command): GlobalOptions {
-  const o = cmd.opts();
-  return {
-    serverDir: o.serverDir,
-    outputMode: o.outputMode as OutputMode,
-    colors: o.colors,
-    debug: !!o.debug,
-  };
-}
+/** A command of the CLI tree. */
+export type Command = CommandSpec<Handler>;
 
-/** Prints a JSON value (pretty, as HyperQueue does). */
-export function printJson(value: unknown): void {
-  console.log(JSON.stringify(value, null, 2));
-}
+/** Version printed by `hq --version`. */
+export const HQ_VERSION = "0.1.0";
 
-/** Raised for invalid command-line input; printed as one line, exit code 1. */
-export class UsageError extends Error {
-  /** Creates the error. */
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
+function colorsEnabled(policy: string | undefined): boolean {
+  if (policy === "always") return true;
+  if (policy === "never" || Deno.env.get("NO_COLOR")) return false;
+  try {
+    return Deno.stdout.isTerminal();
+  } catch {
+    return false;
   }
 }
 
-/** Configures a root command for one-line errors and no process exit inside commander. */
-export function configureRoot(cmd: Command): Command {
-  cmd.exitOverride();
-  cmd.configureOutput({
-    writeErr: (s) => Deno.stderr.writeSync(new TextEncoder().encode(s.split("\n")[0] + "\n")),
-  });
-  cmd.showSuggestionAfterError(false);
-  for (const sub of cmd.commands) configureRoot(sub);
-  return cmd;
-}
-
 /**
- * Runs a commander program on `argv`; turns every error into one line on
- * stderr (or `{"error": ...}` in JSON mode) and exit code 1.
+ * Runs a command tree on `argv` and returns the exit code. Errors of the
+ * command print as one line (`{"error": ...}` in JSON mode) with exit code 1;
+ * usage errors print `error: ...` on stderr with exit code 2.
  */
-export async function runCli(cmd: Command, argv: string[]): Promise<number> {
-  configureRoot(cmd);
-  const json =
-    argv.some((a, i) =>
-      a === "--output-mode=json" || (a === "--output-mode" && argv[i + 1] === "json")
-    ) ||
-    (Deno.env.get("HQ_OUTPUT_MODE") === "json" && !argv.includes("--output-mode"));
+export async function runCommandLine(
+  root: Command,
+  argv: readonly string[],
+  options: { version?: boolean } = {},
+): Promise<number> {
+  let out = new Output("cli", false, false);
   try {
-    await cmd.parseAsync(argv, { from: "user" });
-    return 0;
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      if (
-        e.code === "commander.helpDisplayed" || e.code === "commander.help" ||
-        e.code === "commander.version"
-      ) return 0;
-      return 1;
+    const outcome = parseCommandLine(root, argv, {
+      globals: GLOBAL_OPTIONS,
+      env: (name) => Deno.env.get(name),
+      version: options.version ?? false,
+    });
+    if (outcome.kind === "help") {
+      out.text(outcome.text);
+      return 0;
     }
-    const message = e instanceof Error ? e.message : String(e);
-    if (json) printJson({ error: message });
-    else console.error(`error: ${message}`);
+    if (outcome.kind === "version") {
+      out.text(`hyperqueue ${HQ_VERSION}`);
+      return 0;
+    }
+    const p = outcome.parsed;
+    out = new Output(
+      (optString(p, "output-mode") ?? "cli") as OutputMode,
+      colorsEnabled(optString(p, "colors")),
+      optFlag(p, "debug"),
+    );
+    const code = await outcome.command.run!({
+      parsed: p,
+      out,
+      serverDir: optString(p, "server-dir"),
+    });
+    out.finish();
+    return code ?? 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      out.usageError(e.message);
+      return e.exitCode;
+    }
+    out.error(e instanceof Error ? e.message : String(e));
     return 1;
   }
 }
 
-/** Parses an integer flag. @throws {UsageError} */
+/**
+ * Parses an integer argument.
+ *
+ * @throws {UsageError} When it is not an integer of at least `min`.
+ */
 export function parseIntFlag(name: string, text: string, min = 0): number {
   if (!/^\d+$/.test(text.trim()) || Number(text) < min || !Number.isSafeInteger(Number(text))) {
-    throw new UsageError(`Invalid value "${text}" for ${name}: expected an integer >= ${min}`);
+    throw new UsageError(`invalid value '${text}' for '${name}': expected an integer >= ${min}`);
   }
   return Number(text);
 }

@@ -34,6 +34,7 @@ export interface SubmitFlags {
   timeLimit?: string;
   timeRequest?: string;
   crashLimit?: string;
+  weight?: string;
 }
 
 /** Parses `--stdout`/`--stderr` values: `none`, `path`, `path:rm-if-finished`, `:rm-if-finished`. */

@@ -22,6 +22,7 @@ import {
 } from "../fsproto/server_dir.ts";
 import { ensureDirMode } from "../fsproto/fs_util.ts";
 import type { IdRange } from "../cli/id_set.ts";
+import type { CancelResult, WorkerStopResult } from "../server/client_requests.ts";
 import type {
   ExplainView,
   JobDetailView,
@@ -179,11 +180,8 @@ export class HqClient {
     return this.#data({ kind: "taskExplain", selector, taskId });
   }
 
-  /** Cancels selected jobs. */
-  cancel(
-    selector: string,
-    reason: string | null = null,
-  ): Promise<{ id: JobId; canceled: number }[]> {
+  /** Cancels selected jobs; one outcome per job id the selector names. */
+  cancel(selector: string, reason: string | null = null): Promise<CancelResult[]> {
     return this.#data({ kind: "jobCancel", selector, reason });
   }
 
@@ -197,8 +195,8 @@ export class HqClient {
     return this.#data({ kind: "workerList" });
   }
 
-  /** Stops selected workers; returns their ids. */
-  stopWorkers(selector: string): Promise<number[]> {
+  /** Stops selected workers; one outcome per worker id the selector names. */
+  stopWorkers(selector: string): Promise<WorkerStopResult[]> {
     return this.#data({ kind: "workerStop", selector });
   }
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { joinPath as join } from "../path.ts";
 import { decodeInbox, encodeInbox } from "./codec.ts";
 import { inboxFileName, type InstanceLayout } from "./layout.ts";
 import type { InboxEnvelope } from "./messages.ts";

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { joinPath as join } from "../path.ts";
 
 /** Name of the link to the active instance. */
 export const CURRENT_LINK = "hq-current";

@@ -4,8 +4,7 @@
  *
  * @module
  */
-import { join } from "node:path";
-import { homedir, hostname as osHostname } from "node:os";
+import { joinPath as join } from "../path.ts";
 import { CURRENT_LINK, type InstanceLayout, instanceLayout } from "./layout.ts";
 
 /** Identity written by the server to `server.json`. */
@@ -64,15 +63,27 @@ export class ServerNotRunningError extends Error {
   }
 }
 
+/** HyperQueue's error for a server directory without a live server, on one line. */
+function noServer(dir: string, cause: string): ServerNotRunningError {
+  const flag = dir === defaultServerDir() ? "" : ` --server-dir ${dir}`;
+  return new ServerNotRunningError(
+    `No running instance of HQ found at "${dir}". Try to start the server: \`hq server start${flag}\` or use a different server directory. Caused by: ${cause}`,
+  );
+}
+
+function defaultServerDir(): string {
+  return join(Deno.env.get("HOME") ?? "/", ".hq-server");
+}
+
 /** Resolves the server directory from the flag, `HQ_SERVER_DIR`, or `~/.hq-server`. */
 export function resolveServerDir(flag: string | undefined): string {
-  const dir = flag ?? Deno.env.get("HQ_SERVER_DIR") ?? join(homedir(), ".hq-server");
+  const dir = flag ?? Deno.env.get("HQ_SERVER_DIR") ?? defaultServerDir();
   return dir.startsWith("/") ? dir : join(Deno.cwd(), dir);
 }
 
 /** The local host name. */
 export function localHostname(): string {
-  return osHostname();
+  return Deno.hostname();
 }
 
 /**
@@ -169,19 +180,13 @@ export async function isLeaseLive(
 export async function connectInstance(
   serverDir: string,
 ): Promise<{ layout: InstanceLayout; identity: ServerIdentity; lease: Lease }> {
-  if (!checkServerDir(serverDir)) {
-    throw new ServerNotRunningError(
-      `No server running at "${serverDir}": the directory does not exist`,
-    );
-  }
+  if (!checkServerDir(serverDir)) throw noServer(serverDir, "the directory does not exist");
   const layout = currentInstance(serverDir);
-  if (!layout) throw new ServerNotRunningError(`No server running at "${serverDir}"`);
+  if (!layout) throw noServer(serverDir, `no ${CURRENT_LINK} link: the server is not running`);
   const identity = readJsonFile<ServerIdentity>(layout.serverJson);
   const { live, lease } = await isLeaseLive(layout.lease);
   if (!identity || !live || !lease) {
-    throw new ServerNotRunningError(
-      `No server running at "${serverDir}": the server's lease is stale`,
-    );
+    throw noServer(serverDir, "the server's lease is stale: the server stopped or died");
   }
   return { layout, identity, lease };
 }

@@ -6,7 +6,9 @@
  */
 import type { JobId } from "../ids.ts";
 import type { InboxEnvelope, ToClientMsg } from "../fsproto/messages.ts";
-import type { ServerState } from "../scheduler/state.ts";
+import { isJobComplete, type ServerState } from "../scheduler/state.ts";
+import { parseSelector } from "../cli/selector.ts";
+import { idSetIterate } from "../cli/id_set.ts";
 import { onSubmit, type Outbox, sendToWorker, stopUnfinished } from "../scheduler/reactor.ts";
 import { onWorkerLost } from "../scheduler/worker_events.ts";
 import { validateJobSubmit } from "../scheduler/validate.ts";
@@ -15,7 +17,6 @@ import {
   jobInfoData,
   jobListData,
   selectJobs,
-  selectWorkers,
   taskExplainData,
   taskListData,
   workerListData,
@@ -41,6 +42,51 @@ export interface Handled {
   jobId?: JobId;
   /** Whether the server should stop. */
   stop?: boolean;
+}
+
+/** Outcome of `job cancel` for one job id. */
+export type CancelResult =
+  | { id: JobId; result: "canceled"; canceled: number; alreadyFinished: number }
+  | { id: JobId; result: "alreadyFinished" }
+  | { id: JobId; result: "notFound" };
+
+/** Outcome of `worker stop` for one worker id. */
+export type WorkerStopResult = { id: number; result: "stopped" | "alreadyStopped" | "notFound" };
+
+/**
+ * Jobs a cancel names, as HyperQueue picks them: `all` is every job still
+ * waiting or running, `last` the newest job, ids are taken as given (a
+ * missing one is reported).
+ */
+function cancelTargets(state: ServerState, selector: string): JobId[] {
+  const sel = parseSelector(selector);
+  const ids = [...state.jobs.keys()].sort((a, b) => a - b);
+  switch (sel.kind) {
+    case "all":
+      return ids.filter((id) => !isJobComplete(state.jobs.get(id)!));
+    case "last":
+      return ids.slice(-1);
+    case "ids":
+      return [...idSetIterate(sel.ids)];
+    default:
+      return assertNever(sel, "selector");
+  }
+}
+
+/** Workers a stop names: `all` is every running worker, `last` the newest, ids as given. */
+function stopTargets(state: ServerState, selector: string): number[] {
+  const sel = parseSelector(selector);
+  const ids = [...state.workers.keys()].sort((a, b) => a - b);
+  switch (sel.kind) {
+    case "all":
+      return ids.filter((id) => state.workers.get(id)!.state === "running");
+    case "last":
+      return ids.slice(-1);
+    case "ids":
+      return [...idSetIterate(sel.ids)];
+    default:
+      return assertNever(sel, "selector");
+  }
 }
 
 /** Replayed submits already applied: request key to job id. */
@@ -91,14 +137,16 @@ export function handleClientMsg(
           },
         };
       case "jobCancel": {
-        const results = selectJobs(state, msg.selector).map((id) => {
-          const job = state.jobs.get(id)!;
+        const results = cancelTargets(state, msg.selector).map((id): CancelResult => {
+          const job = state.jobs.get(id);
+          if (!job) return { id, result: "notFound" };
           const canceled = stopUnfinished(state, job, "canceled", now, out);
-          if (canceled > 0 && msg.reason !== null) {
+          if (canceled === 0) return { id, result: "alreadyFinished" };
+          if (msg.reason !== null) {
             job.cancelReason = msg.reason;
             state.dirtyJobs.add(id);
           }
-          return { id, canceled };
+          return { id, result: "canceled", canceled, alreadyFinished: job.size - canceled };
         });
         return { reply: { kind: "data", request, data: results } };
       }
@@ -110,15 +158,15 @@ export function handleClientMsg(
       case "workerList":
         return { reply: { kind: "data", request, data: workerListData(state) } };
       case "workerStop": {
-        const stopped: number[] = [];
-        for (const id of selectWorkers(state, msg.selector)) {
-          const w = state.workers.get(id)!;
-          if (w.state !== "running") continue;
+        const results = stopTargets(state, msg.selector).map((id): WorkerStopResult => {
+          const w = state.workers.get(id);
+          if (!w) return { id, result: "notFound" };
+          if (w.state !== "running") return { id, result: "alreadyStopped" };
           sendToWorker(out, id, { kind: "stop", reason: "stopped" });
           onWorkerLost(state, id, "stopped", now);
-          stopped.push(id);
-        }
-        return { reply: { kind: "data", request, data: stopped } };
+          return { id, result: "stopped" };
+        });
+        return { reply: { kind: "data", request, data: results } };
       }
       case "serverStop":
         return { reply: { kind: "data", request, data: null }, stop: true };

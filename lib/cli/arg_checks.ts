@@ -1,0 +1,50 @@
+/**
+ * Value checks for command-line options and arguments: each throws with the
+ * reason, which the parser reports as `invalid value '<v>' for '<opt>': <reason>`.
+ *
+ * @module
+ */
+import { parseDuration } from "./duration.ts";
+import { parseIdSet } from "./id_set.ts";
+import { parseSelector } from "./selector.ts";
+
+/** Notice for options and commands that only make sense with sockets. */
+export const NO_NETWORK = "is not needed: this server uses no network";
+
+/** Checks a duration (`1h 5m`, `90s`, `01:30:00`). */
+export function durationArg(value: string): void {
+  parseDuration(value);
+}
+
+/** A check for an integer of at least `min`. */
+export function intArg(min: number): (value: string) => void {
+  return (value) => {
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < min) {
+      throw new RangeError(`expected an integer >= ${min}`);
+    }
+  };
+}
+
+/** Checks an id set such as `1-10:2,15`. */
+export function idSetArg(value: string): void {
+  parseIdSet(value);
+}
+
+/** Checks a selector: `last`, `all` or an id set. */
+export function selectorArg(value: string): void {
+  parseSelector(value);
+}
+
+/** Checks a selector without `all`: `last` or an id set. */
+export function lastOrIdsArg(value: string): void {
+  if (parseSelector(value).kind === "all") throw new RangeError("`all` is not supported here");
+}
+
+/** Checks a single job id or `last`. */
+export function singleIdArg(value: string): void {
+  const sel = parseSelector(value);
+  if (sel.kind === "all") throw new RangeError("expected a single id or `last`");
+  if (sel.kind === "ids" && (sel.ids.length !== 1 || sel.ids[0]!.start !== sel.ids[0]!.end)) {
+    throw new RangeError("expected a single id or `last`");
+  }
+}

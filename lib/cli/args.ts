@@ -1,0 +1,463 @@
+/**
+ * The command-line grammar of `hq`, as HyperQueue's clap definitions have it:
+ * a tree of commands, options in `--opt value`, `--opt=value` and `-o value`
+ * forms, global options accepted before, between and after subcommands (the
+ * deepest occurrence wins), `--` as the end of options, and trailing
+ * arguments (`hq submit <command>...`) that take everything after the first
+ * bare word literally.
+ *
+ * Pure: no I/O. The parser is written here rather than taken from a package
+ * because loading one costs more than the whole client command should
+ * (see README, "start-up").
+ *
+ * @module
+ */
+
+/** One option of a command. */
+export interface OptionSpec {
+  /** Long name without dashes, e.g. `server-dir`. */
+  readonly long: string;
+  /** One-letter short name, e.g. `v`. */
+  readonly short?: string;
+  /** Value name shown in help and errors (`SERVER_DIR`); absent for a flag. */
+  readonly value?: string;
+  /** Whether the option may repeat (its values are collected in order). */
+  readonly multiple?: boolean;
+  /** A flag counted each time it appears (`-vv`). */
+  readonly count?: boolean;
+  /** Allowed values. */
+  readonly choices?: readonly string[];
+  /** Environment variable read when the option is absent. */
+  readonly env?: string;
+  /** Default value text, applied when neither the option nor its env variable is given. */
+  readonly default?: string;
+  /** Long names of options this one cannot be used with. */
+  readonly conflicts?: readonly string[];
+  /** Validates the value; a throw becomes `invalid value '<v>' for '<opt>': <message>`. */
+  readonly check?: (value: string) => void;
+  /** Help text. */
+  readonly help: string;
+  /** Left out of the help listing. */
+  readonly hidden?: boolean;
+}
+
+/** One positional argument of a command. */
+export interface ArgSpec {
+  /** Name shown in help and errors (`SELECTOR`). */
+  readonly name: string;
+  /** Whether it must be given. */
+  readonly required?: boolean;
+  /** Takes every remaining word from its first one on, options included (`hq submit`). */
+  readonly trailing?: boolean;
+  /** A trailing argument that may also start with an option this command does not know. */
+  readonly hyphenValues?: boolean;
+  /** Validates the value; a throw becomes `invalid value '<v>' for '<NAME>': <message>`. */
+  readonly check?: (value: string) => void;
+  /** Help text. */
+  readonly help: string;
+}
+
+/** What a leaf command receives. */
+export interface Parsed {
+  /** Command names from the root, e.g. `["hq", "job", "list"]`. */
+  readonly path: readonly string[];
+  /** Option values by long name (the last level that gave a global wins). */
+  readonly options: ReadonlyMap<string, OptionValue>;
+  /** Positional values by name; a trailing argument holds every word it took. */
+  readonly args: ReadonlyMap<string, string | string[]>;
+}
+
+/** Value of a parsed option: text, texts of a repeated option, a flag, or a count. */
+export type OptionValue = string | string[] | boolean | number;
+
+/** A command of the tree; a leaf has `run`, an inner node `subcommands`. */
+export interface CommandSpec<TRun = unknown> {
+  /** Name as typed. */
+  readonly name: string;
+  /** One-line description. */
+  readonly about: string;
+  /** Options of this command (globals come separately). */
+  readonly options?: readonly OptionSpec[];
+  /** Positional arguments, in order. */
+  readonly args?: readonly ArgSpec[];
+  /** Subcommands. */
+  readonly subcommands?: readonly CommandSpec<TRun>[];
+  /** What runs it (leaves). */
+  readonly run?: TRun;
+}
+
+/** Bad command-line input; printed as one line, exit code 2 (clap's usage error code). */
+export class UsageError extends SyntaxError {
+  /** Exit code of a usage error. */
+  readonly exitCode = 2;
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** The outcome of parsing: a command to run, or help or version text to print. */
+export type ParseOutcome<TRun> =
+  | { readonly kind: "run"; readonly command: CommandSpec<TRun>; readonly parsed: Parsed }
+  | { readonly kind: "help"; readonly text: string }
+  | { readonly kind: "version" };
+
+/** Options of {@link parseCommandLine}. */
+export interface ParseOptions {
+  /** Options every command accepts, at any level. */
+  readonly globals: readonly OptionSpec[];
+  /** Environment lookup for options with `env`. @default none */
+  readonly env?: (name: string) => string | undefined;
+  /** Whether the root accepts `-V`/`--version`. @default false */
+  readonly version?: boolean;
+}
+
+/** Shows an option the way clap names it in errors: `--name <NAME>` or `--flag`. */
+export function optionLabel(o: OptionSpec): string {
+  const dash = o.long === "" ? `-${o.short}` : `--${o.long}`;
+  return o.value === undefined ? dash : `${dash} <${o.value}>`;
+}
+
+function argLabel(a: ArgSpec): string {
+  return a.trailing ? `<${a.name}>...` : `<${a.name}>`;
+}
+
+function checkValue(label: string, value: string, spec: OptionSpec | ArgSpec): void {
+  if ("choices" in spec && spec.choices && !spec.choices.includes(value)) {
+    throw new UsageError(
+      `invalid value '${value}' for '${label}' [possible values: ${spec.choices.join(", ")}]`,
+    );
+  }
+  if (!spec.check) return;
+  try {
+    spec.check(value);
+  } catch (e) {
+    const message = (e instanceof Error ? e.message : String(e)).split("\n")[0];
+    throw new UsageError(`invalid value '${value}' for '${label}': ${message}`);
+  }
+}
+
+/** Option values seen at one level of the command path. */
+class Level {
+  readonly values = new Map<string, OptionValue>();
+
+  constructor(readonly specs: readonly OptionSpec[]) {}
+
+  find(token: string): OptionSpec | undefined {
+    if (token.startsWith("--")) return this.specs.find((o) => o.long === token.slice(2));
+    return this.specs.find((o) => o.short === token.slice(1));
+  }
+
+  set(spec: OptionSpec, value: string | undefined): void {
+    const label = optionLabel(spec);
+    if (spec.value === undefined) {
+      if (value !== undefined) {
+        throw new UsageError(
+          `unexpected value '${value}' for '${label}' found; no more were expected`,
+        );
+      }
+      if (spec.count) {
+        this.values.set(spec.long, ((this.values.get(spec.long) as number | undefined) ?? 0) + 1);
+        return;
+      }
+      if (this.values.has(spec.long)) {
+        throw new UsageError(`the argument '${label}' cannot be used multiple times`);
+      }
+      this.values.set(spec.long, true);
+      return;
+    }
+    if (value === undefined) {
+      throw new UsageError(`a value is required for '${label}' but none was supplied`);
+    }
+    checkValue(label, value, spec);
+    if (spec.multiple) {
+      const list = (this.values.get(spec.long) as string[] | undefined) ?? [];
+      list.push(value);
+      this.values.set(spec.long, list);
+      return;
+    }
+    if (this.values.has(spec.long)) {
+      throw new UsageError(`the argument '${label}' cannot be used multiple times`);
+    }
+    this.values.set(spec.long, value);
+  }
+}
+
+const HELP: OptionSpec = { long: "help", short: "h", help: "Print help" };
+const VERSION: OptionSpec = { long: "version", short: "V", help: "Print version" };
+
+/**
+ * Reads an option token at `argv[i]` for `level`; returns how many words it used.
+ * Returns 0 when the token is `--help`/`-h` (the caller prints help).
+ */
+function readOption(argv: readonly string[], i: number, level: Level): number {
+  const token = argv[i]!;
+  let name = token;
+  let inline: string | undefined;
+  if (token.startsWith("--")) {
+    const eq = token.indexOf("=");
+    if (eq >= 0) {
+      name = token.slice(0, eq);
+      inline = token.slice(eq + 1);
+    }
+  } else if (token.length > 2) {
+    // -t1h, -t=1h, -vv
+    name = token.slice(0, 2);
+    const rest = token.slice(2);
+    const spec = level.find(name);
+    if (spec?.count && /^[a-zA-Z]+$/.test(rest) && [...rest].every((c) => c === spec.short)) {
+      for (let k = 0; k <= rest.length; k++) level.set(spec, undefined);
+      return 1;
+    }
+    inline = rest.startsWith("=") ? rest.slice(1) : rest;
+  }
+  const spec = level.find(name);
+  if (!spec) throw new UsageError(`unexpected argument '${name}' found`);
+  if (spec === HELP) return 0;
+  if (spec.value === undefined || inline !== undefined) {
+    level.set(spec, inline);
+    return 1;
+  }
+  const next = argv[i + 1];
+  // A following option is not a value (clap), but a negative number is.
+  level.set(spec, next === undefined || isOptionToken(next) ? undefined : next);
+  return 2;
+}
+
+function isOptionToken(token: string): boolean {
+  return token.startsWith("-") && token !== "-" && !/^-\d/.test(token);
+}
+
+/**
+ * Parses `argv` against a command tree.
+ *
+ * @throws {UsageError} For any input the grammar does not accept, with clap's wording.
+ */
+export function parseCommandLine<TRun>(
+  root: CommandSpec<TRun>,
+  argv: readonly string[],
+  options: ParseOptions,
+): ParseOutcome<TRun> {
+  const levels: Level[] = [];
+  const path: string[] = [root.name];
+  let node = root;
+  let i = 0;
+  const levelSpecs = (cmd: CommandSpec<TRun>, top: boolean) => [
+    ...options.globals,
+    ...(cmd.options ?? []),
+    HELP,
+    ...(top && options.version ? [VERSION] : []),
+  ];
+  let level = new Level(levelSpecs(root, true));
+  levels.push(level);
+
+  // Inner nodes: only options, then a subcommand name.
+  while (node.subcommands && node.subcommands.length > 0) {
+    const token = argv[i];
+    if (token === undefined) {
+      throw new UsageError(
+        `'${path.join(" ")}' requires a subcommand but one was not provided [subcommands: ${
+          node.subcommands.map((c) => c.name).join(", ")
+        }]`,
+      );
+    }
+    if (isOptionToken(token) && token !== "--") {
+      const used = readOption(argv, i, level);
+      if (used === 0) return { kind: "help", text: helpText(node, path, options.globals) };
+      if (level.values.has("version")) return { kind: "version" };
+      i += used;
+      continue;
+    }
+    const sub = node.subcommands.find((c) => c.name === token);
+    if (!sub) throw new UsageError(`unrecognized subcommand '${token}'`);
+    node = sub;
+    path.push(sub.name);
+    level = new Level(levelSpecs(sub, false));
+    levels.push(level);
+    i++;
+  }
+
+  // The leaf: options and positionals, interleaved until a trailing argument starts.
+  const specs = node.args ?? [];
+  const args = new Map<string, string | string[]>();
+  let argIndex = 0;
+  let afterDashDash = false;
+  const positional = (word: string, from: number): boolean => {
+    const spec = specs[argIndex];
+    if (!spec) throw new UsageError(`unexpected argument '${word}' found`);
+    if (spec.trailing) {
+      const rest = argv.slice(from);
+      if (rest[0] !== undefined) checkValue(argLabel(spec), rest[0], spec);
+      args.set(spec.name, [...rest]);
+      argIndex++;
+      return true;
+    }
+    checkValue(argLabel(spec), word, spec);
+    args.set(spec.name, word);
+    argIndex++;
+    return false;
+  };
+  while (i < argv.length) {
+    const token = argv[i]!;
+    if (!afterDashDash && token === "--") {
+      afterDashDash = true;
+      i++;
+      continue;
+    }
+    if (!afterDashDash && isOptionToken(token)) {
+      const pending = specs[argIndex];
+      if (pending?.trailing && pending.hyphenValues && !level.find(token.split("=")[0]!)) {
+        positional(token, i);
+        break;
+      }
+      const used = readOption(argv, i, level);
+      if (used === 0) return { kind: "help", text: helpText(node, path, options.globals) };
+      i += used;
+      continue;
+    }
+    if (positional(token, i)) break;
+    i++;
+  }
+  const missing = specs.slice(argIndex).filter((a) => a.required);
+  if (missing.length > 0) {
+    throw new UsageError(
+      `the following required arguments were not provided: ${missing.map(argLabel).join(" ")}`,
+    );
+  }
+
+  // Deepest level wins for globals; then env and defaults.
+  const values = new Map<string, OptionValue>();
+  for (const l of levels) for (const [k, v] of l.values) values.set(k, v);
+  for (const spec of [...options.globals, ...(node.options ?? [])]) {
+    if (values.has(spec.long)) continue;
+    const fromEnv = spec.env === undefined ? undefined : options.env?.(spec.env);
+    if (fromEnv !== undefined && fromEnv !== "") {
+      if (spec.value === undefined) values.set(spec.long, !/^(0|false|no|off)$/i.test(fromEnv));
+      else {
+        checkValue(`${optionLabel(spec)}`, fromEnv, spec);
+        values.set(spec.long, spec.multiple ? [fromEnv] : fromEnv);
+      }
+    } else if (spec.default !== undefined) {
+      values.set(spec.long, spec.multiple ? [spec.default] : spec.default);
+    }
+  }
+  for (const spec of node.options ?? []) {
+    if (!level.values.has(spec.long)) continue;
+    for (const other of spec.conflicts ?? []) {
+      const o = (node.options ?? []).find((x) => x.long === other);
+      if (o && level.values.has(other)) {
+        throw new UsageError(
+          `the argument '${optionLabel(spec)}' cannot be used with '${optionLabel(o)}'`,
+        );
+      }
+    }
+  }
+  return { kind: "run", command: node, parsed: { path, options: values, args } };
+}
+
+/** Usage line of a command, e.g. `hq submit [OPTIONS] <COMMANDS>...`. */
+export function usageLine(cmd: CommandSpec<unknown>, path: readonly string[]): string {
+  const parts = [...path];
+  if (cmd.subcommands && cmd.subcommands.length > 0) parts.push("[OPTIONS] <COMMAND>");
+  else {
+    parts.push("[OPTIONS]");
+    for (const a of cmd.args ?? []) parts.push(a.required ? argLabel(a) : `[${a.name}]`);
+  }
+  return `Usage: ${parts.join(" ")}`;
+}
+
+function optionLine(o: OptionSpec): string {
+  const names = [o.short ? `-${o.short}` : "  ", `--${o.long}`];
+  const left = `${o.short ? names.join(", ") : `    ${names[1]}`}${
+    o.value === undefined ? "" : ` <${o.value}>`
+  }`;
+  const extra: string[] = [];
+  if (o.env) extra.push(`[env: ${o.env}=]`);
+  if (o.default !== undefined) extra.push(`[default: ${o.default}]`);
+  if (o.choices) extra.push(`[possible values: ${o.choices.join(", ")}]`);
+  return `  ${left.padEnd(34)} ${[o.help, ...extra].join(" ")}`;
+}
+
+/** Help text of a command: usage, subcommands or arguments, options, global options. */
+export function helpText(
+  cmd: CommandSpec<unknown>,
+  path: readonly string[],
+  globals: readonly OptionSpec[],
+): string {
+  const lines = [cmd.about, "", usageLine(cmd, path)];
+  if (cmd.subcommands && cmd.subcommands.length > 0) {
+    lines.push("", "Commands:");
+    for (const c of cmd.subcommands) lines.push(`  ${c.name.padEnd(20)} ${c.about}`);
+  }
+  if (cmd.args && cmd.args.length > 0) {
+    lines.push("", "Arguments:");
+    for (const a of cmd.args) lines.push(`  ${argLabel(a).padEnd(34)} ${a.help}`);
+  }
+  const own = (cmd.options ?? []).filter((o) => !o.hidden);
+  lines.push("", "Options:");
+  for (const o of own) lines.push(optionLine(o));
+  lines.push(optionLine(HELP));
+  lines.push("", "Global options:");
+  for (const o of globals) lines.push(optionLine(o));
+  return lines.join("\n");
+}
+
+/** The text of a string option, or undefined. */
+export function optString(p: Parsed, long: string): string | undefined {
+  const v = p.options.get(long);
+  return typeof v === "string" ? v : undefined;
+}
+
+/** Whether a flag was given (or enabled by its env variable). */
+export function optFlag(p: Parsed, long: string): boolean {
+  const v = p.options.get(long);
+  return v === true || (typeof v === "number" && v > 0);
+}
+
+/** The values of a repeatable option, in order (empty when absent). */
+export function optList(p: Parsed, long: string): string[] {
+  const v = p.options.get(long);
+  if (Array.isArray(v)) return v;
+  return typeof v === "string" ? [v] : [];
+}
+
+/** How many times a counted flag was given. */
+export function optCount(p: Parsed, long: string): number {
+  const v = p.options.get(long);
+  return typeof v === "number" ? v : v === true ? 1 : 0;
+}
+
+/** A single positional value, or undefined. */
+export function argString(p: Parsed, name: string): string | undefined {
+  const v = p.args.get(name);
+  return typeof v === "string" ? v : undefined;
+}
+
+/** The words of a trailing positional (empty when absent). */
+export function argList(p: Parsed, name: string): string[] {
+  const v = p.args.get(name);
+  if (Array.isArray(v)) return v;
+  return typeof v === "string" ? [v] : [];
+}
+
+/**
+ * The first word of `argv` that is not an option or an option's value, given
+ * the options that may come before it (used to pick a top-level command
+ * before loading it).
+ */
+export function firstPositional(
+  argv: readonly string[],
+  options: readonly OptionSpec[],
+): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (token === "--") return argv[i + 1];
+    if (!isOptionToken(token)) return token;
+    if (token.startsWith("--") && !token.includes("=")) {
+      const spec = options.find((o) => o.long === token.slice(2));
+      if (spec?.value !== undefined) i++;
+    }
+  }
+  return undefined;
+}

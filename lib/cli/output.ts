@@ -1,0 +1,85 @@
+// deno-lint-ignore-file no-console -- this module is the CLI's one writer to stdout and stderr
+/**
+ * Where the CLI writes: results on stdout in the chosen output mode, log
+ * lines on stderr in HyperQueue's format (`2026-06-02T16:28:00Z INFO Job 1
+ * canceled`), and errors as HyperQueue prints them (the message alone on
+ * stderr, or `{"error": ...}` on stdout in JSON mode).
+ *
+ * @module
+ */
+
+/** Output mode of every command (`--output-mode`). */
+export type OutputMode = "cli" | "json" | "quiet";
+
+/** Level of a log line. */
+export type LogLevel = "ERROR" | "WARN" | "INFO" | "DEBUG";
+
+const LEVEL_COLOR: Record<LogLevel, string> = {
+  ERROR: "\x1b[1;31m",
+  WARN: "\x1b[1;33m",
+  INFO: "\x1b[1;32m",
+  DEBUG: "\x1b[1;34m",
+};
+
+/** Formats a log line; `at` is ms since the epoch. */
+export function formatLogLine(level: LogLevel, message: string, at: number, color = false): string {
+  const ts = new Date(Math.floor(at / 1000) * 1000).toISOString().replace(".000Z", "Z");
+  const lvl = color ? `${LEVEL_COLOR[level]}${level}\x1b[0m` : level;
+  return `${ts} ${lvl} ${message}`;
+}
+
+/** Serializer used for JSON documents (replaceable so that HQ's exact format can be plugged in). */
+export type JsonFormatter = (value: unknown) => string;
+
+/** The printer of one command run. */
+export class Output {
+  #printed = false;
+  #format: JsonFormatter;
+
+  /** Creates a printer. */
+  constructor(
+    /** Output mode. */
+    readonly mode: OutputMode,
+    /** Whether ANSI colors may be used. */
+    readonly colors: boolean,
+    /** Whether debug log lines are shown. */
+    readonly debug: boolean,
+    format: JsonFormatter = (v) => JSON.stringify(v, null, 2),
+  ) {
+    this.#format = format;
+  }
+
+  /** Prints a line (or lines) of text on stdout. */
+  text(text: string): void {
+    this.#printed = true;
+    console.log(text);
+  }
+
+  /** Prints one JSON document on stdout (JSON mode). */
+  json(value: unknown): void {
+    this.#printed = true;
+    console.log(this.#format(value));
+  }
+
+  /** Prints a log line on stderr (in every output mode, as HyperQueue does). */
+  log(level: LogLevel, message: string): void {
+    if (level === "DEBUG" && !this.debug) return;
+    console.error(formatLogLine(level, message, Date.now(), this.colors));
+  }
+
+  /** Prints an error the way HyperQueue does: the message on stderr, or `{"error"}` in JSON mode. */
+  error(message: string): void {
+    if (this.mode === "json") this.json({ error: message });
+    else console.error(message);
+  }
+
+  /** Prints a usage error (clap's, never JSON) on stderr. */
+  usageError(message: string): void {
+    console.error(`error: ${message}`);
+  }
+
+  /** Ends the command: in JSON mode a command that printed nothing prints `{}`. */
+  finish(): void {
+    if (this.mode === "json" && !this.#printed) this.json({});
+  }
+}
