@@ -8,7 +8,7 @@
  */
 import { optFlag, optString } from "./lib/cli/args.ts";
 import { type Command, type CommandContext, runCommandLine, UsageError } from "./lib/cli/common.ts";
-import { formatDuration, parseDuration } from "./lib/cli/duration.ts";
+import { formatDurationExact, parseDuration } from "./lib/cli/duration.ts";
 import { renderVerticalTable } from "./lib/cli/table.ts";
 import {
   connectInstance,
@@ -128,7 +128,7 @@ async function wait(ctx: CommandContext): Promise<void> {
       if (Date.now() >= deadline) {
         throw new Error(
           `Timeout after ${
-            formatDuration(timeoutMs)
+            formatDurationExact(timeoutMs)
           }: Could not connect to server at "${dir}": ${e.message}`,
         );
       }

@@ -22,6 +22,7 @@ export interface BenchResults {
   sleepRun: number[];
   sleepXargsMs?: number;
   schedulerSection: string;
+  cliSection: string;
 }
 
 /** Renders the results as markdown. */
@@ -118,5 +119,6 @@ export function renderReport(r: BenchResults): string {
     );
   }
   if (schedulerSection) parts.push(schedulerSection);
+  if (r.cliSection) parts.push(r.cliSection);
   return parts.join("\n\n");
 }

@@ -9,6 +9,8 @@
  *    local dir; poll-only mode across two sshfs views when available).
  * 3. Worker appearance: from spawning `worker start` until `worker list`
  *    shows it running (locally; and worker on view B, listed via view A).
+ * 4. CLI start-up of client commands next to an empty Deno script
+ *    (`cli_startup.ts`).
  *
  * Env: HQ_BENCH_TASKS (default 10000); HQ_TEST_NETFS_A / HQ_TEST_NETFS_B.
  * Flag: --netfs creates the views with tools/netfs.sh when running as root
@@ -31,6 +33,7 @@ import {
 } from "./_util.ts";
 import { type BenchResults, renderReport } from "./_report.ts";
 import { diagnostics, measureAppearance, measureLatency } from "./_measure.ts";
+import { benchCliStartup } from "./cli_startup.ts";
 
 const N = Number(Deno.env.get("HQ_BENCH_TASKS") ?? "10000");
 if (!Number.isInteger(N) || N < 1) throw new Error(`Invalid HQ_BENCH_TASKS: ${N}`);
@@ -88,6 +91,7 @@ const appear: BenchResults["appear"] = [];
 const sleepRun: number[] = [];
 let sleepXargsMs: number | undefined;
 let schedulerSection = "";
+let cliSection = "";
 const SLEEP_TASKS = 2000;
 
 async function countFiles(dir: string): Promise<number> {
@@ -341,6 +345,7 @@ function report(): string {
     sleepRun,
     ...(sleepXargsMs === undefined ? {} : { sleepXargsMs }),
     schedulerSection,
+    cliSection,
   });
 }
 
@@ -353,6 +358,8 @@ try {
     "--v8-flags=--expose-gc",
     `${REPO_ROOT}bench/scheduler_core.ts`,
   ], REPO_ROOT);
+  log("CLI start-up");
+  cliSection = await benchCliStartup();
   await benchLocal();
   await benchNetfs();
 } catch (e) {

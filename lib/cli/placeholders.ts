@@ -5,6 +5,8 @@
  * @module
  */
 
+import { normalizePath, resolvePath } from "../path.ts";
+
 /** Placeholder names HyperQueue knows. */
 export const KNOWN_PLACEHOLDERS: readonly string[] = [
   "JOB_ID",
@@ -92,29 +94,11 @@ export function resolvePlaceholders(text: string, values: PlaceholderValues): st
   });
 }
 
-/**
- * Normalizes a POSIX path: collapses repeated `/`, removes `.` segments and
- * resolves `..` where a parent segment exists (never above `/`).
- */
-export function normalizePosixPath(path: string): string {
-  const absolute = path.startsWith("/");
-  const segments: string[] = [];
-  for (const segment of path.split("/")) {
-    if (segment === "" || segment === ".") continue;
-    const last = segments[segments.length - 1];
-    if (segment === ".." && last !== undefined && last !== "..") segments.pop();
-    else if (segment === ".." && absolute) continue;
-    else segments.push(segment);
-  }
-  const joined = segments.join("/");
-  if (absolute) return `/${joined}`;
-  return joined === "" ? "." : joined;
-}
+/** Normalizes a POSIX path (see {@link normalizePath}). */
+export const normalizePosixPath: (path: string) => string = normalizePath;
 
-/** Joins POSIX paths: a later absolute part restarts the path; the result is normalized. */
-export function joinPosixPath(base: string, path: string): string {
-  return normalizePosixPath(path.startsWith("/") ? path : `${base}/${path}`);
-}
+/** Joins a relative path to `base`; an absolute path stands alone (see {@link resolvePath}). */
+export const joinPosixPath: (base: string, path: string) => string = resolvePath;
 
 /**
  * Resolves a stdout/stderr path template: placeholders first, then a relative
@@ -125,4 +109,117 @@ export function joinPosixPath(base: string, path: string): string {
  */
 export function resolveStdPath(path: string, values: PlaceholderValues): string {
   return joinPosixPath(values.submitDir, resolvePlaceholders(path, values));
+}
+
+/** The paths of a task that may hold placeholders (`null` output: discarded). */
+export interface PathTemplates {
+  /** Working directory. */
+  readonly cwd: string;
+  /** Stdout path, or null. */
+  readonly stdout: string | null;
+  /** Stderr path, or null. */
+  readonly stderr: string | null;
+}
+
+/** Whether `text` still holds a placeholder, known or not. */
+export function hasPlaceholders(text: string): boolean {
+  return findPlaceholders(text).length > 0;
+}
+
+/** Replaces the placeholders `values` knows; others stay verbatim. */
+function fill(text: string, values: ReadonlyMap<string, string>): string {
+  return text.replace(
+    PLACEHOLDER_REGEXP,
+    (whole: string, name: string) => values.get(name) ?? whole,
+  );
+}
+
+/** Fills what it can; a path without placeholders left is made absolute against `base`. */
+function fillPath(text: string, values: ReadonlyMap<string, string>, base: string): string {
+  const filled = fill(text, values);
+  return hasPlaceholders(filled) ? filled : resolvePath(base, filled);
+}
+
+/**
+ * HyperQueue's path resolution: the cwd first (relative to the submit
+ * directory), then stdout and stderr with `%{CWD}` set to it (relative to the
+ * cwd). A path that still holds a placeholder stays a template.
+ */
+function fillProgramPaths(
+  paths: PathTemplates,
+  values: ReadonlyMap<string, string>,
+  submitDir: string,
+): PathTemplates {
+  let cwd = fillPath(paths.cwd, values, submitDir);
+  // A relative cwd that is still a template is relative to the submit directory;
+  // anchoring it now keeps `%{CWD}` in stdout/stderr from being resolved twice.
+  if (!cwd.startsWith("/")) cwd = `${normalizePath(submitDir)}/${cwd}`;
+  const withCwd = new Map(values).set("CWD", cwd);
+  return {
+    cwd,
+    stdout: paths.stdout === null ? null : fillPath(paths.stdout, withCwd, cwd),
+    stderr: paths.stderr === null ? null : fillPath(paths.stderr, withCwd, cwd),
+  };
+}
+
+/**
+ * Fills the placeholders known as soon as a job is submitted (`%{JOB_ID}`,
+ * `%{SUBMIT_DIR}`, `%{SERVER_UID}`, and `%{CWD}` in stdout and stderr); what
+ * depends on the task (`%{TASK_ID}`, `%{INSTANCE_ID}`) stays for the worker.
+ * `job info` shows the result.
+ *
+ * @example Usage
+ * ```ts
+ * import { fillPlaceholdersAfterSubmit } from "./placeholders.ts";
+ * import assert from "node:assert/strict";
+ * const p = fillPlaceholdersAfterSubmit(
+ *   { cwd: "%{SUBMIT_DIR}", stdout: "%{CWD}/job-%{JOB_ID}/%{TASK_ID}.stdout", stderr: "err.txt" },
+ *   { jobId: 5, submitDir: "/home/u", serverUid: "abc123" },
+ * );
+ * assert.deepEqual(p, {
+ *   cwd: "/home/u",
+ *   stdout: "/home/u/job-5/%{TASK_ID}.stdout",
+ *   stderr: "/home/u/err.txt",
+ * });
+ * ```
+ */
+export function fillPlaceholdersAfterSubmit(
+  paths: PathTemplates,
+  job: { readonly jobId: number; readonly submitDir: string; readonly serverUid: string },
+): PathTemplates {
+  const values = new Map([
+    ["JOB_ID", String(job.jobId)],
+    ["SUBMIT_DIR", job.submitDir],
+    ["SERVER_UID", job.serverUid],
+  ]);
+  return fillProgramPaths(paths, values, job.submitDir);
+}
+
+/**
+ * Fills every placeholder of one task instance, as the worker does when it
+ * starts the task; unknown placeholders stay verbatim.
+ *
+ * @example Usage
+ * ```ts
+ * import { fillPlaceholdersInPaths } from "./placeholders.ts";
+ * import assert from "node:assert/strict";
+ * const p = fillPlaceholdersInPaths(
+ *   { cwd: "%{SERVER_UID}-%{TASK_ID}-%{INSTANCE_ID}", stdout: "%{JOB_ID}/stdout", stderr: null },
+ *   { jobId: 5, taskId: 10, instanceId: 6, submitDir: "/foo", serverUid: "testHQ" },
+ * );
+ * assert.deepEqual(p, { cwd: "/foo/testHQ-10-6", stdout: "/foo/testHQ-10-6/5/stdout", stderr: null });
+ * ```
+ */
+export function fillPlaceholdersInPaths(
+  paths: PathTemplates,
+  task: Omit<PlaceholderValues, "cwd">,
+): PathTemplates {
+  const values = new Map([
+    ["JOB_ID", String(task.jobId)],
+    ["TASK_ID", String(task.taskId)],
+    ["INSTANCE_ID", String(task.instanceId)],
+    ["SUBMIT_DIR", task.submitDir],
+    ["SERVER_UID", task.serverUid],
+  ]);
+  return fillProgramPaths(paths, values, task.submitDir);
 }

@@ -17,6 +17,15 @@ import {
 import { buildRequestVariants } from "../resources/variants.ts";
 import { UsageError } from "./common.ts";
 
+/** A path names a placeholder HyperQueue does not know, or `%{CWD}` where it cannot stand. */
+export class PlaceholderError extends RangeError {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "PlaceholderError";
+  }
+}
+
 /** Raw submit flags as commander delivers them. */
 export interface SubmitFlags {
   name?: string;
@@ -120,7 +129,9 @@ export function buildSubmit(flags: SubmitFlags, command: string[], submitDir: st
       throw new UsageError(`Invalid value "${item}" for --env: expected KEY=VALUE`);
     }
     if (key in env) {
-      warnings.push(`Environment variable ${key} is set more than once; the last value is used`);
+      warnings.push(
+        "Some environment variables were ignored. Check if you haven't used duplicate keys.",
+      );
     }
     env[key] = eq < 0 ? "" : item.slice(eq + 1);
   }
@@ -171,29 +182,46 @@ export function buildSubmit(flags: SubmitFlags, command: string[], submitDir: st
   const stdout = parseStdio(flags.stdout, DEFAULT_STDOUT);
   const stderr = parseStdio(flags.stderr, DEFAULT_STDERR);
   const cwd = flags.cwd ?? DEFAULT_CWD;
-  if (findPlaceholders(cwd).includes("CWD")) {
-    throw new UsageError("Invalid value for --cwd: it cannot contain %{CWD}");
+  const isArray = flags.array !== undefined && ids.reduce((n, r) => n + r.end - r.start + 1, 0) > 1;
+  if (isArray) {
+    const cwdHasTaskId = findPlaceholders(cwd).includes("TASK_ID");
+    for (
+      const [what, given, spec] of [["stdout", flags.stdout, stdout], [
+        "stderr",
+        flags.stderr,
+        stderr,
+      ]] as const
+    ) {
+      if (given === undefined || spec === null) continue;
+      const used = findPlaceholders(spec.path);
+      if (used.includes("TASK_ID") || (used.includes("CWD") && cwdHasTaskId)) continue;
+      warnings.push(
+        `You have submitted an array job, but the \`${what}\` path does not contain the task ID placeholder.\n` +
+          `Individual tasks might thus overwrite the file. Consider adding \`%{TASK_ID}\` to the \`--${what}\` value.`,
+      );
+    }
   }
   for (
-    const [what, text] of [["stdout", stdout?.path], ["stderr", stderr?.path], [
-      "cwd",
-      cwd,
-    ]] as const
+    const [what, text] of [
+      ["stdout path", stdout?.path],
+      ["stderr path", stderr?.path],
+      ["working directory path", cwd],
+    ] as const
   ) {
     if (text === undefined) continue;
-    for (const p of unknownPlaceholders(text)) {
-      warnings.push(`Unknown placeholder "%{${p}}" in ${what}`);
+    const unknown = unknownPlaceholders(text);
+    if (unknown.length > 0) {
+      throw new PlaceholderError(
+        `Found unknown placeholder${unknown.length > 1 ? "s" : ""} \`${
+          unknown.join(", ")
+        }\` in ${what}`,
+      );
     }
   }
-  const isArray = flags.array !== undefined;
-  if (isArray) {
-    for (const [what, spec] of [["stdout", stdout], ["stderr", stderr]] as const) {
-      if (spec && !findPlaceholders(spec.path).includes("TASK_ID")) {
-        warnings.push(
-          `The ${what} path of an array job does not contain %{TASK_ID}; tasks will overwrite each other's output`,
-        );
-      }
-    }
+  if (findPlaceholders(cwd).includes("CWD")) {
+    throw new PlaceholderError(
+      "Working directory path cannot contain the working directory placeholder `%{CWD}`.",
+    );
   }
   const name = flags.name ?? command[0]!.split("/").pop()!;
   if (name === "" || /[\n\t]/.test(name)) {

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { buildSubmit, parseCrashLimit, parseStdio, type SubmitFlags } from "./submit_args.ts";
+import {
+  buildSubmit,
+  parseCrashLimit,
+  parseStdio,
+  PlaceholderError,
+  type SubmitFlags,
+} from "./submit_args.ts";
 import { UsageError } from "./common.ts";
 
 Deno.test("buildSubmit() applies HyperQueue defaults", () => {
@@ -53,7 +59,6 @@ Deno.test("buildSubmit() rejects bad flags with one-line usage errors", () => {
     [{ maxFails: "-1" }, /--max-fails/],
     [{ crashLimit: "0" }, /--crash-limit/],
     [{ env: ["=x"] }, /--env/],
-    [{ cwd: "%{CWD}/x" }, /--cwd/],
   ];
   for (const [flags, re] of cases) {
     assert.throws(
@@ -64,9 +69,42 @@ Deno.test("buildSubmit() rejects bad flags with one-line usage errors", () => {
   }
 });
 
-Deno.test("buildSubmit() warns about arrays sharing one output file", () => {
+Deno.test("buildSubmit() refuses %{CWD} in the cwd and unknown placeholders in HQ's words", () => {
+  const cases: [SubmitFlags, string][] = [
+    [
+      { cwd: "%{CWD}/x" },
+      "Working directory path cannot contain the working directory placeholder `%{CWD}`.",
+    ],
+    [{ stdout: "out-%{FOO}" }, "Found unknown placeholder `FOO` in stdout path"],
+    [{ stderr: "%{A}-%{B}" }, "Found unknown placeholders `A, B` in stderr path"],
+    [{ cwd: "/x/%{DATE}" }, "Found unknown placeholder `DATE` in working directory path"],
+  ];
+  for (const [flags, message] of cases) {
+    assert.throws(
+      () => buildSubmit(flags, ["true"], "/tmp"),
+      (e: unknown) => e instanceof PlaceholderError && e.message === message,
+      JSON.stringify(flags),
+    );
+  }
+  const ok = buildSubmit({ stdout: "%{SERVER_UID}-%{JOB_ID}.out" }, ["true"], "/tmp");
+  assert.equal(ok.job.template.program.stdout?.path, "%{SERVER_UID}-%{JOB_ID}.out");
+});
+
+Deno.test("buildSubmit() warns about arrays sharing one output file, in HQ's words", () => {
   const { warnings } = buildSubmit({ array: "1-3", stdout: "out.txt" }, ["true"], "/tmp");
-  assert.ok(warnings.some((w) => w.includes("%{TASK_ID}")));
+  assert.deepEqual(warnings, [
+    "You have submitted an array job, but the `stdout` path does not contain the task ID " +
+    "placeholder.\nIndividual tasks might thus overwrite the file. Consider adding " +
+    "`%{TASK_ID}` to the `--stdout` value.",
+  ]);
+  const viaCwd = buildSubmit(
+    { array: "1-3", cwd: "task-%{TASK_ID}", stdout: "%{CWD}/foo" },
+    ["true"],
+    "/tmp",
+  );
+  assert.deepEqual(viaCwd.warnings, []);
+  assert.deepEqual(buildSubmit({ array: "7", stdout: "out.txt" }, ["true"], "/tmp").warnings, []);
+  assert.deepEqual(buildSubmit({ array: "1-3" }, ["true"], "/tmp").warnings, []);
 });
 
 Deno.test("parseStdio() and parseCrashLimit() read HyperQueue forms", () => {

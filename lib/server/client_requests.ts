@@ -5,7 +5,8 @@
  * @module
  */
 import type { JobId } from "../ids.ts";
-import type { InboxEnvelope, ToClientMsg } from "../fsproto/messages.ts";
+import type { InboxEnvelope, JobSubmit, StdioSpec, ToClientMsg } from "../fsproto/messages.ts";
+import { fillPlaceholdersAfterSubmit } from "../cli/placeholders.ts";
 import { isJobComplete, type ServerState } from "../scheduler/state.ts";
 import { parseSelector } from "../cli/selector.ts";
 import { idSetIterate } from "../cli/id_set.ts";
@@ -89,6 +90,33 @@ function stopTargets(state: ServerState, selector: string): number[] {
   }
 }
 
+/** The submit with the placeholders known now filled in (`onSubmit` takes `nextJobId`). */
+function withSubmitPlaceholders(job: JobSubmit, state: ServerState): JobSubmit {
+  const program = job.template.program;
+  const filled = fillPlaceholdersAfterSubmit(
+    {
+      cwd: program.cwd,
+      stdout: program.stdout?.path ?? null,
+      stderr: program.stderr?.path ?? null,
+    },
+    { jobId: state.nextJobId, submitDir: job.submitDir, serverUid: state.serverUid },
+  );
+  const stdio = (spec: StdioSpec, path: string | null): StdioSpec =>
+    spec === null || path === null ? null : { ...spec, path };
+  return {
+    ...job,
+    template: {
+      ...job.template,
+      program: {
+        ...program,
+        cwd: filled.cwd,
+        stdout: stdio(program.stdout, filled.stdout),
+        stderr: stdio(program.stderr, filled.stderr),
+      },
+    },
+  };
+}
+
 /** Replayed submits already applied: request key to job id. */
 export type AppliedRequests = Map<string, JobId>;
 
@@ -115,7 +143,7 @@ export function handleClientMsg(
         const key = `${env.client}:${request}`;
         const done = applied.get(key);
         if (done !== undefined) return { reply: { kind: "submitted", request, jobId: done } };
-        const job = validateJobSubmit(msg.job);
+        const job = withSubmitPlaceholders(validateJobSubmit(msg.job), state);
         const jobId = onSubmit(state, job, now);
         applied.set(key, jobId);
         return { reply: { kind: "submitted", request, jobId }, requestKey: key, jobId };
