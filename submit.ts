@@ -21,7 +21,7 @@ import {
   selectorArg,
   singleIdArg,
 } from "./lib/cli/arg_checks.ts";
-import { buildSubmit, type SubmitFlags } from "./lib/cli/submit_args.ts";
+import { buildSubmit, parseWeight, type SubmitFlags } from "./lib/cli/submit_args.ts";
 import { formatIdSet, idSetFromIds, idSetIterate, parseIdSet } from "./lib/cli/id_set.ts";
 import { parseSelector } from "./lib/cli/selector.ts";
 import { formatDuration } from "./lib/cli/duration.ts";
@@ -124,11 +124,7 @@ export const SUBMIT_OPTIONS: readonly OptionSpec[] = [
   {
     long: "weight",
     value: "WEIGHT",
-    check: (v) => {
-      if (!/^(\d+(\.\d{0,4})?|\.\d{1,4})$/.test(v) || Number(v) <= 0) {
-        throw new RangeError("expected a number > 0 with at most 4 decimal places");
-      }
-    },
+    check: parseWeight,
     help: "Weight of the resource request in the scheduler's choice among equal priorities",
   },
   { long: "pin", value: "PIN", choices: ["taskset", "omp"], help: "CPU pinning" },

@@ -15,6 +15,7 @@ import {
   unknownPlaceholders,
 } from "./placeholders.ts";
 import { buildRequestVariants } from "../resources/variants.ts";
+import { parseAmount } from "../resources/amount.ts";
 import { UsageError } from "./common.ts";
 
 /** A path names a placeholder HyperQueue does not know, or `%{CWD}` where it cannot stand. */
@@ -57,6 +58,16 @@ export function parseStdio(text: string | undefined, fallback: string): StdioSpe
   }
   if (text === "") throw new UsageError('Invalid value "" for --stdout/--stderr: empty path');
   return { path: text, rmIfFinished: false };
+}
+
+/** Parses `--weight` (a number > 0, at most 4 decimal places) into fixed point. @throws {UsageError} */
+export function parseWeight(text: string): number {
+  if (!/^\d+(\.\d{1,4})?$/.test(text) || Number(text) <= 0) {
+    throw new UsageError(
+      `Invalid value "${text}" for --weight: expected a number > 0 with at most 4 decimal places`,
+    );
+  }
+  return parseAmount(text);
 }
 
 /** Parses `--crash-limit`. @throws {UsageError} */
@@ -169,6 +180,7 @@ export function buildSubmit(flags: SubmitFlags, command: string[], submitDir: st
     try {
       requests = buildRequestVariants({
         ...(flags.cpus === undefined ? {} : { cpus: flags.cpus }),
+        ...(flags.weight === undefined ? {} : { weight: parseWeight(flags.weight) }),
         resources: flags.resource ?? [],
         timeRequestMs,
       });

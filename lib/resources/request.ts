@@ -35,6 +35,19 @@ export interface ResourceRequest {
   minTimeMs: number;
   /** Number of whole workers for a multi-node task; absent or 0 for a single-node task. */
   nNodes?: number;
+  /**
+   * Weight in the scheduler's choice among tasks of equal priority (`--weight`), fixed point;
+   * absent means {@link DEFAULT_WEIGHT} (1.0).
+   */
+  weight?: Amount;
+}
+
+/** Weight of a request that sets none: 1.0 in fixed point. */
+export const DEFAULT_WEIGHT: Amount = 10_000;
+
+/** The weight of a request (1.0 when it sets none). */
+export function requestWeight(request: ResourceRequest): Amount {
+  return request.weight ?? DEFAULT_WEIGHT;
 }
 
 /**

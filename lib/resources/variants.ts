@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { amountFromUnits } from "./amount.ts";
+import { type Amount, amountFromUnits } from "./amount.ts";
 import {
+  DEFAULT_WEIGHT,
   formatRequestAmount,
   isValidResourceName,
   parseAmountAndPolicy,
@@ -25,6 +26,8 @@ export interface RequestVariantsOptions {
   resources: string[];
   /** Value of `--time-request` in ms (minimum remaining worker lifetime). */
   timeRequestMs: number;
+  /** Weight of every variant (`--weight`), fixed point. @default {DEFAULT_WEIGHT} */
+  weight?: Amount;
 }
 
 /** One flag value and the entries it names, for error messages and merging. */
@@ -123,6 +126,10 @@ function sortEntries(entries: ResourceEntry[]): ResourceEntry[] {
  */
 export function buildRequestVariants(options: RequestVariantsOptions): ResourceRequest[] {
   const { cpus, resources, timeRequestMs } = options;
+  const weight = options.weight ?? DEFAULT_WEIGHT;
+  if (!Number.isSafeInteger(weight) || weight <= 0) {
+    throw new RangeError(`Cannot use weight ${weight}: expected a positive fixed-point amount`);
+  }
   if (!Number.isSafeInteger(timeRequestMs) || timeRequestMs < 0) {
     throw new RangeError(
       `Cannot use time request ${timeRequestMs} ms: expected a non-negative integer`,
@@ -195,7 +202,9 @@ export function buildRequestVariants(options: RequestVariantsOptions): ResourceR
     if (!entries.some((e) => e.resource === "cpus")) {
       entries.push({ resource: "cpus", amount: amountFromUnits(1), policy: "compact" });
     }
-    return { entries: sortEntries(entries), minTimeMs: timeRequestMs };
+    const request: ResourceRequest = { entries: sortEntries(entries), minTimeMs: timeRequestMs };
+    if (weight !== DEFAULT_WEIGHT) request.weight = weight;
+    return request;
   });
 }
 

@@ -258,3 +258,22 @@ Deno.test("buildRequestVariants() reads back formatResourceFlag() (property)", (
     }),
   );
 });
+
+Deno.test("buildRequestVariants() sets a weight on every variant, leaving the default out", () => {
+  const plain = buildRequestVariants({ resources: ["cpus=1 | gpus=1"], timeRequestMs: 0 });
+  assert.ok(plain.every((r) => r.weight === undefined));
+  const heavy = buildRequestVariants({
+    resources: ["cpus=1 | gpus=1"],
+    timeRequestMs: 0,
+    weight: 25_000,
+  });
+  assert.deepEqual(heavy.map((r) => r.weight), [25_000, 25_000]);
+  assert.equal(
+    buildRequestVariants({ resources: [], timeRequestMs: 0, weight: 10_000 })[0]!.weight,
+    undefined,
+  );
+  assert.throws(
+    () => buildRequestVariants({ resources: [], timeRequestMs: 0, weight: 0 }),
+    RangeError,
+  );
+});

@@ -40,6 +40,7 @@ import { assignTasks, countPrefill, type Outbox, sendToWorker } from "./reactor.
 import { cpusUsed, fitCount, fitsCapacity, fitsTime, holdResources } from "./worker_load.ts";
 import { isMultiNodeClass } from "./multinode.ts";
 import { MultiNodeRound } from "./multinode_schedule.ts";
+import { requestWeight } from "../resources/request.ts";
 
 /** Result of a round. */
 export interface ScheduleResult {
@@ -58,6 +59,13 @@ interface PlacementGroup {
   jobId: JobId;
   priority: number;
   ids: number[];
+}
+
+/** A class's weight: the largest weight of its variants. */
+export function classWeight(cls: RequestClass): number {
+  let w = 0;
+  for (const v of cls.variants) w = Math.max(w, requestWeight(v));
+  return w;
 }
 
 /** Whether some variant of the class could run on the worker at all (ignoring current load). */
@@ -142,7 +150,9 @@ export function schedule(state: ServerState, now: number, out: Outbox): Schedule
     let top: number | null = null;
     for (const p of levels) {
       const atLevel = classes.filter((c) => c.queue.countAt(p) > 0);
+      // Among equal priorities, heavier requests (`--weight`) go first, then older jobs.
       atLevel.sort((a, b) =>
+        classWeight(b) - classWeight(a) ||
         (a.queue.peek(isWaiting)?.jobId ?? 0) - (b.queue.peek(isWaiting)?.jobId ?? 0)
       );
       for (const cls of atLevel) {

@@ -45,6 +45,18 @@ const PLACEMENT: RoundCase[] = [
     expect: { 1: ["1:0/v0"] },
   },
   {
+    name: "equal priority: the heavier request (--weight) first",
+    workers: [{ pools: ["cpus=2"] }],
+    jobs: [["cpus=2", 1], ["cpus=2", 1, { weight: 20_000 }]],
+    expect: { 1: ["2:0/v0"] },
+  },
+  {
+    name: "weight never beats priority",
+    workers: [{ pools: ["cpus=2"] }],
+    jobs: [["cpus=2", 1, { priority: 1 }], ["cpus=2", 1, { weight: 50_000 }]],
+    expect: { 1: ["1:0/v0"] },
+  },
+  {
     name: "equal priority and class: job id, then task id",
     workers: [{ pools: ["cpus=3"] }],
     jobs: [["cpus=1", 2, { first: 5 }], ["cpus=1", 2]],

@@ -60,6 +60,8 @@ export interface JobSpec {
   crashLimit?: CrashLimit;
   /** First task id. */
   first?: number;
+  /** Request weight, fixed point (`--weight`). */
+  weight?: number;
 }
 
 /** A job of `n` tasks with the `--resource` text `resource`. */
@@ -75,6 +77,7 @@ export function jobSubmit(resource: string, n: number, spec: JobSpec = {}): JobS
       requests: buildRequestVariants({
         resources: [resource],
         timeRequestMs: spec.timeRequestMs ?? 0,
+        ...(spec.weight === undefined ? {} : { weight: spec.weight }),
       }),
       pin: null,
       priority: spec.priority ?? 0,
