@@ -394,6 +394,7 @@ export const workerCommand: Command = {
         {
           name: "WORKER_START_ARGS",
           trailing: true,
+          hyphenValues: true,
           help: "arguments of `hq worker start`",
         },
       ],

@@ -42,6 +42,30 @@ export function netfsViews(): { a: string; b: string } | undefined {
   return { a, b };
 }
 
+/**
+ * A loopback sshd that accepts root logins with a key (`tools/netfs.sh
+ * start`), from `HQ_TEST_SSH_PORT` and `HQ_TEST_SSH_KEY`; undefined unless
+ * both are set, the key exists and `ssh` is installed.
+ */
+export function sshLogin(): { port: number; key: string; ssh: string } | undefined {
+  const port = Number(Deno.env.get("HQ_TEST_SSH_PORT"));
+  const key = Deno.env.get("HQ_TEST_SSH_KEY");
+  if (!Number.isInteger(port) || port <= 0 || key === undefined) return undefined;
+  try {
+    Deno.statSync(key);
+  } catch {
+    return undefined;
+  }
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    try {
+      if (Deno.statSync(`${dir}/ssh`).isFile) return { port, key, ssh: `${dir}/ssh` };
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
 /** What {@link requirement} returns: pass `ignore` to `Deno.test`, call `check()` first in `fn`. */
 export interface Requirement {
   /** Value for `Deno.test({ ignore })`: true when unmet and `REQUIRE_ALL` is off. */

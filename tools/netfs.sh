@@ -8,7 +8,8 @@
 # cluster nodes sharing a network filesystem.
 #
 # Usage:
-#   tools/netfs.sh start <statedir>   # prints NETFS_A=... and NETFS_B=... lines
+#   tools/netfs.sh start <statedir>   # prints NETFS_A=, NETFS_B=, NETFS_SSH_PORT=, NETFS_SSH_KEY=
+#                                     # lines (the sshd also serves ssh logins on 127.0.0.1)
 #   tools/netfs.sh stop <statedir>    # unmounts, stops the daemons, cleans up
 #
 # Needs root (FUSE mounts are only usable by the mounting user, and sshd is
@@ -242,7 +243,8 @@ cmd_start() {
   fi
   rm -f "$sd/a/$probe"
 
-  printf 'NETFS_A=%s\nNETFS_B=%s\n' "$sd/a" "$sd/b" >"$sd/env"
+  printf 'NETFS_A=%s\nNETFS_B=%s\nNETFS_SSH_PORT=%s\nNETFS_SSH_KEY=%s\n' \
+    "$sd/a" "$sd/b" "$(cat "$sd/port")" "$sd/client_ed25519" >"$sd/env"
   START_OK=1
   cat "$sd/env"
 }
