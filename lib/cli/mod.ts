@@ -11,8 +11,15 @@
  *   placeholders in task paths, with the default stdout/stderr/cwd templates.
  * - {@link renderTable} / {@link renderVerticalTable}: the ASCII table layout
  *   of the `cli` output mode, and {@link truncateMiddle} for long names.
- * - {@link renderProgressBar} / {@link formatStateCounts}: the `job info`
+ * - {@link renderProgressBar} / {@link formatStateLines}: the `job info`
  *   progress bar and per-state task counts.
+ * - {@link formatJson}: JSON exactly as `serde_json::to_string_pretty` prints
+ *   it (sorted keys, f64 values as {@link JsonFloat}).
+ * - {@link formatJsonDatetime} and friends: HyperQueue's date and time texts.
+ *
+ * HyperQueue's documents and tables for each command are in `hq_json.ts`,
+ * `hq_json_workers.ts`, `render_jobs.ts`, `render_tasks.ts`,
+ * `render_workers.ts`, `quiet.ts` and `messages.ts`.
  *
  * Nothing here does I/O or reads the clock.
  *
@@ -25,3 +32,5 @@ export * from "./duration.ts";
 export * from "./placeholders.ts";
 export * from "./table.ts";
 export * from "./progress.ts";
+export * from "./json.ts";
+export * from "./dates.ts";

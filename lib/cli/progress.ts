@@ -1,5 +1,6 @@
 /**
- * Progress bar and per-state task counts shown in `job info` and `job wait`.
+ * The `job info` State cell of a job with several tasks: HyperQueue's
+ * progress bar and one `STATE (n)` line per non-zero state.
  *
  * @module
  */
@@ -19,16 +20,6 @@ export interface TaskStateCounts {
   /** Tasks aborted by HyperQueue (failed dependency or max-fails). */
   readonly aborted?: number;
 }
-
-/** The states in the order {@link formatStateCounts} prints them. */
-export const STATE_COUNT_ORDER: readonly (keyof TaskStateCounts)[] = [
-  "running",
-  "waiting",
-  "finished",
-  "failed",
-  "canceled",
-  "aborted",
-];
 
 /** Default number of cells inside the progress bar's brackets. */
 export const DEFAULT_PROGRESS_WIDTH = 40;
@@ -50,10 +41,17 @@ export function completedCount(counts: TaskStateCounts): number {
 }
 
 /**
- * Renders `[` + `width` cells + `]`: the first
- * `floor(completed * width / total)` cells are `#`, the rest `.`, where
- * completed is finished + failed + canceled + aborted (capped at `total`).
- * A total of 0 gives an all-`.` bar.
+ * HyperQueue's `job_progress_bar`: `[` + `width` cells + `]`. For canceled,
+ * aborted, failed, finished and running tasks in turn,
+ * `ceil(count / total * width)` cells (capped at what is left) are `#`; the
+ * rest are `.`. A total of 0 gives an all-`.` bar.
+ *
+ * @example Usage
+ * ```ts
+ * import { renderProgressBar } from "./progress.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(renderProgressBar({ finished: 1, waiting: 2 }, 3, 10), "[####......]");
+ * ```
  *
  * @throws {RangeError} When a count or `total` is not an integer >= 0, or `width` is not an integer >= 1.
  */
@@ -72,23 +70,51 @@ export function renderProgressBar(
       `Cannot render progress bar of width ${width}: it must be an integer >= 1`,
     );
   }
-  const completed = Math.min(completedCount(counts), total);
-  const filled = total === 0 ? 0 : Math.floor((completed * width) / total);
+  let filled = 0;
+  for (const state of ["canceled", "aborted", "failed", "finished", "running"] as const) {
+    const count = countOf(counts, state);
+    const chars = total === 0 ? 0 : Math.ceil((count / total) * width);
+    filled += Math.min(width - filled, chars);
+  }
   return `[${"#".repeat(filled)}${".".repeat(width - filled)}]`;
 }
 
 /**
- * Formats non-zero counts as `1 RUNNING, 16 WAITING, 3 FINISHED`, in the
- * order RUNNING, WAITING, FINISHED, FAILED, CANCELED, ABORTED; all-zero
- * counts give `""`.
+ * The lines after the bar in `job info`'s State cell: `RUNNING (n)`,
+ * `FAILED (n)`, `FINISHED (n)`, `CANCELED (n)`, `ABORTED (n)` and
+ * `WAITING (n)`, in that order, for the non-zero counts. Waiting is what the
+ * other states leave of `total`.
  *
  * @throws {RangeError} When a count is not an integer >= 0.
  */
-export function formatStateCounts(counts: TaskStateCounts): string {
-  const parts: string[] = [];
-  for (const state of STATE_COUNT_ORDER) {
-    const value = countOf(counts, state);
-    if (value > 0) parts.push(`${value} ${state.toUpperCase()}`);
-  }
-  return parts.join(", ");
+export function formatStateLines(counts: TaskStateCounts, total: number): string[] {
+  const running = countOf(counts, "running");
+  const waiting = Math.max(0, total - running - completedCount(counts));
+  const lines: [string, number][] = [
+    ["RUNNING", running],
+    ["FAILED", countOf(counts, "failed")],
+    ["FINISHED", countOf(counts, "finished")],
+    ["CANCELED", countOf(counts, "canceled")],
+    ["ABORTED", countOf(counts, "aborted")],
+    ["WAITING", waiting],
+  ];
+  return lines.filter(([, n]) => n > 0).map(([name, n]) => `${name} (${n})`);
+}
+
+/**
+ * The whole State cell of a job with several tasks (or none): the bar, then
+ * {@link formatStateLines}, one per line.
+ *
+ * @example Usage
+ * ```ts
+ * import { jobStateCell } from "./progress.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(
+ *   jobStateCell({ failed: 1, finished: 199 }, 200),
+ *   `[${"#".repeat(40)}]\nFAILED (1)\nFINISHED (199)`,
+ * );
+ * ```
+ */
+export function jobStateCell(counts: TaskStateCounts, total: number): string {
+  return [renderProgressBar(counts, total), ...formatStateLines(counts, total)].join("\n");
 }

@@ -1,21 +1,20 @@
 import assert from "node:assert/strict";
-import { completedCount, formatStateCounts, renderProgressBar } from "./progress.ts";
+import { completedCount, formatStateLines, jobStateCell, renderProgressBar } from "./progress.ts";
 
-Deno.test("renderProgressBar() fills completed cells proportionally, rounding down", () => {
+Deno.test("renderProgressBar() rounds each state's share up, as HyperQueue", () => {
   assert.equal(renderProgressBar({ finished: 5, waiting: 5 }, 10, 10), "[#####.....]");
-  assert.equal(
-    renderProgressBar({ finished: 1, failed: 1, canceled: 1, aborted: 1, running: 6 }, 10, 10),
-    "[####......]",
-  );
-  assert.equal(renderProgressBar({ finished: 1 }, 3, 10), "[###.......]");
-  assert.equal(renderProgressBar({ finished: 2 }, 3, 10), "[######....]");
+  assert.equal(renderProgressBar({ finished: 1 }, 3, 10), "[####......]");
+  assert.equal(renderProgressBar({ finished: 2 }, 3, 10), "[#######...]");
   assert.equal(renderProgressBar({ finished: 3 }, 3, 10), "[##########]");
+  // Running tasks fill cells too; each state is rounded up on its own.
+  assert.equal(renderProgressBar({ failed: 1, finished: 1, running: 1 }, 30, 10), "[###.......]");
   assert.equal(renderProgressBar({}, 0, 4), "[....]");
   assert.equal(renderProgressBar({ finished: 9 }, 3, 4), "[####]");
+  assert.equal(renderProgressBar({ canceled: 2, finished: 2 }, 4, 3), "[###]");
 });
 
 Deno.test("renderProgressBar() defaults to 40 cells", () => {
-  const bar = renderProgressBar({ finished: 1, running: 1 }, 2);
+  const bar = renderProgressBar({ finished: 1, waiting: 1 }, 2);
   assert.equal(bar, `[${"#".repeat(20)}${".".repeat(20)}]`);
   assert.equal(bar.length, 42);
 });
@@ -36,14 +35,20 @@ Deno.test("completedCount() sums terminal states", () => {
   );
 });
 
-Deno.test("formatStateCounts() lists non-zero states in order", () => {
-  assert.equal(
-    formatStateCounts({ finished: 3, waiting: 16, running: 1 }),
-    "1 RUNNING, 16 WAITING, 3 FINISHED",
-  );
-  assert.equal(
-    formatStateCounts({ aborted: 1, canceled: 2, failed: 3, finished: 0 }),
-    "3 FAILED, 2 CANCELED, 1 ABORTED",
-  );
-  assert.equal(formatStateCounts({}), "");
+Deno.test("formatStateLines() lists non-zero states in HyperQueue's order", () => {
+  assert.deepEqual(formatStateLines({ finished: 3, running: 1 }, 20), [
+    "RUNNING (1)",
+    "FINISHED (3)",
+    "WAITING (16)",
+  ]);
+  assert.deepEqual(formatStateLines({ aborted: 1, canceled: 2, failed: 3 }, 6), [
+    "FAILED (3)",
+    "CANCELED (2)",
+    "ABORTED (1)",
+  ]);
+  assert.deepEqual(formatStateLines({}, 0), []);
+});
+
+Deno.test("jobStateCell() puts the bar above the state lines", () => {
+  assert.equal(jobStateCell({ waiting: 4 }, 4), `[${".".repeat(40)}]\nWAITING (4)`);
 });

@@ -1,75 +1,74 @@
-// deno-lint-ignore-file camelcase -- HyperQueue's JSON field names are snake_case
 import assert from "node:assert/strict";
-import { renderExplain, renderJobList, resourcesText } from "./render.ts";
-import type { ExplainView, JobInfoView, TaskDescView } from "../scheduler/views.ts";
+import {
+  jobSummary,
+  renderJobInfo as legacyJobInfo,
+  renderJobList as legacyJobList,
+  renderJobSummary as legacyJobSummary,
+  renderTaskList as legacyTaskList,
+} from "./render.ts";
+import { renderJobInfo, renderJobList, renderJobSummary, submitText } from "./render_jobs.ts";
+import { renderExplain, renderTaskList } from "./render_tasks.ts";
+import { JOB_ONE, JOB_TWO_TASKS, JOBS } from "./testdata/fixtures.ts";
 
-const stats = { running: 0, finished: 0, failed: 0, canceled: 2, aborted: 0, waiting: 0 };
-
-Deno.test("renderJobList() adds the Cancel Reason column with --verbose", () => {
-  const jobs: JobInfoView[] = [
-    { id: 1, name: "a", task_count: 2, is_open: false, task_stats: stats, cancel_reason: "oops" },
-  ];
-  const plain = renderJobList(jobs, 1);
-  assert.ok(!plain.includes("Cancel Reason"));
-  const verbose = renderJobList(jobs, 1, true);
-  assert.match(verbose, /\| ID \| Name \| State +\| Tasks \| Cancel Reason \|/);
-  assert.match(verbose, /\| 1 +\| a +\| CANCELED \| 2 +\| oops +\|/);
+Deno.test("legacy render.ts wrappers print what the new renderers print", () => {
+  assert.equal(legacyJobList(JOBS, 4, true), renderJobList(JOBS, { total: 4, verbose: true }));
+  assert.equal(legacyJobSummary(jobSummary(JOBS)), renderJobSummary(JOBS));
+  // Job 1 is complete, so its makespan does not depend on the clock.
+  assert.equal(legacyJobInfo(JOB_ONE), renderJobInfo(JOB_ONE, { now: 0 }));
+  assert.match(legacyTaskList({ "2": JOB_TWO_TASKS }, false), /Error: Program t\.\.\./);
 });
 
-Deno.test("resourcesText() prints one block per variant with time requests", () => {
-  const desc = (resources: TaskDescView["resources"]) => ({ resources }) as TaskDescView;
-  const one = desc([{
-    n_nodes: 0,
-    resources: [{ resource: "cpus", request: "2 compact" }],
-    min_time: 0,
-    weight: 1,
-  }]);
-  assert.equal(resourcesText(one), "cpus: 2 compact");
-  const two = desc([
-    {
-      n_nodes: 0,
-      resources: [{ resource: "cpus", request: "2 compact" }, {
-        resource: "gpus",
-        request: "1 compact",
-      }],
-      min_time: 3600,
-      weight: 1,
-    },
-    { n_nodes: 0, resources: [{ resource: "cpus", request: "8 compact" }], min_time: 0, weight: 1 },
-  ]);
+Deno.test("renderJobList() marks open jobs and explains the star", () => {
+  // deno-lint-ignore camelcase -- the view's snake_case name
+  const open = { ...JOBS[0]!, is_open: true };
+  const text = renderJobList([open, JOBS[3]!], { total: 2 });
+  assert.match(text, /\| \*1 \| echo +\| OPENED +\| 1 +\|/);
+  assert.match(text, /\| 10 \| stopped/);
+  assert.ok(text.endsWith("\n* = Open jobs"), text);
+});
+
+Deno.test("renderJobInfo() shows a Cancel Reason row after State", () => {
+  const text = renderJobInfo(
+    { ...JOB_ONE, info: { ...JOB_ONE.info, cancel_reason: "oops" } },
+    { now: 0 },
+  );
+  assert.match(text, /\| State +\| FINISHED +\|\n\| Cancel Reason +\| oops +\|\n\| Session /);
+});
+
+Deno.test("renderTaskList() reports whether an error was cut", () => {
+  assert.equal(renderTaskList({ "2": JOB_TWO_TASKS }, { now: 0 }).truncated, true);
+  assert.equal(renderTaskList({ "2": JOB_TWO_TASKS }, { now: 0, verbose: true }).truncated, false);
+  assert.equal(renderTaskList({ "1": JOB_ONE.tasks }, { now: 0 }).truncated, false);
+});
+
+Deno.test("renderExplain() without workers prints only the two sentences", () => {
   assert.equal(
-    resourcesText(two),
-    "# Variant 1\ncpus: 2 compact\ngpus: 1 compact\nTime request: 1h\n# Variant 2\ncpus: 8 compact",
+    renderExplain({
+      job_id: 1,
+      task_id: 2,
+      state: "waiting",
+      n_task_deps: 2,
+      n_waiting_deps: 1,
+      workers: [],
+    }),
+    "Task 1@2 is not ready to run, because 1/2 dependencies are not finished.\n" +
+      "There is no worker where the task can run.",
   );
 });
 
-Deno.test("resourcesText() prints the node count of a multi-node task", () => {
-  const desc = { resources: [{ n_nodes: 3, resources: [], min_time: 60, weight: 1 }] };
-  assert.equal(resourcesText(desc as unknown as TaskDescView), "nodes: 3\nTime request: 1m");
-});
-
-Deno.test("renderExplain() lists blockers per worker and variant", () => {
-  const e: ExplainView = {
-    job_id: 3,
+Deno.test("renderExplain() gives a worker without items one blank row", () => {
+  const text = renderExplain({
+    job_id: 1,
     task_id: 0,
     state: "waiting",
+    n_task_deps: 0,
     n_waiting_deps: 0,
-    n_deps: 0,
-    workers: [
-      {
-        worker_id: 1,
-        runnable: false,
-        variants: [{
-          variant: 0,
-          blockers: [{ type: "Resources", provides: "cpus: 2", request: "cpus: 8" }],
-        }],
-      },
-      { worker_id: 2, runnable: true, variants: [{ variant: 0, blockers: [] }] },
-    ],
-  };
-  const text = renderExplain(e);
-  assert.match(text, /runnable on 1 of 2 workers/);
-  assert.match(text, /\| Worker Id \| Runnable \| Variant \| Type +\| Provides \| Request +\|/);
-  assert.match(text, /\| 1 +\| no +\| 1 +\| Resources \| cpus: 2 +\| cpus: 8 \|/);
-  assert.match(text, /\| 2 +\| yes +\| 1 +\| +\| +\| +\|/);
+    workers: [{ worker_id: 4, runnable: true, variants: [[]] }],
+  });
+  assert.match(text, /The task can run on 1 worker: 4\n/);
+  assert.match(text, /\| 4 +\| Yes +\| +\| +\| +\| +\|/);
+});
+
+Deno.test("submitText() is HyperQueue's submit line", () => {
+  assert.equal(submitText(1), "Job submitted successfully, job ID: 1");
 });

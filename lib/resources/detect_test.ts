@@ -352,9 +352,9 @@ Deno.test("resolveWorkerResources() never overrides explicit definitions", () =>
   const r = resolve({ resources: ["mem=sum(100)", "gpus/nvidia=[3]", "fpga=2"] });
   assert.deepEqual(r.pools.map(poolView), [
     { name: "cpus", kind: "groups", groups: [["0", "1", "2", "3"], ["4", "5", "6", "7"]] },
-    { name: "mem", kind: "sum", size: 100 },
-    { name: "gpus/nvidia", kind: "list", groups: [["3"]] },
-    { name: "fpga", kind: "range", groups: [["0", "1"]] },
+    { name: "mem", kind: "sum", size: 1_000_000 },
+    { name: "gpus/nvidia", kind: "list", values: ["3"] },
+    { name: "fpga", kind: "range", start: 0, end: 1 },
   ]);
   const cpus = resolve({ cpus: "2x2" });
   assert.deepEqual(cpus.pools[0]!.groups, [["0", "1"], ["2", "3"]]);
@@ -429,18 +429,23 @@ Deno.test("mergeResources() puts cpus first and keeps explicit pools", () => {
 
 // ---- output ----------------------------------------------------------------------------------
 
-Deno.test("formatHwdetect() prints a summary and one line per pool", () => {
+Deno.test("formatHwdetect() prints HyperQueue's summary and full description", () => {
   const { pools } = resolve({ resources: ['tag=[a, "b c"]'] });
   assert.equal(
     formatHwdetect(pools),
     [
-      "Summary: cpus 2x4; tag 2; gpus/nvidia 2; mem 64000",
+      "Summary:",
+      "cpus: 2x4",
+      "tag: 2",
+      "gpus/nvidia: 2",
+      "mem: 62.50 GiB",
+      "",
+      "Full Description:",
       "cpus: [[0,1,2,3],[4,5,6,7]]",
-      'tag: [a,"b c"]',
+      "tag: [a,b c]",
       "gpus/nvidia: [0,1]",
-      "mem: 64000",
+      "mem: sum(64000)",
     ].join("\n"),
   );
-  assert.equal(formatHwdetect([]), "Summary: none");
-  assert.equal(formatHwdetect([], { summary: false }), "");
+  assert.equal(formatHwdetect([]), "Summary:\n\n\nFull Description:\n");
 });

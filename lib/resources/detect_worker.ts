@@ -17,6 +17,9 @@
 import { parsePool, type ResourcePool } from "./descriptor.ts";
 import { DETECT_ITEMS, type DetectItem, type DetectOptions, detectResources } from "./detect.ts";
 import type { DetectResult } from "./detect.ts";
+import type { JsonValue } from "../cli/json.ts";
+import { renderHwdetect } from "../cli/render_workers.ts";
+import { poolJson } from "../cli/hq_json_workers.ts";
 
 /** The resource flags of `hq worker start`, as given on the command line. */
 export interface WorkerResourceFlags {
@@ -36,19 +39,7 @@ export interface ResourcePlan {
   detect: Set<DetectItem>;
 }
 
-/** Options of {@link formatHwdetect}. */
-export interface FormatHwdetectOptions {
-  /** Print a `Summary:` line first. @default {true} */
-  summary?: boolean;
-}
-
-/** One pool as `worker info` shows it in JSON. */
-export type PoolView =
-  | { name: string; kind: "sum"; size: number }
-  | { name: string; kind: "list" | "range" | "groups"; groups: string[][] };
-
 const RESOURCE_NAME_REGEXP = /^[A-Za-z][A-Za-z0-9/]*$/;
-const PLAIN_LABEL_REGEXP = /^[A-Za-z0-9_./:-]+$/;
 
 /**
  * Parses `--detect-resources`: `all`, `none`, or a comma list of
@@ -211,66 +202,38 @@ export function resolveWorkerResources(
   return { pools: mergeResources(plan.explicit, found.pools), warnings: found.warnings };
 }
 
-function formatLabel(label: string): string {
-  return PLAIN_LABEL_REGEXP.test(label) ? label : JSON.stringify(label);
-}
-
-function summaryOf(pool: ResourcePool): string {
-  if (pool.kind === "sum") return `${pool.name} ${pool.size}`;
-  const sizes = new Set(pool.groups.map((g) => g.length));
-  if (pool.groups.length > 1 && sizes.size === 1) {
-    return `${pool.name} ${pool.groups.length}x${pool.groups[0]!.length}`;
-  }
-  return `${pool.name} ${pool.groups.flat().length}`;
-}
-
 /**
- * `hq worker hwdetect` in `cli` mode: a `Summary:` line in the style of
- * `worker list`, then one line per pool with its indices (groups nested) or
- * its size.
+ * `hq worker hwdetect` in `cli` mode, as HyperQueue prints it: `Summary:`
+ * with one `name: size` line per pool, a blank line, then `Full
+ * Description:` with one `name: definition` line per pool (the same text
+ * as `renderHwdetect` in `lib/cli/render_workers.ts`).
  *
  * @example Usage
  * ```ts
  * import { formatHwdetect } from "./detect_worker.ts";
  * import assert from "node:assert/strict";
  * const cpus = { name: "cpus", kind: "groups" as const, groups: [["0"], ["1"]], size: 0 };
- * assert.equal(formatHwdetect([cpus]), "Summary: cpus 2x1\ncpus: [[0],[1]]");
+ * assert.equal(formatHwdetect([cpus]), "Summary:\ncpus: 2x1\n\nFull Description:\ncpus: [[0],[1]]");
  * ```
  */
-export function formatHwdetect(
-  pools: readonly ResourcePool[],
-  options: FormatHwdetectOptions = {},
-): string {
-  const lines: string[] = [];
-  if (options.summary ?? true) {
-    lines.push(`Summary: ${pools.length === 0 ? "none" : pools.map(summaryOf).join("; ")}`);
-  }
-  for (const pool of pools) {
-    const list = (g: readonly string[]) => `[${g.map(formatLabel).join(",")}]`;
-    const value = pool.kind === "sum"
-      ? String(pool.size)
-      : pool.groups.length === 1
-      ? list(pool.groups[0]!)
-      : `[${pool.groups.map(list).join(",")}]`;
-    lines.push(`${pool.name}: ${value}`);
-  }
-  return lines.join("\n");
+export function formatHwdetect(pools: readonly ResourcePool[]): string {
+  return renderHwdetect(pools);
 }
 
 /**
- * A pool as `worker info --output-mode json` shows it (sum pools carry
- * `size`, indexed pools `groups`); `hwdetect` prints these in JSON mode.
+ * A pool as HyperQueue's JSON resource descriptors print it (`hwdetect`,
+ * `worker info`): `{kind, name}` with `start`/`end` (range), `values`
+ * (list), `groups` (groups) or `size` in 1/10000 (sum). The whole
+ * `hwdetect` document is `hwdetectJson` in `lib/cli/hq_json_workers.ts`.
  *
  * @example Usage
  * ```ts
  * import { poolView } from "./detect_worker.ts";
  * import assert from "node:assert/strict";
  * const mem = { name: "mem", kind: "sum" as const, groups: [], size: 7 };
- * assert.deepEqual(poolView(mem), { name: "mem", kind: "sum", size: 7 });
+ * assert.deepEqual(poolView(mem), { kind: "sum", name: "mem", size: 70000 });
  * ```
  */
-export function poolView(pool: ResourcePool): PoolView {
-  return pool.kind === "sum"
-    ? { name: pool.name, kind: "sum", size: pool.size }
-    : { name: pool.name, kind: pool.kind, groups: pool.groups };
+export function poolView(pool: ResourcePool): JsonValue {
+  return poolJson(pool);
 }

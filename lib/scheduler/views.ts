@@ -1,26 +1,45 @@
-// deno-lint-ignore-file camelcase -- HyperQueue's JSON field names are snake_case
+// deno-lint-ignore-file camelcase -- the view fields follow HyperQueue's snake_case names
 /**
- * Read-only views of the server state in HyperQueue's JSON shapes; clients
- * print them as JSON or render them as tables.
+ * Read-only views of the server state: the plain data the server sends to
+ * clients for `job list/info`, `task list/info` (and `task explain`, `worker
+ * list/info`: see `worker_views.ts`). They carry everything HyperQueue's
+ * outputs show, in raw form: times in ms since the epoch, durations in ms,
+ * resource amounts in fixed point (1/10000). The client turns them into
+ * HyperQueue's JSON documents (`lib/cli/hq_json.ts`) or tables
+ * (`lib/cli/render.ts`).
+ *
+ * Times come from the server's clock, except a task's start and end, which
+ * the worker reports with its own clock.
  *
  * @module
  */
-import type { JobId, TaskId } from "../ids.ts";
-import type { StdioSpec, TaskTemplate } from "../fsproto/messages.ts";
-import { formatRequestAmount } from "../resources/request.ts";
-import type { PoolKind } from "../resources/descriptor.ts";
-import type { ExplainBlocker } from "./explain.ts";
-import { formatIdSet, type IdRange, idSetIterate } from "../cli/id_set.ts";
+import type { JobId, TaskId, WorkerId } from "../ids.ts";
+import type { CrashLimit, TaskTemplate } from "../fsproto/messages.ts";
+import { type AllocationPolicy, requestWeight } from "../resources/request.ts";
+import type { IdRange } from "../cli/id_set.ts";
+import { idSetIterate } from "../cli/id_set.ts";
+import { fillPlaceholdersInPaths } from "../cli/placeholders.ts";
 import {
   type Job,
   pristineTask,
   type ServerState,
   type TaskRecord,
   type TaskState,
-  type WorkerRecord,
 } from "./state.ts";
 
-/** Per-state counts as HyperQueue prints them. */
+export type {
+  ExplainItemView,
+  ExplainView,
+  ExplainWorkerView,
+  LastTaskStartedView,
+  WorkerRuntimeView,
+  WorkerView,
+} from "./worker_views.ts";
+
+/** A task state as users see it (assigned tasks are waiting). */
+export type TaskStateName = "waiting" | "running" | "finished" | "failed" | "canceled" | "aborted";
+
+/** Per-state task counts as HyperQueue prints them. */
 export interface TaskStatsView {
   running: number;
   finished: number;
@@ -30,30 +49,74 @@ export interface TaskStatsView {
   waiting: number;
 }
 
-/** `job list` element. */
+/** `job list` element; also the `info` of a {@link JobDetailView}. */
 export interface JobInfoView {
   id: JobId;
   name: string;
   task_count: number;
+  /** Whether more tasks may be submitted into the job (open jobs: always false for now). */
   is_open: boolean;
   task_stats: TaskStatsView;
   cancel_reason: string | null;
 }
 
-/** Task element of `task list`, `task info` and `job info`. */
-export interface TaskView {
-  id: TaskId;
-  state: "waiting" | "running" | "finished" | "failed" | "canceled" | "aborted";
-  instance: number;
-  crash_count: number;
-  started_at?: string;
-  worker?: number;
-  finished_at?: string;
-  error?: string;
+/** A worker a task runs or ran on. */
+export interface TaskWorkerView {
+  /** Worker id. */
+  id: WorkerId;
+  /** Its host name, or null when the server no longer knows the worker. */
+  hostname: string | null;
 }
 
-/** Task description of a submit. */
+/** A task's resolved working directory and output paths (`null` output: discarded). */
+export interface TaskPathsView {
+  cwd: string;
+  stdout: string | null;
+  stderr: string | null;
+}
+
+/** A task of `task list`, `task info` and `job info`. */
+export interface TaskView {
+  id: TaskId;
+  state: TaskStateName;
+  /** Attempt number (HQ_INSTANCE_ID). */
+  instance: number;
+  /** Worker crashes survived. */
+  crash_count: number;
+  /** Start of the current attempt (worker clock), when it started. */
+  started_at: number | null;
+  /** End time of a completed task. */
+  finished_at: number | null;
+  /** Workers it runs or ran on, root first; empty when it has not started. */
+  workers: TaskWorkerView[];
+  /** Resolved paths, when it has started. */
+  paths: TaskPathsView | null;
+  /** Error text of a failed task. */
+  error: string | null;
+}
+
+/** One requested resource of a variant. */
+export interface RequestEntryView {
+  resource: string;
+  /** Amount in 1/10000 (0 for the policy `all`). */
+  amount: number;
+  policy: AllocationPolicy;
+}
+
+/** One resource request variant. */
+export interface RequestView {
+  /** Whole workers of a multi-node task; 0 for a single-node task. */
+  n_nodes: number;
+  /** `--time-request` in ms. */
+  min_time_ms: number;
+  /** Weight in 1/10000 (1.0 is 10000). */
+  weight: number;
+  entries: RequestEntryView[];
+}
+
+/** What every task of a submit shares. */
 export interface TaskDescView {
+  /** The program with its unresolved path templates (`null` output: discarded). */
   program: {
     args: string[];
     env: Record<string, string>;
@@ -61,63 +124,38 @@ export interface TaskDescView {
     stdout: string | null;
     stderr: string | null;
   };
-  resources: {
-    n_nodes: number;
-    resources: { resource: string; request: string }[];
-    min_time: number;
-    weight: number;
-  }[];
-  pin_mode: string | null;
+  requests: RequestView[];
+  pin_mode: "taskset" | "omp" | null;
   priority: number;
-  time_limit: number | null;
+  time_limit_ms: number | null;
   task_dir: boolean;
-  crash_limit: number | string;
+  crash_limit: CrashLimit;
+}
+
+/** One submit of a job (a job has one submit until open jobs exist). */
+export interface SubmitView {
+  /** Task ids of the submit. */
+  ids: IdRange[];
+  /** The client's directory at submission. */
+  submit_dir: string;
+  task_desc: TaskDescView;
 }
 
 /** `job info` element. */
 export interface JobDetailView {
   info: JobInfoView;
   max_fails: number | null;
-  started_at: string;
-  finished_at: string | null;
-  submit_dir: string;
-  submits: { array: TaskDescView; ids: string }[];
+  /** Submission time. */
+  submitted_at: number;
+  /** When its last task completed, or null while it has tasks to run. */
+  completed_at: number | null;
+  submits: SubmitView[];
+  /** Tasks by ascending id (all of them, or those asked for). */
   tasks: TaskView[];
 }
 
-/** `worker list` / `worker info` element. */
-export interface WorkerView {
-  id: number;
-  state: string;
-  configuration: {
-    heartbeat_interval: number;
-    idle_timeout: number | null;
-    time_limit: number | null;
-    work_dir: string;
-    hostname: string;
-    group: string;
-    listen_address: string;
-    resources: {
-      resources: { name: string; kind: PoolKind; groups?: string[][]; size?: number }[];
-      coupling: null;
-    };
-    on_server_lost: string;
-    min_utilization: number;
-    process_pid: number;
-  };
-  allocation: { manager: string; id: string } | null;
-  runtime_info: { running_tasks: number; queued_tasks: number };
-  last_task_started: string | null;
-  started: string;
-  ended: { at: string; reason: string } | null;
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
 /** User-visible state name of a task state. */
-export function userState(state: TaskState): TaskView["state"] {
+export function userState(state: TaskState): TaskStateName {
   return state === "assigned" ? "waiting" : state;
 }
 
@@ -146,31 +184,45 @@ export function jobInfoView(job: Job): JobInfoView {
   };
 }
 
-/** One task as shown in listings. */
-export function taskView(taskId: TaskId, task: TaskRecord): TaskView {
-  const view: TaskView = {
-    id: taskId,
-    state: userState(task.state),
-    instance: task.instance,
-    crash_count: task.crashCount,
-  };
-  if (task.startedAt !== null && task.state !== "waiting" && task.state !== "assigned") {
-    view.started_at = iso(task.startedAt);
-    if (task.workerId !== null) view.worker = task.workerId;
-  }
-  if (
-    task.finishedAt !== null &&
-    (task.state === "finished" || task.state === "failed" || task.state === "canceled" ||
-      task.state === "aborted")
-  ) {
-    view.finished_at = iso(task.finishedAt);
-  }
-  if (task.error !== null && task.state === "failed") view.error = task.error;
-  return view;
+function taskWorkers(state: ServerState, task: TaskRecord): TaskWorkerView[] {
+  if (task.workerId === null) return [];
+  const root = state.workers.get(task.workerId);
+  const run = root?.multiNode;
+  const ids = run && run.record === task ? run.nodes : [task.workerId];
+  return ids.map((id) => ({ id, hostname: state.workers.get(id)?.config.hostname ?? null }));
 }
 
-function stdioView(spec: StdioSpec): string | null {
-  return spec === null ? null : spec.path;
+/** One task as clients see it. */
+export function taskView(state: ServerState, job: Job, taskId: TaskId, task: TaskRecord): TaskView {
+  const visible = userState(task.state);
+  const started = task.startedAt !== null && visible !== "waiting";
+  const program = job.template.program;
+  return {
+    id: taskId,
+    state: visible,
+    instance: task.instance,
+    crash_count: task.crashCount,
+    started_at: started ? task.startedAt : null,
+    finished_at: visible === "waiting" || visible === "running" ? null : task.finishedAt,
+    workers: started ? taskWorkers(state, task) : [],
+    paths: started
+      ? fillPlaceholdersInPaths(
+        {
+          cwd: program.cwd,
+          stdout: program.stdout?.path ?? null,
+          stderr: program.stderr?.path ?? null,
+        },
+        {
+          jobId: job.id,
+          taskId,
+          instanceId: task.instance,
+          submitDir: job.submitDir,
+          serverUid: state.serverUid,
+        },
+      )
+      : null,
+    error: visible === "failed" ? task.error : null,
+  };
 }
 
 /** Task description view of a template. */
@@ -180,102 +232,53 @@ export function taskDescView(t: TaskTemplate): TaskDescView {
       args: t.program.args,
       env: t.program.env,
       cwd: t.program.cwd,
-      stdout: stdioView(t.program.stdout),
-      stderr: stdioView(t.program.stderr),
+      stdout: t.program.stdout?.path ?? null,
+      stderr: t.program.stderr?.path ?? null,
     },
-    resources: t.requests.map((rq) => ({
+    requests: t.requests.map((rq) => ({
       n_nodes: rq.nNodes ?? 0,
-      resources: rq.entries.map((e) => ({
+      min_time_ms: rq.minTimeMs,
+      weight: requestWeight(rq),
+      entries: rq.entries.map((e) => ({
         resource: e.resource,
-        request: formatRequestAmount(e),
+        amount: e.amount,
+        policy: e.policy,
       })),
-      min_time: rq.minTimeMs / 1000,
-      weight: 1,
     })),
     pin_mode: t.pin,
     priority: t.priority,
-    time_limit: t.timeLimitMs === null ? null : t.timeLimitMs / 1000,
+    time_limit_ms: t.timeLimitMs,
     task_dir: false,
     crash_limit: t.crashLimit,
   };
 }
 
-/** Tasks of a job, optionally restricted to a set of ids. */
-export function taskViews(job: Job, only: ((id: TaskId) => boolean) | null): TaskView[] {
+/** Tasks of a job in ascending id order, optionally only those `only` accepts. */
+export function taskViews(
+  state: ServerState,
+  job: Job,
+  only: ((id: TaskId) => boolean) | null,
+): TaskView[] {
   const views: TaskView[] = [];
   for (const taskId of idSetIterate(job.ids)) {
     if (only && !only(taskId)) continue;
-    views.push(taskView(taskId, job.tasks.get(taskId) ?? pristineTask()));
+    views.push(taskView(state, job, taskId, job.tasks.get(taskId) ?? pristineTask()));
   }
   return views;
 }
 
-/** `job info` view. */
-export function jobDetailView(job: Job): JobDetailView {
+/** `job info` view of a job, with all its tasks. */
+export function jobDetailView(state: ServerState, job: Job): JobDetailView {
   return {
     info: jobInfoView(job),
     max_fails: job.maxFails,
-    started_at: iso(job.submittedAt),
-    finished_at: job.completedAt === null ? null : iso(job.completedAt),
-    submit_dir: job.submitDir,
-    submits: [{ array: taskDescView(job.template), ids: formatIdSet(job.ids as IdRange[]) }],
-    tasks: taskViews(job, null),
+    submitted_at: job.submittedAt,
+    completed_at: job.completedAt,
+    submits: [{
+      ids: job.ids.map((r) => ({ start: r.start, end: r.end })),
+      submit_dir: job.submitDir,
+      task_desc: taskDescView(job.template),
+    }],
+    tasks: taskViews(state, job, null),
   };
-}
-
-/** `worker list` view. */
-export function workerView(worker: WorkerRecord): WorkerView {
-  const c = worker.config;
-  let running = 0;
-  for (const slot of worker.tasks.values()) if (slot.variant !== null) running++;
-  return {
-    id: worker.id,
-    state: worker.state,
-    configuration: {
-      heartbeat_interval: c.heartbeatMs / 1000,
-      idle_timeout: c.idleTimeoutMs === null ? null : c.idleTimeoutMs / 1000,
-      time_limit: c.timeLimitMs === null ? null : c.timeLimitMs / 1000,
-      work_dir: c.workDir,
-      hostname: c.hostname,
-      group: c.group,
-      listen_address: `${c.hostname}:files`,
-      resources: {
-        resources: c.resources.map((r) =>
-          r.kind === "sum"
-            ? { name: r.name, kind: r.kind, size: r.size }
-            : { name: r.name, kind: r.kind, groups: r.groups }
-        ),
-        coupling: null,
-      },
-      on_server_lost: c.onServerLost,
-      min_utilization: c.minUtilization / 10_000,
-      process_pid: c.pid,
-    },
-    allocation: c.manager === null
-      ? null
-      : { manager: c.manager.kind === "slurm" ? "SLURM" : "PBS", id: c.manager.jobId },
-    runtime_info: { running_tasks: running, queued_tasks: worker.tasks.size - running },
-    last_task_started: worker.lastTaskStartedAt === null ? null : iso(worker.lastTaskStartedAt),
-    started: iso(worker.registeredAt),
-    ended: worker.endedAt === null ? null : { at: iso(worker.endedAt), reason: worker.state },
-  };
-}
-
-/** Workers sorted by id. */
-export function workerViews(state: ServerState): WorkerView[] {
-  return [...state.workers.values()].sort((a, b) => a.id - b.id).map(workerView);
-}
-
-/** JSON shape of `task explain`. */
-export interface ExplainView {
-  job_id: JobId;
-  task_id: number;
-  state: string;
-  n_waiting_deps: number;
-  n_deps: number;
-  workers: {
-    worker_id: number;
-    runnable: boolean;
-    variants: { variant: number; blockers: ExplainBlocker[] }[];
-  }[];
 }

@@ -1,5 +1,7 @@
 /**
- * Answers to read-only client requests, computed from the server state.
+ * Answers to read-only client requests, computed from the server state as
+ * plain data (`lib/scheduler/views.ts`); the client shapes them into
+ * HyperQueue's outputs.
  *
  * @module
  */
@@ -8,42 +10,44 @@ import { parseSelector, resolveSelector } from "../cli/selector.ts";
 import { type IdRange, idSetHas } from "../cli/id_set.ts";
 import type { ServerState } from "../scheduler/state.ts";
 import { getTask, isJobComplete } from "../scheduler/state.ts";
-import { explainTask } from "../scheduler/explain.ts";
 import {
-  type ExplainView,
   type JobDetailView,
   jobDetailView,
   type JobInfoView,
   jobInfoView,
   type TaskView,
   taskViews,
-  userState,
-  workerViews,
 } from "../scheduler/views.ts";
+import {
+  type ExplainView,
+  explainView,
+  type WorkerView,
+  workerViews,
+} from "../scheduler/worker_views.ts";
 
-/** Job ids picked by a selector text. @throws {SyntaxError|RangeError} */
+/** Job ids picked by a selector text, among existing jobs. @throws {SyntaxError|RangeError} */
 export function selectJobs(state: ServerState, selector: string): JobId[] {
   const ids = [...state.jobs.keys()].sort((a, b) => a - b);
   return resolveSelector(parseSelector(selector), ids);
 }
 
-/** Worker ids picked by a selector text. */
+/** Worker ids picked by a selector text, among known workers. */
 export function selectWorkers(state: ServerState, selector: string): number[] {
   const ids = [...state.workers.keys()].sort((a, b) => a - b);
   return resolveSelector(parseSelector(selector), ids);
 }
 
-/** `job list` data: all jobs (the client filters). */
+/** `job list` data: all jobs by id (the client filters and counts them). */
 export function jobListData(state: ServerState): JobInfoView[] {
   return [...state.jobs.values()].sort((a, b) => a.id - b.id).map(jobInfoView);
 }
 
-/** `job info` data. */
+/** `job info` data: the selected jobs with all their tasks. */
 export function jobInfoData(state: ServerState, selector: string): JobDetailView[] {
-  return selectJobs(state, selector).map((id) => jobDetailView(state.jobs.get(id)!));
+  return selectJobs(state, selector).map((id) => jobDetailView(state, state.jobs.get(id)!));
 }
 
-/** `task list` data keyed by job id. */
+/** `task list` / `task info` data keyed by job id, optionally only some task ids. */
 export function taskListData(
   state: ServerState,
   selector: string,
@@ -52,7 +56,7 @@ export function taskListData(
   const result: Record<string, TaskView[]> = {};
   for (const id of selectJobs(state, selector)) {
     const job = state.jobs.get(id)!;
-    result[String(id)] = taskViews(job, taskIds ? (t) => idSetHas(taskIds, t) : null);
+    result[String(id)] = taskViews(state, job, taskIds ? (t) => idSetHas(taskIds, t) : null);
   }
   return result;
 }
@@ -65,12 +69,16 @@ export function jobsComplete(state: ServerState, jobIds: readonly JobId[]): bool
   });
 }
 
-/** `worker list` data. */
-export function workerListData(state: ServerState): ReturnType<typeof workerViews> {
+/** `worker list` / `worker info` data: every worker by id (the client filters). */
+export function workerListData(state: ServerState): WorkerView[] {
   return workerViews(state);
 }
 
-/** `task explain` data for one task of one job. @throws {RangeError} When either is missing. */
+/**
+ * `task explain` data for one task of one job at time `now`.
+ *
+ * @throws {RangeError} When the selector does not pick one job, or the task is not in it.
+ */
 export function taskExplainData(
   state: ServerState,
   selector: string,
@@ -78,21 +86,8 @@ export function taskExplainData(
   now: number,
 ): ExplainView {
   const ids = selectJobs(state, selector);
-  if (ids.length !== 1) throw new RangeError(`Job ${selector} not found or not a single job`);
+  if (ids.length !== 1) throw new RangeError(`Job ${selector} not found`);
   const job = state.jobs.get(ids[0]!)!;
-  const task = getTask(job, taskId);
-  if (!task) throw new RangeError(`Task ${taskId} not found in job ${job.id}`);
-  const e = explainTask(state, job, now);
-  return {
-    job_id: job.id,
-    task_id: taskId,
-    state: userState(task.state),
-    n_waiting_deps: e.waitingDeps,
-    n_deps: e.totalDeps,
-    workers: e.workers.map((w) => ({
-      worker_id: w.workerId,
-      runnable: w.runnable,
-      variants: w.variants.map((v) => ({ variant: v.variant, blockers: v.blockers })),
-    })),
-  };
+  if (!getTask(job, taskId)) throw new RangeError(`Task ${taskId} not found in job ${job.id}`);
+  return explainView(state, job, taskId, now);
 }

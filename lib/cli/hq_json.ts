@@ -1,0 +1,223 @@
+/**
+ * HyperQueue 0.26's JSON documents (`--output-mode json`) for jobs and
+ * tasks, built from the server's views; print them with
+ * {@link formatJson}. Shapes follow HyperQueue's `client/output/json.rs`:
+ * durations as f64 seconds, datetimes as RFC 3339 UTC strings, resource
+ * amounts in 1/10000 (`{"Compact": 20000}`).
+ *
+ * @module
+ */
+import type {
+  JobDetailView,
+  JobInfoView,
+  RequestEntryView,
+  RequestView,
+  TaskDescView,
+  TaskView,
+} from "../scheduler/views.ts";
+import { assertNever } from "../_assert_never.ts";
+import { f64, type JsonFloat, type JsonValue } from "./json.ts";
+import { formatJsonDatetime } from "./dates.ts";
+import {
+  JOB_SUMMARY_ORDER,
+  type JobStatus,
+  jobSummaryCounts,
+  type JobWaitCounts,
+} from "./job_status.ts";
+
+/** A duration in ms as HyperQueue's `format_duration`: f64 seconds (`secs + nanos * 1e-9`). */
+export function durationJson(ms: number): JsonFloat {
+  const secs = Math.floor(ms / 1000);
+  const nanos = Math.round((ms - secs * 1000) * 1_000_000);
+  return f64(secs + nanos * 1e-9);
+}
+
+/** A duration in ms as serde serializes a raw `std::time::Duration`: `{"nanos", "secs"}`. */
+export function rawDurationJson(ms: number): JsonValue {
+  const secs = Math.floor(ms / 1000);
+  return { secs, nanos: Math.round((ms - secs * 1000) * 1_000_000) };
+}
+
+/** `job list` element (`format_job_info`). */
+export function jobInfoJson(job: JobInfoView): JsonValue {
+  const s = job.task_stats;
+  return {
+    id: job.id,
+    name: job.name,
+    task_count: job.task_count,
+    is_open: job.is_open,
+    cancel_reason: job.cancel_reason,
+    task_stats: {
+      running: s.running,
+      finished: s.finished,
+      failed: s.failed,
+      canceled: s.canceled,
+      aborted: s.aborted,
+      waiting: s.waiting,
+    },
+  };
+}
+
+/** `job list`: the listed jobs (already filtered) by id. */
+export function jobListJson(jobs: readonly JobInfoView[]): JsonValue {
+  return jobs.map(jobInfoJson);
+}
+
+/**
+ * A task object (`format_tasks`): `{id, state}`, plus `cwd`/`stdout`/`stderr`
+ * once it has started, `started_at` and `worker` (one worker) or `workers`
+ * (several) while running, finished or failed after starting,
+ * `finished_at` when finished or failed, and `error` when failed.
+ */
+export function taskJson(task: TaskView): JsonValue {
+  const out: Record<string, JsonValue> = { id: task.id, state: task.state };
+  if (task.paths !== null) {
+    out.cwd = task.paths.cwd;
+    out.stdout = task.paths.stdout;
+    out.stderr = task.paths.stderr;
+  }
+  const startedData = task.started_at !== null &&
+    (task.state === "running" || task.state === "finished" || task.state === "failed");
+  if (startedData) {
+    out.started_at = formatJsonDatetime(task.started_at!);
+    if (task.workers.length === 1) out.worker = task.workers[0]!.id;
+    else out.workers = task.workers.map((w) => w.id);
+  }
+  if ((task.state === "finished" || task.state === "failed") && task.finished_at !== null) {
+    out.finished_at = formatJsonDatetime(task.finished_at);
+  }
+  if (task.state === "failed") out.error = task.error ?? "";
+  return out;
+}
+
+/** An allocation request as serde prints tako's `AllocationRequest`. */
+export function allocationRequestJson(entry: RequestEntryView): JsonValue {
+  switch (entry.policy) {
+    case "all":
+      return "All";
+    case "compact":
+      return { Compact: entry.amount };
+    case "forceCompact":
+      return { ForceCompact: entry.amount };
+    case "tight":
+      return { Tight: entry.amount };
+    case "forceTight":
+      return { ForceTight: entry.amount };
+    case "scatter":
+      return { Scatter: entry.amount };
+    default:
+      return assertNever(entry.policy, "allocation policy");
+  }
+}
+
+function requestJson(rq: RequestView): JsonValue {
+  return {
+    n_nodes: rq.n_nodes,
+    min_time: durationJson(rq.min_time_ms),
+    weight: rq.weight,
+    resources: rq.entries.map((e) => ({
+      resource: e.resource,
+      request: allocationRequestJson(e),
+    })),
+  };
+}
+
+/** A task description (`format_task_description`); `pin_mode` `omp` prints `"openmp"`. */
+export function taskDescJson(desc: TaskDescView): JsonValue {
+  const crash = desc.crash_limit;
+  return {
+    program: {
+      args: desc.program.args,
+      env: desc.program.env,
+      cwd: desc.program.cwd,
+      stdout: desc.program.stdout,
+      stderr: desc.program.stderr,
+    },
+    resources: desc.requests.map(requestJson),
+    pin_mode: desc.pin_mode === "omp" ? "openmp" : desc.pin_mode,
+    priority: desc.priority,
+    time_limit: desc.time_limit_ms === null ? null : durationJson(desc.time_limit_ms),
+    task_dir: desc.task_dir,
+    crash_limit: crash,
+  };
+}
+
+/** `job info` element (`format_job_detail`). */
+export function jobDetailJson(job: JobDetailView): JsonValue {
+  return {
+    info: jobInfoJson(job.info),
+    max_fails: job.max_fails,
+    started_at: formatJsonDatetime(job.submitted_at),
+    finished_at: job.completed_at === null ? null : formatJsonDatetime(job.completed_at),
+    submits: job.submits.map((s) => ({ array: taskDescJson(s.task_desc) })),
+    tasks: job.tasks.map(taskJson),
+  };
+}
+
+/** `job info <selector>`: the found jobs by id (`[]` when none). */
+export function jobDetailsJson(jobs: readonly JobDetailView[]): JsonValue {
+  return jobs.map(jobDetailJson);
+}
+
+/** `task list`: tasks keyed by job id (as a string). */
+export function taskListJson(byJob: Readonly<Record<string, readonly TaskView[]>>): JsonValue {
+  const out: Record<string, JsonValue> = {};
+  for (const [jobId, tasks] of Object.entries(byJob)) out[jobId] = tasks.map(taskJson);
+  return out;
+}
+
+/** `task info`: the found tasks of one job. */
+export function taskInfoJson(tasks: readonly TaskView[]): JsonValue {
+  return tasks.map(taskJson);
+}
+
+const SUMMARY_KEY: Record<JobStatus, string> = {
+  RUNNING: "Running",
+  WAITING: "Waiting",
+  FINISHED: "Finished",
+  FAILED: "Failed",
+  ABORTED: "Aborted",
+  CANCELED: "Canceled",
+  OPENED: "Opened",
+};
+
+/** `job summary`: jobs per state, TitleCase keys; `Opened` only when a job is open and idle. */
+export function jobSummaryJson(jobs: readonly JobInfoView[]): JsonValue {
+  const out: Record<string, JsonValue> = {};
+  for (const status of JOB_SUMMARY_ORDER) out[SUMMARY_KEY[status]] = 0;
+  for (const [status, n] of jobSummaryCounts(jobs)) out[SUMMARY_KEY[status]] = n;
+  return out;
+}
+
+/** `job wait` (and the second document of `submit --wait`); `durationMs` is the client's wait. */
+export function jobWaitJson(counts: JobWaitCounts, durationMs: number): JsonValue {
+  return {
+    finished: counts.finished,
+    failed: counts.failed,
+    canceled: counts.canceled,
+    invalid: counts.invalid,
+    duration: durationJson(durationMs),
+  };
+}
+
+/** `submit` / `job submit`: `{"id": N}`. */
+export function submitJson(jobId: number): JsonValue {
+  return { id: jobId };
+}
+
+/** `job task-ids`: ascending task ids keyed by job id (as a string). */
+export function taskIdsJson(byJob: Readonly<Record<string, readonly number[]>>): JsonValue {
+  const out: Record<string, JsonValue> = {};
+  for (const [jobId, ids] of Object.entries(byJob)) out[jobId] = [...ids].sort((a, b) => a - b);
+  return out;
+}
+
+/** What a command that prints nothing prints in JSON mode. */
+export function emptyJson(): JsonValue {
+  return {};
+}
+
+/** An error in JSON mode: `{"error": message}` (exit code 1). */
+export function errorJson(message: string): JsonValue {
+  return { error: message };
+}

@@ -1,0 +1,230 @@
+/**
+ * HyperQueue's `cli` texts for tasks: `task list`, `task info` and
+ * `task explain`. Pure: `now` and the local UTC offset come in as options.
+ * The list and info renderers say whether they shortened an error, so the
+ * caller can log HyperQueue's hint ({@link TRUNCATED_LIST_HINT},
+ * {@link TRUNCATED_INFO_HINT}) at INFO level.
+ *
+ * @module
+ */
+import type { JobDetailView, SubmitView, TaskView } from "../scheduler/views.ts";
+import type { ExplainItemView, ExplainView } from "../scheduler/worker_views.ts";
+import { isBlocking } from "../scheduler/worker_views.ts";
+import { formatAmount } from "../resources/amount.ts";
+import { assertNever } from "../_assert_never.ts";
+import { formatIdSet, idSetFromIds, idSetHas } from "./id_set.ts";
+import { renderTable, renderVerticalTable } from "./table.ts";
+import { formatDurationExact, formatHumanDuration } from "./duration.ts";
+import { formatLocalTime, type UtcOffset } from "./dates.ts";
+import { formatResourceVariants } from "./resource_text.ts";
+import { environmentLines, pluralize, truncateError, wrapText } from "./text_util.ts";
+import { taskWorkersText } from "./render_jobs.ts";
+
+/** INFO line after a `task list` that shortened an error. */
+export const TRUNCATED_LIST_HINT =
+  "An error message was truncated. Use -v to display the full error.";
+/** INFO line after a `task info` that shortened an error. */
+export const TRUNCATED_INFO_HINT =
+  "An error message(s) was truncated. Use -v to display the full error(s).";
+
+/** A rendered text and whether an error in it was shortened. */
+export interface RenderedTasks {
+  /** The text to print. */
+  text: string;
+  /** Whether an error was cut (log the matching hint). */
+  truncated: boolean;
+}
+
+/** Options of {@link renderTaskList}. */
+export interface TaskListOptions {
+  /** Current time, for the makespan of running tasks. */
+  now: number;
+  /** `-v`: full errors. @default {false} */
+  verbose?: boolean;
+}
+
+/** The task state word. */
+export function taskStateText(task: TaskView): string {
+  return task.state.toUpperCase();
+}
+
+function makespan(task: TaskView, now: number): string {
+  if (task.started_at === null) return "";
+  return formatHumanDuration((task.finished_at ?? now) - task.started_at);
+}
+
+/**
+ * `task list`: Job ID (with several jobs) | Task ID | State | Worker |
+ * Makespan | Error, sorted by job and task id, ids right-justified; errors
+ * cut at 16 bytes unless verbose.
+ */
+export function renderTaskList(
+  byJob: Readonly<Record<string, readonly TaskView[]>>,
+  options: TaskListOptions,
+): RenderedTasks {
+  const jobIds = Object.keys(byJob).sort((a, b) => Number(a) - Number(b));
+  const multi = jobIds.length !== 1;
+  let truncated = false;
+  const rows: string[][] = [];
+  for (const jobId of jobIds) {
+    for (const t of [...byJob[jobId]!].sort((a, b) => a.id - b.id)) {
+      let error = "";
+      if (t.state === "failed") {
+        const cut = options.verbose ? { text: t.error ?? "", truncated: false } : truncateError(
+          t.error ?? "",
+          16,
+        );
+        error = cut.text;
+        truncated ||= cut.truncated;
+      }
+      rows.push([
+        ...(multi ? [jobId] : []),
+        String(t.id),
+        taskStateText(t),
+        taskWorkersText(t),
+        makespan(t, options.now),
+        error,
+      ]);
+    }
+  }
+  const header = [...(multi ? ["Job ID"] : []), "Task ID", "State", "Worker", "Makespan", "Error"];
+  const justify = multi ? ["right", "right"] as const : ["right"] as const;
+  return { text: renderTable(header, rows, { justify }), truncated };
+}
+
+/** Options of {@link renderTaskInfo}. */
+export interface TaskInfoOptions {
+  /** Current time, for the makespan of a running task. */
+  now: number;
+  /** Local time zone, for Start and End. */
+  utcOffset: UtcOffset;
+  /** `-v`: the full error. @default {false} */
+  verbose?: boolean;
+}
+
+function submitOf(job: JobDetailView, taskId: number): SubmitView {
+  return job.submits.find((s) => idSetHas(s.ids, taskId)) ?? job.submits[0]!;
+}
+
+function pathText(path: string | null): string {
+  return path === null ? "<None>" : path;
+}
+
+/**
+ * `task info` of one task of `job`: the vertical table in HyperQueue's row
+ * order (resolved paths once it started; error cut at 237 bytes unless
+ * verbose).
+ */
+export function renderTaskInfo(
+  job: JobDetailView,
+  task: TaskView,
+  options: TaskInfoOptions,
+): RenderedTasks {
+  const d = submitOf(job, task.id).task_desc;
+  const started = task.started_at;
+  const end = started === null ? null : task.finished_at;
+  let error = "";
+  let truncated = false;
+  if (task.state === "failed") {
+    const cut = options.verbose
+      ? { text: task.error ?? "", truncated: false }
+      : truncateError(task.error ?? "", 237);
+    error = cut.text;
+    truncated = cut.truncated;
+  }
+  const p = task.paths;
+  const text = renderVerticalTable([
+    ["Task ID", String(task.id)],
+    ["State", taskStateText(task)],
+    ["Command", d.program.args.map((a) => wrapText(a)).join("\n")],
+    ["Environment", environmentLines(d.program.env)],
+    ["Worker", taskWorkersText(task)],
+    ["Start", started === null ? "" : formatLocalTime(started, options.utcOffset)],
+    ["End", end === null ? "" : formatLocalTime(end, options.utcOffset)],
+    ["Makespan", makespan(task, options.now)],
+    ["Workdir", p === null ? "" : p.cwd],
+    ["Stdout", p === null ? "" : pathText(p.stdout)],
+    ["Stderr", p === null ? "" : pathText(p.stderr)],
+    ["Time limit", d.time_limit_ms === null ? "None" : formatDurationExact(d.time_limit_ms)],
+    ["Resources", formatResourceVariants(d.requests)],
+    ["Priority", String(d.priority)],
+    ["Pin", d.pin_mode ?? "none"],
+    ["Task dir", d.task_dir ? "yes" : "no"],
+    ["Crash limit", String(d.crash_limit)],
+    ["Dependencies", ""],
+    ["Error", error],
+  ]);
+  return { text, truncated };
+}
+
+function itemCells(item: ExplainItemView): [string, string, string] {
+  switch (item.kind) {
+    case "time":
+      return [
+        "time",
+        item.remaining_time_ms === null ? "unknown" : formatHumanDuration(item.remaining_time_ms),
+        formatHumanDuration(item.min_time_ms),
+      ];
+    case "resources":
+      return [item.resource, formatAmount(item.worker_amount), formatAmount(item.request_amount)];
+    case "workerGroup":
+      return ["nodes", `group size ${item.group_size}`, String(item.n_nodes)];
+    default:
+      return assertNever(item, "explain item");
+  }
+}
+
+function dependencyLine(e: ExplainView): string {
+  const id = `${e.job_id}@${e.task_id}`;
+  if (e.n_task_deps === 0) return `Task ${id} is ready to run because it has no dependencies.`;
+  if (e.n_waiting_deps === e.n_task_deps) {
+    return `Task ${id} is ready to run because its all ${e.n_task_deps} dependencies are finished.`;
+  }
+  return `Task ${id} is not ready to run, because ${e.n_waiting_deps}/${e.n_task_deps} dependencies are not finished.`;
+}
+
+/**
+ * `task explain`: the dependency sentence, the workers it can run on, then
+ * per worker and non-empty variant (0-based) a row with the items' Type,
+ * Provides and Request, one item per line.
+ */
+export function renderExplain(e: ExplainView): string {
+  const lines = [dependencyLine(e)];
+  const runnable = e.workers.filter((w) => w.variants.some((v) => !v.some(isBlocking)));
+  if (runnable.length === 0) lines.push("There is no worker where the task can run.");
+  else {
+    const ids = formatIdSet(idSetFromIds(runnable.map((w) => w.worker_id)));
+    lines.push(
+      `The task can run on ${runnable.length} ${pluralize("worker", runnable.length)}: ${ids}`,
+    );
+  }
+  if (e.workers.length === 0) return lines.join("\n");
+  const rows: string[][] = [];
+  for (const w of e.workers) {
+    const enabled = w.variants.filter((v) => !v.some(isBlocking)).length;
+    const canRun = enabled === 0
+      ? "No"
+      : w.variants.length === 1
+      ? "Yes"
+      : `Yes (${enabled}/${w.variants.length})`;
+    let first = true;
+    w.variants.forEach((items, i) => {
+      if (items.length === 0) return;
+      const cells = items.map(itemCells);
+      rows.push([
+        first ? String(w.worker_id) : "",
+        first ? canRun : "",
+        String(i),
+        cells.map((c) => c[0]).join("\n"),
+        cells.map((c) => c[1]).join("\n"),
+        cells.map((c) => c[2]).join("\n"),
+      ]);
+      first = false;
+    });
+    if (first) rows.push([String(w.worker_id), canRun, "", "", "", ""]);
+  }
+  lines.push(
+    renderTable(["Worker Id", "Runnable", "Variant", "Type", "Provides", "Request"], rows),
+  );
+  return lines.join("\n");
+}
