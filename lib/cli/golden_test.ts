@@ -32,7 +32,8 @@ import {
   renderJobWait,
   submitText,
 } from "./render_jobs.ts";
-import { renderExplain, renderTaskInfo, renderTaskList } from "./render_tasks.ts";
+import { renderTaskInfo, renderTaskList } from "./render_tasks.ts";
+import { renderExplain } from "./render_explain.ts";
 import {
   renderHwdetect,
   renderServerInfo,

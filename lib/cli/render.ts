@@ -17,7 +17,7 @@ import { renderJobInfo as jobInfoText, renderJobList as jobListText } from "./re
 import { renderTaskInfo as taskInfoText, renderTaskList as taskListText } from "./render_tasks.ts";
 
 export { jobState } from "./job_status.ts";
-export { renderExplain } from "./render_tasks.ts";
+export { renderExplain } from "./render_explain.ts";
 export { renderWorkerInfo, renderWorkerList, workerStateText } from "./render_workers.ts";
 
 /** `job list` table (see `render_jobs.ts`). */

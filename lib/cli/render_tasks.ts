@@ -1,6 +1,6 @@
 /**
- * HyperQueue's `cli` texts for tasks: `task list`, `task info` and
- * `task explain`. Pure: `now` and the local UTC offset come in as options.
+ * HyperQueue's `cli` texts for tasks: `task list` and `task info` (`task
+ * explain` is in `render_explain.ts`). Pure: `now` and the local UTC offset come in as options.
  * The list and info renderers say whether they shortened an error, so the
  * caller can log HyperQueue's hint ({@link TRUNCATED_LIST_HINT},
  * {@link TRUNCATED_INFO_HINT}) at INFO level.
@@ -8,16 +8,12 @@
  * @module
  */
 import type { JobDetailView, SubmitView, TaskView } from "../scheduler/views.ts";
-import type { ExplainItemView, ExplainView } from "../scheduler/worker_views.ts";
-import { isBlocking } from "../scheduler/worker_views.ts";
-import { formatAmount } from "../resources/amount.ts";
-import { assertNever } from "../_assert_never.ts";
 import { formatIdSet, idSetFromIds, idSetHas } from "./id_set.ts";
 import { renderTable, renderVerticalTable } from "./table.ts";
 import { formatDurationExact, formatHumanDuration } from "./duration.ts";
 import { formatLocalTime, type UtcOffset } from "./dates.ts";
 import { formatResourceVariants } from "./resource_text.ts";
-import { environmentLines, pluralize, truncateError, wrapText } from "./text_util.ts";
+import { environmentLines, truncateError, wrapText } from "./text_util.ts";
 import { taskWorkersText } from "./render_jobs.ts";
 
 /** INFO line after a `task list` that shortened an error. */
@@ -157,74 +153,14 @@ export function renderTaskInfo(
   return { text, truncated };
 }
 
-function itemCells(item: ExplainItemView): [string, string, string] {
-  switch (item.kind) {
-    case "time":
-      return [
-        "time",
-        item.remaining_time_ms === null ? "unknown" : formatHumanDuration(item.remaining_time_ms),
-        formatHumanDuration(item.min_time_ms),
-      ];
-    case "resources":
-      return [item.resource, formatAmount(item.worker_amount), formatAmount(item.request_amount)];
-    case "workerGroup":
-      return ["nodes", `group size ${item.group_size}`, String(item.n_nodes)];
-    default:
-      return assertNever(item, "explain item");
-  }
-}
-
-function dependencyLine(e: ExplainView): string {
-  const id = `${e.job_id}@${e.task_id}`;
-  if (e.n_task_deps === 0) return `Task ${id} is ready to run because it has no dependencies.`;
-  if (e.n_waiting_deps === e.n_task_deps) {
-    return `Task ${id} is ready to run because its all ${e.n_task_deps} dependencies are finished.`;
-  }
-  return `Task ${id} is not ready to run, because ${e.n_waiting_deps}/${e.n_task_deps} dependencies are not finished.`;
-}
-
 /**
- * `task explain`: the dependency sentence, the workers it can run on, then
- * per worker and non-empty variant (0-based) a row with the items' Type,
- * Provides and Request, one item per line.
+ * `job task-ids` in `cli` mode: for one job its ids as an id array
+ * (`2,7,9,20-30`, an empty line for none); for several, `<job>: <ids>` per
+ * job by id.
  */
-export function renderExplain(e: ExplainView): string {
-  const lines = [dependencyLine(e)];
-  const runnable = e.workers.filter((w) => w.variants.some((v) => !v.some(isBlocking)));
-  if (runnable.length === 0) lines.push("There is no worker where the task can run.");
-  else {
-    const ids = formatIdSet(idSetFromIds(runnable.map((w) => w.worker_id)));
-    lines.push(
-      `The task can run on ${runnable.length} ${pluralize("worker", runnable.length)}: ${ids}`,
-    );
-  }
-  if (e.workers.length === 0) return lines.join("\n");
-  const rows: string[][] = [];
-  for (const w of e.workers) {
-    const enabled = w.variants.filter((v) => !v.some(isBlocking)).length;
-    const canRun = enabled === 0
-      ? "No"
-      : w.variants.length === 1
-      ? "Yes"
-      : `Yes (${enabled}/${w.variants.length})`;
-    let first = true;
-    w.variants.forEach((items, i) => {
-      if (items.length === 0) return;
-      const cells = items.map(itemCells);
-      rows.push([
-        first ? String(w.worker_id) : "",
-        first ? canRun : "",
-        String(i),
-        cells.map((c) => c[0]).join("\n"),
-        cells.map((c) => c[1]).join("\n"),
-        cells.map((c) => c[2]).join("\n"),
-      ]);
-      first = false;
-    });
-    if (first) rows.push([String(w.worker_id), canRun, "", "", "", ""]);
-  }
-  lines.push(
-    renderTable(["Worker Id", "Runnable", "Variant", "Type", "Provides", "Request"], rows),
-  );
-  return lines.join("\n");
+export function renderTaskIds(byJob: Readonly<Record<string, readonly number[]>>): string {
+  const jobIds = Object.keys(byJob).sort((a, b) => Number(a) - Number(b));
+  const text = (id: string) => formatIdSet(idSetFromIds(byJob[id]!));
+  if (jobIds.length === 1) return text(jobIds[0]!);
+  return jobIds.map((id) => `${id}: ${text(id)}`).join("\n");
 }

@@ -7,7 +7,8 @@ import {
   renderTaskList as legacyTaskList,
 } from "./render.ts";
 import { renderJobInfo, renderJobList, renderJobSummary, submitText } from "./render_jobs.ts";
-import { renderExplain, renderTaskList } from "./render_tasks.ts";
+import { renderTaskIds, renderTaskList } from "./render_tasks.ts";
+import { renderExplain } from "./render_explain.ts";
 import { JOB_ONE, JOB_TWO_TASKS, JOBS } from "./testdata/fixtures.ts";
 
 Deno.test("legacy render.ts wrappers print what the new renderers print", () => {
@@ -71,4 +72,10 @@ Deno.test("renderExplain() gives a worker without items one blank row", () => {
 
 Deno.test("submitText() is HyperQueue's submit line", () => {
   assert.equal(submitText(1), "Job submitted successfully, job ID: 1");
+});
+
+Deno.test("renderTaskIds() prints one id array, or one line per job", () => {
+  assert.equal(renderTaskIds({ "3": [9, 2, 7, 20, 21, 22] }), "2,7,9,20-22");
+  assert.equal(renderTaskIds({ "3": [] }), "");
+  assert.equal(renderTaskIds({ "10": [1], "2": [0, 1] }), "2: 0-1\n10: 1");
 });

@@ -9,7 +9,7 @@
 import type { JobId, TaskId, WorkerId } from "../ids.ts";
 import type { ResourcePool } from "../resources/descriptor.ts";
 import { FRACTIONS_PER_UNIT } from "../resources/amount.ts";
-import { assertNever } from "../_assert_never.ts";
+import { isBlocking } from "../cli/render_explain.ts";
 import { groupSizes } from "./multinode.ts";
 import type { Job, ServerState, WorkerRecord, WorkerState } from "./state.ts";
 import { type TaskStateName, userState } from "./views.ts";
@@ -209,20 +209,6 @@ export function workerViews(state: ServerState): WorkerView[] {
   const workers = [...state.workers.values()].sort((a, b) => a.id - b.id);
   const last = lastTasksStarted(state, workers);
   return workers.map((w) => workerView(w, last.get(w.id) ?? null));
-}
-
-/** Whether an explain item keeps its variant from running (tako's `is_blocking`). */
-export function isBlocking(item: ExplainItemView): boolean {
-  switch (item.kind) {
-    case "time":
-      return item.remaining_time_ms !== null && item.min_time_ms > item.remaining_time_ms;
-    case "resources":
-      return item.request_amount > item.worker_amount;
-    case "workerGroup":
-      return item.n_nodes > item.group_size;
-    default:
-      return assertNever(item, "explain item");
-  }
 }
 
 /**

@@ -1,0 +1,100 @@
+/**
+ * `task explain` in HyperQueue's `cli` mode: the dependency sentence, the
+ * workers the task can run on, and a table of what each worker provides
+ * against what each variant requests.
+ *
+ * @module
+ */
+import type { ExplainItemView, ExplainView } from "../scheduler/worker_views.ts";
+import { formatAmount } from "../resources/amount.ts";
+import { assertNever } from "../_assert_never.ts";
+import { formatIdSet, idSetFromIds } from "./id_set.ts";
+import { renderTable } from "./table.ts";
+import { formatHumanDuration } from "./duration.ts";
+import { pluralize } from "./text_util.ts";
+
+/** Whether an explain item keeps its variant from running (tako's `is_blocking`). */
+export function isBlocking(item: ExplainItemView): boolean {
+  switch (item.kind) {
+    case "time":
+      return item.remaining_time_ms !== null && item.min_time_ms > item.remaining_time_ms;
+    case "resources":
+      return item.request_amount > item.worker_amount;
+    case "workerGroup":
+      return item.n_nodes > item.group_size;
+    default:
+      return assertNever(item, "explain item");
+  }
+}
+
+function itemCells(item: ExplainItemView): [string, string, string] {
+  switch (item.kind) {
+    case "time":
+      return [
+        "time",
+        item.remaining_time_ms === null ? "unknown" : formatHumanDuration(item.remaining_time_ms),
+        formatHumanDuration(item.min_time_ms),
+      ];
+    case "resources":
+      return [item.resource, formatAmount(item.worker_amount), formatAmount(item.request_amount)];
+    case "workerGroup":
+      return ["nodes", `group size ${item.group_size}`, String(item.n_nodes)];
+    default:
+      return assertNever(item, "explain item");
+  }
+}
+
+function dependencyLine(e: ExplainView): string {
+  const id = `${e.job_id}@${e.task_id}`;
+  if (e.n_task_deps === 0) return `Task ${id} is ready to run because it has no dependencies.`;
+  if (e.n_waiting_deps === e.n_task_deps) {
+    return `Task ${id} is ready to run because its all ${e.n_task_deps} dependencies are finished.`;
+  }
+  return `Task ${id} is not ready to run, because ${e.n_waiting_deps}/${e.n_task_deps} dependencies are not finished.`;
+}
+
+/**
+ * `task explain`: the dependency sentence, the workers it can run on, then
+ * per worker and non-empty variant (0-based) a row with the items' Type,
+ * Provides and Request, one item per line.
+ */
+export function renderExplain(e: ExplainView): string {
+  const lines = [dependencyLine(e)];
+  const runnable = e.workers.filter((w) => w.variants.some((v) => !v.some(isBlocking)));
+  if (runnable.length === 0) lines.push("There is no worker where the task can run.");
+  else {
+    const ids = formatIdSet(idSetFromIds(runnable.map((w) => w.worker_id)));
+    lines.push(
+      `The task can run on ${runnable.length} ${pluralize("worker", runnable.length)}: ${ids}`,
+    );
+  }
+  if (e.workers.length === 0) return lines.join("\n");
+  const rows: string[][] = [];
+  for (const w of e.workers) {
+    const enabled = w.variants.filter((v) => !v.some(isBlocking)).length;
+    const canRun = enabled === 0
+      ? "No"
+      : w.variants.length === 1
+      ? "Yes"
+      : `Yes (${enabled}/${w.variants.length})`;
+    let first = true;
+    w.variants.forEach((items, i) => {
+      if (items.length === 0) return;
+      const cells = items.map(itemCells);
+      rows.push([
+        first ? String(w.worker_id) : "",
+        first ? canRun : "",
+        String(i),
+        cells.map((c) => c[0]).join("\n"),
+        cells.map((c) => c[1]).join("\n"),
+        cells.map((c) => c[2]).join("\n"),
+      ]);
+      first = false;
+    });
+    if (first) rows.push([String(w.worker_id), canRun, "", "", "", ""]);
+  }
+  lines.push(
+    renderTable(["Worker Id", "Runnable", "Variant", "Type", "Provides", "Request"], rows),
+  );
+  return lines.join("\n");
+}
