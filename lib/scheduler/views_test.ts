@@ -2,8 +2,15 @@ import assert from "node:assert/strict";
 import type { TaskUpdate } from "../fsproto/messages.ts";
 import { onSubmit, onTaskUpdates } from "./reactor.ts";
 import { jobDetailView, taskViews } from "./views.ts";
-import { explainView, workerViews } from "./worker_views.ts";
-import { addWorkers, jobSubmit, multiNodeSubmit, round, testState } from "./sim/_fixtures.ts";
+import { explainView, registeredWorkerView, workerViews } from "./worker_views.ts";
+import {
+  addWorkers,
+  jobSubmit,
+  multiNodeSubmit,
+  round,
+  testState,
+  workerConfig,
+} from "./sim/_fixtures.ts";
 import type { ServerState } from "./state.ts";
 
 function update(
@@ -164,4 +171,12 @@ Deno.test("workerViews() show the multi-node run on each of its workers", () => 
   ]);
   const [task] = taskViews(s, s.jobs.get(id)!, null);
   assert.deepEqual(task!.workers, [{ id: 1, hostname: "a" }, { id: 2, hostname: "b" }]);
+});
+
+Deno.test("registeredWorkerView() matches the server's view of a new worker, without runtime info", () => {
+  const s = testState();
+  addWorkers(s, [{ pools: ["cpus=2"], hostname: "alpha" }], 7);
+  const fromServer = workerViews(s)[0]!;
+  const own = registeredWorkerView(1, workerConfig({ pools: ["cpus=2"], hostname: "alpha" }), 7);
+  assert.deepEqual(own, { ...fromServer, runtime_info: null });
 });

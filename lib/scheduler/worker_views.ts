@@ -8,6 +8,7 @@
  */
 import type { JobId, TaskId, WorkerId } from "../ids.ts";
 import type { ResourcePool } from "../resources/descriptor.ts";
+import type { WorkerConfig } from "../fsproto/messages.ts";
 import { FRACTIONS_PER_UNIT } from "../resources/amount.ts";
 import { isBlocking } from "../cli/render_explain.ts";
 import { groupSizes } from "./multinode.ts";
@@ -173,34 +174,57 @@ function lastTasksStarted(
   return found;
 }
 
+function configurationView(c: WorkerConfig): WorkerView["configuration"] {
+  return {
+    hostname: c.hostname,
+    group: c.group,
+    work_dir: c.workDir,
+    listen_address: `${c.hostname}:files`,
+    process_pid: c.pid,
+    heartbeat_ms: c.heartbeatMs,
+    idle_timeout_ms: c.idleTimeoutMs,
+    time_limit_ms: c.timeLimitMs,
+    on_server_lost: c.onServerLost,
+    min_utilization: c.minUtilization,
+    resources: c.resources.map((p) => ({
+      name: p.name,
+      kind: p.kind,
+      groups: p.groups,
+      size: p.size,
+    })),
+    manager: c.manager === null ? null : { kind: c.manager.kind, job_id: c.manager.jobId },
+  };
+}
+
 function workerView(w: WorkerRecord, last: LastTaskStartedView | null): WorkerView {
-  const c = w.config;
   return {
     id: w.id,
     state: w.state,
-    configuration: {
-      hostname: c.hostname,
-      group: c.group,
-      work_dir: c.workDir,
-      listen_address: `${c.hostname}:files`,
-      process_pid: c.pid,
-      heartbeat_ms: c.heartbeatMs,
-      idle_timeout_ms: c.idleTimeoutMs,
-      time_limit_ms: c.timeLimitMs,
-      on_server_lost: c.onServerLost,
-      min_utilization: c.minUtilization,
-      resources: c.resources.map((p) => ({
-        name: p.name,
-        kind: p.kind,
-        groups: p.groups,
-        size: p.size,
-      })),
-      manager: c.manager === null ? null : { kind: c.manager.kind, job_id: c.manager.jobId },
-    },
+    configuration: configurationView(w.config),
     started_at: w.registeredAt,
     ended_at: w.endedAt,
     last_task_started: last,
     runtime_info: runtimeInfo(w),
+  };
+}
+
+/**
+ * The view a worker has of itself right after registering (what `worker
+ * start` prints): running, no task started yet, no runtime info.
+ */
+export function registeredWorkerView(
+  id: WorkerId,
+  config: WorkerConfig,
+  registeredAt: number,
+): WorkerView {
+  return {
+    id,
+    state: "running",
+    configuration: configurationView(config),
+    started_at: registeredAt,
+    ended_at: null,
+    last_task_started: null,
+    runtime_info: null,
   };
 }
 
