@@ -86,6 +86,11 @@ function timeText(p: Parts): string {
  * @throws {RangeError} When `ms` is not finite.
  */
 export function formatJsonDatetime(ms: number): string {
+  if (Number.isInteger(ms) && ms >= 0 && ms < 253402300800000) {
+    // Whole ms within years 1970-9999: the native ISO text, without a zero fraction.
+    const iso = new Date(ms).toISOString();
+    return ms % 1000 === 0 ? `${iso.slice(0, 19)}Z` : iso;
+  }
   const p = utcParts(ms);
   let fraction = "";
   if (p.nanos !== 0) {

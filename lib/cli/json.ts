@@ -75,6 +75,20 @@ function formatNumber(value: number): string {
   return Object.is(value, -0) ? "0" : String(value);
 }
 
+/** Keys with a defined value, in serde_json's order. */
+function sortedKeys(obj: { readonly [key: string]: JsonValue | undefined }): string[] {
+  const keys: string[] = [];
+  let plain = true;
+  for (const key in obj) {
+    if (obj[key] === undefined) continue;
+    keys.push(key);
+    // Below the surrogates, UTF-16 order is UTF-8 byte order: the native sort will do.
+    for (let i = 0; plain && i < key.length; i++) if (key.charCodeAt(i) >= 0xd800) plain = false;
+  }
+  return plain ? keys.sort() : keys.sort(compareKeys);
+}
+
+/** The plain writer: exact for every document, but slow for big ones. */
 function write(value: JsonValue, indent: string, out: string[]): void {
   if (value === null) {
     out.push("null");
@@ -102,7 +116,7 @@ function write(value: JsonValue, indent: string, out: string[]): void {
     out.push(indent, "]");
   } else {
     const obj = value as { readonly [key: string]: JsonValue | undefined };
-    const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort(compareKeys);
+    const keys = sortedKeys(obj);
     if (keys.length === 0) {
       out.push("{}");
       return;
@@ -118,18 +132,76 @@ function write(value: JsonValue, indent: string, out: string[]): void {
   }
 }
 
-const ENCODER = new TextEncoder();
+// The fast path hands a copy of the document to the native JSON.stringify: keys
+// inserted in sorted order, f64 text wrapped in FLOAT marks (unwrapped after), and
+// keys that are array indices (which JS objects would reorder) prefixed with KEY.
+// Private-use characters, which JSON.stringify leaves as they are; a document that
+// holds them itself takes the plain writer.
+const FLOAT = "\ue000";
+const KEY = "\ue001";
+const FLOAT_REGEXP = /"\ue000([^"\ue000]*)\ue000"/g;
+const INDEX_KEY_REGEXP = /^(0|[1-9][0-9]{0,9})$/;
 
-/** Byte order of UTF-8 strings (serde_json's `BTreeMap<String, _>` order). */
-function compareKeys(a: string, b: string): number {
-  if (a === b) return 0;
-  const ea = ENCODER.encode(a);
-  const eb = ENCODER.encode(b);
-  const n = Math.min(ea.length, eb.length);
-  for (let i = 0; i < n; i++) {
-    if (ea[i] !== eb[i]) return ea[i]! - eb[i]!;
+class MarkerClash extends Error {}
+
+/** What {@link prepare} put in: markers to take out again. */
+interface Marks {
+  floats: boolean;
+  keys: boolean;
+}
+
+function clean(text: string): string {
+  if (text.includes(FLOAT) || text.includes(KEY)) throw new MarkerClash();
+  return text;
+}
+
+function prepare(value: JsonValue, marks: Marks): unknown {
+  if (value === null || typeof value === "boolean") return value;
+  if (typeof value === "number") {
+    if (Number.isInteger(value) || !Number.isFinite(value)) return Object.is(value, -0) ? 0 : value;
+    marks.floats = true;
+    return `${FLOAT}${formatF64(value)}${FLOAT}`;
   }
-  return ea.length - eb.length;
+  if (typeof value === "string") return clean(value);
+  if (value instanceof JsonFloat) {
+    marks.floats = true;
+    return `${FLOAT}${formatF64(value.value)}${FLOAT}`;
+  }
+  if (Array.isArray(value)) {
+    return (value as readonly JsonValue[]).map((item) => prepare(item, marks));
+  }
+  const obj = value as { readonly [key: string]: JsonValue | undefined };
+  // No prototype, so that a `__proto__` key is an ordinary member.
+  const out: Record<string, unknown> = Object.create(null);
+  for (const key of sortedKeys(obj)) {
+    let name = clean(key);
+    if (INDEX_KEY_REGEXP.test(key)) {
+      marks.keys = true;
+      name = `${KEY}${key}`;
+    }
+    out[name] = prepare(obj[key]!, marks);
+  }
+  return out;
+}
+
+/**
+ * Byte order of the UTF-8 encodings (serde_json's `BTreeMap<String, _>`
+ * order), which is code point order: UTF-16 code units compare the same way
+ * except a surrogate (a code point above U+FFFF) against a unit from U+E000 up.
+ */
+function compareKeys(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const xSurrogate = x >= 0xd800 && x <= 0xdfff;
+    const ySurrogate = y >= 0xd800 && y <= 0xdfff;
+    if (xSurrogate && !ySurrogate && y >= 0xe000) return 1;
+    if (ySurrogate && !xSurrogate && x >= 0xe000) return -1;
+    return x - y;
+  }
+  return a.length - b.length;
 }
 
 /**
@@ -145,6 +217,22 @@ function compareKeys(a: string, b: string): number {
  * ```
  */
 export function formatJson(value: JsonValue): string {
+  const marks: Marks = { floats: false, keys: false };
+  let prepared: unknown;
+  try {
+    prepared = prepare(value, marks);
+  } catch (e) {
+    if (!(e instanceof MarkerClash)) throw e;
+    return formatJsonPlain(value);
+  }
+  let text = JSON.stringify(prepared, null, 2);
+  if (marks.floats) text = text.replace(FLOAT_REGEXP, "$1");
+  if (marks.keys) text = text.replaceAll(`"${KEY}`, '"');
+  return text;
+}
+
+/** {@link formatJson} without the fast path (for tests: both must agree). */
+export function formatJsonPlain(value: JsonValue): string {
   const out: string[] = [];
   write(value, "", out);
   return out.join("");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { f64, formatF64, formatJson } from "./json.ts";
+import { f64, formatF64, formatJson, formatJsonPlain, type JsonValue } from "./json.ts";
 
 interface RustReference {
   floats: [string, string][];
@@ -93,4 +93,53 @@ Deno.test("formatJson() prints f64 values with a fraction and integers without",
       "}",
     ].join("\n"),
   );
+});
+
+Deno.test("formatJson() orders keys by their UTF-8 bytes", () => {
+  const keys = ["b", "a", "é", "\uffff", "😀", "Z", "aa", ""];
+  const obj = Object.fromEntries(keys.map((k) => [k, 0]));
+  const printed = [...formatJson(obj).matchAll(/"(.*)": 0/g)].map((m) => m[1]);
+  const enc = new TextEncoder();
+  const byBytes = [...keys].sort((x, y) => {
+    const [p, q] = [enc.encode(x), enc.encode(y)];
+    for (let i = 0; i < Math.min(p.length, q.length); i++) if (p[i] !== q[i]) return p[i]! - q[i]!;
+    return p.length - q.length;
+  });
+  assert.deepEqual(printed, byBytes);
+  assert.deepEqual(printed.slice(-2), ["\uffff", "😀"]);
+});
+
+Deno.test("formatJson() takes the plain writer when the document holds its marker characters", () => {
+  const doc = { "\ue001k": "\ue000x\ue000", n: f64(2) };
+  assert.equal(formatJson(doc), formatJsonPlain(doc));
+  assert.match(formatJson(doc), /"\ue000x\ue000"/);
+});
+
+Deno.test("formatJson() prints what the plain writer prints for random documents", () => {
+  const key = fc.oneof(fc.string(), fc.constantFrom("0", "1", "10", "2", "4294967295", "01", "-1"));
+  const leaf = fc.oneof(
+    fc.constant(null),
+    fc.boolean(),
+    fc.integer(),
+    fc.double({ noNaN: true }),
+    fc.string(),
+    fc.double({ noNaN: true, noDefaultInfinity: true }).map(f64),
+  );
+  const doc = fc.letrec((tie) => ({
+    value: fc.oneof({ depthSize: "small" }, leaf, tie("array"), tie("object")),
+    array: fc.array(tie("value"), { maxLength: 4 }),
+    object: fc.dictionary(key, tie("value"), { maxKeys: 5 }),
+  })).value;
+  fc.assert(
+    fc.property(doc, (d) => {
+      assert.equal(formatJson(d as JsonValue), formatJsonPlain(d as JsonValue));
+    }),
+    { numRuns: 300 },
+  );
+});
+
+Deno.test("formatJson() keeps a __proto__ key as an ordinary member", () => {
+  const doc = JSON.parse('{"__proto__": 1, "a": 2}') as JsonValue;
+  assert.equal(formatJson(doc), '{\n  "__proto__": 1,\n  "a": 2\n}');
+  assert.equal(formatJsonPlain(doc), formatJson(doc));
 });

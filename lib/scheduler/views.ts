@@ -18,7 +18,7 @@ import type { CrashLimit, TaskTemplate } from "../fsproto/messages.ts";
 import { type AllocationPolicy, requestWeight } from "../resources/request.ts";
 import type { IdRange } from "../cli/id_set.ts";
 import { idSetIterate } from "../cli/id_set.ts";
-import { fillPlaceholdersInPaths } from "../cli/placeholders.ts";
+import { compileTaskPaths, type TaskPathResolver } from "../cli/task_paths.ts";
 import {
   type Job,
   pristineTask,
@@ -192,11 +192,28 @@ function taskWorkers(state: ServerState, task: TaskRecord): TaskWorkerView[] {
   return ids.map((id) => ({ id, hostname: state.workers.get(id)?.config.hostname ?? null }));
 }
 
-/** One task as clients see it. */
-export function taskView(state: ServerState, job: Job, taskId: TaskId, task: TaskRecord): TaskView {
+/** The resolver of a job's task paths (compiled once per job). */
+export function jobTaskPaths(state: ServerState, job: Job): TaskPathResolver {
+  const program = job.template.program;
+  return compileTaskPaths(
+    {
+      cwd: program.cwd,
+      stdout: program.stdout?.path ?? null,
+      stderr: program.stderr?.path ?? null,
+    },
+    { jobId: job.id, submitDir: job.submitDir, serverUid: state.serverUid },
+  );
+}
+
+/** One task as clients see it; `paths` resolves its paths (see {@link jobTaskPaths}). */
+export function taskView(
+  state: ServerState,
+  taskId: TaskId,
+  task: TaskRecord,
+  paths: TaskPathResolver,
+): TaskView {
   const visible = userState(task.state);
   const started = task.startedAt !== null && visible !== "waiting";
-  const program = job.template.program;
   return {
     id: taskId,
     state: visible,
@@ -205,22 +222,7 @@ export function taskView(state: ServerState, job: Job, taskId: TaskId, task: Tas
     started_at: started ? task.startedAt : null,
     finished_at: visible === "waiting" || visible === "running" ? null : task.finishedAt,
     workers: started ? taskWorkers(state, task) : [],
-    paths: started
-      ? fillPlaceholdersInPaths(
-        {
-          cwd: program.cwd,
-          stdout: program.stdout?.path ?? null,
-          stderr: program.stderr?.path ?? null,
-        },
-        {
-          jobId: job.id,
-          taskId,
-          instanceId: task.instance,
-          submitDir: job.submitDir,
-          serverUid: state.serverUid,
-        },
-      )
-      : null,
+    paths: started ? paths(taskId, task.instance) : null,
     error: visible === "failed" ? task.error : null,
   };
 }
@@ -260,9 +262,10 @@ export function taskViews(
   only: ((id: TaskId) => boolean) | null,
 ): TaskView[] {
   const views: TaskView[] = [];
+  const paths = jobTaskPaths(state, job);
   for (const taskId of idSetIterate(job.ids)) {
     if (only && !only(taskId)) continue;
-    views.push(taskView(state, job, taskId, job.tasks.get(taskId) ?? pristineTask()));
+    views.push(taskView(state, taskId, job.tasks.get(taskId) ?? pristineTask(), paths));
   }
   return views;
 }
