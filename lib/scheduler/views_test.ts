@@ -180,3 +180,19 @@ Deno.test("registeredWorkerView() matches the server's view of a new worker, wit
   const own = registeredWorkerView(1, workerConfig({ pools: ["cpus=2"], hostname: "alpha" }), 7);
   assert.deepEqual(own, { ...fromServer, runtime_info: null });
 });
+
+Deno.test("workerViews() do not count prefilled tasks as assigned", () => {
+  const s = testState(4, 0);
+  addWorkers(s, [{ pools: ["cpus=1"] }]);
+  onSubmit(s, jobSubmit("cpus=1", 3), 0);
+  round(s);
+  const w = s.workers.get(1)!;
+  assert.ok(w.prefilled > 0, "the round prefilled the worker");
+  assert.deepEqual(workerViews(s)[0]!.runtime_info, {
+    kind: "singleNode",
+    assigned_tasks: w.tasks.size - w.prefilled,
+    running_tasks: 0,
+    is_reserved: false,
+  });
+  assert.equal(w.tasks.size - w.prefilled, 1);
+});

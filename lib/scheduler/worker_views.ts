@@ -19,7 +19,7 @@ import { type TaskStateName, userState } from "./views.ts";
 export type WorkerRuntimeView =
   | {
     kind: "singleNode";
-    /** Tasks sent to the worker: to run now, running, or prefilled. */
+    /** Tasks assigned to the worker to run now or running (prefilled ones not counted). */
     assigned_tasks: number;
     /** Tasks it reported as started. */
     running_tasks: number;
@@ -124,7 +124,7 @@ function runtimeInfo(w: WorkerRecord): WorkerRuntimeView | null {
   for (const slot of w.tasks.values()) if (slot.record.state === "running") running++;
   return {
     kind: "singleNode",
-    assigned_tasks: w.tasks.size,
+    assigned_tasks: w.tasks.size - w.prefilled,
     running_tasks: running,
     is_reserved: false,
   };
