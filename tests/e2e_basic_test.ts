@@ -153,7 +153,7 @@ Deno.test("e2e: failing command shows FAILED with exit code", async () => {
     const tasks = await c.tasks(1);
     assert.equal(tasks.length, 1);
     assert.equal(tasks[0]!.state, "failed");
-    assert.equal(tasks[0]!.error, "Program terminated with exit code 3");
+    assert.equal(tasks[0]!.error, "Error: Program terminated with exit code 3.");
     const j = (await c.jobs()).find((j) => j.id === 1)!;
     assert.equal(j.task_stats.failed, 1);
     const info = await c.hqOk(["job", "info", "1"]);

@@ -16,6 +16,17 @@ import {
 import { formatAmount, FRACTIONS_PER_UNIT } from "../resources/amount.ts";
 import { formatRequestAmount } from "../resources/request.ts";
 import { type Allocation, allocationValues } from "../resources/allocator.ts";
+import {
+  canExecute,
+  cannotExecuteText,
+  checkExecFormat,
+  EACCES,
+  ENOENT,
+  ExecError,
+  exitStatusText,
+  spawnErrno,
+  taskErrorText,
+} from "./exec_errors.ts";
 
 /** What the launcher needs to start a task. */
 export interface LaunchSpec {
@@ -192,9 +203,7 @@ export function taskPaths(spec: LaunchSpec): TaskPaths {
 export function taskArgs(spec: LaunchSpec, env: Record<string, string>): string[] {
   const args = spec.template.program.args;
   if (spec.template.pin === null) return args;
-  if (!env.HQ_CPUS) {
-    throw new Error("Cannot pin the task: no CPUs were allocated to it");
-  }
+  if (!env.HQ_CPUS) throw new Error("Pinning failed, no CPU ids allocated for task");
   return spec.template.pin === "taskset" ? ["taskset", "-c", env.HQ_CPUS, ...args] : args;
 }
 
@@ -207,21 +216,16 @@ function ensureDir(path: string): void {
   knownDirs.add(path);
 }
 
-function cannotExecute(args: string[], e: unknown): Error {
-  const code = (e as { code?: string }).code;
-  const why = e instanceof Deno.errors.NotFound || code === "ENOENT"
-    ? "No such file or directory (os error 2)"
-    : (e as Error).message;
-  return new Error(`Cannot execute "${args.join(" ")}": ${why}`);
-}
-
 /**
  * Starts a task process; synchronous, so a prefilled task starts in the same
  * turn as the end of the task whose resources it takes over. Output goes
  * straight to the files: `/bin/sh` opens them and `exec`s the program (its pid
  * and exit status are the program's), so no output passes through this process.
+ * The program is checked first as `execve` would ({@link resolveProgram}), so
+ * the shell never runs a file without an interpreter line as a script.
  *
- * @throws {Error} With HyperQueue's wording when it cannot start.
+ * @throws {Error} With HyperQueue's wording (without the `Error: ` prefix, see
+ * {@link taskErrorText}) when it cannot start.
  */
 export function launchTask(spec: LaunchSpec, paths: TaskPaths): RunningProcess {
   const env = taskEnv(spec);
@@ -232,7 +236,8 @@ export function launchTask(spec: LaunchSpec, paths: TaskPaths): RunningProcess {
   try {
     program = resolveProgram(args[0]!, paths.cwd, env.PATH ?? Deno.env.get("PATH"));
   } catch (e) {
-    throw cannotExecute(args, e);
+    if (e instanceof ExecError) throw new Error(cannotExecuteText(args, e, paths.cwd));
+    throw e;
   }
   const [cmd, cmdArgs] = redirected(program, args.slice(1), paths);
   let child: Deno.ChildProcess;
@@ -246,22 +251,22 @@ export function launchTask(spec: LaunchSpec, paths: TaskPaths): RunningProcess {
       stderr: "null",
     }).spawn();
   } catch (e) {
-    throw cannotExecute(args, e);
+    throw new Error(cannotExecuteText(args, spawnErrno(e), paths.cwd));
   }
-  const done = child.status.then((status): TaskEnd => {
-    if (status.success) return { kind: "finished" };
-    if (status.signal !== null) {
-      return { kind: "failed", error: `Program terminated by signal ${status.signal}` };
-    }
-    return { kind: "failed", error: `Program terminated with exit code ${status.code}` };
-  });
+  const done = child.status.then((status): TaskEnd =>
+    status.success
+      ? { kind: "finished" }
+      : { kind: "failed", error: taskErrorText(exitStatusText(status)) }
+  );
   return { pid: child.pid, done };
 }
 
 /** The command line that runs `program` with its output sent to the task's files. */
 function redirected(program: string, rest: string[], paths: TaskPaths): [string, string[]] {
   const { stdout, stderr } = paths;
-  if (stdout === null && stderr === null) return [program, rest];
+  // A relative path is run through the shell too, so it is relative to the task's cwd.
+  const relative = !program.startsWith("/") && program.includes("/");
+  if (stdout === null && stderr === null && !relative) return [program, rest];
   for (const p of [stdout, stderr]) if (p !== null) ensureDir(dirname(p));
   const script = stdout === stderr
     ? 'o=$1; shift 2; exec "$@" >"$o" 2>&1'
@@ -280,33 +285,51 @@ function redirected(program: string, rest: string[], paths: TaskPaths): [string,
 const resolved = new Map<string, string>();
 
 /**
- * Finds the program to run: a name is looked up in `PATH` (and remembered),
- * a path must exist.
+ * Finds the program to run as `execvp` would: a name is looked up in `PATH`
+ * (and remembered), a path (relative to `cwd`) must exist and be executable.
+ * The file must also be something the kernel runs: an interpreter line whose
+ * interpreter exists, an ELF binary, or a registered `binfmt_misc` format.
+ * `/bin/sh`'s `exec` would run any other file as a shell script; `execve`
+ * (and so HyperQueue) refuses it.
  *
- * @throws {Deno.errors.NotFound} When there is no such program.
+ * @throws {ExecError} With the error `execve` would give.
  */
 export function resolveProgram(name: string, cwd: string, path: string | undefined): string {
   if (name.includes("/")) {
-    Deno.statSync(name.startsWith("/") ? name : `${cwd}/${name}`);
+    const full = name.startsWith("/") ? name : `${cwd}/${name}`;
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(full);
+    } catch {
+      throw new ExecError(ENOENT);
+    }
+    if (!info.isFile || !canExecute(info)) throw new ExecError(EACCES);
+    checkExecFormat(full, cwd);
     return name;
   }
   const key = `${path}\0${name}`;
   const known = resolved.get(key);
   if (known !== undefined) return known;
+  let denied = false;
   for (const dir of (path ?? "/usr/local/bin:/usr/bin:/bin").split(":")) {
     const candidate = `${dir === "" ? cwd : dir}/${name}`;
+    let info: Deno.FileInfo;
     try {
-      const info = Deno.statSync(candidate);
-      if (info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0) {
-        if (resolved.size > 1000) resolved.clear();
-        resolved.set(key, candidate);
-        return candidate;
-      }
+      info = Deno.statSync(candidate);
     } catch {
-      // Not in this directory.
+      continue; // Not in this directory.
     }
+    if (!info.isFile) continue;
+    if (!canExecute(info)) {
+      denied = true;
+      continue;
+    }
+    checkExecFormat(candidate, cwd);
+    if (resolved.size > 1000) resolved.clear();
+    resolved.set(key, candidate);
+    return candidate;
   }
-  throw new Deno.errors.NotFound(`${name} not found in PATH`);
+  throw new ExecError(denied ? EACCES : ENOENT);
 }
 
 function childrenOf(pid: number): number[] {
@@ -339,4 +362,17 @@ export function killTree(pid: number, signal: Deno.Signal): void {
       // Already gone.
     }
   }
+}
+
+/** How long a task may take to end after SIGINT before it gets SIGKILL (HyperQueue: 1 s). */
+export const KILL_GRACE_MS = 1000;
+
+/**
+ * Ends a task as HyperQueue does on cancel, time limit or worker end: SIGINT
+ * to its whole tree, then SIGKILL after {@link KILL_GRACE_MS} to what is left.
+ * Returns the timer of the second step.
+ */
+export function terminateTree(pid: number): ReturnType<typeof setTimeout> {
+  killTree(pid, "SIGINT");
+  return setTimeout(() => killTree(pid, "SIGKILL"), KILL_GRACE_MS);
 }

@@ -14,6 +14,7 @@ import {
   taskEnv,
   taskPaths,
 } from "./launcher.ts";
+import { ENOENT, ExecError } from "./exec_errors.ts";
 
 function template(over: Partial<TaskTemplate> = {}): TaskTemplate {
   return {
@@ -134,7 +135,10 @@ Deno.test("pinning: taskset prefixes the command, omp sets OpenMP places", () =>
     template: template({ pin: "taskset" }),
     allocation: { resources: [] },
   });
-  assert.throws(() => taskArgs(none, taskEnv(none)), /no CPUs/);
+  assert.throws(
+    () => taskArgs(none, taskEnv(none)),
+    /^Error: Pinning failed, no CPU ids allocated for task$/,
+  );
 });
 
 Deno.test("launchTask() writes output files, reports exit codes, and killTree ends a tree", async () => {
@@ -151,7 +155,7 @@ Deno.test("launchTask() writes output files, reports exit codes, and killTree en
     const p = launchTask(s, taskPaths(s));
     assert.deepEqual(await p.done, {
       kind: "failed",
-      error: "Program terminated with exit code 3",
+      error: "Error: Program terminated with exit code 3.",
     });
     // The worker's own environment is inherited.
     assert.equal(await Deno.readTextFile(join(dir, "o.txt")), `out 3 ${Deno.env.get("HOME")}\n`);
@@ -163,20 +167,22 @@ Deno.test("launchTask() writes output files, reports exit codes, and killTree en
       }),
     });
     const q = launchTask(quiet, taskPaths(quiet));
-    killTree(q.pid, "SIGTERM");
+    killTree(q.pid, "SIGKILL");
     assert.deepEqual(await q.done, {
       kind: "failed",
-      error: "Program terminated by signal SIGTERM",
+      error: "Error: Program terminated with exit code -1. Received signal 9 (SIGKILL).",
     });
 
     const missing = spec({
       template: template({ program: { ...program, args: ["/nonexistent/prog"] } }),
     });
-    await assert.rejects(async () => {
-      const m = launchTask(missing, taskPaths(missing));
-      const end = await m.done;
-      if (end.kind === "failed") throw new Error(end.error);
-    }, /Cannot execute "\/nonexistent\/prog": No such file or directory/);
+    assert.throws(
+      () => launchTask(missing, taskPaths(missing)),
+      new Error(
+        'Cannot execute "/nonexistent/prog": No such file or directory (os error 2)\n' +
+          "The program that you have tried to execute (`/nonexistent/prog`) was not found.",
+      ),
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -204,8 +210,9 @@ Deno.test("launchTask() sends stdout and stderr to one file when both name it", 
 Deno.test("resolveProgram() looks names up in PATH and checks paths", () => {
   assert.match(resolveProgram("sh", "/", "/nonexistent:/bin:/usr/bin"), /\/sh$/);
   assert.equal(resolveProgram("/bin/sh", "/", undefined), "/bin/sh");
-  assert.throws(() => resolveProgram("surely-no-such-program", "/", "/bin"), Deno.errors.NotFound);
-  assert.throws(() => resolveProgram("./nope", "/", "/bin"), Deno.errors.NotFound);
+  const enoent = new ExecError(ENOENT);
+  assert.throws(() => resolveProgram("surely-no-such-program", "/", "/bin"), enoent);
+  assert.throws(() => resolveProgram("./nope", "/", "/bin"), enoent);
 });
 
 Deno.test("shortHostname() and nodeFiles() cut domains but keep IP addresses, root first", () => {
