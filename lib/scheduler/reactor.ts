@@ -13,6 +13,7 @@ import {
   emptyCounts,
   isJobComplete,
   isTerminal,
+  isWorkerBusy,
   type Job,
   markTaskDirty,
   materializeTask,
@@ -158,14 +159,31 @@ export function holdSlot(state: ServerState, worker: WorkerRecord, slot: WorkerS
   else worker.classLoad.set(slot.classId, n);
 }
 
-/** Removes a task from a worker, giving its resources back. */
-export function releaseSlot(state: ServerState, worker: WorkerRecord, slot: WorkerSlot): void {
+/**
+ * Removes a task from a worker, giving its resources back. A task that held
+ * resources (assigned to run or running) restarts the idle clock of its
+ * worker, and of every worker of its multi-node run.
+ */
+export function releaseSlot(
+  state: ServerState,
+  worker: WorkerRecord,
+  slot: WorkerSlot,
+  now: number,
+): void {
   worker.tasks.delete(slot.record);
   if (slot.variant === null) {
     countPrefill(state, worker, slot, -1);
     return;
   }
   holdSlot(state, worker, slot, -1);
+  worker.lastBusyAt = now;
+  const run = worker.multiNode;
+  if (run !== null && run.record === slot.record) {
+    for (const id of run.nodes) {
+      const node = state.workers.get(id);
+      if (node) node.lastBusyAt = now;
+    }
+  }
   onMultiNodeSlotReleased(state, worker, slot.record);
   worker.blocked.clear();
   state.changedWorkers.add(worker.id);
@@ -198,7 +216,7 @@ export function onTaskUpdates(
           holdSlot(state, worker, slot, 1);
         }
       } else {
-        releaseSlot(state, worker, slot);
+        releaseSlot(state, worker, slot, now);
       }
       continue;
     }
@@ -218,12 +236,12 @@ export function onTaskUpdates(
         break;
       }
       case "finished":
-        releaseSlot(state, worker, slot);
+        releaseSlot(state, worker, slot, now);
         setTaskState(state, job, update.id, task, "finished", now);
         task.finishedAt = update.at;
         break;
       case "failed":
-        releaseSlot(state, worker, slot);
+        releaseSlot(state, worker, slot, now);
         task.error = update.error;
         setTaskState(state, job, update.id, task, "failed", now);
         task.finishedAt = update.at;
@@ -232,7 +250,7 @@ export function onTaskUpdates(
       case "returned":
       case "rejected":
         if (task.state !== "assigned") break;
-        releaseSlot(state, worker, slot);
+        releaseSlot(state, worker, slot, now);
         if (update.kind === "rejected") worker.blocked.add(`${slot.classId}:${update.variant}`);
         task.workerId = null;
         task.variant = null;
@@ -245,7 +263,7 @@ export function onTaskUpdates(
         assertNever(update, "task update");
     }
   }
-  if (worker.tasks.size > 0) worker.lastBusyAt = now;
+  if (isWorkerBusy(worker)) worker.lastBusyAt = now;
 }
 
 function checkMaxFails(state: ServerState, job: Job, now: number, out: Outbox): void {

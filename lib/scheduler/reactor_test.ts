@@ -128,6 +128,8 @@ interface LostCase {
   crashLimit: CrashLimit;
   crashesBefore: number;
   expect: { state: string; instance: number; crashCount: number };
+  /** Error of a failed task. */
+  error?: string;
 }
 
 const LOST: LostCase[] = [
@@ -151,6 +153,31 @@ const LOST: LostCase[] = [
     name: "a stopped worker is no crash",
     reason: "stopped",
     started: true,
+    crashLimit: 1,
+    crashesBefore: 0,
+    expect: { state: "waiting", instance: 1, crashCount: 0 },
+  },
+  {
+    name: "an idle timeout is no crash",
+    reason: "idleTimeout",
+    started: true,
+    crashLimit: 1,
+    crashesBefore: 0,
+    expect: { state: "waiting", instance: 1, crashCount: 0 },
+  },
+  {
+    name: "never-restart fails on any loss of its worker, even a stop",
+    reason: "stopped",
+    started: true,
+    crashLimit: "never-restart",
+    crashesBefore: 0,
+    expect: { state: "failed", instance: 1, crashCount: 0 },
+    error: "Task was running on a lost worker while never restart flag was set.",
+  },
+  {
+    name: "never-restart keeps an unstarted task",
+    reason: "connectionLost",
+    started: false,
     crashLimit: "never-restart",
     crashesBefore: 0,
     expect: { state: "waiting", instance: 1, crashCount: 0 },
@@ -169,7 +196,8 @@ const LOST: LostCase[] = [
     started: true,
     crashLimit: "never-restart",
     crashesBefore: 0,
-    expect: { state: "failed", instance: 1, crashCount: 1 },
+    expect: { state: "failed", instance: 1, crashCount: 0 },
+    error: "Task was running on a lost worker while never restart flag was set.",
   },
   {
     name: "the crash limit fails the task when reached",
@@ -178,6 +206,26 @@ const LOST: LostCase[] = [
     crashLimit: 2,
     crashesBefore: 1,
     expect: { state: "failed", instance: 2, crashCount: 2 },
+    error:
+      "Task was running on a worker that was lost; the task has occurred 2 times in this situation and limit was reached.",
+  },
+  {
+    name: "a lost connection counts a crash as a lost heartbeat does",
+    reason: "connectionLost",
+    started: true,
+    crashLimit: 2,
+    crashesBefore: 1,
+    expect: { state: "failed", instance: 2, crashCount: 2 },
+    error:
+      "Task was running on a worker that was lost; the task has occurred 2 times in this situation and limit was reached.",
+  },
+  {
+    name: "an unlimited crash limit never fails",
+    reason: "connectionLost",
+    started: true,
+    crashLimit: "unlimited",
+    crashesBefore: 3,
+    expect: { state: "waiting", instance: 4, crashCount: 4 },
   },
 ];
 
@@ -213,7 +261,7 @@ for (const c of LOST) {
     // The prefilled task came back too, as a new attempt.
     assert.equal(s.jobs.get(1)!.tasks.get(1)!.instance, c.crashesBefore + 1);
     assert.equal(s.workers.get(on)!.tasks.size, 0);
-    if (c.expect.state === "failed") assert.match(t.error!, /crash limit/);
+    assert.equal(t.error, c.error ?? null);
     // A late report from the lost worker changes nothing.
     apply(s, on, [update("finished", 1, 0, c.crashesBefore)], 300);
     assert.equal(task().state, c.expect.state);
@@ -297,4 +345,50 @@ Deno.test("onTick(): idle timeout from the worker, else the server-wide default"
   assert.equal(s.workers.get(def)!.state, "running");
   tick(5_500);
   assert.equal(s.workers.get(def)!.state, "idleTimeout");
+});
+
+Deno.test("onTick(): no idle timeout while a task runs; the clock restarts when it ends", () => {
+  const s = testState();
+  s.config.workerIdleTimeoutMs = 1_000;
+  const [w] = addWorkers(s, [{ pools: ["cpus=1"], heartbeatMs: 60_000 }]);
+  const worker = s.workers.get(w!)!;
+  const tick = (now: number) => onTick(s, now, new Map());
+  tick(400);
+  onSubmit(s, jobSubmit("cpus=1", 1), 500);
+  round(s, 500);
+  // Assigned but not started yet: busy. Ticks may be far apart.
+  tick(1_600);
+  assert.equal(worker.state, "running");
+  apply(s, w!, [update("started", 1, 0)], 1_700);
+  tick(2_900);
+  apply(s, w!, [update("finished", 1, 0)], 3_000);
+  tick(3_900);
+  assert.equal(worker.state, "running", "idle for 900 ms only");
+  tick(4_001);
+  assert.equal(worker.state, "idleTimeout");
+});
+
+Deno.test("onTick(): prefilled tasks do not keep a worker from its idle timeout", () => {
+  const s = testState(4, 0);
+  const [w] = addWorkers(s, [{ pools: ["cpus=1"], heartbeatMs: 60_000 }]);
+  s.workers.get(w!)!.config.idleTimeoutMs = 1_000;
+  onSubmit(s, jobSubmit("cpus=1", 3), 0);
+  assert.deepEqual(round(s, 0), { [w!]: ["1:0/v0", "1:1/q", "1:2/q"] });
+  apply(s, w!, [update("started", 1, 0)], 10);
+  apply(s, w!, [update("finished", 1, 0)], 100);
+  const worker = s.workers.get(w!)!;
+  assert.equal(worker.tasks.size, 2);
+  onTick(s, 1_050, new Map());
+  assert.equal(worker.state, "running");
+  const out: Outbox = new Map();
+  onTick(s, 1_101, out);
+  assert.equal(worker.state, "idleTimeout");
+  assert.deepEqual(out.get(w!), [{ kind: "stop", reason: "idleTimeout" }]);
+  // Its prefilled tasks wait again, as new attempts, with no crash counted.
+  const t = s.jobs.get(1)!.tasks.get(1)!;
+  assert.deepEqual({ state: t.state, instance: t.instance, crashCount: t.crashCount }, {
+    state: "waiting",
+    instance: 1,
+    crashCount: 0,
+  });
 });

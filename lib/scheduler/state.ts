@@ -174,7 +174,11 @@ export interface WorkerRecord {
   endedAt: number | null;
   /** Last record received (server clock). */
   lastSeen: number;
-  /** Last time the worker had any task (server clock). */
+  /**
+   * Start of the worker's idle clock (server clock): its registration, the
+   * last tick or round that saw it busy ({@link isWorkerBusy}), or when its
+   * last assigned or running task left.
+   */
   lastBusyAt: number;
   /** Last task start reported. */
   lastTaskStartedAt: number | null;
@@ -336,6 +340,14 @@ export function taskKey(jobId: JobId, taskId: TaskId): string {
 /** Key of a (class, variant) pair in a worker's blocked set. */
 export function blockKey(classId: number, variant: number): string {
   return `${classId}:${variant}`;
+}
+
+/**
+ * Whether a worker has work that keeps it from idling: a task assigned to run
+ * or running, or a multi-node task. Prefilled tasks do not count.
+ */
+export function isWorkerBusy(worker: WorkerRecord): boolean {
+  return worker.tasks.size > worker.prefilled || worker.multiNode !== null;
 }
 
 /** Whether every task of the job is terminal. */

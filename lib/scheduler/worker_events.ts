@@ -6,7 +6,7 @@
  */
 import type { WorkerId } from "../ids.ts";
 import type { CrashLimit, WorkerConfig, WorkerStopReason } from "../fsproto/messages.ts";
-import { materializeTask, type ServerState, type WorkerRecord } from "./state.ts";
+import { isWorkerBusy, materializeTask, type ServerState, type WorkerRecord } from "./state.ts";
 import { workerCapacity } from "./worker_load.ts";
 import { onMultiNodeWorkerLost } from "./multinode.ts";
 import { countPrefill, type Outbox, sendToWorker, setTaskState } from "./reactor.ts";
@@ -68,6 +68,20 @@ export function crashLimitReached(limit: CrashLimit, crashes: number): boolean {
   return crashes >= limit;
 }
 
+/** Whether a worker's end counts as a crash for its running tasks (HyperQueue's `is_failure`). */
+export function isWorkerFailure(reason: WorkerStopReason): boolean {
+  return reason === "heartbeatLost" || reason === "connectionLost";
+}
+
+/** Error of a `--crash-limit never-restart` task whose worker ended while it ran. */
+export const NEVER_RESTART_ERROR =
+  "Task was running on a lost worker while never restart flag was set.";
+
+/** Error of a task whose lost workers reached its crash limit. */
+export function crashLimitError(count: number): string {
+  return `Task was running on a worker that was lost; the task has occurred ${count} times in this situation and limit was reached.`;
+}
+
 /** Records a heartbeat or any sign of life. */
 export function onWorkerSeen(state: ServerState, workerId: WorkerId, now: number): void {
   const worker = state.workers.get(workerId);
@@ -75,9 +89,11 @@ export function onWorkerSeen(state: ServerState, workerId: WorkerId, now: number
 }
 
 /**
- * Ends a worker: its unfinished tasks return to waiting with a new instance;
- * running ones count a crash when `reason` is a failure. A worker of a
- * multi-node task leaves it (see `multinode.ts`).
+ * Ends a worker: its unfinished tasks return to waiting with a new instance.
+ * A running task fails at once with `--crash-limit never-restart` (whatever
+ * the reason); otherwise it counts a crash when `reason` is a failure
+ * ({@link isWorkerFailure}) and fails when that reaches its crash limit. A
+ * worker of a multi-node task leaves it (see `multinode.ts`).
  */
 export function onWorkerLost(
   state: ServerState,
@@ -91,7 +107,7 @@ export function onWorkerLost(
   worker.endedAt = now;
   state.dirtyWorkers.add(workerId);
   state.changedWorkers.delete(workerId);
-  const crash = reason === "heartbeatLost" || reason === "connectionLost";
+  const crash = isWorkerFailure(reason);
   for (const slot of worker.tasks.values()) {
     if (slot.variant === null) countPrefill(state, worker, slot, -1);
     const job = state.jobs.get(slot.jobId);
@@ -103,11 +119,15 @@ export function onWorkerLost(
     task.workerId = null;
     task.variant = null;
     task.startedAt = null;
-    if (crash && wasRunning) {
+    if (wasRunning && job.template.crashLimit === "never-restart") {
+      task.error = NEVER_RESTART_ERROR;
+      setTaskState(state, job, slot.taskId, task, "failed", now);
+      continue;
+    }
+    if (wasRunning && crash) {
       task.crashCount++;
       if (crashLimitReached(job.template.crashLimit, task.crashCount)) {
-        task.error =
-          `Task was running on a worker that was lost; the task has crashed ${task.crashCount} times and the crash limit was reached`;
+        task.error = crashLimitError(task.crashCount);
         setTaskState(state, job, slot.taskId, task, "failed", now);
         continue;
       }
@@ -122,7 +142,12 @@ export function onWorkerLost(
   state.needsSchedule = true;
 }
 
-/** Periodic checks: lost heartbeats, idle timeouts, reservations that lapse with time. */
+/**
+ * Periodic checks: lost heartbeats, idle timeouts, reservations that lapse
+ * with time. A worker idles from its registration or from when its last
+ * assigned or running task left ({@link isWorkerBusy}; the reactors restart
+ * the clock then), and is stopped once it idled for its idle timeout.
+ */
 export function onTick(state: ServerState, now: number, out: Outbox): void {
   if (state.scheduleAt !== null && now >= state.scheduleAt) {
     state.scheduleAt = null;
@@ -135,7 +160,7 @@ export function onTick(state: ServerState, now: number, out: Outbox): void {
       continue;
     }
     const idleTimeout = worker.config.idleTimeoutMs ?? state.config.workerIdleTimeoutMs ?? null;
-    if (worker.tasks.size > 0 || worker.multiNode !== null) {
+    if (isWorkerBusy(worker)) {
       worker.lastBusyAt = now;
     } else if (
       idleTimeout !== null && now - worker.lastBusyAt > idleTimeout
