@@ -13,7 +13,7 @@ import type { ResourcePool } from "../resources/descriptor.ts";
 import type { IdRange } from "../cli/id_set.ts";
 
 /** Protocol version; bump on any incompatible change of these unions. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** Where a task's stdout or stderr goes; `null` discards it. */
 export type StdioSpec = { path: string; rmIfFinished: boolean } | null;
@@ -65,12 +65,33 @@ export interface JobSubmit {
   template: TaskTemplate;
 }
 
+/**
+ * Who a worker process is, so that a server on the same machine can tell that
+ * it died (a SIGKILLed worker shows `CONNECTION LOST` at once, not after its
+ * heartbeats stop). Fields the worker could not read are null.
+ */
+export interface ProcessIdentity {
+  /** The machine's own host name (`WorkerConfig.hostname` may be `--hostname`). */
+  host: string;
+  /** Kernel boot id (`/proc/sys/kernel/random/boot_id`): the same only on the same machine and boot. */
+  bootId: string | null;
+  /** PID namespace (target of `/proc/self/ns/pid`): pids mean the same only within one. */
+  pidNamespace: string | null;
+  /** Start time of the process in clock ticks since boot, so a reused pid is not mistaken for it. */
+  startTicks: number | null;
+}
+
 /** Worker settings sent at registration. */
 export interface WorkerConfig {
   /** Host name shown in listings. */
   hostname: string;
   /** Worker process id. */
   pid: number;
+  /**
+   * Identity of the worker process; absent where nobody can check it (simulated
+   * workers, records of older workers): then only its heartbeats tell.
+   */
+  process?: ProcessIdentity;
   /** Heartbeat interval in ms. */
   heartbeatMs: number;
   /** Idle timeout in ms, or null. */

@@ -93,6 +93,9 @@ export function validateJobSubmit(v: unknown): JobSubmit {
     if (!(rq.nNodes === undefined || isInt(rq.nNodes))) {
       fail("job", "nNodes must be a non-negative integer");
     }
+    if (!(rq.weight === undefined || (isInt(rq.weight) && (rq.weight as number) > 0))) {
+      fail("job", "weight must be a positive fixed-point integer");
+    }
     const isMulti = ((rq.nNodes as number | undefined) ?? 0) > 0;
     if (multiNode !== null && multiNode !== isMulti) {
       fail("job", "request variants must be all single-node or all multi-node");
@@ -141,6 +144,13 @@ export function validateJobSubmit(v: unknown): JobSubmit {
   return v as unknown as JobSubmit;
 }
 
+function isProcessIdentity(p: unknown): boolean {
+  return isObj(p) && typeof p.host === "string" &&
+    (p.bootId === null || typeof p.bootId === "string") &&
+    (p.pidNamespace === null || typeof p.pidNamespace === "string") &&
+    (p.startTicks === null || isInt(p.startTicks));
+}
+
 /** Validates a worker's registration settings. @throws {PayloadError} */
 export function validateWorkerConfig(v: unknown): WorkerConfig {
   if (!isObj(v)) fail("worker", "config is not an object");
@@ -176,5 +186,8 @@ export function validateWorkerConfig(v: unknown): WorkerConfig {
     fail("worker", "minUtilization must be 0..10000");
   }
   if (!isInt(v.startedAt)) fail("worker", "startedAt must be a timestamp");
+  if (v.process !== undefined && !isProcessIdentity(v.process)) {
+    fail("worker", "process must be {host, bootId, pidNamespace, startTicks}");
+  }
   return v as unknown as WorkerConfig;
 }

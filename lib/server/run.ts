@@ -30,6 +30,7 @@ import { handleClientMsg, type PendingWait, rememberAppliedRequests } from "./cl
 import { jobListData, jobsComplete } from "./queries.ts";
 import { assertNever } from "../_assert_never.ts";
 import { validateWorkerConfig } from "../scheduler/validate.ts";
+import { machineIdentity, processGone } from "../worker/liveness.ts";
 
 /** Least time between two rounds, so that bursts of records share a round (HyperQueue: 20 ms). */
 const MIN_ROUND_GAP_MS = 10;
@@ -37,6 +38,8 @@ const MIN_ROUND_GAP_MS = 10;
 const SWEEP_EVERY_MS = 500;
 /** Longest time committed state may wait before it is forced to disk. */
 const FLUSH_EVERY_MS = 1000;
+/** How often the processes of workers on this machine are checked for life. */
+const LIVENESS_EVERY_MS = 250;
 
 /** Program version reported by `server info`. */
 export const VERSION = "0.1.0";
@@ -161,8 +164,10 @@ export async function runServer(options: ServerOptions): Promise<void> {
     await writer.append([encodeToClient(msg)]);
   };
 
+  const here = machineIdentity();
   let lastRound = 0;
   let lastSweep = 0;
+  let lastLiveness = 0;
   let dirtySince: number | null = null;
   while (true) {
     await waiter.wait();
@@ -186,6 +191,17 @@ export async function runServer(options: ServerOptions): Promise<void> {
     const sweep = changed === null || now - lastSweep >= SWEEP_EVERY_MS;
     if (sweep) lastSweep = now;
     const inboxDirty = sweep || [...changed!].some((p) => p.startsWith(layout.inboxNew));
+    // Workers on this machine whose process is gone (SIGKILL, crash) are lost
+    // connections, once everything they wrote before dying is read below.
+    const dead = new Set<WorkerId>();
+    if (now - lastLiveness >= LIVENESS_EVERY_MS) {
+      lastLiveness = now;
+      for (const w of state.workers.values()) {
+        if (w.state === "running" && processGone(w.config.pid, w.config.process, here)) {
+          dead.add(w.id);
+        }
+      }
+    }
     const dirtyKeys = new Set<string>();
     if (!sweep) {
       for (const p of changed!) {
@@ -228,7 +244,7 @@ export async function runServer(options: ServerOptions): Promise<void> {
     for (const [workerId, ch] of channels) {
       const worker = state.workers.get(workerId);
       if (!worker || worker.state !== "running") continue;
-      if (!sweep && !dirtyKeys.has(worker.key)) continue;
+      if (!sweep && !dirtyKeys.has(worker.key) && !dead.has(workerId)) continue;
       const res = await ch.reader.read();
       for (const c of res.corrupt) {
         log(
@@ -269,6 +285,12 @@ export async function runServer(options: ServerOptions): Promise<void> {
         list.push({ kind: "ack", segment: ch.reader.position.segment });
         out.set(workerId, list);
       }
+    }
+
+    for (const id of dead) {
+      if (state.workers.get(id)?.state !== "running") continue;
+      onWorkerLost(state, id, "connectionLost", now);
+      log(`[server] worker ${id} lost: its process is gone`);
     }
 
     const lostBefore = new Set(

@@ -16,7 +16,15 @@ import { isNetworkFs, Waiter } from "../fsproto/waiter.ts";
 import { connectInstance, type Lease, readJsonFile } from "../fsproto/server_dir.ts";
 import { ensureDirMode } from "../fsproto/fs_util.ts";
 import { assertNever } from "../_assert_never.ts";
-import { killTree, launchTask, type MultiNodeSpec, removeTaskDir, taskPaths } from "./launcher.ts";
+import {
+  launchTask,
+  type MultiNodeSpec,
+  removeTaskDir,
+  taskPaths,
+  terminateTree,
+} from "./launcher.ts";
+import { taskErrorText } from "./exec_errors.ts";
+import { ownProcessIdentity, pidGone } from "./liveness.ts";
 import { type TaskOutcome, WorkerCore, workerTaskKey } from "./core.ts";
 
 const NOTHING_READ = { records: [], corrupt: [], rotatedPast: [] } as const;
@@ -26,22 +34,60 @@ const FLUSH_GAP_MS = 5;
 /** Longest gap between flushes while tasks keep ending (heartbeats are separate). */
 const MAX_FLUSH_GAP_MS = 50;
 
+/** A running task process. */
+interface ProcEntry {
+  pid: number;
+  /** Ended by a cancel or the worker's end: reported as canceled. */
+  canceled: boolean;
+  /** Ended by its time limit. */
+  timedOut: boolean;
+  /** The time limit timer. */
+  timer?: ReturnType<typeof setTimeout>;
+  /** The SIGKILL that follows a SIGINT. */
+  killTimer?: ReturnType<typeof setTimeout>;
+}
+
 /** Options of {@link runWorker}. */
 export interface WorkerOptions {
   serverDir: string;
-  config: Omit<WorkerConfig, "pid" | "startedAt">;
+  config: Omit<WorkerConfig, "pid" | "startedAt" | "process">;
   pollOnly?: boolean;
   maxPollMs?: number;
   log: (line: string) => void;
+  /** Resolves on SIGINT or SIGTERM: the worker ends as interrupted. */
   stopSignal?: Promise<void>;
 }
 
-/** Runs a worker until stopped; resolves with the reason. */
-export async function runWorker(options: WorkerOptions): Promise<WorkerStopReason> {
+/**
+ * How a worker ended. `stopped` (`hq worker stop`), `idleTimeout` and
+ * `timeLimit` end it normally (exit code 0). `interrupted` (SIGINT or SIGTERM)
+ * also exits 0, but the server counts it as a lost connection, as HyperQueue
+ * does, so its running tasks count a crash. `connectionLost`: the server
+ * stopped or vanished; the process should exit with code 1.
+ */
+export type WorkerEnd = "stopped" | "idleTimeout" | "timeLimit" | "interrupted" | "connectionLost";
+
+/** The worker's end for a `stop` from the server: a stopping server is a lost one. */
+function endForStop(reason: WorkerStopReason): WorkerEnd {
+  return reason === "stopped" || reason === "idleTimeout" || reason === "timeLimit"
+    ? reason
+    : "connectionLost";
+}
+
+/** What the worker tells the server as it ends, or null when there is no server to tell. */
+function reportedReason(end: WorkerEnd): WorkerStopReason | null {
+  if (end === "connectionLost") return null;
+  return end === "interrupted" ? "connectionLost" : end;
+}
+
+/** Runs a worker until it ends; resolves with how it ended. */
+export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
   const { log } = options;
   const { layout, lease: firstLease } = await connectInstance(options.serverDir);
   const startedAt = Date.now();
-  const config: WorkerConfig = { ...options.config, pid: Deno.pid, startedAt };
+  const identity = ownProcessIdentity();
+  const here = identity.host;
+  const config: WorkerConfig = { ...options.config, pid: Deno.pid, startedAt, process: identity };
   const key = `${config.hostname.replace(/[^A-Za-z0-9._-]/g, "_")}-${Deno.pid}-${randomToken(4)}`;
   const dir = workerDir(layout, key);
   const outbox = workerOutboxDir(layout, key);
@@ -64,13 +110,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStopReaso
   });
 
   const core = new WorkerCore(config.resources);
-  const procs = new Map<
-    string,
-    { pid: number; canceled: boolean; timedOut: boolean; timer?: ReturnType<typeof setTimeout> }
-  >();
+  const procs = new Map<string, ProcEntry>();
   let workerId: number | null = null;
   let serverUid = "";
-  let stopReason: WorkerStopReason | null = null;
+  let stopReason: WorkerEnd | null = null;
   let lastHeartbeat = 0;
   let lastFlush = 0;
   let meanRunMs = 0; // moving average of task run times
@@ -78,7 +121,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStopReaso
   let lastLeaseCheck = Date.now();
   let leaseSeen = { seq: firstLease.seq, startedAt: firstLease.startedAt, at: Date.now() };
   options.stopSignal?.then(() => {
-    stopReason ??= "stopped";
+    stopReason ??= "interrupted";
     waiter.notify();
   });
 
@@ -97,9 +140,9 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStopReaso
     }, delay);
   };
 
-  const terminate = (pid: number) => {
-    killTree(pid, "SIGTERM");
-    setTimeout(() => killTree(pid, "SIGKILL"), 1000);
+  // SIGINT now, SIGKILL a second later (once per process).
+  const terminate = (entry: ProcEntry) => {
+    entry.killTimer ??= terminateTree(entry.pid);
   };
 
   const launchStarts = () => {
@@ -132,24 +175,19 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStopReaso
         proc = launchTask(spec, paths);
       } catch (e) {
         if (multiNode) removeTaskDir(multiNode.taskDir);
-        core.onEnded(key, { kind: "failed", error: (e as Error).message }, Date.now());
+        core.onEnded(
+          key,
+          { kind: "failed", error: taskErrorText((e as Error).message) },
+          Date.now(),
+        );
         continue;
       }
-      const entry: {
-        pid: number;
-        canceled: boolean;
-        timedOut: boolean;
-        timer?: ReturnType<typeof setTimeout>;
-      } = {
-        pid: proc.pid,
-        canceled: false,
-        timedOut: false,
-      };
+      const entry: ProcEntry = { pid: proc.pid, canceled: false, timedOut: false };
       procs.set(key, entry);
       if (order.template.timeLimitMs !== null) {
         entry.timer = setTimeout(() => {
           entry.timedOut = true;
-          terminate(entry.pid);
+          terminate(entry);
         }, order.template.timeLimitMs);
       }
       const rm = [order.template.program.stdout, order.template.program.stderr];
@@ -158,6 +196,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStopReaso
       proc.done.then((end) => {
         meanRunMs = 0.9 * meanRunMs + 0.1 * (Date.now() - launchedAt);
         clearTimeout(entry.timer);
+        clearTimeout(entry.killTimer);
         procs.delete(key);
         if (multiNode) removeTaskDir(multiNode.taskDir);
         let outcome: TaskOutcome;
@@ -221,12 +260,12 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStopReaso
             const p = procs.get(key);
             if (p) {
               p.canceled = true;
-              terminate(p.pid);
+              terminate(p);
             }
           }
           break;
         case "stop":
-          stopReason = msg.reason;
+          stopReason ??= endForStop(msg.reason);
           break;
         case "ack":
           await writer.acknowledge(msg.segment);
@@ -249,6 +288,13 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStopReaso
       } else if (now - leaseSeen.at > Math.max(10 * (lease?.intervalMs ?? 1000), 15_000)) {
         // An unreadable lease (a rename seen half-way on a network mount) is not a loss;
         // only a lease that stays unchanged this long is.
+        stopReason ??= "connectionLost";
+      } else if (
+        lease && now - leaseSeen.at > 2 * lease.intervalMs && lease.host === here &&
+        pidGone(lease.pid)
+      ) {
+        // A server on this host whose lease stopped moving and whose process is gone (killed)
+        // is lost now. A moving lease is never doubted: the pid may be another namespace's.
         stopReason ??= "connectionLost";
       }
     }
@@ -285,15 +331,16 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStopReaso
   if (!(lost && config.onServerLost === "finish-running")) {
     for (const p of procs.values()) {
       p.canceled = true;
-      terminate(p.pid);
+      terminate(p);
     }
   }
   await pending();
   clearTimeout(flushTimer);
-  if (!lost) {
+  const reported = reportedReason(stopReason);
+  if (reported !== null) {
     await send([{ kind: "taskUpdates", updates: core.takeUpdates() }, {
       kind: "stopping",
-      reason: stopReason,
+      reason: reported,
     }]);
   }
   writer.close();
