@@ -6,14 +6,15 @@
  *
  * @module
  */
-import { optFlag, optString } from "./lib/cli/args.ts";
+import { argString, optFlag, optString } from "./lib/cli/args.ts";
 import { type Command, type CommandContext, runCommandLine, UsageError } from "./lib/cli/common.ts";
 import { formatDurationExact, parseDuration } from "./lib/cli/duration.ts";
-import { renderVerticalTable } from "./lib/cli/table.ts";
+import { renderServerInfo } from "./lib/cli/render_workers.ts";
+import { serverInfoJson } from "./lib/cli/hq_json_workers.ts";
+import { quietServerStart } from "./lib/cli/quiet.ts";
 import {
   connectInstance,
   resolveServerDir,
-  type ServerIdentity,
   ServerNotRunningError,
 } from "./lib/fsproto/server_dir.ts";
 import { HqClient } from "./lib/client/client.ts";
@@ -23,42 +24,6 @@ function stopSignal(): Promise<void> {
   return new Promise((resolve) => {
     for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, () => resolve());
   });
-}
-
-function serverInfoRows(identity: ServerIdentity, dir: string | null): [string, string][] {
-  const rows: [string, string][] = [];
-  if (dir !== null) rows.push(["Server directory", dir]);
-  const start = new Date(identity.startedAt).toISOString().replace("T", " ").replace(
-    /\.\d+Z$/,
-    " UTC",
-  );
-  rows.push(
-    ["Server UID", identity.serverUid],
-    ["Client host", identity.host],
-    ["Client port", ""],
-    ["Worker host", identity.host],
-    ["Worker port", ""],
-    ["Version", identity.version],
-    ["Pid", String(identity.pid)],
-    ["Start date", start],
-    ["Journal path", identity.journal],
-  );
-  return rows;
-}
-
-function serverInfoJson(identity: ServerIdentity, dir: string | null): unknown {
-  return {
-    server_dir: dir,
-    server_uid: identity.serverUid,
-    worker_host: identity.host,
-    client_host: identity.host,
-    client_port: null,
-    worker_port: null,
-    pid: identity.pid,
-    start_date: new Date(identity.startedAt).toISOString(),
-    version: identity.version,
-    journal_path: identity.journal,
-  };
 }
 
 async function start(ctx: CommandContext): Promise<void> {
@@ -77,6 +42,7 @@ async function start(ctx: CommandContext): Promise<void> {
   const prefill = Number(optString(p, "prefill"));
   const idle = optString(p, "idle-timeout");
   const { runServer } = await import("./lib/server/run.ts");
+  out.log("INFO", "No online server found, starting a new server");
   const dir = resolveServerDir(ctx.serverDir);
   const journal = optString(p, "journal");
   const flushPeriod = optString(p, "journal-flush-period");
@@ -91,8 +57,8 @@ async function start(ctx: CommandContext): Promise<void> {
     log: (line) => out.log("INFO", line),
     onReady: (identity) => {
       if (out.mode === "json") out.json(serverInfoJson(identity, dir));
-      else if (out.mode === "quiet") out.text(dir);
-      else out.text(renderVerticalTable(serverInfoRows(identity, dir)));
+      else if (out.mode === "quiet") { for (const l of quietServerStart(dir)) out.text(l); }
+      else out.text(renderServerInfo(identity, dir));
     },
     stopSignal: stopSignal(),
   });
@@ -112,7 +78,7 @@ async function info(ctx: CommandContext): Promise<void> {
   const { out } = ctx;
   const { identity } = await connectInstance(resolveServerDir(ctx.serverDir));
   if (out.mode === "json") out.json(serverInfoJson(identity, null));
-  else if (out.mode === "cli") out.text(renderVerticalTable(serverInfoRows(identity, null)));
+  else if (out.mode === "cli") out.text(renderServerInfo(identity, null));
 }
 
 async function wait(ctx: CommandContext): Promise<void> {
@@ -134,6 +100,17 @@ async function wait(ctx: CommandContext): Promise<void> {
       }
     }
     await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function debugDumpCmd(ctx: CommandContext): Promise<void> {
+  const path = argString(ctx.parsed, "PATH")!;
+  const client = await HqClient.connect(resolveServerDir(ctx.serverDir));
+  try {
+    const dump = await client.debugDump();
+    await Deno.writeTextFile(path, JSON.stringify(dump, null, 2) + "\n");
+  } finally {
+    await client.close();
   }
 }
 
@@ -226,6 +203,12 @@ export const serverCommand: Command = {
         help: "How long to wait",
       }],
       run: wait,
+    },
+    {
+      name: "debug-dump",
+      about: "Write the scheduler's internal state to a JSON file",
+      args: [{ name: "PATH", required: true, help: "Where to write the dump" }],
+      run: debugDumpCmd,
     },
     {
       name: "generate-access",

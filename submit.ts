@@ -22,23 +22,49 @@ import {
   singleIdArg,
 } from "./lib/cli/arg_checks.ts";
 import { buildSubmit, parseWeight, type SubmitFlags } from "./lib/cli/submit_args.ts";
-import { formatIdSet, idSetFromIds, idSetIterate, parseIdSet } from "./lib/cli/id_set.ts";
-import { parseSelector } from "./lib/cli/selector.ts";
-import { formatDuration } from "./lib/cli/duration.ts";
+import { idSetIterate, parseIdSet } from "./lib/cli/id_set.ts";
 import {
-  jobState,
-  jobSummary,
-  renderExplain,
+  filterJobList,
+  type JobStatus,
+  jobStatus,
+  jobWaitCounts,
+  missingIds,
+} from "./lib/cli/job_status.ts";
+import {
   renderJobInfo,
   renderJobList,
   renderJobSummary,
+  renderJobWait,
+  submitText,
+} from "./lib/cli/render_jobs.ts";
+import {
+  renderTaskIds,
   renderTaskInfo,
   renderTaskList,
-} from "./lib/cli/render.ts";
+  TRUNCATED_INFO_HINT,
+  TRUNCATED_LIST_HINT,
+} from "./lib/cli/render_tasks.ts";
+import { renderExplain } from "./lib/cli/render_explain.ts";
+import { progressLine, progressStartText } from "./lib/cli/render_progress.ts";
+import { parseSelector, resolveSelector } from "./lib/cli/selector.ts";
+import type { JobInfoView } from "./lib/scheduler/views.ts";
+import { explainJson } from "./lib/cli/hq_json_workers.ts";
+import {
+  jobDetailsJson,
+  jobListJson,
+  jobSummaryJson,
+  jobWaitJson,
+  submitJson,
+  taskIdsJson,
+  taskInfoJson,
+  taskListJson,
+} from "./lib/cli/hq_json.ts";
+import { quietJobList, quietJobSummary, quietSubmit } from "./lib/cli/quiet.ts";
+import { cancelLogLines, type LogLine, notFoundLines } from "./lib/cli/messages.ts";
+import { systemUtcOffset } from "./lib/cli/dates.ts";
 import type { Output } from "./lib/cli/output.ts";
 import { resolveServerDir } from "./lib/fsproto/server_dir.ts";
 import { HqClient } from "./lib/client/client.ts";
-import type { JobInfoView } from "./lib/scheduler/views.ts";
 
 async function withClient<T>(ctx: CommandContext, fn: (c: HqClient) => Promise<T>): Promise<T> {
   const client = await HqClient.connect(resolveServerDir(ctx.serverDir));
@@ -67,24 +93,61 @@ function stateFilter(p: Parsed, long: string): string[] | null {
   return list.length === 0 ? null : list.flatMap((v) => v.split(","));
 }
 
-function printWait(out: Output, jobs: JobInfoView[], startedAt: number): void {
-  const counts = { finished: 0, failed: 0, canceled: 0, invalid: 0 };
-  for (const j of jobs) {
-    const s = jobState(j.task_stats);
-    if (s === "FINISHED") counts.finished++;
-    else if (s === "FAILED" || s === "ABORTED") counts.failed++;
-    else if (s === "CANCELED") counts.canceled++;
-    else counts.invalid++;
-  }
+function logAll(out: Output, lines: readonly LogLine[]): void {
+  for (const l of lines) out.log(l.level, l.message);
+}
+
+/** Waits for jobs and prints HyperQueue's `job wait` result. */
+async function waitAndPrint(
+  out: Output,
+  client: HqClient,
+  selector: string,
+  startedAt: number,
+): Promise<void> {
+  const jobs = await client.wait(selector);
+  const missing = missingIds(selector, jobs.map((j) => j.id));
+  logAll(out, notFoundLines("Job", missing, "WARN"));
+  const counts = jobWaitCounts(jobs, missing.length);
   const duration = Date.now() - startedAt;
-  if (out.mode === "json") out.json({ duration: duration / 1000, ...counts });
+  if (out.mode === "json") out.json(jobWaitJson(counts, duration));
   else if (out.mode === "cli") {
-    const parts: string[] = [];
-    for (const [word, n] of Object.entries(counts)) {
-      if (n > 0) parts.push(`${n} ${n === 1 ? "job" : "jobs"} ${word}`);
-    }
-    out.text(`Wait finished in ${formatDuration(duration)}: ${parts.join(", ")}`);
+    const failedIds = jobs.filter((j) => ["FAILED", "ABORTED"].includes(jobStatus(j)))
+      .map((j) => j.id);
+    const failed = failedIds.length === 0 ? [] : await client.jobInfo(failedIds.join(","));
+    out.text(renderJobWait(counts, duration, failed));
   }
+}
+
+/**
+ * Redraws the progress line of the selected jobs until they complete
+ * (`submit --progress`, `job progress`); JSON mode prints the wait result.
+ */
+async function showProgress(out: Output, client: HqClient, selector: string): Promise<void> {
+  const started = Date.now();
+  if (out.mode === "json") return await waitAndPrint(out, client, selector, started);
+  const sel = parseSelector(selector);
+  const pick = (all: JobInfoView[]) => {
+    const ids = new Set(resolveSelector(sel, all.map((j) => j.id)));
+    return all.filter((j) => ids.has(j.id));
+  };
+  let jobs = pick(await client.listJobs());
+  if (jobs.length === 0) {
+    out.log("WARN", "There are no jobs to wait for");
+    return;
+  }
+  out.log("INFO", progressStartText(jobs));
+  let last = "";
+  for (;;) {
+    const line = progressLine(jobs);
+    const done = jobs.every((j) => j.task_stats.running + j.task_stats.waiting === 0);
+    if (out.interactive) out.write(`\r\x1b[2K${line}`);
+    else if (line !== last && out.mode === "cli") out.text(line);
+    last = line;
+    if (done) break;
+    await new Promise((r) => setTimeout(r, 250));
+    jobs = pick(await client.listJobs());
+  }
+  if (out.interactive) out.write("\n");
 }
 
 /** `hq submit` options (HyperQueue's `JobSubmitOpts`). */
@@ -177,12 +240,11 @@ async function submit(ctx: CommandContext): Promise<void> {
   const started = Date.now();
   await withClient(ctx, async (client) => {
     const id = await client.submit(job);
-    if (out.mode === "json") out.json({ id });
-    else if (out.mode === "quiet") out.text(String(id));
-    else out.text(`Job submitted successfully, job ID: ${id}`);
-    if (optFlag(p, "wait") || optFlag(p, "progress")) {
-      printWait(out, await client.wait(String(id)), started);
-    }
+    if (out.mode === "json") out.json(submitJson(id));
+    else if (out.mode === "quiet") { for (const l of quietSubmit(id)) out.text(l); }
+    else out.text(submitText(id));
+    if (optFlag(p, "wait")) await waitAndPrint(out, client, String(id), started);
+    else if (optFlag(p, "progress")) await showProgress(out, client, String(id));
   });
 }
 
@@ -202,45 +264,34 @@ export const submitCommand: Command = {
 
 async function jobList(ctx: CommandContext): Promise<void> {
   const { parsed: p, out } = ctx;
-  const filter = stateFilter(p, "filter");
+  const states = stateFilter(p, "filter")?.map((s) => s.toUpperCase() as JobStatus) ?? null;
   const all = await withClient(ctx, (client) => client.listJobs());
-  const jobs = all.filter((j) => {
-    const s = jobState(j.task_stats).toLowerCase();
-    if (filter) return filter.includes(s);
-    return optFlag(p, "all") || s === "waiting" || s === "running" || j.is_open;
-  });
-  if (out.mode === "json") out.json(jobs);
-  else if (out.mode === "quiet") {
-    for (const j of jobs) out.text(`${j.id} ${jobState(j.task_stats)}`);
-  } else out.text(renderJobList(jobs, all.length, optFlag(p, "verbose")));
+  const shown = filterJobList(all, { all: optFlag(p, "all"), states });
+  if (out.mode === "json") out.json(jobListJson(shown));
+  else if (out.mode === "quiet") { for (const l of quietJobList(shown)) out.text(l); }
+  else {
+    out.text(renderJobList(shown, { total: all.length, verbose: optCount(p, "verbose") > 0 }));
+  }
 }
 
 async function jobSummaryCmd(ctx: CommandContext): Promise<void> {
   const { out } = ctx;
-  const summary = jobSummary(await withClient(ctx, (client) => client.listJobs()));
-  if (out.mode === "json") out.json(summary);
-  else if (out.mode === "quiet") {
-    for (const [k, v] of Object.entries(summary)) out.text(`${k} ${v}`);
-  } else out.text(renderJobSummary(summary));
-}
-
-/** Ids an `ids` selector names that are not among `found` (for "not found" lines). */
-function missingIds(selector: string, found: readonly number[]): number[] {
-  const sel = parseSelector(selector);
-  if (sel.kind !== "ids") return [];
-  const have = new Set(found);
-  return [...idSetIterate(sel.ids)].filter((id) => !have.has(id));
+  const jobs = await withClient(ctx, (client) => client.listJobs());
+  if (out.mode === "json") out.json(jobSummaryJson(jobs));
+  else if (out.mode === "quiet") { for (const l of quietJobSummary(jobs)) out.text(l); }
+  else out.text(renderJobSummary(jobs));
 }
 
 async function jobInfo(ctx: CommandContext): Promise<void> {
   const { out } = ctx;
   const selector = argString(ctx.parsed, "SELECTOR")!;
   const jobs = await withClient(ctx, (client) => client.jobInfo(selector));
-  for (const id of missingIds(selector, jobs.map((j) => j.info.id))) {
-    out.log("ERROR", `Job ${id} not found`);
+  logAll(out, notFoundLines("Job", missingIds(selector, jobs.map((j) => j.info.id)), "ERROR"));
+  const now = Date.now();
+  if (out.mode === "json") out.json(jobDetailsJson(jobs));
+  else if (out.mode === "cli" && jobs.length > 0) {
+    out.text(jobs.map((j) => renderJobInfo(j, { now })).join("\n"));
   }
-  if (out.mode === "json") out.json(jobs);
-  else if (out.mode === "cli") out.text(jobs.map(renderJobInfo).join("\n"));
 }
 
 async function jobCancel(ctx: CommandContext): Promise<void> {
@@ -250,33 +301,22 @@ async function jobCancel(ctx: CommandContext): Promise<void> {
     ctx,
     (client) => client.cancel(argString(p, "SELECTOR")!, reason),
   );
-  if (results.length === 0) out.log("INFO", "There is nothing to cancel");
-  for (const r of results) {
-    switch (r.result) {
-      case "canceled":
-        out.log(
-          "INFO",
-          `Job ${r.id} canceled (${r.canceled} tasks canceled, ${r.alreadyFinished} tasks already finished)`,
-        );
-        break;
-      case "alreadyFinished":
-        out.log("ERROR", `Canceling job ${r.id} failed; all tasks are already finished`);
-        break;
-      case "notFound":
-        out.log("ERROR", `Canceling job ${r.id} failed; job not found`);
-        break;
-    }
-  }
+  logAll(out, cancelLogLines(results));
 }
 
 async function jobWait(ctx: CommandContext): Promise<void> {
   const started = Date.now();
-  const selector = argString(ctx.parsed, "SELECTOR")!;
-  const jobs = await withClient(ctx, (client) => client.wait(selector));
-  for (const id of missingIds(selector, jobs.map((j) => j.id))) {
-    ctx.out.log("WARN", `Job ${id} not found`);
-  }
-  printWait(ctx.out, jobs, started);
+  await withClient(
+    ctx,
+    (client) => waitAndPrint(ctx.out, client, argString(ctx.parsed, "SELECTOR")!, started),
+  );
+}
+
+async function jobProgress(ctx: CommandContext): Promise<void> {
+  await withClient(
+    ctx,
+    (client) => showProgress(ctx.out, client, argString(ctx.parsed, "SELECTOR")!),
+  );
 }
 
 async function jobTaskIds(ctx: CommandContext): Promise<void> {
@@ -287,16 +327,8 @@ async function jobTaskIds(ctx: CommandContext): Promise<void> {
   for (const [jobId, tasks] of Object.entries(byJob)) {
     result[jobId] = tasks.filter((t) => !filter || filter.includes(t.state)).map((t) => t.id);
   }
-  if (out.mode === "json") out.json(result);
-  else if (out.mode === "cli") {
-    const ids = Object.values(result);
-    if (ids.length === 1) out.text(formatIdSet(idSetFromIds(ids[0]!)));
-    else {
-      for (const [jobId, list] of Object.entries(result)) {
-        out.text(`${jobId}: ${formatIdSet(idSetFromIds(list))}`);
-      }
-    }
-  }
+  if (out.mode === "json") out.json(taskIdsJson(result));
+  else if (out.mode === "cli") out.text(renderTaskIds(result));
 }
 
 const SELECTOR_ARG = {
@@ -357,6 +389,12 @@ export const jobCommand: Command = {
       run: jobWait,
     },
     {
+      name: "progress",
+      about: "Show a progress bar of jobs until they complete",
+      args: [SELECTOR_ARG],
+      run: jobProgress,
+    },
+    {
       name: "task-ids",
       about: "Print the ids of the tasks of jobs",
       args: [SELECTOR_ARG],
@@ -379,36 +417,47 @@ async function taskList(ctx: CommandContext): Promise<void> {
   const ids = tasksArg === undefined ? null : [...parseIdSet(tasksArg)];
   const filter = stateFilter(p, "task-status");
   const byJob = await withClient(ctx, (client) => client.taskList(selector, ids));
-  for (const id of missingIds(selector, Object.keys(byJob).map(Number))) {
-    out.log("WARN", `Job ${id} not found`);
-  }
+  logAll(out, notFoundLines("Job", missingIds(selector, Object.keys(byJob).map(Number)), "WARN"));
   if (filter) {
     for (const k of Object.keys(byJob)) {
       byJob[k] = byJob[k]!.filter((t) => filter.includes(t.state));
     }
   }
-  if (out.mode === "json") out.json(byJob);
-  else if (out.mode === "cli") out.text(renderTaskList(byJob, optCount(p, "verbose") > 0));
+  if (out.mode === "json") out.json(taskListJson(byJob));
+  else if (out.mode === "cli") {
+    const r = renderTaskList(byJob, { now: Date.now(), verbose: optCount(p, "verbose") > 0 });
+    out.text(r.text);
+    if (r.truncated) out.log("INFO", TRUNCATED_LIST_HINT);
+  }
 }
 
 async function taskInfo(ctx: CommandContext): Promise<void> {
   const { parsed: p, out } = ctx;
   const jobSel = argString(p, "JOB_SELECTOR")!;
-  const taskIds = argString(p, "TASK_SELECTOR")!;
-  const ids = parseIdSet(taskIds);
-  const { jobs, byJob } = await withClient(ctx, async (client) => ({
-    jobs: await client.jobInfo(jobSel),
-    byJob: await client.taskList(jobSel, [...ids]),
-  }));
-  const job = jobs[0];
-  if (!job) throw new Error(`Cannot find job ${jobSel}`);
-  const tasks = byJob[String(job.info.id)] ?? [];
-  const have = new Set(tasks.map((t) => t.id));
-  for (const id of idSetIterate(ids)) {
-    if (!have.has(id)) out.log("WARN", `Task ${id} not found`);
+  const ids = parseIdSet(argString(p, "TASK_SELECTOR")!);
+  const [job] = await withClient(ctx, (client) => client.jobInfo(jobSel));
+  if (!job) {
+    out.log("ERROR", `Cannot find job ${jobSel}`);
+    return;
   }
-  if (out.mode === "json") out.json(tasks);
-  else if (out.mode === "cli") out.text(tasks.map((t) => renderTaskInfo(job, t)).join("\n"));
+  const byId = new Map(job.tasks.map((t) => [t.id, t]));
+  const tasks = [];
+  for (const id of idSetIterate(ids)) {
+    const t = byId.get(id);
+    if (t) tasks.push(t);
+    else out.log("WARN", `Task ${id} not found`);
+  }
+  if (out.mode === "json") out.json(taskInfoJson(tasks));
+  else if (out.mode === "cli" && tasks.length > 0) {
+    const opts = {
+      now: Date.now(),
+      utcOffset: systemUtcOffset,
+      verbose: optCount(p, "verbose") > 0,
+    };
+    const rendered = tasks.map((t) => renderTaskInfo(job, t, opts));
+    out.text(rendered.map((r) => r.text).join("\n"));
+    if (rendered.some((r) => r.truncated)) out.log("INFO", TRUNCATED_INFO_HINT);
+  }
 }
 
 async function taskExplain(ctx: CommandContext): Promise<void> {
@@ -417,7 +466,7 @@ async function taskExplain(ctx: CommandContext): Promise<void> {
     ctx,
     (client) => client.explain(argString(p, "JOB_SELECTOR")!, Number(argString(p, "TASK_ID"))),
   );
-  if (out.mode === "json") out.json(e);
+  if (out.mode === "json") out.json(explainJson(e));
   else if (out.mode === "cli") out.text(renderExplain(e));
 }
 

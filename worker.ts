@@ -23,12 +23,17 @@ import {
 } from "./lib/cli/common.ts";
 import { durationArg, intArg, selectorArg, singleIdArg } from "./lib/cli/arg_checks.ts";
 import { parseDuration } from "./lib/cli/duration.ts";
-import { renderWorkerInfo, renderWorkerList, workerStateText } from "./lib/cli/render.ts";
+import { renderHwdetect, renderWorkerInfo, renderWorkerList } from "./lib/cli/render_workers.ts";
+import { hwdetectJson, workerInfoJson, workerListJson } from "./lib/cli/hq_json_workers.ts";
+import { quietWorkerList } from "./lib/cli/quiet.ts";
+import { stopLogLines } from "./lib/cli/messages.ts";
+import { registeredWorkerView } from "./lib/scheduler/worker_views.ts";
 import { parseSelector, resolveSelector } from "./lib/cli/selector.ts";
 import { idSetIterate } from "./lib/cli/id_set.ts";
 import { resolveServerDir } from "./lib/fsproto/server_dir.ts";
 import { HqClient } from "./lib/client/client.ts";
-import type { WorkerView } from "./lib/scheduler/views.ts";
+import type { WorkerView } from "./lib/scheduler/worker_views.ts";
+import type { WorkerConfig } from "./lib/fsproto/messages.ts";
 
 async function withClient<T>(ctx: CommandContext, fn: (c: HqClient) => Promise<T>): Promise<T> {
   const client = await HqClient.connect(resolveServerDir(ctx.serverDir));
@@ -139,6 +144,11 @@ async function start(ctx: CommandContext): Promise<number> {
         manager,
       },
       log: (line) => out.log("INFO", line),
+      onRegistered: (id: number, config: WorkerConfig, at: number) => {
+        const view = registeredWorkerView(id, config, at);
+        if (out.mode === "json") out.json(workerInfoJson([view]));
+        else if (out.mode === "cli") out.text(renderWorkerInfo(view, { runtime: false }));
+      },
       stopSignal: new Promise((resolve) => {
         for (const sig of ["SIGINT", "SIGTERM"] as const) {
           Deno.addSignalListener(sig, () => resolve());
@@ -154,20 +164,17 @@ async function start(ctx: CommandContext): Promise<number> {
 }
 
 async function hwdetect(ctx: CommandContext): Promise<void> {
-  const [{ DETECT_ITEMS, detectResources }, { hostDetectOptions }, { formatHwdetect, poolView }] =
-    await Promise.all([
-      import("./lib/resources/detect.ts"),
-      import("./lib/resources/detect_host.ts"),
-      import("./lib/resources/detect_worker.ts"),
-    ]);
+  const [{ DETECT_ITEMS, detectResources }, { hostDetectOptions }] = await Promise.all([
+    import("./lib/resources/detect.ts"),
+    import("./lib/resources/detect_host.ts"),
+  ]);
   const found = detectResources({
     ...hostDetectOptions(optFlag(ctx.parsed, "no-hyper-threading")),
     what: new Set(DETECT_ITEMS),
   });
   for (const w of found.warnings) ctx.out.log("WARN", w);
-  if (ctx.out.mode === "json") {
-    ctx.out.json({ resources: found.pools.map(poolView), coupling: null });
-  } else if (ctx.out.mode === "cli") ctx.out.text(formatHwdetect(found.pools));
+  if (ctx.out.mode === "json") ctx.out.json(hwdetectJson(found.pools));
+  else if (ctx.out.mode === "cli") ctx.out.text(renderHwdetect(found.pools));
 }
 
 async function list(ctx: CommandContext): Promise<void> {
@@ -178,10 +185,9 @@ async function list(ctx: CommandContext): Promise<void> {
   else if (filter === "running" || !optFlag(p, "all")) {
     workers = workers.filter((w) => w.state === "running");
   }
-  if (out.mode === "json") out.json(workers);
-  else if (out.mode === "quiet") {
-    for (const w of workers) out.text(`${w.id} ${workerStateText(w.state)}`);
-  } else out.text(renderWorkerList(workers));
+  if (out.mode === "json") out.json(workerListJson(workers));
+  else if (out.mode === "quiet") { for (const l of quietWorkerList(workers)) out.text(l); }
+  else out.text(renderWorkerList(workers));
 }
 
 function pickWorkers(
@@ -212,19 +218,7 @@ async function info(ctx: CommandContext): Promise<void> {
 async function stop(ctx: CommandContext): Promise<void> {
   const { out } = ctx;
   const results = await withClient(ctx, (c) => c.stopWorkers(argString(ctx.parsed, "SELECTOR")!));
-  for (const r of results) {
-    switch (r.result) {
-      case "stopped":
-        out.log("INFO", `Worker ${r.id} stopped`);
-        break;
-      case "alreadyStopped":
-        out.log("WARN", `Stopping worker ${r.id} failed; worker is already stopped`);
-        break;
-      case "notFound":
-        out.log("ERROR", `Stopping worker ${r.id} failed; worker not found`);
-        break;
-    }
-  }
+  for (const l of stopLogLines(results)) out.log(l.level, l.message);
 }
 
 async function waitFor(ctx: CommandContext): Promise<void> {

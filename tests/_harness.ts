@@ -280,10 +280,26 @@ export class Cluster implements AsyncDisposable {
     return Number(m[1]);
   }
 
-  /** `task list <job>` in JSON: the task array of that job. */
+  /**
+   * `task list <job>` in JSON (HyperQueue's task objects), each with the
+   * task's `instance` and `crash_count` added from `hq server debug-dump`
+   * (HyperQueue's JSON shows neither).
+   */
   async tasks(job: number, opts: HqOptions = {}): Promise<TaskJson[]> {
     const all = await this.json<Record<string, TaskJson[]>>(["task", "list", String(job)], opts);
-    return all[String(job)] ?? [];
+    const dump = join(this.root, `dump-${crypto.randomUUID()}.json`);
+    await this.hqOk(["server", "debug-dump", dump], opts);
+    const records = JSON.parse(await Deno.readTextFile(dump)).tako.tasks as {
+      job_id: number;
+      task_id: number;
+      instance: number;
+      crash_count: number;
+    }[];
+    await Deno.remove(dump);
+    return (all[String(job)] ?? []).map((t) => {
+      const r = records.find((r) => r.job_id === job && r.task_id === t.id);
+      return { ...t, instance: r?.instance ?? 0, crash_count: r?.crash_count ?? 0 };
+    });
   }
 
   /** `job list --all` in JSON. */
@@ -340,8 +356,13 @@ export class Cluster implements AsyncDisposable {
 export interface TaskJson {
   id: number;
   state: string;
-  instance?: number;
   worker?: number;
+  workers?: number[];
+  /** Attempt number (from `server debug-dump`, see {@link Cluster.tasks}). */
+  instance: number;
+  /** Worker crashes counted (from `server debug-dump`). */
+  // deno-lint-ignore camelcase
+  crash_count: number;
   error?: string;
   [k: string]: unknown;
 }
@@ -353,7 +374,14 @@ export interface JobJson {
   // deno-lint-ignore camelcase
   task_count: number;
   // deno-lint-ignore camelcase
-  task_stats: Record<string, number>;
+  task_stats: {
+    running: number;
+    finished: number;
+    failed: number;
+    canceled: number;
+    aborted: number;
+    waiting: number;
+  };
 }
 
 /** Reads a file as text, or undefined when it does not exist (yet). */
@@ -367,13 +395,19 @@ export async function readOr(path: string): Promise<string | undefined> {
 
 /** `task explain --output-mode json`. */
 export interface ExplainJson {
-  state: string;
-  workers: {
-    worker_id: number;
-    runnable: boolean;
-    variants: {
-      variant: number;
-      blockers: { type: string; provides: string; request: string }[];
-    }[];
-  }[];
+  // deno-lint-ignore camelcase
+  task_id: { job_id: number; job_task_id: number };
+  explanation: {
+    // deno-lint-ignore camelcase
+    n_task_deps: number;
+    // deno-lint-ignore camelcase
+    n_waiting_deps: number;
+    workers: { worker_id: number; variants: ExplainItemJson[][] }[];
+  };
 }
+
+/** One item of a variant in `task explain --output-mode json` (tako's `TaskExplainItem`). */
+export type ExplainItemJson =
+  | { Time: { min_time: { secs: number; nanos: number }; remaining_time: unknown } }
+  | { Resources: { resource: string; request_amount: number; worker_amount: number } }
+  | { WorkerGroup: { n_nodes: number; group_size: number } };

@@ -129,17 +129,23 @@ Deno.test("e2e: global options before, between and after every client command", 
       assert.match(r.stdout, /\| ID +\| Name/);
     }
     // The role files take the same grammar without the role word.
-    const roles: [string, string[], string[]][] = [
-      ["server.ts", ["info"], []],
-      ["worker.ts", ["list"], []],
-      ["submit.ts", [], ["--", "true"]],
+    const roleForms: [string, string[]][] = [
+      ...placements(["info"], [], globals).map((a): [string, string[]] => ["server.ts", a]),
+      ...placements(["list"], [], globals).map((a): [string, string[]] => ["worker.ts", a]),
+      // submit.ts: the command after `--` (or its first word) takes everything after it.
+      ["submit.ts", [...globals.flat(), "--", "true"]],
+      ["submit.ts", ["--output-mode=json", "--", "true", `--server-dir=${c.serverDir}`]],
     ];
-    for (const [entry, path, args] of roles) {
-      for (const argv of placements(path, args, globals)) {
-        const r = await run(entry, argv, c.workDir);
-        assert.equal(r.code, 0, `${entry} ${argv.join(" ")}: ${r.stderr}`);
-        JSON.parse(r.stdout);
+    for (const [entry, argv] of roleForms) {
+      const r = await run(entry, argv, c.workDir);
+      if (argv.at(-1)!.startsWith("--server-dir=")) {
+        // The trailing --server-dir belongs to the command, so no server is found.
+        assert.equal(r.code, 1, `${entry} ${argv.join(" ")}: ${r.stdout}`);
+        assert.match(JSON.parse(r.stdout).error, /^No running instance of HQ found/);
+        continue;
       }
+      assert.equal(r.code, 0, `${entry} ${argv.join(" ")}: ${r.stderr}`);
+      JSON.parse(r.stdout);
     }
   });
 });

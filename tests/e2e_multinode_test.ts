@@ -76,18 +76,15 @@ Deno.test("e2e: --nodes 2 runs on the two workers of group g1; --nodes 3 waits o
     assert.equal(ws.code, 0, ws.stderr);
     assert.equal((await c.jobs()).find((j) => j.id === big)!.task_stats.waiting, 1);
     const e = await c.json<ExplainJson>(["task", "explain", String(big), "0"]);
-    assert.equal(e.state, "waiting");
-    assert.equal(e.workers.length, 3);
-    for (const x of e.workers) {
-      assert.equal(x.runnable, false);
+    assert.deepEqual(e.task_id, { job_id: big, job_task_id: 0 });
+    assert.equal(e.explanation.workers.length, 3);
+    for (const x of e.explanation.workers) {
       const group = workers.find((y) => y.id === x.worker_id)!.configuration.group;
-      const size = group === "g1" ? "2 workers" : "1 worker";
-      assert.deepEqual(x.variants[0]!.blockers, [
-        { type: "WorkerGroup", provides: `group ${group} has ${size}`, request: "3 nodes" },
-      ]);
+      const size = group === "g1" ? 2 : 1;
+      assert.deepEqual(x.variants, [[{ WorkerGroup: { n_nodes: 3, group_size: size } }]]);
     }
     const text = await c.hqOk(["task", "explain", String(big), "0"]);
-    assert.match(text.stdout, /WorkerGroup/);
-    assert.match(text.stdout, /3 nodes/);
+    assert.match(text.stdout, /There is no worker where the task can run\./);
+    assert.match(text.stdout, /\| nodes +\| group size 2 \| 3 +\|/);
   });
 });

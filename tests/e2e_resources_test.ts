@@ -104,24 +104,32 @@ Deno.test("e2e: a task that fits no worker waits and task explain says why", asy
     assert.equal(jobs.find((j) => j.id === long)!.task_stats.waiting, 1);
 
     const e1 = await c.json<ExplainJson>(["task", "explain", String(big), "0"]);
-    assert.equal(e1.state, "waiting");
-    assert.equal(e1.workers.length, 1);
-    assert.equal(e1.workers[0]!.runnable, false);
-    const b1 = e1.workers[0]!.variants[0]!.blockers;
-    assert.deepEqual(b1, [{ type: "Resources", provides: "cpus: 2", request: "cpus: 8" }]);
+    assert.deepEqual(e1.explanation.workers.length, 1);
+    assert.deepEqual(e1.explanation.workers[0]!.variants, [[
+      { Resources: { resource: "cpus", request_amount: 80_000, worker_amount: 20_000 } },
+    ]]);
 
     const e2 = await c.json<ExplainJson>(["task", "explain", String(long), "0"]);
-    const b2 = e2.workers[0]!.variants[0]!.blockers;
-    assert.equal(b2.length, 1);
-    assert.equal(b2[0]!.type, "Time");
-    assert.equal(b2[0]!.request, "2h");
+    const [time, cpus] = e2.explanation.workers[0]!.variants[0]!;
+    assert.ok(time && "Time" in time, JSON.stringify(e2));
+    assert.deepEqual(time.Time.min_time, { secs: 7200, nanos: 0 });
+    const remaining = time.Time.remaining_time as { secs: number };
+    assert.ok(remaining.secs > 3500 && remaining.secs <= 3600, JSON.stringify(remaining));
+    assert.deepEqual(cpus, {
+      Resources: { resource: "cpus", request_amount: 10_000, worker_amount: 20_000 },
+    });
 
     const e3 = await c.json<ExplainJson>(["task", "explain", String(small), "0"]);
-    assert.equal(e3.workers[0]!.runnable, true);
+    assert.deepEqual(e3.explanation.workers[0]!.variants, [[
+      { Resources: { resource: "cpus", request_amount: 10_000, worker_amount: 20_000 } },
+    ]]);
 
-    const text = await c.hqOk(["task", "explain", String(big), "0"]);
-    assert.match(text.stdout, /Worker Id/);
-    assert.match(text.stdout, /Resources/);
-    assert.match(text.stdout, /cpus: 8/);
+    const text = (await c.hqOk(["task", "explain", String(big), "0"])).stdout;
+    assert.match(text, /^Task \d+@0 is ready to run because it has no dependencies\.\n/);
+    assert.match(text, /There is no worker where the task can run\./);
+    assert.match(text, /\| Worker Id \| Runnable \| Variant \| Type \| Provides \| Request \|/);
+    assert.match(text, /\| 1 +\| No +\| 0 +\| cpus \| 2 +\| 8 +\|/);
+    const long2 = (await c.hqOk(["task", "explain", String(long), "0"])).stdout;
+    assert.match(long2, /\| time +\| 59m|\| time +\| 1h/);
   });
 });

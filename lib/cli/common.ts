@@ -16,6 +16,7 @@ import {
   UsageError,
 } from "./args.ts";
 import { Output, type OutputMode } from "./output.ts";
+import { formatJson, type JsonValue } from "./json.ts";
 
 export { UsageError };
 
@@ -104,6 +105,7 @@ export async function runCommandLine(
       (optString(p, "output-mode") ?? "cli") as OutputMode,
       colorsEnabled(optString(p, "colors")),
       optFlag(p, "debug"),
+      (v) => formatJson(v as JsonValue),
     );
     const code = await outcome.command.run!({
       parsed: p,

@@ -7,8 +7,8 @@
  *   set, for job and worker arguments.
  * - {@link parseDuration} / {@link formatDuration}: humantime durations
  *   (`1h 5m`, `15days 2min 2s`) and `HH:MM:SS`, in milliseconds.
- * - {@link resolvePlaceholders} / {@link resolveStdPath}: `%{JOB_ID}`-style
- *   placeholders in task paths, with the default stdout/stderr/cwd templates.
+ * - {@link fillPlaceholdersAfterSubmit} / {@link fillPlaceholdersInPaths}: `%{JOB_ID}`-style
+ *   placeholders in task paths, filled as HyperQueue fills them.
  * - {@link renderTable} / {@link renderVerticalTable}: the ASCII table layout
  *   of the `cli` output mode, and {@link truncateMiddle} for long names.
  * - {@link renderProgressBar} / {@link formatStateLines}: the `job info`

@@ -55,6 +55,22 @@ export class Output {
     console.log(text);
   }
 
+  /** Writes text on stdout as it is (no newline added): for lines redrawn in place. */
+  write(text: string): void {
+    this.#printed = true;
+    const bytes = new TextEncoder().encode(text);
+    for (let done = 0; done < bytes.length;) done += Deno.stdout.writeSync(bytes.subarray(done));
+  }
+
+  /** Whether stdout is a terminal (lines may be redrawn in place). */
+  get interactive(): boolean {
+    try {
+      return Deno.stdout.isTerminal();
+    } catch {
+      return false;
+    }
+  }
+
   /** Prints one JSON document on stdout (JSON mode). */
   json(value: unknown): void {
     this.#printed = true;

@@ -57,60 +57,6 @@ export function unknownPlaceholders(text: string): string[] {
   return findPlaceholders(text).filter((name) => !KNOWN_PLACEHOLDERS.includes(name));
 }
 
-function placeholderValue(name: string, values: PlaceholderValues): string | null | undefined {
-  switch (name) {
-    case "JOB_ID":
-      return String(values.jobId);
-    case "TASK_ID":
-      return String(values.taskId);
-    case "INSTANCE_ID":
-      return String(values.instanceId);
-    case "SUBMIT_DIR":
-      return values.submitDir;
-    case "CWD":
-      return values.cwd ?? null;
-    case "SERVER_UID":
-      return values.serverUid;
-    default:
-      // Unknown placeholder: kept verbatim.
-      return undefined;
-  }
-}
-
-/**
- * Replaces known placeholders in `text`; unknown ones are left verbatim.
- *
- * @throws {RangeError} When `%{CWD}` is used but `values.cwd` is not given.
- */
-export function resolvePlaceholders(text: string, values: PlaceholderValues): string {
-  return text.replace(PLACEHOLDER_REGEXP, (whole: string, name: string) => {
-    const value = placeholderValue(name, values);
-    if (value === null) {
-      throw new RangeError(
-        `Cannot resolve placeholder "${whole}" in "${text}": not available here`,
-      );
-    }
-    return value ?? whole;
-  });
-}
-
-/** Normalizes a POSIX path (see {@link normalizePath}). */
-export const normalizePosixPath: (path: string) => string = normalizePath;
-
-/** Joins a relative path to `base`; an absolute path stands alone (see {@link resolvePath}). */
-export const joinPosixPath: (base: string, path: string) => string = resolvePath;
-
-/**
- * Resolves a stdout/stderr path template: placeholders first, then a relative
- * result is joined to the submit directory (a `%{CWD}/...` template is
- * already absolute). The result is normalized.
- *
- * @throws {RangeError} When `%{CWD}` is used but `values.cwd` is not given.
- */
-export function resolveStdPath(path: string, values: PlaceholderValues): string {
-  return joinPosixPath(values.submitDir, resolvePlaceholders(path, values));
-}
-
 /** The paths of a task that may hold placeholders (`null` output: discarded). */
 export interface PathTemplates {
   /** Working directory. */

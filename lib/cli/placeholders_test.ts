@@ -3,26 +3,11 @@ import {
   DEFAULT_CWD,
   DEFAULT_STDERR,
   DEFAULT_STDOUT,
+  fillPlaceholdersAfterSubmit,
+  fillPlaceholdersInPaths,
   findPlaceholders,
-  joinPosixPath,
-  normalizePosixPath,
-  type PlaceholderValues,
-  resolvePlaceholders,
-  resolveStdPath,
   unknownPlaceholders,
 } from "./placeholders.ts";
-
-function values(overrides: Partial<PlaceholderValues> = {}): PlaceholderValues {
-  return {
-    jobId: 3,
-    taskId: 7,
-    instanceId: 1,
-    submitDir: "/home/u/sub",
-    cwd: "/scratch/run",
-    serverUid: "abc123",
-    ...overrides,
-  };
-}
 
 Deno.test("findPlaceholders() lists names once in order", () => {
   assert.deepEqual(findPlaceholders("%{CWD}/job-%{JOB_ID}/%{TASK_ID}-%{JOB_ID}.%{FOO}"), [
@@ -40,52 +25,83 @@ Deno.test("unknownPlaceholders() lists names HyperQueue does not know", () => {
   assert.deepEqual(unknownPlaceholders(DEFAULT_STDOUT), []);
 });
 
-Deno.test("resolvePlaceholders() substitutes every known placeholder", () => {
-  assert.equal(
-    resolvePlaceholders(
-      "%{JOB_ID}-%{TASK_ID}-%{INSTANCE_ID}-%{SUBMIT_DIR}-%{CWD}-%{SERVER_UID}",
-      values(),
+const TASK = { jobId: 3, taskId: 7, instanceId: 1, submitDir: "/home/u/sub", serverUid: "abc123" };
+
+Deno.test("fillPlaceholdersInPaths() fills every known placeholder of a task", () => {
+  assert.deepEqual(
+    fillPlaceholdersInPaths(
+      { cwd: DEFAULT_CWD, stdout: DEFAULT_STDOUT, stderr: DEFAULT_STDERR },
+      TASK,
     ),
-    "3-7-1-/home/u/sub-/scratch/run-abc123",
+    {
+      cwd: "/home/u/sub",
+      stdout: "/home/u/sub/job-3/7.stdout",
+      stderr: "/home/u/sub/job-3/7.stderr",
+    },
   );
-  assert.equal(resolvePlaceholders(DEFAULT_CWD, values()), "/home/u/sub");
+  assert.deepEqual(
+    fillPlaceholdersInPaths(
+      {
+        cwd: "/scratch/%{SERVER_UID}-%{INSTANCE_ID}",
+        stdout: "./out-%{TASK_ID}.txt",
+        stderr: null,
+      },
+      TASK,
+    ),
+    { cwd: "/scratch/abc123-1", stdout: "/scratch/abc123-1/out-7.txt", stderr: null },
+  );
 });
 
-Deno.test("resolvePlaceholders() leaves unknown placeholders verbatim", () => {
-  assert.equal(resolvePlaceholders("a/%{FOO}/%{JOB_ID}", values()), "a/%{FOO}/3");
-});
-
-Deno.test("resolvePlaceholders() throws when CWD is unavailable", () => {
-  const { cwd: _, ...noCwd } = values();
-  assert.throws(() => resolvePlaceholders("%{CWD}/x", noCwd), {
-    name: "RangeError",
-    message: 'Cannot resolve placeholder "%{CWD}" in "%{CWD}/x": not available here',
+Deno.test("fillPlaceholdersInPaths() resolves a relative cwd against the submit dir", () => {
+  const p = fillPlaceholdersInPaths(
+    { cwd: "run/%{JOB_ID}", stdout: "%{CWD}/o", stderr: "e" },
+    TASK,
+  );
+  assert.deepEqual(p, {
+    cwd: "/home/u/sub/run/3",
+    stdout: "/home/u/sub/run/3/o",
+    stderr: "/home/u/sub/run/3/e",
   });
-  assert.equal(resolvePlaceholders("%{TASK_ID}", noCwd), "7");
 });
 
-Deno.test("normalizePosixPath() removes dots and duplicate slashes", () => {
-  const cases: [string, string][] = [
-    ["/a/./b//c/", "/a/b/c"],
-    ["/a/b/../c", "/a/c"],
-    ["/../a", "/a"],
-    ["./a", "a"],
-    ["a/../..", ".."],
-    ["", "."],
-    ["/", "/"],
-  ];
-  for (const [input, expected] of cases) assert.equal(normalizePosixPath(input), expected, input);
+Deno.test("fillPlaceholdersInPaths() leaves unknown placeholders verbatim", () => {
+  const p = fillPlaceholdersInPaths(
+    { cwd: "/a/%{FOO}", stdout: "%{JOB_ID}-%{BAR}", stderr: null },
+    TASK,
+  );
+  assert.deepEqual(p, { cwd: "/a/%{FOO}", stdout: "3-%{BAR}", stderr: null });
 });
 
-Deno.test("joinPosixPath() joins relative and keeps absolute", () => {
-  assert.equal(joinPosixPath("/base", "./out/x"), "/base/out/x");
-  assert.equal(joinPosixPath("/base", "/abs/x"), "/abs/x");
-});
-
-Deno.test("resolveStdPath() resolves defaults and relative paths", () => {
-  assert.equal(resolveStdPath(DEFAULT_STDOUT, values()), "/scratch/run/job-3/7.stdout");
-  assert.equal(resolveStdPath(DEFAULT_STDERR, values()), "/scratch/run/job-3/7.stderr");
-  assert.equal(resolveStdPath("./out-%{TASK_ID}.txt", values()), "/home/u/sub/out-7.txt");
-  assert.equal(resolveStdPath("logs/%{INSTANCE_ID}", values()), "/home/u/sub/logs/1");
-  assert.equal(resolveStdPath("/tmp/x-%{SERVER_UID}", values()), "/tmp/x-abc123");
+Deno.test("fillPlaceholdersAfterSubmit() keeps task placeholders and anchors a relative cwd", () => {
+  const job = { jobId: 5, submitDir: "/foo", serverUid: "testHQ" };
+  assert.deepEqual(
+    fillPlaceholdersAfterSubmit(
+      {
+        cwd: "%{SUBMIT_DIR}/%{SERVER_UID}/%{JOB_ID}-%{TASK_ID}",
+        stdout: "%{CWD}/out",
+        stderr: "%{CWD}/err",
+      },
+      job,
+    ),
+    {
+      cwd: "/foo/testHQ/5-%{TASK_ID}",
+      stdout: "/foo/testHQ/5-%{TASK_ID}/out",
+      stderr: "/foo/testHQ/5-%{TASK_ID}/err",
+    },
+  );
+  // `task-%{TASK_ID}` is relative to the submit dir; %{CWD} must not repeat it at the worker.
+  const rel = fillPlaceholdersAfterSubmit(
+    { cwd: "task-%{TASK_ID}", stdout: "%{CWD}/foo", stderr: "x-%{TASK_ID}" },
+    job,
+  );
+  assert.deepEqual(rel, {
+    cwd: "/foo/task-%{TASK_ID}",
+    stdout: "/foo/task-%{TASK_ID}/foo",
+    stderr: "x-%{TASK_ID}",
+  });
+  assert.deepEqual(fillPlaceholdersInPaths(rel, { ...TASK, jobId: 5, submitDir: "/foo" }), {
+    cwd: "/foo/task-7",
+    stdout: "/foo/task-7/foo",
+    stderr: "/foo/task-7/x-7",
+  });
 });

@@ -1,23 +1,8 @@
 import assert from "node:assert/strict";
-import {
-  jobSummary,
-  renderJobInfo as legacyJobInfo,
-  renderJobList as legacyJobList,
-  renderJobSummary as legacyJobSummary,
-  renderTaskList as legacyTaskList,
-} from "./render.ts";
-import { renderJobInfo, renderJobList, renderJobSummary, submitText } from "./render_jobs.ts";
+import { renderJobInfo, renderJobList, submitText } from "./render_jobs.ts";
 import { renderTaskIds, renderTaskList } from "./render_tasks.ts";
 import { renderExplain } from "./render_explain.ts";
 import { JOB_ONE, JOB_TWO_TASKS, JOBS } from "./testdata/fixtures.ts";
-
-Deno.test("legacy render.ts wrappers print what the new renderers print", () => {
-  assert.equal(legacyJobList(JOBS, 4, true), renderJobList(JOBS, { total: 4, verbose: true }));
-  assert.equal(legacyJobSummary(jobSummary(JOBS)), renderJobSummary(JOBS));
-  // Job 1 is complete, so its makespan does not depend on the clock.
-  assert.equal(legacyJobInfo(JOB_ONE), renderJobInfo(JOB_ONE, { now: 0 }));
-  assert.match(legacyTaskList({ "2": JOB_TWO_TASKS }, false), /Error: Program t\.\.\./);
-});
 
 Deno.test("renderJobList() marks open jobs and explains the star", () => {
   // deno-lint-ignore camelcase -- the view's snake_case name

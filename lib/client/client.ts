@@ -23,6 +23,7 @@ import {
 import { ensureDirMode } from "../fsproto/fs_util.ts";
 import type { IdRange } from "../cli/id_set.ts";
 import type { CancelResult, WorkerStopResult } from "../server/client_requests.ts";
+import type { DebugDump } from "../server/debug_dump.ts";
 import type {
   ExplainView,
   JobDetailView,
@@ -198,6 +199,11 @@ export class HqClient {
   /** Stops selected workers; one outcome per worker id the selector names. */
   stopWorkers(selector: string): Promise<WorkerStopResult[]> {
     return this.#data({ kind: "workerStop", selector });
+  }
+
+  /** The server's internal scheduler state (`hq server debug-dump`). */
+  debugDump(): Promise<DebugDump> {
+    return this.#data({ kind: "debugDump" });
   }
 
   /** Stops the server. */

@@ -50,6 +50,7 @@ const FROM_CLIENT: Schema = {
   workerStop: { selector: "string" },
   serverStop: {},
   ping: {},
+  debugDump: {},
   registerWorker: { key: "string", config: "object" },
 };
 

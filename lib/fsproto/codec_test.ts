@@ -78,6 +78,7 @@ Deno.test("message kinds are pinned to the protocol version", () => {
   assert.equal(PROTOCOL_VERSION, 3);
   assert.deepEqual(MESSAGE_KINDS, {
     fromClient: [
+      "debugDump",
       "jobCancel",
       "jobInfo",
       "jobList",

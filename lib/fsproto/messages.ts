@@ -135,7 +135,8 @@ export type FromClientMsg =
   | { kind: "workerList" }
   | { kind: "workerStop"; selector: string }
   | { kind: "serverStop" }
-  | { kind: "ping" };
+  | { kind: "ping" }
+  | { kind: "debugDump" };
 
 /** Envelope of an inbox file. */
 export interface InboxEnvelope {

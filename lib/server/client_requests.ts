@@ -7,6 +7,7 @@
 import type { JobId } from "../ids.ts";
 import type { InboxEnvelope, JobSubmit, StdioSpec, ToClientMsg } from "../fsproto/messages.ts";
 import { fillPlaceholdersAfterSubmit } from "../cli/placeholders.ts";
+import { debugDump } from "./debug_dump.ts";
 import { isJobComplete, type ServerState } from "../scheduler/state.ts";
 import { parseSelector } from "../cli/selector.ts";
 import { idSetIterate } from "../cli/id_set.ts";
@@ -198,6 +199,8 @@ export function handleClientMsg(
       }
       case "serverStop":
         return { reply: { kind: "data", request, data: null }, stop: true };
+      case "debugDump":
+        return { reply: { kind: "data", request, data: debugDump(state, now) } };
       case "ping":
         return { reply: { kind: "data", request, data: { serverUid: state.serverUid } } };
       case "registerWorker":

@@ -5,14 +5,10 @@
  *
  * @module
  */
-import { dirname } from "node:path";
+import { dirname } from "../path.ts";
 import type { JobId, TaskId } from "../ids.ts";
 import type { TaskNode, TaskTemplate } from "../fsproto/messages.ts";
-import {
-  type PlaceholderValues,
-  resolvePlaceholders,
-  resolveStdPath,
-} from "../cli/placeholders.ts";
+import { fillPlaceholdersInPaths } from "../cli/placeholders.ts";
 import { formatAmount, FRACTIONS_PER_UNIT } from "../resources/amount.ts";
 import { formatRequestAmount } from "../resources/request.ts";
 import { type Allocation, allocationValues } from "../resources/allocator.ts";
@@ -179,24 +175,23 @@ export interface TaskPaths {
   stderr: string | null;
 }
 
-/** Resolves cwd, stdout and stderr templates of a task. @throws {RangeError} */
+/** Resolves cwd, stdout and stderr of a task as HyperQueue does (stdout relative to the cwd). */
 export function taskPaths(spec: LaunchSpec): TaskPaths {
-  const values: PlaceholderValues = {
-    jobId: spec.jobId,
-    taskId: spec.taskId,
-    instanceId: spec.instance,
-    submitDir: spec.submitDir,
-    serverUid: spec.serverUid,
-  };
   const program = spec.template.program;
-  let cwd = resolvePlaceholders(program.cwd, values);
-  if (!cwd.startsWith("/")) cwd = `${spec.submitDir}/${cwd}`;
-  const withCwd = { ...values, cwd };
-  return {
-    cwd,
-    stdout: program.stdout === null ? null : resolveStdPath(program.stdout.path, withCwd),
-    stderr: program.stderr === null ? null : resolveStdPath(program.stderr.path, withCwd),
-  };
+  return fillPlaceholdersInPaths(
+    {
+      cwd: program.cwd,
+      stdout: program.stdout?.path ?? null,
+      stderr: program.stderr?.path ?? null,
+    },
+    {
+      jobId: spec.jobId,
+      taskId: spec.taskId,
+      instanceId: spec.instance,
+      submitDir: spec.submitDir,
+      serverUid: spec.serverUid,
+    },
+  );
 }
 
 /** Command line of a task, with `taskset` in front when pinned that way. */

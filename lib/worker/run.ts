@@ -50,6 +50,8 @@ interface ProcEntry {
 /** Options of {@link runWorker}. */
 export interface WorkerOptions {
   serverDir: string;
+  /** Called once the server has registered the worker (for `worker start`'s info table). */
+  onRegistered?: (workerId: number, config: WorkerConfig, at: number) => void;
   config: Omit<WorkerConfig, "pid" | "startedAt" | "process">;
   pollOnly?: boolean;
   maxPollMs?: number;
@@ -251,6 +253,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
           workerId = msg.workerId;
           serverUid = msg.serverUid;
           log(`[worker] registered as worker ${workerId}`);
+          options.onRegistered?.(msg.workerId, config, now);
           break;
         case "computeTasks":
         case "cancelTasks":
