@@ -28,7 +28,7 @@ function stopSignal(): Promise<void> {
 
 async function start(ctx: CommandContext): Promise<void> {
   const { parsed: p, out } = ctx;
-  for (const flag of ["host", "client-port", "worker-port"]) {
+  for (const flag of ["host", "client-port", "worker-port", "access-file"]) {
     if (optString(p, flag) !== undefined) out.log("WARN", `--${flag} ${NO_NETWORK}`);
   }
   for (
@@ -147,14 +147,15 @@ export const serverCommand: Command = {
         {
           long: "journal-flush-period",
           value: "JOURNAL_FLUSH_PERIOD",
-          default: "30s",
+          default: "1s",
           check: durationArg,
-          help: "Longest time the journal waits before it is forced to disk",
+          help: "Longest time committed state waits before it is forced to disk " +
+            "(every commit survives a killed server at once)",
         },
         {
           long: "access-file",
           value: "ACCESS_FILE",
-          help: "Take the server UID from an access file written by `server generate-access`",
+          help: `Accepted; the server needs no access file: ${NO_NETWORK}`,
         },
         {
           long: "disable-client-authentication-and-encryption",

@@ -206,23 +206,31 @@ export class Cluster implements AsyncDisposable {
     return p;
   }
 
-  /** Starts `hq server start` (foreground) on the server dir. Does not wait for readiness. */
-  startServer(args: string[] = []): Proc {
+  /** Starts `hq server start` (foreground) on the server dir (or `opts.serverDir`). Does not wait. */
+  startServer(args: string[] = [], opts: { serverDir?: string } = {}): Proc {
     return this.spawn(
       `server#${this.procs.filter((p) => p.name.startsWith("server")).length + 1}`,
-      ["server", "start", "--server-dir", this.serverDir, ...args],
+      ["server", "start", "--server-dir", opts.serverDir ?? this.serverDir, ...args],
       this.workDir,
     );
   }
 
   /** Waits until a client command succeeds against the server (i.e. it is up). */
-  async waitServerReady(timeoutMs = 15000): Promise<void> {
-    await waitFor(async () => (await this.hq(["server", "info"])).code === 0, timeoutMs, "server");
+  async waitServerReady(timeoutMs = 15000, serverDir?: string): Promise<void> {
+    const opts = serverDir === undefined ? {} : { serverDir };
+    await waitFor(
+      async () => (await this.hq(["server", "info"], opts)).code === 0,
+      timeoutMs,
+      "server",
+    );
   }
 
-  /** Starts `hq worker start`; `view: "b"` uses the view-B path of the server dir. */
-  startWorker(args: string[] = [], opts: { view?: "a" | "b" } = {}): Proc {
-    const dir = opts.view === "b" ? this.serverDirB : this.serverDir;
+  /**
+   * Starts `hq worker start`; `view: "b"` uses the view-B path of the server dir,
+   * `serverDir` another server dir.
+   */
+  startWorker(args: string[] = [], opts: { view?: "a" | "b"; serverDir?: string } = {}): Proc {
+    const dir = opts.serverDir ?? (opts.view === "b" ? this.serverDirB : this.serverDir);
     this.workerCount++;
     return this.spawn(
       `worker#${this.workerCount}`,

@@ -13,18 +13,63 @@ import {
   type JournalBatch,
   type JournalData,
   type JournalStore,
+  JournalFormatError,
   JournalVersionError,
   type MetaRecord,
 } from "./store.ts";
 
 type Key = (string | number)[];
 
+/** LMDB's meta page magic (`MDB_MAGIC`), little-endian, in the first page of a data file. */
+const LMDB_MAGIC = [0xde, 0xc0, 0xef, 0xbe];
+
+/**
+ * Refuses a data file that is not LMDB's before LMDB maps it (LMDB crashes
+ * the process on a foreign file rather than reporting it).
+ */
+function checkLmdbFile(path: string): void {
+  let file = path;
+  try {
+    if (Deno.statSync(path).isDirectory) file = `${path}/data.mdb`;
+  } catch {
+    return; // a new journal
+  }
+  let head: Uint8Array;
+  try {
+    const f = Deno.openSync(file, { read: true });
+    try {
+      head = new Uint8Array(64);
+      const n = f.readSync(head) ?? 0;
+      head = head.subarray(0, n);
+    } finally {
+      f.close();
+    }
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return;
+    throw new JournalFormatError(`Cannot open journal "${path}": ${(e as Error).message}`);
+  }
+  if (head.length === 0) return;
+  for (let i = 8; i + 4 <= head.length; i += 4) {
+    if (LMDB_MAGIC.every((b, k) => head[i + k] === b)) return;
+  }
+  throw new JournalFormatError(
+    `Cannot open journal "${path}": it is not a journal written by this program (no LMDB header)`,
+  );
+}
+
 /** Journal store in an LMDB environment directory. */
 export class LmdbJournalStore implements JournalStore {
   #db: RootDatabase<unknown, Key>;
 
-  /** Opens (creating) the environment at `path`. */
+  /**
+   * Opens (creating) the environment at `path`: a directory holding
+   * `data.mdb`, or a file of its own.
+   *
+   * @throws {JournalVersionError} When the journal has another major format version.
+   * @throws {JournalFormatError} When `path` holds something that is not an LMDB journal.
+   */
   constructor(path: string) {
+    checkLmdbFile(path);
     this.#db = open<unknown, Key>({ path, compression: false, encoding: "msgpack", noSync: true });
     const meta = this.#db.get(["m"]) as MetaRecord | undefined;
     if (meta && meta.format.major !== JOURNAL_VERSION.major) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { LmdbJournalStore } from "./lmdb_store.ts";
-import { JOURNAL_VERSION, JournalVersionError } from "./store.ts";
+import { JOURNAL_VERSION, JournalFormatError, JournalVersionError } from "./store.ts";
 
 Deno.test("LmdbJournalStore keeps committed state across reopen", async () => {
   const dir = await Deno.makeTempDir();
@@ -55,6 +55,30 @@ Deno.test("LmdbJournalStore keeps committed state across reopen", async () => {
     });
     await b.close();
     assert.throws(() => new LmdbJournalStore(dir), JournalVersionError);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("LmdbJournalStore refuses a foreign file instead of crashing", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/journal.bin`;
+    await Deno.writeTextFile(file, "this is not a journal, just some text that is long enough\n");
+    assert.throws(
+      () => new LmdbJournalStore(file),
+      (e: unknown) =>
+        e instanceof JournalFormatError &&
+        e.message ===
+          `Cannot open journal "${file}": it is not a journal written by this program (no LMDB header)`,
+    );
+    await Deno.mkdir(`${dir}/env`);
+    await Deno.writeTextFile(`${dir}/env/data.mdb`, "garbage ".repeat(20));
+    assert.throws(() => new LmdbJournalStore(`${dir}/env`), JournalFormatError);
+    // A journal in a file of its own opens, and opens again.
+    const store = new LmdbJournalStore(`${dir}/own.journal`);
+    await store.close();
+    await new LmdbJournalStore(`${dir}/own.journal`).close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

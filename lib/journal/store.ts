@@ -92,6 +92,15 @@ export class JournalVersionError extends Error {
   }
 }
 
+/** Raised when a journal path holds something that is not a journal. */
+export class JournalFormatError extends Error {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "JournalFormatError";
+  }
+}
+
 /** In-memory store for tests and simulations. */
 export class MemoryJournalStore implements JournalStore {
   #data: JournalData = {

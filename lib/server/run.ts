@@ -25,6 +25,8 @@ import { DEFAULT_SCHEDULER_CONFIG, type ServerState } from "../scheduler/state.t
 import { onTaskUpdates, type Outbox } from "../scheduler/reactor.ts";
 import { onTick, onWorkerLost, onWorkerRegistered } from "../scheduler/worker_events.ts";
 import { schedule } from "../scheduler/schedule.ts";
+import { lockJournal } from "./journal_lock.ts";
+import { resolvePath } from "../path.ts";
 import { LeaseKeeper, linkCurrent, openInstance, unlinkCurrent } from "./instance.ts";
 import { handleClientMsg, type PendingWait, rememberAppliedRequests } from "./client_requests.ts";
 import { jobListData, jobsComplete } from "./queries.ts";
@@ -64,6 +66,13 @@ export interface ServerOptions {
   onReady?: (identity: ServerIdentity) => void;
   /** Resolves when the server should stop (signals). */
   stopSignal?: Promise<void>;
+  /**
+   * Journal path (`--journal`): restored from when it exists and written
+   * there. @default the instance's own journal, carried over from the previous instance
+   */
+  journalPath?: string;
+  /** Longest time committed state waits before it is forced to disk, ms. @default 1000 */
+  journalFlushPeriodMs?: number;
 }
 
 interface WorkerChannels {
@@ -74,12 +83,19 @@ interface WorkerChannels {
 /** Runs a server until `server stop` or the stop signal. */
 export async function runServer(options: ServerOptions): Promise<void> {
   const { log } = options;
+  const journalPath = options.journalPath === undefined
+    ? undefined
+    : resolvePath(Deno.cwd(), options.journalPath);
+  const flushEveryMs = options.journalFlushPeriodMs ?? FLUSH_EVERY_MS;
   const opened = await openInstance(options.serverDir);
   const layout = opened.layout;
-  if (opened.previousJournal) {
+  const unlockJournal = journalPath === undefined
+    ? () => {}
+    : await lockJournal(journalPath, options.serverDir);
+  if (opened.previousJournal && journalPath === undefined) {
     await copyFile(join(opened.previousJournal, "data.mdb"), join(layout.journal, "data.mdb"));
   }
-  const store = new LmdbJournalStore(layout.journal);
+  const store = new LmdbJournalStore(journalPath ?? layout.journal);
   const now0 = Date.now();
   const data = store.load();
   rememberAppliedRequests(data.requests);
@@ -102,7 +118,7 @@ export async function runServer(options: ServerOptions): Promise<void> {
     pid: Deno.pid,
     startedAt: now0,
     instance: layout.root,
-    journal: layout.journal,
+    journal: journalPath ?? layout.journal,
   };
   const lease = new LeaseKeeper(layout.lease, options.leaseIntervalMs ?? 1000, now0);
   await writeFileAtomic(layout.serverJson, JSON.stringify(identity, null, 2));
@@ -320,7 +336,7 @@ export async function runServer(options: ServerOptions): Promise<void> {
       dirtySince ??= now;
     }
     if (
-      batch.requestsDone.length > 0 || (dirtySince !== null && now - dirtySince >= FLUSH_EVERY_MS)
+      batch.requestsDone.length > 0 || (dirtySince !== null && now - dirtySince >= flushEveryMs)
     ) {
       // A submit is acknowledged only once it is on disk; the rest is flushed about once a second.
       await store.flush();
@@ -363,6 +379,7 @@ export async function runServer(options: ServerOptions): Promise<void> {
   await lease.stop(true);
   await unlinkCurrent(options.serverDir, layout);
   await store.close();
+  unlockJournal();
   log("[server] stopped");
 }
 
