@@ -12,8 +12,8 @@ import {
   JOURNAL_VERSION,
   type JournalBatch,
   type JournalData,
-  type JournalStore,
   JournalFormatError,
+  type JournalStore,
   JournalVersionError,
   type MetaRecord,
 } from "./store.ts";
