@@ -63,7 +63,13 @@ export const SHARED_WORKER_OPTIONS: readonly OptionSpec[] = [
   {
     long: "coupling",
     value: "COUPLING",
-    help: "Resource group coupling, e.g. cpus[0]:gpus[0],cpus[1]:gpus[1]",
+    check: (v) => {
+      const item = /^[A-Za-z][A-Za-z0-9/]*\[\d+\]:[A-Za-z][A-Za-z0-9/]*\[\d+\](=\d+)?$/;
+      if (!v.split(",").every((x) => item.test(x.trim()))) {
+        throw new SyntaxError("expected items like cpus[0]:gpus[0]=256, separated by commas");
+      }
+    },
+    help: "Resource group coupling, e.g. cpus[0]:gpus[0],cpus[1]:gpus[1] (accepted, not used)",
   },
   {
     long: "detect-resources",
@@ -121,6 +127,18 @@ async function start(ctx: CommandContext): Promise<number> {
     detectResources: optString(p, "detect-resources")!,
   }, hostDetectOptions(optFlag(p, "no-hyper-threading")));
   for (const w of detected.warnings) out.log("WARN", w);
+  if (optString(p, "coupling") !== undefined) {
+    out.log(
+      "WARN",
+      "--coupling is accepted, but this version does not use coupling weights when it picks resource groups",
+    );
+  }
+  if (optString(p, "overview-interval") !== undefined) {
+    out.log(
+      "WARN",
+      "--overview-interval is accepted, but this version collects no hardware overviews",
+    );
+  }
   const heartbeatMs = parseDuration(optString(p, "heartbeat")!);
   const manager = detectManager(optString(p, "manager")!);
   const idle = optString(p, "idle-timeout");
@@ -131,6 +149,7 @@ async function start(ctx: CommandContext): Promise<number> {
       serverDir: resolveServerDir(ctx.serverDir),
       ...(optFlag(p, "poll-only") ? { pollOnly: true } : {}),
       maxPollMs: parseDuration(optString(p, "max-poll")!),
+      retractCheckIntervalMs: parseDuration(optString(p, "retract-check-interval")!),
       config: {
         hostname: optString(p, "hostname") ?? localHostname(),
         heartbeatMs,

@@ -187,6 +187,29 @@ export class WorkerCore {
     }
   }
 
+  /**
+   * Returns the prefilled tasks whose time request no variant can meet in
+   * the `remainingMs` the worker has left (`--retract-check-interval`), so
+   * the server places them on a worker that lives long enough. Returns how
+   * many went back.
+   */
+  returnOverdue(remainingMs: number, now: number): number {
+    let n = 0;
+    for (const [key, list] of this.#prefill) {
+      const keep = list.filter((t) => {
+        const fits = t.template.requests.some((r) => r.minTimeMs <= remainingMs);
+        if (!fits) {
+          this.#returned(t, now);
+          n++;
+        }
+        return fits;
+      });
+      if (keep.length === 0) this.#prefill.delete(key);
+      else this.#prefill.set(key, keep);
+    }
+    return n;
+  }
+
   /** Returns every prefilled task unstarted (the worker is stopping). */
   returnAll(now: number): void {
     for (const list of this.#prefill.values()) {

@@ -203,3 +203,19 @@ Deno.test("WorkerCore starts a multi-node task without allocating and keeps its 
   assert.equal(c.takeStarts()[0]!.nodes, null);
   assert.deepEqual(brief(c.takeUpdates()), ["started 2:0"]);
 });
+
+Deno.test("WorkerCore.returnOverdue() gives back queued tasks whose time request no longer fits", () => {
+  const c = core("cpus=1");
+  const long = {
+    ...template("cpus=1"),
+    requests: buildRequestVariants({ resources: ["cpus=1"], timeRequestMs: 60_000 }),
+  };
+  const tasks = [run(0), queued(1), queued(2)];
+  c.onMessage({ kind: "computeTasks", jobId: 2, submitDir: "/tmp", template: long, tasks }, 0);
+  assert.deepEqual(brief(c.takeUpdates()), ["started 2:0"]);
+  assert.equal(c.returnOverdue(120_000, 1), 0);
+  assert.equal(c.prefilled, 2);
+  assert.equal(c.returnOverdue(59_999, 2), 2);
+  assert.deepEqual(brief(c.takeUpdates()), ["returned 2:1", "returned 2:2"]);
+  assert.equal(c.prefilled, 0);
+});

@@ -50,6 +50,8 @@ interface ProcEntry {
 /** Options of {@link runWorker}. */
 export interface WorkerOptions {
   serverDir: string;
+  /** How often queued tasks are checked against the remaining lifetime, ms. @default 30000 */
+  retractCheckIntervalMs?: number;
   /** Called once the server has registered the worker (for `worker start`'s info table). */
   onRegistered?: (workerId: number, config: WorkerConfig, at: number) => void;
   config: Omit<WorkerConfig, "pid" | "startedAt" | "process">;
@@ -118,6 +120,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
   let stopReason: WorkerEnd | null = null;
   let lastHeartbeat = 0;
   let lastFlush = 0;
+  const retractEveryMs = options.retractCheckIntervalMs ?? 30_000;
+  let lastRetractCheck = Date.now();
   let meanRunMs = 0; // moving average of task run times
   let flushTimer: ReturnType<typeof setTimeout> | undefined;
   let lastLeaseCheck = Date.now();
@@ -306,6 +310,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
       launchStarts();
       if (config.timeLimitMs !== null && now - startedAt >= config.timeLimitMs) {
         stopReason = "timeLimit";
+      } else if (config.timeLimitMs !== null && now - lastRetractCheck >= retractEveryMs) {
+        lastRetractCheck = now;
+        const n = core.returnOverdue(startedAt + config.timeLimitMs - now, now);
+        if (n > 0) log(`[worker] returned ${n} queued tasks whose time request no longer fits`);
       }
     }
 
