@@ -230,8 +230,10 @@ async function info(ctx: CommandContext): Promise<void> {
   const { out } = ctx;
   const all = await withClient(ctx, (c) => c.listWorkers());
   const picked = pickWorkers(out, argString(ctx.parsed, "SELECTOR")!, all);
-  if (out.mode === "json") out.json(picked);
-  else if (out.mode === "cli") { for (const w of picked) out.text(renderWorkerInfo(w)); }
+  if (out.mode === "json") out.json(workerInfoJson(picked));
+  else if (out.mode === "cli" && picked.length > 0) {
+    out.text(picked.map((w) => renderWorkerInfo(w)).join("\n"));
+  }
 }
 
 async function stop(ctx: CommandContext): Promise<void> {

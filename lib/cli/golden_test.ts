@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { formatJson, type JsonValue } from "./json.ts";
+import type { TaskView } from "../scheduler/views.ts";
 import {
   emptyJson,
   errorJson,
@@ -82,6 +83,22 @@ async function golden(name: string, text: string): Promise<void> {
   assert.equal(printed, expected, `output differs from testdata/golden/${name}`);
 }
 
+/** Tasks that never started: waiting, canceled and aborted before their start. */
+const PENDING_TASKS: TaskView[] = (["waiting", "canceled", "aborted"] as const).map((
+  state,
+  id,
+) => ({
+  id,
+  state,
+  instance: 0,
+  crash_count: 0,
+  started_at: null,
+  finished_at: state === "waiting" ? null : NOW,
+  workers: [],
+  paths: null,
+  error: null,
+}));
+
 const JSON_CASES: [string, () => JsonValue][] = [
   ["job_list.json", () => jobListJson(JOBS)],
   ["job_list_empty.json", () => jobListJson([])],
@@ -91,6 +108,7 @@ const JSON_CASES: [string, () => JsonValue][] = [
     "task_list.json",
     () => taskListJson({ "10": [], "2": JOB_TWO_TASKS, "1": JOB_ONE.tasks }),
   ],
+  ["task_list_pending.json", () => taskListJson({ "3": PENDING_TASKS })],
   ["task_info.json", () => taskInfoJson(JOB_TWO_TASKS.slice(0, 3))],
   ["task_ids.json", () => taskIdsJson({ "2": [3, 1, 2], "10": [] })],
   ["worker_list.json", () => workerListJson(WORKERS)],
