@@ -9,28 +9,27 @@
 import { firstPositional } from "./lib/cli/args.ts";
 import { type Command, GLOBAL_OPTIONS, runCommandLine } from "./lib/cli/common.ts";
 
-/** Top-level commands: description and loader of each. */
-const ROLES: Record<string, { about: string; load: () => Promise<Command> }> = {
-  server: {
-    about: "Commands for the server",
-    load: async () => (await import("./server.ts")).serverCommand,
-  },
-  job: { about: "Commands for jobs", load: async () => (await import("./submit.ts")).jobCommand },
-  task: {
-    about: "Commands for tasks",
-    load: async () => (await import("./submit.ts")).taskCommand,
-  },
-  submit: {
-    about: "Submit a job to HyperQueue",
-    load: async () => (await import("./submit.ts")).submitCommand,
-  },
-  worker: {
-    about: "Commands for workers",
-    load: async () => (await import("./worker.ts")).workerCommand,
-  },
+/**
+ * Loads a role file. The specifier is not a literal on purpose: Deno loads
+ * every literal `import()` of a module with the module itself, which would
+ * load all roles (and LMDB) for every command.
+ */
+async function loadRole(file: string, name: string): Promise<Command> {
+  const mod = await import(new URL(file, import.meta.url).href);
+  return mod[name] as Command;
+}
+
+/** Top-level commands: description, file and export of each. */
+const ROLES: Record<string, { about: string; file: string; name: string }> = {
+  server: { about: "Commands for the server", file: "./server.ts", name: "serverCommand" },
+  job: { about: "Commands for jobs", file: "./submit.ts", name: "jobCommand" },
+  task: { about: "Commands for tasks", file: "./submit.ts", name: "taskCommand" },
+  submit: { about: "Submit a job to HyperQueue", file: "./submit.ts", name: "submitCommand" },
+  worker: { about: "Commands for workers", file: "./worker.ts", name: "workerCommand" },
   alloc: {
     about: "Commands for automatic allocation",
-    load: async () => (await import("./alloc.ts")).allocCommand,
+    file: "./alloc.ts",
+    name: "allocCommand",
   },
 };
 
@@ -39,7 +38,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const found = firstPositional(argv, GLOBAL_OPTIONS);
   const role = found === undefined ? undefined : ROLES[found];
   const subcommands: Command[] = role
-    ? [await role.load()]
+    ? [await loadRole(role.file, role.name)]
     : Object.entries(ROLES).map(([name, r]) => ({ name, about: r.about }));
   const root: Command = {
     name: "hq",

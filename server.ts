@@ -41,7 +41,10 @@ async function start(ctx: CommandContext): Promise<void> {
   }
   const prefill = Number(optString(p, "prefill"));
   const idle = optString(p, "idle-timeout");
-  const { runServer } = await import("./lib/server/run.ts");
+  // Not a literal specifier: Deno would load the server and LMDB with this file otherwise.
+  const { runServer }: typeof import("./lib/server/run.ts") = await import(
+    new URL("./lib/server/run.ts", import.meta.url).href
+  );
   out.log("INFO", "No online server found, starting a new server");
   const dir = resolveServerDir(ctx.serverDir);
   const journal = optString(p, "journal");

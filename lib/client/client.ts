@@ -214,6 +214,11 @@ export class HqClient {
   /** Removes this client's reply directory. */
   async close(): Promise<void> {
     this.#waiter.close();
-    await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
+    try {
+      Deno.removeSync(this.#dir, { recursive: true });
+    } catch {
+      // already gone
+    }
+    await Promise.resolve();
   }
 }

@@ -150,14 +150,16 @@ export async function writeFileAtomic(
  * @param path Directory to create.
  * @param mode Permission bits for the directories it creates.
  */
-export async function ensureDirMode(path: string, mode = 0o700): Promise<void> {
+export function ensureDirMode(path: string, mode = 0o700): Promise<void> {
+  // Synchronous calls: a directory is made once, and the async calls' thread-pool
+  // hop costs a client's start-up more than the call itself.
   try {
-    await Deno.mkdir(path, { recursive: true, mode });
+    Deno.mkdirSync(path, { recursive: true, mode });
   } catch (error) {
-    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
-    const info = await Deno.stat(path);
-    if (!info.isDirectory) throw error;
+    if (!(error instanceof Deno.errors.AlreadyExists)) return Promise.reject(error);
+    if (!Deno.statSync(path).isDirectory) return Promise.reject(error);
   }
+  return Promise.resolve();
 }
 
 /**

@@ -187,10 +187,19 @@ export async function runServer(options: ServerOptions): Promise<void> {
   let dirtySince: number | null = null;
   while (true) {
     await waiter.wait();
+    // With a watcher, only the inbox and channels it reported are read; a wake by
+    // the poll timer (writes from other hosts raise no events) reads everything.
+    const changed = waiter.takeChanged();
+    // The gap lets bursts of worker records share a round; it counts from the last
+    // round that did work, and a client request alone (a wake by the inbox only) is
+    // answered at once.
+    const onlyInbox = changed !== null && changed.size > 0 &&
+      [...changed].every((p) => p.startsWith(layout.inboxNew));
     const gap = Date.now() - lastRound;
-    if (gap < MIN_ROUND_GAP_MS) await new Promise((r) => setTimeout(r, MIN_ROUND_GAP_MS - gap));
+    if (!onlyInbox && gap < MIN_ROUND_GAP_MS) {
+      await new Promise((r) => setTimeout(r, MIN_ROUND_GAP_MS - gap));
+    }
     const now = Date.now();
-    lastRound = now;
     const out: Outbox = new Map();
     const replies: { client: string | null; msg: ToClientMsg }[] = [];
     const batchExtra: Pick<JournalBatch, "offsets" | "requestsDone" | "requestsForget"> = {
@@ -201,9 +210,6 @@ export async function runServer(options: ServerOptions): Promise<void> {
     const processed: string[] = [];
     let activity = false;
 
-    // With a watcher, only the inbox and channels it reported are read; a wake by
-    // the poll timer (writes from other hosts raise no events) reads everything.
-    const changed = waiter.takeChanged();
     const sweep = changed === null || now - lastSweep >= SWEEP_EVERY_MS;
     if (sweep) lastSweep = now;
     const inboxDirty = sweep || [...changed!].some((p) => p.startsWith(layout.inboxNew));
@@ -366,7 +372,10 @@ export async function runServer(options: ServerOptions): Promise<void> {
       }
     }
     for (const name of processed) await removeInboxFile(layout, name);
-    if (activity || out.size > 0) waiter.busy();
+    if (activity || out.size > 0) {
+      waiter.busy();
+      lastRound = now;
+    }
     if (stopRequested) break;
   }
 
