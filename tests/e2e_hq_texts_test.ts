@@ -241,3 +241,41 @@ Deno.test("e2e: placeholders are shown resolved and bad ones refused in HQ's wor
     assert.equal(task!.stdout, out);
   });
 });
+
+Deno.test("e2e: server wait without a server, generate-access and debug-dump", async () => {
+  await using c = await Cluster.create();
+  await c.withLogs(async () => {
+    const t0 = Date.now();
+    const wait = await c.hq(["server", "wait", "--timeout", "1s"]);
+    assert.equal(wait.code, 1);
+    assert.ok(Date.now() - t0 >= 1000, "waited the whole timeout");
+    assert.match(wait.stderr, /^Timeout after 1s: Could not connect to server at ".*"/);
+    assert.equal(wait.stderr.split("\n").filter((l) => l !== "").length, 1);
+
+    const access = await c.hq([
+      "server",
+      "generate-access",
+      join(c.root, "access.json"),
+      "--client-port",
+      "6789",
+      "--worker-port",
+      "1234",
+    ]);
+    assert.equal(access.code, 0);
+    assert.deepEqual(logLines(access.stderr), [
+      "WARN server generate-access is not needed: this server uses no network; clients and workers find the server through the server directory alone",
+    ]);
+
+    c.startServer(["--host", "login1", "--client-port", "1"]);
+    await c.waitServerReady();
+    await waitFor(() => /--host is not needed/.test(c.procs[0]!.log), 5000, "network notice");
+    assert.match(c.procs[0]!.log, /WARN --client-port is not needed: this server uses no network/);
+    await c.submit(["--", "true"]);
+    const dump = join(c.root, "dump.json");
+    await c.hqOk(["server", "debug-dump", dump]);
+    const d = JSON.parse(await Deno.readTextFile(dump));
+    assert.ok(d.tako && Array.isArray(d.tako.workers) && Array.isArray(d.tako.classes));
+    assert.equal(d.hq.jobs[0].id, 1);
+    assert.ok(!JSON.stringify(d).includes('"true"'), "the dump names no command");
+  });
+});
