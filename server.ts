@@ -17,7 +17,7 @@ import {
   resolveServerDir,
   ServerNotRunningError,
 } from "./lib/fsproto/server_dir.ts";
-import { HqClient } from "./lib/client/client.ts";
+import { withClient } from "./lib/client/session.ts";
 import { durationArg, NO_NETWORK } from "./lib/cli/arg_checks.ts";
 
 function stopSignal(): Promise<void> {
@@ -68,13 +68,10 @@ async function start(ctx: CommandContext): Promise<void> {
 }
 
 async function stop(ctx: CommandContext): Promise<void> {
-  const client = await HqClient.connect(resolveServerDir(ctx.serverDir));
-  try {
+  await withClient(ctx.serverDir, (client) => {
     ctx.out.log("INFO", "Stopping server");
-    await client.stopServer();
-  } finally {
-    await client.close();
-  }
+    return client.stopServer();
+  });
 }
 
 async function info(ctx: CommandContext): Promise<void> {
@@ -108,13 +105,8 @@ async function wait(ctx: CommandContext): Promise<void> {
 
 async function debugDumpCmd(ctx: CommandContext): Promise<void> {
   const path = argString(ctx.parsed, "PATH")!;
-  const client = await HqClient.connect(resolveServerDir(ctx.serverDir));
-  try {
-    const dump = await client.debugDump();
-    await Deno.writeTextFile(path, JSON.stringify(dump, null, 2) + "\n");
-  } finally {
-    await client.close();
-  }
+  const dump = await withClient(ctx.serverDir, (client) => client.debugDump());
+  await Deno.writeTextFile(path, JSON.stringify(dump, null, 2) + "\n");
 }
 
 function generateAccess(ctx: CommandContext): void {

@@ -63,17 +63,8 @@ import { quietJobList, quietJobSummary, quietSubmit } from "./lib/cli/quiet.ts";
 import { cancelLogLines, type LogLine, notFoundLines } from "./lib/cli/messages.ts";
 import { systemUtcOffset } from "./lib/cli/dates.ts";
 import type { Output } from "./lib/cli/output.ts";
-import { resolveServerDir } from "./lib/fsproto/server_dir.ts";
-import { HqClient } from "./lib/client/client.ts";
-
-async function withClient<T>(ctx: CommandContext, fn: (c: HqClient) => Promise<T>): Promise<T> {
-  const client = await HqClient.connect(resolveServerDir(ctx.serverDir));
-  try {
-    return await fn(client);
-  } finally {
-    await client.close();
-  }
-}
+import type { HqClient } from "./lib/client/client.ts";
+import { withClient } from "./lib/client/session.ts";
 
 const TASK_STATES = ["waiting", "running", "finished", "failed", "canceled", "aborted"] as const;
 const JOB_STATES = [...TASK_STATES, "opened"] as const;
@@ -238,7 +229,7 @@ async function submit(ctx: CommandContext): Promise<void> {
   const { job, warnings } = buildSubmit(flags, argList(p, "COMMANDS"), Deno.cwd());
   for (const w of warnings) out.log("WARN", w);
   const started = Date.now();
-  await withClient(ctx, async (client) => {
+  await withClient(ctx.serverDir, async (client) => {
     const id = await client.submit(job);
     if (out.mode === "json") out.json(submitJson(id));
     else if (out.mode === "quiet") { for (const l of quietSubmit(id)) out.text(l); }
@@ -265,7 +256,7 @@ export const submitCommand: Command = {
 async function jobList(ctx: CommandContext): Promise<void> {
   const { parsed: p, out } = ctx;
   const states = stateFilter(p, "filter")?.map((s) => s.toUpperCase() as JobStatus) ?? null;
-  const all = await withClient(ctx, (client) => client.listJobs());
+  const all = await withClient(ctx.serverDir, (client) => client.listJobs());
   const shown = filterJobList(all, { all: optFlag(p, "all"), states });
   if (out.mode === "json") out.json(jobListJson(shown));
   else if (out.mode === "quiet") { for (const l of quietJobList(shown)) out.text(l); }
@@ -276,7 +267,7 @@ async function jobList(ctx: CommandContext): Promise<void> {
 
 async function jobSummaryCmd(ctx: CommandContext): Promise<void> {
   const { out } = ctx;
-  const jobs = await withClient(ctx, (client) => client.listJobs());
+  const jobs = await withClient(ctx.serverDir, (client) => client.listJobs());
   if (out.mode === "json") out.json(jobSummaryJson(jobs));
   else if (out.mode === "quiet") { for (const l of quietJobSummary(jobs)) out.text(l); }
   else out.text(renderJobSummary(jobs));
@@ -285,7 +276,7 @@ async function jobSummaryCmd(ctx: CommandContext): Promise<void> {
 async function jobInfo(ctx: CommandContext): Promise<void> {
   const { out } = ctx;
   const selector = argString(ctx.parsed, "SELECTOR")!;
-  const jobs = await withClient(ctx, (client) => client.jobInfo(selector));
+  const jobs = await withClient(ctx.serverDir, (client) => client.jobInfo(selector));
   logAll(out, notFoundLines("Job", missingIds(selector, jobs.map((j) => j.info.id)), "ERROR"));
   const now = Date.now();
   if (out.mode === "json") out.json(jobDetailsJson(jobs));
@@ -298,7 +289,7 @@ async function jobCancel(ctx: CommandContext): Promise<void> {
   const { parsed: p, out } = ctx;
   const reason = optString(p, "reason") ?? null;
   const results = await withClient(
-    ctx,
+    ctx.serverDir,
     (client) => client.cancel(argString(p, "SELECTOR")!, reason),
   );
   logAll(out, cancelLogLines(results));
@@ -307,14 +298,14 @@ async function jobCancel(ctx: CommandContext): Promise<void> {
 async function jobWait(ctx: CommandContext): Promise<void> {
   const started = Date.now();
   await withClient(
-    ctx,
+    ctx.serverDir,
     (client) => waitAndPrint(ctx.out, client, argString(ctx.parsed, "SELECTOR")!, started),
   );
 }
 
 async function jobProgress(ctx: CommandContext): Promise<void> {
   await withClient(
-    ctx,
+    ctx.serverDir,
     (client) => showProgress(ctx.out, client, argString(ctx.parsed, "SELECTOR")!),
   );
 }
@@ -322,7 +313,10 @@ async function jobProgress(ctx: CommandContext): Promise<void> {
 async function jobTaskIds(ctx: CommandContext): Promise<void> {
   const { parsed: p, out } = ctx;
   const filter = stateFilter(p, "filter");
-  const byJob = await withClient(ctx, (client) => client.taskList(argString(p, "SELECTOR")!));
+  const byJob = await withClient(
+    ctx.serverDir,
+    (client) => client.taskList(argString(p, "SELECTOR")!),
+  );
   const result: Record<string, number[]> = {};
   for (const [jobId, tasks] of Object.entries(byJob)) {
     result[jobId] = tasks.filter((t) => !filter || filter.includes(t.state)).map((t) => t.id);
@@ -416,7 +410,7 @@ async function taskList(ctx: CommandContext): Promise<void> {
   const tasksArg = optString(p, "tasks");
   const ids = tasksArg === undefined ? null : [...parseIdSet(tasksArg)];
   const filter = stateFilter(p, "task-status");
-  const byJob = await withClient(ctx, (client) => client.taskList(selector, ids));
+  const byJob = await withClient(ctx.serverDir, (client) => client.taskList(selector, ids));
   logAll(out, notFoundLines("Job", missingIds(selector, Object.keys(byJob).map(Number)), "WARN"));
   if (filter) {
     for (const k of Object.keys(byJob)) {
@@ -435,7 +429,7 @@ async function taskInfo(ctx: CommandContext): Promise<void> {
   const { parsed: p, out } = ctx;
   const jobSel = argString(p, "JOB_SELECTOR")!;
   const ids = parseIdSet(argString(p, "TASK_SELECTOR")!);
-  const [job] = await withClient(ctx, (client) => client.jobInfo(jobSel));
+  const [job] = await withClient(ctx.serverDir, (client) => client.jobInfo(jobSel));
   if (!job) {
     out.log("ERROR", `Cannot find job ${jobSel}`);
     return;
@@ -463,7 +457,7 @@ async function taskInfo(ctx: CommandContext): Promise<void> {
 async function taskExplain(ctx: CommandContext): Promise<void> {
   const { parsed: p, out } = ctx;
   const e = await withClient(
-    ctx,
+    ctx.serverDir,
     (client) => client.explain(argString(p, "JOB_SELECTOR")!, Number(argString(p, "TASK_ID"))),
   );
   if (out.mode === "json") out.json(explainJson(e));

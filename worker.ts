@@ -31,18 +31,9 @@ import { registeredWorkerView } from "./lib/scheduler/worker_views.ts";
 import { parseSelector, resolveSelector } from "./lib/cli/selector.ts";
 import { idSetIterate } from "./lib/cli/id_set.ts";
 import { resolveServerDir } from "./lib/fsproto/server_dir.ts";
-import { HqClient } from "./lib/client/client.ts";
+import { withClient } from "./lib/client/session.ts";
 import type { WorkerView } from "./lib/scheduler/worker_views.ts";
 import type { WorkerConfig } from "./lib/fsproto/messages.ts";
-
-async function withClient<T>(ctx: CommandContext, fn: (c: HqClient) => Promise<T>): Promise<T> {
-  const client = await HqClient.connect(resolveServerDir(ctx.serverDir));
-  try {
-    return await fn(client);
-  } finally {
-    await client.close();
-  }
-}
 
 const MIN_UTILIZATION_REGEXP = /^(0(\.\d{1,4})?|1(\.0{1,4})?|\.\d{1,4})$/;
 
@@ -198,7 +189,7 @@ async function hwdetect(ctx: CommandContext): Promise<void> {
 
 async function list(ctx: CommandContext): Promise<void> {
   const { parsed: p, out } = ctx;
-  let workers = await withClient(ctx, (c) => c.listWorkers());
+  let workers = await withClient(ctx.serverDir, (c) => c.listWorkers());
   const filter = optString(p, "filter");
   if (filter === "offline") workers = workers.filter((w) => w.state !== "running");
   else if (filter === "running" || !optFlag(p, "all")) {
@@ -228,7 +219,7 @@ function pickWorkers(
 
 async function info(ctx: CommandContext): Promise<void> {
   const { out } = ctx;
-  const all = await withClient(ctx, (c) => c.listWorkers());
+  const all = await withClient(ctx.serverDir, (c) => c.listWorkers());
   const picked = pickWorkers(out, argString(ctx.parsed, "SELECTOR")!, all);
   if (out.mode === "json") out.json(workerInfoJson(picked));
   else if (out.mode === "cli" && picked.length > 0) {
@@ -238,13 +229,16 @@ async function info(ctx: CommandContext): Promise<void> {
 
 async function stop(ctx: CommandContext): Promise<void> {
   const { out } = ctx;
-  const results = await withClient(ctx, (c) => c.stopWorkers(argString(ctx.parsed, "SELECTOR")!));
+  const results = await withClient(
+    ctx.serverDir,
+    (c) => c.stopWorkers(argString(ctx.parsed, "SELECTOR")!),
+  );
   for (const l of stopLogLines(results)) out.log(l.level, l.message);
 }
 
 async function waitFor(ctx: CommandContext): Promise<void> {
   const n = Number(argString(ctx.parsed, "COUNT"));
-  await withClient(ctx, async (c) => {
+  await withClient(ctx.serverDir, async (c) => {
     while ((await c.listWorkers()).filter((w) => w.state === "running").length < n) {
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -253,7 +247,7 @@ async function waitFor(ctx: CommandContext): Promise<void> {
 
 async function address(ctx: CommandContext): Promise<void> {
   const id = argString(ctx.parsed, "WORKER_ID")!;
-  const all = await withClient(ctx, (c) => c.listWorkers());
+  const all = await withClient(ctx.serverDir, (c) => c.listWorkers());
   const sel = parseSelector(id);
   const [picked] = resolveSelector(sel, all.map((w) => w.id));
   const worker = all.find((w) => w.id === picked);

@@ -99,7 +99,9 @@ export async function withTimeout<T>(
 export function diagnostics(serverDir: string, procs: () => Proc[]): () => Promise<string> {
   return async () => {
     const parts: string[] = [];
-    for (const p of procs()) parts.push(`--- ${p.name} (pid ${p.pid}) output tail:\n${p.output}`);
+    for (const p of procs()) {
+      parts.push(`--- ${p.name} (pid ${p.pid}) output tail:\n${p.log.slice(-8000)}`);
+    }
     for (const args of [["worker", "list", "--all"], ["job", "list", "--all"]]) {
       try {
         const out = await withTimeout(

@@ -1,4 +1,3 @@
-// deno-lint-ignore-file no-console
 /**
  * Helpers for the benchmarks: tracked child processes (always cleaned up by
  * handle/pid), temp dirs, timing and statistics.
@@ -6,6 +5,9 @@
  * @module
  */
 import { HqClient } from "../mod.ts";
+import { Proc } from "../tests/_proc.ts";
+
+export { Proc };
 
 /** Absolute path of `hq.ts`. */
 export const HQ_TS = new URL("../hq.ts", import.meta.url).pathname;
@@ -24,86 +26,34 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** A spawned child process whose output is kept (tail only) for diagnostics. */
-export class Proc {
-  readonly name: string;
-  readonly child: Deno.ChildProcess;
-  readonly pid: number;
-  #tail = "";
-  #exited = false;
-  readonly status: Promise<Deno.CommandStatus>;
-  #drains: Promise<void>[] = [];
-
-  constructor(name: string, cmd: string, args: string[], opts: { cwd?: string } = {}) {
-    this.name = name;
-    this.child = new Deno.Command(cmd, {
-      args,
-      cwd: opts.cwd ?? "/",
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    this.pid = this.child.pid;
-    this.#drains.push(this.#drain(this.child.stdout), this.#drain(this.child.stderr));
-    this.status = this.child.status.then((s) => {
-      this.#exited = true;
-      return s;
-    });
-    LIVE.add(this);
-  }
-
-  async #drain(stream: ReadableStream<Uint8Array>): Promise<void> {
-    const dec = new TextDecoder();
-    try {
-      for await (const chunk of stream) {
-        this.#tail = (this.#tail + dec.decode(chunk, { stream: true })).slice(-8000);
-      }
-    } catch {
-      // stream closed
-    }
-  }
-
-  /** Last output (stdout+stderr interleaved by arrival). */
-  get output(): string {
-    return this.#tail;
-  }
-
-  get exited(): boolean {
-    return this.#exited;
-  }
-
-  /** SIGTERM, then SIGKILL after `graceMs`; waits for exit. */
-  async stop(graceMs = 5000): Promise<void> {
-    if (!this.#exited) {
-      try {
-        this.child.kill("SIGTERM");
-      } catch {
-        // already gone
-      }
-      const t = setTimeout(() => {
-        if (!this.#exited) {
-          console.error(`[bench] ${this.name} (pid ${this.pid}) ignored SIGTERM; SIGKILL`);
-          try {
-            this.child.kill("SIGKILL");
-          } catch {
-            // already gone
-          }
-        }
-      }, graceMs);
-      await this.status;
-      clearTimeout(t);
-    }
-    await Promise.allSettled(this.#drains);
-    LIVE.delete(this);
-  }
-}
-
 const LIVE = new Set<Proc>();
+
+/** Spawns a tracked child process (stopped by {@link stopAll}); its output is kept. */
+export function spawnProc(
+  name: string,
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string } = {},
+): Proc {
+  const child = new Deno.Command(cmd, {
+    args,
+    cwd: opts.cwd ?? "/",
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const proc = new Proc(name, child);
+  LIVE.add(proc);
+  return proc;
+}
 
 /** Stops every process still alive (reverse start order). */
 export async function stopAll(): Promise<void> {
   const procs = [...LIVE].reverse();
-  for (const p of procs) await p.stop();
+  for (const p of procs) {
+    await p.stop(5000);
+    LIVE.delete(p);
+  }
 }
 
 /** Runs a command to completion; returns stdout; throws on failure. */
@@ -120,7 +70,7 @@ export async function run(cmd: string, args: string[], cwd = "/"): Promise<strin
 
 /** Spawns `hq server start`. */
 export function startServer(name: string, serverDir: string, extra: string[] = []): Proc {
-  return new Proc(name, DENO, [
+  return spawnProc(name, DENO, [
     "run",
     "-A",
     HQ_TS,
@@ -139,7 +89,7 @@ export function startWorker(
   workDir: string,
   extra: string[] = [],
 ): Proc {
-  return new Proc(name, DENO, [
+  return spawnProc(name, DENO, [
     "run",
     "-A",
     HQ_TS,
@@ -165,14 +115,14 @@ export async function connect(
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
-    if (proc.exited) throw new Error(`${proc.name} exited early:\n${proc.output}`);
+    if (proc.exited) throw new Error(`${proc.name} exited early:\n${proc.log}`);
     try {
       return await HqClient.connect(serverDir, pollOnly ? { pollOnly: true } : {});
     } catch (e) {
       last = e;
     }
     if (Date.now() > deadline) {
-      throw new Error(`server not reachable at ${serverDir}: ${last}\n${proc.output}`);
+      throw new Error(`server not reachable at ${serverDir}: ${last}\n${proc.log}`);
     }
     await sleep(20);
   }
@@ -190,12 +140,12 @@ export async function waitNewWorker(
 ): Promise<{ id: number; at: number }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (proc.exited) throw new Error(`${proc.name} exited early:\n${proc.output}`);
+    if (proc.exited) throw new Error(`${proc.name} exited early:\n${proc.log}`);
     const workers = await client.listWorkers();
     const at = nowMs();
     const w = workers.find((w) => w.state === "running" && !known.has(w.id));
     if (w) return { id: w.id, at };
-    if (Date.now() > deadline) throw new Error(`worker did not appear:\n${proc.output}`);
+    if (Date.now() > deadline) throw new Error(`worker did not appear:\n${proc.log}`);
     await sleep(5);
   }
 }

@@ -21,6 +21,7 @@ import { onSubmit, onTaskUpdates, type Outbox } from "../lib/scheduler/reactor.t
 import { onWorkerRegistered } from "../lib/scheduler/worker_events.ts";
 import { schedule } from "../lib/scheduler/schedule.ts";
 import { parsePool } from "../lib/resources/descriptor.ts";
+import { median } from "./_util.ts";
 
 function workerConfig(cpus: number): WorkerConfig {
   return {
@@ -57,11 +58,6 @@ function submit(state: ServerState, n: number, now: number): number {
       crashLimit: 5,
     },
   }, now);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 /** Round placing 100k tasks onto 1k workers; returns ms and the number placed. */

@@ -11,6 +11,9 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { netfsViews } from "./_env.ts";
+import { Proc } from "./_proc.ts";
+
+export { Proc };
 
 /** Absolute path of the repository root. */
 export const ROOT: string = fileURLToPath(new URL("..", import.meta.url));
@@ -33,69 +36,6 @@ export interface HqResult {
   code: number;
   stdout: string;
   stderr: string;
-}
-
-/** A long-running process (server or worker) started by a {@link Cluster}. */
-export class Proc {
-  /** Everything the process wrote so far (stdout and stderr interleaved by chunk). */
-  log = "";
-  /** Resolves when the process exits. */
-  readonly status: Promise<Deno.CommandStatus>;
-  /** Set once the process exited. */
-  exited: Deno.CommandStatus | undefined;
-  private readonly drained: Promise<void>;
-
-  constructor(readonly name: string, readonly child: Deno.ChildProcess) {
-    const drain = async (stream: ReadableStream<Uint8Array>, tag: string) => {
-      try {
-        for await (const chunk of stream) {
-          this.log += decoder.decode(chunk, { stream: true }).replace(/^(?=.)/gm, `[${tag}] `);
-        }
-      } catch {
-        // stream closed
-      }
-    };
-    this.drained = Promise.all([
-      drain(child.stdout, "out"),
-      drain(child.stderr, "err"),
-    ]).then(() => {});
-    this.status = child.status.then((s) => {
-      this.exited = s;
-      return s;
-    });
-  }
-
-  /** Process id. */
-  get pid(): number {
-    return this.child.pid;
-  }
-
-  /** Sends a signal if the process still runs. */
-  kill(signal: Deno.Signal = "SIGTERM"): void {
-    if (this.exited) return;
-    try {
-      this.child.kill(signal);
-    } catch {
-      // already gone
-    }
-  }
-
-  /** Stops the process: SIGTERM, then SIGKILL after `graceMs`; waits for its exit and output. */
-  async stop(graceMs = 3000): Promise<Deno.CommandStatus> {
-    if (!this.exited) {
-      this.kill("SIGTERM");
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const killed = await Promise.race([
-        this.status.then(() => false),
-        new Promise<boolean>((r) => (timer = setTimeout(() => r(true), graceMs))),
-      ]);
-      clearTimeout(timer);
-      if (killed) this.kill("SIGKILL");
-    }
-    const s = await this.status;
-    await this.drained;
-    return s;
-  }
 }
 
 /** Sleeps `ms` milliseconds. */
@@ -313,6 +253,18 @@ export class Cluster implements AsyncDisposable {
   /** `job list --all` in JSON. */
   async jobs(opts: HqOptions = {}): Promise<JobJson[]> {
     return await this.json<JobJson[]>(["job", "list", "--all"], opts);
+  }
+
+  /** Waits until `job` is complete (no task waiting or running), whatever its tasks' ends. */
+  async waitJobComplete(job: number, timeoutMs = 20000): Promise<void> {
+    await waitFor(
+      async () => {
+        const j = (await this.jobs()).find((j) => j.id === job);
+        return j !== undefined && j.task_stats.waiting + j.task_stats.running === 0;
+      },
+      timeoutMs,
+      `job ${job} to complete`,
+    );
   }
 
   /** Whether every task of `job` finished. */

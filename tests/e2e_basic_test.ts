@@ -11,19 +11,6 @@ const MODES = [
   { label: "poll-only", flags: ["--poll-only"] },
 ];
 
-async function waitJobDone(c: Cluster, job: number, timeoutMs: number): Promise<void> {
-  await waitFor(
-    async () => {
-      const j = (await c.jobs()).find((j) => j.id === job);
-      if (!j) return false;
-      const s = j.task_stats;
-      return (s.waiting ?? 0) + (s.running ?? 0) === 0;
-    },
-    timeoutMs,
-    `job ${job} to finish`,
-  );
-}
-
 async function assertAllFinished(c: Cluster, job: number, count: number): Promise<void> {
   const j = (await c.jobs()).find((j) => j.id === job);
   assert.ok(j, `job ${job} in job list`);
@@ -40,7 +27,7 @@ for (const mode of MODES) {
       const id = await c.submit(["--", "bash", "-c", "echo hello-$HQ_TASK_ID"]);
       assert.equal(id, 1);
       c.startWorker(["--cpus", "1", ...mode.flags]);
-      await waitJobDone(c, 1, 20000);
+      await c.waitJobComplete(1, 20000);
       await assertAllFinished(c, 1, 1);
       const out = await readOr(join(c.workDir, "job-1", "0.stdout"));
       assert.equal(out, "hello-0\n");
@@ -74,7 +61,7 @@ for (const mode of MODES) {
       c.startWorker(["--cpus", "2", ...mode.flags]);
       await c.waitWorkers(2, 20000, "two workers registered");
       await c.submit(["--array", "1-1000", "--", "bash", "-c", "echo $HQ_TASK_ID"]);
-      await waitJobDone(c, 1, 60000);
+      await c.waitJobComplete(1, 60000);
       await assertAllFinished(c, 1, 1000);
       const bad: string[] = [];
       for (let t = 1; t <= 1000; t++) {
@@ -149,7 +136,7 @@ Deno.test("e2e: failing command shows FAILED with exit code", async () => {
     await c.waitServerReady();
     c.startWorker(["--cpus", "1"]);
     await c.submit(["--", "bash", "-c", "exit 3"]);
-    await waitJobDone(c, 1, 20000);
+    await c.waitJobComplete(1, 20000);
     const tasks = await c.tasks(1);
     assert.equal(tasks.length, 1);
     assert.equal(tasks[0]!.state, "failed");

@@ -7,11 +7,6 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Cluster, type ExplainJson, readOr } from "./_harness.ts";
 
-async function waitJob(c: Cluster, job: number): Promise<void> {
-  const w = await c.hq(["job", "wait", String(job)]);
-  assert.equal(w.code, 0, w.stderr);
-}
-
 Deno.test("e2e: gpus=1 tasks on a 2-GPU worker run two at a time with disjoint CUDA_VISIBLE_DEVICES", async () => {
   await using c = await Cluster.create();
   await c.withLogs(async () => {
@@ -32,7 +27,7 @@ Deno.test("e2e: gpus=1 tasks on a 2-GPU worker run two at a time with disjoint C
       "-c",
       script,
     ]);
-    await waitJob(c, id);
+    await c.waitJobComplete(id);
     const runs = [];
     for (let t = 1; t <= 6; t++) {
       const out = (await readOr(join(c.workDir, `job-${id}`, `${t}.stdout`)))?.trim() ?? "";
@@ -78,7 +73,7 @@ Deno.test("e2e: variants pick the alternative that fits the worker", async () =>
       "-c",
       'echo "$HQ_RESOURCE_VARIANT|$HQ_CPUS|$OMP_NUM_THREADS|${CUDA_VISIBLE_DEVICES:-none}"',
     ]);
-    await waitJob(c, id);
+    await c.waitJobComplete(id);
     const out = (await readOr(join(c.workDir, `job-${id}`, "0.stdout")))?.trim();
     const [variant, cpus, omp, gpus] = out!.split("|");
     assert.equal(variant, "1");
@@ -98,7 +93,7 @@ Deno.test("e2e: a task that fits no worker waits and task explain says why", asy
     const big = await c.submit(["--cpus", "8", "--", "true"]);
     const long = await c.submit(["--time-request", "2h", "--", "true"]);
     const small = await c.submit(["--cpus", "1", "--", "true"]);
-    await waitJob(c, small);
+    await c.waitJobComplete(small);
     const jobs = await c.jobs();
     assert.equal(jobs.find((j) => j.id === big)!.task_stats.waiting, 1);
     assert.equal(jobs.find((j) => j.id === long)!.task_stats.waiting, 1);
