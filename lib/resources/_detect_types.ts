@@ -22,7 +22,6 @@ export const DETECT_ITEMS: readonly DetectItem[] = ["cpus", "gpus/nvidia", "gpus
 
 /** Result of one detector: the pool (null when nothing was found) and warnings. */
 export interface Detected {
-  /** The detected pool, or null. */
   pool: ResourcePool | null;
   /** Human-readable warnings, one line each. */
   warnings: string[];

@@ -21,9 +21,8 @@ export class IndexedPool {
   readonly labels: readonly string[];
   /** Group of each position. */
   readonly groupOf: readonly number[];
-  /** Group sizes. */
   readonly groupSizes: readonly number[];
-  /** Free fractions per position. */
+  /** Free fractions per position (10000 when wholly free); {@link apply} changes them. */
   readonly free: number[];
   #positionOf = new Map<string, number>();
 

@@ -12,7 +12,6 @@ import { IndexedPool } from "./_indexed_pool.ts";
 
 /** What one task received of one resource. */
 export interface AllocatedResource {
-  /** Resource name. */
   resource: string;
   /**
    * Indices taken, with the fraction of each (10000 for a whole index); whole indices first,
@@ -25,15 +24,13 @@ export interface AllocatedResource {
 
 /** What one task received: one item per requested resource, in request order. */
 export interface Allocation {
-  /** Allocated resources. */
   resources: AllocatedResource[];
 }
 
 /** The allocation of the first request variant that fits, and its 0-based index. */
 export interface VariantAllocation {
-  /** Index of the chosen variant. */
+  /** 0-based index into the variants given to {@link ResourceAllocator.tryAllocateVariants}. */
   variant: number;
-  /** Resources allocated for it. */
   allocation: Allocation;
 }
 
@@ -54,13 +51,18 @@ type PoolState = SumState | { kind: "indexed"; pool: IndexedPool };
  * ```ts
  * import { allocationValues, ResourceAllocator } from "./allocator.ts";
  * import { parsePool } from "./descriptor.ts";
+ * import assert from "node:assert/strict";
  * const allocator = new ResourceAllocator([parsePool("cpus", "3x4")]);
- * const a = allocator.tryAllocate({
- *   entries: [{ resource: "cpus", amount: 60000, policy: "tight" }],
+ * const request = {
+ *   entries: [{ resource: "cpus", amount: 60000, policy: "tight" as const }],
  *   minTimeMs: 0,
- * })!;
- * allocationValues(a.resources[0]!); // "0,1,2,3,4,5"
+ * };
+ * const a = allocator.tryAllocate(request);
+ * assert.ok(a !== null);
+ * assert.equal(allocationValues(a.resources[0]!), "0,1,2,3,4,5");
+ * assert.equal(allocator.free("cpus"), 60000);
  * allocator.release(a);
+ * assert.equal(allocator.free("cpus"), 120000);
  * ```
  */
 export class ResourceAllocator {
@@ -244,11 +246,17 @@ export class ResourceAllocator {
  * @example Usage
  * ```ts
  * import { allocationValues } from "./allocator.ts";
- * allocationValues({
+ * import assert from "node:assert/strict";
+ * const values = allocationValues({
  *   resource: "gpus",
  *   amount: 25000,
- *   indices: [{ label: "3", fraction: 5000 }, { label: "0", fraction: 10000 }, { label: "1", fraction: 10000 }],
- * }); // "0,1,3"
+ *   indices: [
+ *     { label: "3", fraction: 5000 },
+ *     { label: "0", fraction: 10000 },
+ *     { label: "1", fraction: 10000 },
+ *   ],
+ * });
+ * assert.equal(values, "0,1,3");
  * ```
  */
 export function allocationValues(a: AllocatedResource): string {

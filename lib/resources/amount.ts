@@ -7,13 +7,22 @@
 /** Fractions per whole unit (HyperQueue's `FRACTIONS_PER_UNIT`). */
 export const FRACTIONS_PER_UNIT = 10_000;
 
-/** An amount in 1/10000 of a unit. */
+/** An amount in 1/10000 of a unit: `2.5` cpus is `25000`. */
 export type Amount = number;
 
 const AMOUNT_REGEXP = /^(\d+)(?:\.(\d{1,4}))?$/;
 
 /**
  * Parses a decimal amount such as `2`, `0.5` or `1.2500` into fixed point.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseAmount } from "./amount.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(parseAmount("2"), 20000);
+ * assert.equal(parseAmount("0.25"), 2500);
+ * assert.throws(() => parseAmount("0.00001"), SyntaxError);
+ * ```
  *
  * @throws {SyntaxError} When the text is not a decimal with at most 4 fraction digits.
  * @throws {RangeError} When the amount exceeds the safe integer range.
@@ -34,7 +43,19 @@ export function parseAmount(text: string): Amount {
   return amount;
 }
 
-/** Creates an amount of whole units. */
+/**
+ * The fixed-point amount of `units` whole units.
+ *
+ * @example Usage
+ * ```ts
+ * import { amountFromUnits } from "./amount.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(amountFromUnits(3), 30000);
+ * assert.throws(() => amountFromUnits(-1), RangeError);
+ * ```
+ *
+ * @throws {RangeError} When `units` is negative or the amount leaves the safe integer range.
+ */
 export function amountFromUnits(units: number): Amount {
   const amount = units * FRACTIONS_PER_UNIT;
   if (!Number.isSafeInteger(amount) || units < 0) {
@@ -43,17 +64,46 @@ export function amountFromUnits(units: number): Amount {
   return amount;
 }
 
-/** Whole units contained in an amount (rounded down). */
+/**
+ * Whole units contained in an amount (rounded down).
+ *
+ * @example Usage
+ * ```ts
+ * import { wholeUnits } from "./amount.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(wholeUnits(25000), 2);
+ * ```
+ */
 export function wholeUnits(amount: Amount): number {
   return Math.floor(amount / FRACTIONS_PER_UNIT);
 }
 
-/** Fraction part of an amount, in 1/10000. */
+/**
+ * Fraction part of an amount, in 1/10000.
+ *
+ * @example Usage
+ * ```ts
+ * import { fractions } from "./amount.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(fractions(25000), 5000);
+ * ```
+ */
 export function fractions(amount: Amount): number {
   return amount % FRACTIONS_PER_UNIT;
 }
 
-/** Formats an amount as a decimal without trailing zeros (`2`, `0.5`, `1.25`). */
+/**
+ * Formats an amount as a decimal without trailing zeros; {@link parseAmount} reads it back.
+ *
+ * @example Usage
+ * ```ts
+ * import { formatAmount } from "./amount.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(formatAmount(20000), "2");
+ * assert.equal(formatAmount(12500), "1.25");
+ * assert.equal(formatAmount(1), "0.0001");
+ * ```
+ */
 export function formatAmount(amount: Amount): string {
   const units = wholeUnits(amount);
   const frac = fractions(amount);

@@ -13,9 +13,8 @@ export type PoolKind = "list" | "range" | "groups" | "sum";
 
 /** One resource pool of a worker. Indexed pools list their labels per group. */
 export interface ResourcePool {
-  /** Resource name. */
   name: string;
-  /** How the pool was defined. */
+  /** How the pool was defined (`2x4` gives `groups`, `sum(N)` gives `sum`). */
   kind: PoolKind;
   /** Index labels by group (one group unless NUMA-like); empty for sum pools. */
   groups: string[][];
@@ -23,7 +22,7 @@ export interface ResourcePool {
   size: number;
 }
 
-/** Most indices an indexed pool may have. */
+/** Most indices an indexed pool may have; larger definitions throw `RangeError`. */
 export const MAX_POOL_INDICES = 100_000;
 
 /** Largest sum pool size in units (so that the size in 1/10000 stays a safe integer). */
@@ -56,8 +55,11 @@ function checkCount(name: string, text: string, count: number): void {
  * @example Usage
  * ```ts
  * import { parsePool } from "./descriptor.ts";
- * parsePool("cpus", "2x2").groups; // [["0", "1"], ["2", "3"]]
- * parsePool("mem", "sum(1024)").size; // 1024
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parsePool("cpus", "2x2").groups, [["0", "1"], ["2", "3"]]);
+ * assert.deepEqual(parsePool("cpus", "range(4-6)").groups, [["4", "5", "6"]]);
+ * assert.equal(parsePool("mem", "sum(1024)").size, 1024);
+ * assert.throws(() => parsePool("cpus", "0"), RangeError);
  * ```
  *
  * @throws {ResourceSpecSyntaxError} On malformed definitions, duplicate values or an invalid name.
@@ -125,7 +127,10 @@ export function parsePool(name: string, text: string): ResourcePool {
  * @example Usage
  * ```ts
  * import { parseResourceDef } from "./descriptor.ts";
- * parseResourceDef("gpus=[0,1]").groups; // [["0", "1"]]
+ * import assert from "node:assert/strict";
+ * const pool = parseResourceDef("gpus=[0,1]");
+ * assert.equal(pool.name, "gpus");
+ * assert.deepEqual(pool.groups, [["0", "1"]]);
  * ```
  *
  * @throws {ResourceSpecSyntaxError} When `=` is missing, the name is invalid or DEF is malformed.
@@ -153,6 +158,14 @@ export function parseResourceDef(text: string): ResourcePool {
 /**
  * Parses the `--cpus` value of `hq worker start`; a plain `N` means one group of N CPUs.
  *
+ * @example Usage
+ * ```ts
+ * import { parseCpusDef } from "./descriptor.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseCpusDef("4").groups, [["0", "1", "2", "3"]]);
+ * assert.throws(() => parseCpusDef("sum(4)"), SyntaxError);
+ * ```
+ *
  * @throws {ResourceSpecSyntaxError} On malformed definitions, and for `sum(N)`.
  * @throws {RangeError} On empty or too large pools.
  */
@@ -169,7 +182,7 @@ export function parseCpusDef(text: string): ResourcePool {
 
 /** Explicit resource flags of `hq worker start`. */
 export interface WorkerPoolsOptions {
-  /** Value of `--cpus`, if given. */
+  /** Value of `--cpus` (see {@link parseCpusDef}). */
   cpus?: string;
   /** Values of `--resource` (`name=DEF`), in order. */
   resources: string[];
@@ -178,6 +191,18 @@ export interface WorkerPoolsOptions {
 /**
  * Builds the explicitly defined pools of a worker from `--cpus` and `--resource` values, in
  * flag order (`--cpus` first). Detection is not done here.
+ *
+ * @example Usage
+ * ```ts
+ * import { buildWorkerPools } from "./descriptor.ts";
+ * import assert from "node:assert/strict";
+ * const pools = buildWorkerPools({ cpus: "2x4", resources: ["mem=sum(2048)"] });
+ * assert.deepEqual(pools.map((p) => [p.name, p.kind]), [["cpus", "groups"], ["mem", "sum"]]);
+ * assert.throws(
+ *   () => buildWorkerPools({ cpus: "4", resources: ["cpus=8"] }),
+ *   /cannot be combined with --cpus "4"/,
+ * );
+ * ```
  *
  * @throws {ResourceSpecSyntaxError} On malformed values, a `sum` cpus pool, a name defined twice,
  * or `--cpus` together with `--resource cpus=...`.
@@ -215,7 +240,9 @@ function labels(start: number, end: number): string[] {
  * @example Usage
  * ```ts
  * import { parsePool, poolUnits } from "./descriptor.ts";
- * poolUnits(parsePool("cpus", "2x4")); // 8
+ * import assert from "node:assert/strict";
+ * assert.equal(poolUnits(parsePool("cpus", "2x4")), 8);
+ * assert.equal(poolUnits(parsePool("mem", "sum(512)")), 512);
  * ```
  */
 export function poolUnits(pool: ResourcePool): number {
@@ -228,7 +255,9 @@ export function poolUnits(pool: ResourcePool): number {
  * @example Usage
  * ```ts
  * import { formatPoolSummary, parsePool } from "./descriptor.ts";
- * formatPoolSummary(parsePool("cpus", "2x4")); // "cpus 2x4"
+ * import assert from "node:assert/strict";
+ * assert.equal(formatPoolSummary(parsePool("cpus", "2x4")), "cpus 2x4");
+ * assert.equal(formatPoolSummary(parsePool("cpus", "[[0,1],[2]]")), "cpus 3");
  * ```
  */
 export function formatPoolSummary(pool: ResourcePool): string {

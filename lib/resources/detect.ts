@@ -56,9 +56,9 @@ export interface DetectOptions {
   noHyperThreading?: boolean;
   /** File reader (absolute paths such as `/proc/self/status`). */
   read: ReadText;
-  /** Directory lister. */
+  /** Directory lister (for `/proc/driver/nvidia/gpus`). */
   listDir: ListDir;
-  /** Environment variables. */
+  /** Environment variables (SLURM's and the `*_VISIBLE_DEVICES` lists). */
   env: EnvRecord;
   /** CPU count used when no affinity mask can be read. */
   fallbackCpuCount: number;
@@ -185,6 +185,8 @@ function dropHyperThreads(read: ReadText, groups: number[][], warnings: string[]
  * const files: Record<string, string> = { "/proc/self/status": "Cpus_allowed_list:\t0-3\n" };
  * const { pool } = detectCpus((p) => files[p], { fallbackCount: 1 });
  * assert.deepEqual(pool?.groups, [["0", "1", "2", "3"]]);
+ * // Without an affinity mask, the fallback count is used.
+ * assert.deepEqual(detectCpus(() => undefined, { fallbackCount: 2 }).pool?.groups, [["0", "1"]]);
  * ```
  */
 export function detectCpus(read: ReadText, options: DetectCpusOptions): Detected {
@@ -245,6 +247,9 @@ function gpuPool(name: string, labels: string[], kind: "list" | "range"): Resour
  * import assert from "node:assert/strict";
  * const { pool } = detectNvidiaGpus(() => ["0000:01:00.0"], { CUDA_VISIBLE_DEVICES: "2,3" });
  * assert.deepEqual(pool?.groups, [["2", "3"]]);
+ * // Without the variable, one index per driver entry.
+ * const listed = detectNvidiaGpus(() => ["0000:01:00.0", "0000:02:00.0"], {});
+ * assert.deepEqual(listed.pool?.groups, [["0", "1"]]);
  * ```
  */
 export function detectNvidiaGpus(listDir: ListDir, env: EnvRecord): Detected {

@@ -7,12 +7,23 @@
 import type { DetectOptions, ListDir, ReadText } from "./detect.ts";
 
 /**
- * A reader of the real filesystem under `root` (default: `/`, i.e. no prefix).
+ * A reader of the real filesystem under `root`, a prefix put before every path (default: none,
+ * i.e. `/`). Missing or unreadable files read as `undefined`.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { fileReader } from "./detect_host.ts";
- * const status = fileReader()("/proc/self/status");
+ * import assert from "node:assert/strict";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   await Deno.mkdir(`${root}/proc`);
+ *   await Deno.writeTextFile(`${root}/proc/meminfo`, "MemTotal: 1024 kB\n");
+ *   const read = fileReader(root);
+ *   assert.equal(read("/proc/meminfo"), "MemTotal: 1024 kB\n");
+ *   assert.equal(read("/proc/missing"), undefined);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export function fileReader(root = ""): ReadText {
@@ -26,12 +37,22 @@ export function fileReader(root = ""): ReadText {
 }
 
 /**
- * A directory lister of the real filesystem under `root` (default: `/`).
+ * A directory lister of the real filesystem under `root`, a path prefix as for
+ * {@link fileReader}. Missing or unreadable directories list as `undefined`.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { dirLister } from "./detect_host.ts";
- * const gpus = dirLister()("/proc/driver/nvidia/gpus")?.length ?? 0;
+ * import assert from "node:assert/strict";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   await Deno.mkdir(`${root}/gpus/0000:01:00.0`, { recursive: true });
+ *   const list = dirLister(root);
+ *   assert.deepEqual(list("/gpus"), ["0000:01:00.0"]);
+ *   assert.equal(list("/none"), undefined);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
  * ```
  */
 export function dirLister(root = ""): ListDir {
@@ -49,10 +70,15 @@ export function dirLister(root = ""): ListDir {
  * count as the CPU fallback (everything {@link DetectOptions} needs but `what`).
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { hostDetectOptions } from "./detect_host.ts";
  * import { detectResources } from "./detect.ts";
+ * import assert from "node:assert/strict";
  * const { pools } = detectResources({ ...hostDetectOptions(false), what: new Set(["cpus"]) });
+ * // Every host has CPUs; how many depends on the machine.
+ * assert.equal(pools.length, 1);
+ * assert.equal(pools[0]!.name, "cpus");
+ * assert.ok(pools[0]!.groups.flat().length >= 1);
  * ```
  */
 export function hostDetectOptions(noHyperThreading: boolean): Omit<DetectOptions, "what"> {

@@ -5,10 +5,20 @@
  *
  * @example Usage
  * ```ts
- * import { buildRequestVariants, parseResourceDef, ResourceAllocator } from "./mod.ts";
+ * import {
+ *   allocationValues,
+ *   buildRequestVariants,
+ *   parseResourceDef,
+ *   ResourceAllocator,
+ * } from "./mod.ts";
+ * import assert from "node:assert/strict";
  * const allocator = new ResourceAllocator([parseResourceDef("cpus=2x4")]);
  * const [request] = buildRequestVariants({ cpus: "4 compact!", resources: [], timeRequestMs: 0 });
- * allocator.tryAllocate(request!); // four cpus of one group
+ * const allocation = allocator.tryAllocate(request!);
+ * assert.ok(allocation !== null);
+ * // `compact!` keeps the four cpus in one group (the group of cpus 0-3).
+ * assert.equal(allocationValues(allocation.resources[0]!), "0,1,2,3");
+ * allocator.release(allocation);
  * ```
  *
  * @module

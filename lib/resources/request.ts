@@ -18,9 +18,8 @@ export type AllocationPolicy =
 export interface ResourceEntry {
   /** Resource name, e.g. `cpus` or `gpus/nvidia`. */
   resource: string;
-  /** Requested amount in fixed point. */
+  /** Requested amount in 1/10000 of a unit; 0 for the policy `all`. */
   amount: Amount;
-  /** Allocation policy. */
   policy: AllocationPolicy;
 }
 
@@ -45,7 +44,17 @@ export interface ResourceRequest {
 /** Weight of a request that sets none: 1.0 in fixed point. */
 export const DEFAULT_WEIGHT: Amount = 10_000;
 
-/** The weight of a request (1.0 when it sets none). */
+/**
+ * The weight of a request: {@link DEFAULT_WEIGHT} (1.0) when it sets none.
+ *
+ * @example Usage
+ * ```ts
+ * import { requestWeight } from "./request.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(requestWeight({ entries: [], minTimeMs: 0 }), 10000);
+ * assert.equal(requestWeight({ entries: [], minTimeMs: 0, weight: 25000 }), 25000);
+ * ```
+ */
 export function requestWeight(request: ResourceRequest): Amount {
   return request.weight ?? DEFAULT_WEIGHT;
 }
@@ -56,18 +65,32 @@ export function requestWeight(request: ResourceRequest): Amount {
  * @example Usage
  * ```ts
  * import { isMultiNode } from "./request.ts";
- * isMultiNode({ entries: [], minTimeMs: 0, nNodes: 2 }); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(isMultiNode({ entries: [], minTimeMs: 0, nNodes: 2 }), true);
+ * assert.equal(isMultiNode({ entries: [], minTimeMs: 0 }), false);
  * ```
  */
 export function isMultiNode(request: ResourceRequest): boolean {
   return (request.nNodes ?? 0) > 0;
 }
 
-/** Error for unparsable request or descriptor text; carries the input. */
+/**
+ * Error for unparsable request or descriptor text; carries the input.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseRequestAmount, ResourceSpecSyntaxError } from "./request.ts";
+ * import assert from "node:assert/strict";
+ * assert.throws(
+ *   () => parseRequestAmount("cpus", "4 loose"),
+ *   (e) => e instanceof ResourceSpecSyntaxError && e.input === "4 loose",
+ * );
+ * ```
+ */
 export class ResourceSpecSyntaxError extends SyntaxError {
   /** The text that failed to parse. */
   readonly input: string;
-  /** Creates the error for `input` with a full message. */
+  /** `message` is the whole message; `input` is kept for callers that point at it. */
   constructor(input: string, message: string) {
     super(message);
     this.name = "ResourceSpecSyntaxError";
@@ -91,8 +114,9 @@ const RESOURCE_NAME_REGEXP = /^[A-Za-z][A-Za-z0-9/]*$/;
  * @example Usage
  * ```ts
  * import { isValidResourceName } from "./request.ts";
- * isValidResourceName("gpus/nvidia"); // true
- * isValidResourceName("1gpu"); // false
+ * import assert from "node:assert/strict";
+ * assert.equal(isValidResourceName("gpus/nvidia"), true);
+ * assert.equal(isValidResourceName("1gpu"), false);
  * ```
  */
 export function isValidResourceName(name: string): boolean {
@@ -106,7 +130,23 @@ export type AmountProblem =
 
 /**
  * Parses `<amount> [policy]` or `all` into an entry, or describes what is wrong.
- * The detail texts are message tails such as `amount "x" is not a number`.
+ * The detail texts are message tails such as `amount "x" is not a number`, so that each
+ * caller (`--cpus`, `--resource`, {@link parseRequestAmount}) words its own error.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseAmountAndPolicy } from "./request.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseAmountAndPolicy("gpus", "2 scatter"), {
+ *   resource: "gpus",
+ *   amount: 20000,
+ *   policy: "scatter",
+ * });
+ * assert.deepEqual(parseAmountAndPolicy("gpus", "0"), {
+ *   kind: "range",
+ *   detail: "amount must be positive",
+ * });
+ * ```
  */
 export function parseAmountAndPolicy(
   resource: string,
@@ -149,7 +189,13 @@ export function parseAmountAndPolicy(
  * @example Usage
  * ```ts
  * import { parseRequestAmount } from "./request.ts";
- * parseRequestAmount("cpus", "4 compact!"); // { resource: "cpus", amount: 40000, policy: "forceCompact" }
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseRequestAmount("cpus", "4 compact!"), {
+ *   resource: "cpus",
+ *   amount: 40000,
+ *   policy: "forceCompact",
+ * });
+ * assert.throws(() => parseRequestAmount("cpus", "0"), RangeError);
  * ```
  *
  * @throws {ResourceSpecSyntaxError} On unknown policies or bad amounts.
@@ -170,7 +216,17 @@ export function parseRequestAmount(
   );
 }
 
-/** The CLI text of a policy (`compact!` for `forceCompact`). */
+/**
+ * The CLI text of a policy (`compact!` for `forceCompact`).
+ *
+ * @example Usage
+ * ```ts
+ * import { formatPolicy } from "./request.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(formatPolicy("forceCompact"), "compact!");
+ * assert.equal(formatPolicy("scatter"), "scatter");
+ * ```
+ */
 export function formatPolicy(policy: AllocationPolicy): string {
   if (policy === "all") return "all";
   return Object.entries(POLICY_TEXT).find(([, p]) => p === policy)![0];
@@ -182,7 +238,12 @@ export function formatPolicy(policy: AllocationPolicy): string {
  * @example Usage
  * ```ts
  * import { formatRequestAmount } from "./request.ts";
- * formatRequestAmount({ resource: "gpus", amount: 25000, policy: "scatter" }); // "2.5 scatter"
+ * import assert from "node:assert/strict";
+ * assert.equal(
+ *   formatRequestAmount({ resource: "gpus", amount: 25000, policy: "scatter" }),
+ *   "2.5 scatter",
+ * );
+ * assert.equal(formatRequestAmount({ resource: "cpus", amount: 0, policy: "all" }), "all");
  * ```
  */
 export function formatRequestAmount(entry: ResourceEntry): string {
@@ -190,7 +251,21 @@ export function formatRequestAmount(entry: ResourceEntry): string {
   return `${formatAmount(entry.amount)} ${formatPolicy(entry.policy)}`;
 }
 
-/** The amount of `resource` asked for (0 when absent or for the policy `all`). */
+/**
+ * The amount of `resource` asked for (0 when absent or for the policy `all`).
+ *
+ * @example Usage
+ * ```ts
+ * import { requestedAmount } from "./request.ts";
+ * import assert from "node:assert/strict";
+ * const request = {
+ *   entries: [{ resource: "gpus", amount: 5000, policy: "compact" as const }],
+ *   minTimeMs: 0,
+ * };
+ * assert.equal(requestedAmount(request, "gpus"), 5000);
+ * assert.equal(requestedAmount(request, "mem"), 0);
+ * ```
+ */
 export function requestedAmount(request: ResourceRequest, resource: string): Amount {
   return request.entries.find((e) => e.resource === resource)?.amount ?? 0;
 }

@@ -18,7 +18,7 @@ import {
 /** Most variants one task may list (HyperQueue's limit). */
 export const MAX_VARIANTS = 32;
 
-/** Flags that make up a task's resource request. */
+/** The `hq submit` flags that make up a task's resource request. */
 export interface RequestVariantsOptions {
   /** Value of `--cpus` (`<amount> [policy]` or `all`), if given. */
   cpus?: string;
@@ -114,9 +114,23 @@ function sortEntries(entries: ResourceEntry[]): ResourceEntry[] {
  *
  * @example Usage
  * ```ts
- * import { buildRequestVariants, formatRequestVariants } from "./variants.ts";
- * const reqs = buildRequestVariants({ resources: ["cpus=2.5 gpus=2 | cpus=32"], timeRequestMs: 0 });
- * formatRequestVariants(reqs); // "cpus: 2.5 compact, gpus: 2 compact | cpus: 32 compact"
+ * import { buildRequestVariants } from "./variants.ts";
+ * import assert from "node:assert/strict";
+ * const variants = buildRequestVariants({
+ *   resources: ["gpus=2 | cpus=32", "mem=100"],
+ *   timeRequestMs: 0,
+ * });
+ * assert.equal(variants.length, 2);
+ * // The first variant gets the default `cpus=1`; both get `mem`.
+ * assert.deepEqual(variants[0]!.entries.map((e) => [e.resource, e.amount]), [
+ *   ["cpus", 10000],
+ *   ["gpus", 20000],
+ *   ["mem", 1000000],
+ * ]);
+ * assert.deepEqual(variants[1]!.entries.map((e) => [e.resource, e.amount]), [
+ *   ["cpus", 320000],
+ *   ["mem", 1000000],
+ * ]);
  * ```
  *
  * @throws {ResourceSpecSyntaxError} On malformed text, invalid names, duplicate resources,
@@ -233,8 +247,15 @@ function twiceError(first: FlagEntries, second: FlagEntries, resource: string): 
  * @example Usage
  * ```ts
  * import { formatRequest } from "./variants.ts";
- * formatRequest({ entries: [{ resource: "cpus", amount: 10000, policy: "all" }], minTimeMs: 0 });
- * // "cpus: all"
+ * import assert from "node:assert/strict";
+ * const text = formatRequest({
+ *   entries: [
+ *     { resource: "cpus", amount: 0, policy: "all" },
+ *     { resource: "gpus", amount: 5000, policy: "forceTight" },
+ *   ],
+ *   minTimeMs: 0,
+ * });
+ * assert.equal(text, "cpus: all, gpus: 0.5 tight!");
  * ```
  */
 export function formatRequest(request: ResourceRequest): string {
@@ -242,8 +263,21 @@ export function formatRequest(request: ResourceRequest): string {
 }
 
 /**
- * Formats request variants for `job info`'s Resources row:
- * `cpus: 2.5 compact, gpus: 2 compact | cpus: 32 compact`.
+ * Formats request variants for `job info`'s Resources row.
+ *
+ * @example Usage
+ * ```ts
+ * import { buildRequestVariants, formatRequestVariants } from "./variants.ts";
+ * import assert from "node:assert/strict";
+ * const variants = buildRequestVariants({
+ *   resources: ["cpus=2.5 gpus=2 | cpus=32"],
+ *   timeRequestMs: 0,
+ * });
+ * assert.equal(
+ *   formatRequestVariants(variants),
+ *   "cpus: 2.5 compact, gpus: 2 compact | cpus: 32 compact",
+ * );
+ * ```
  */
 export function formatRequestVariants(requests: readonly ResourceRequest[]): string {
   return requests.map(formatRequest).join(" | ");
@@ -251,7 +285,20 @@ export function formatRequestVariants(requests: readonly ResourceRequest[]): str
 
 /**
  * Formats request variants as one `--resource` value that {@link buildRequestVariants} reads
- * back, e.g. `cpus=2.5 compact gpus=2 compact | cpus=32 compact`.
+ * back.
+ *
+ * @example Usage
+ * ```ts
+ * import { buildRequestVariants, formatResourceFlag } from "./variants.ts";
+ * import assert from "node:assert/strict";
+ * const variants = buildRequestVariants({
+ *   resources: ["cpus=2.5 gpus=2 | cpus=32"],
+ *   timeRequestMs: 0,
+ * });
+ * const flag = formatResourceFlag(variants);
+ * assert.equal(flag, "cpus=2.5 compact gpus=2 compact | cpus=32 compact");
+ * assert.deepEqual(buildRequestVariants({ resources: [flag], timeRequestMs: 0 }), variants);
+ * ```
  */
 export function formatResourceFlag(requests: readonly ResourceRequest[]): string {
   return requests
