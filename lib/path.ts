@@ -63,7 +63,8 @@ export function resolvePath(base: string, path: string): string {
 }
 
 /**
- * The directory part of a path.
+ * The directory part of a path, taken after normalizing it: `.` for a bare name, `/` at the
+ * root.
  *
  * @example Usage
  * ```ts
@@ -71,6 +72,7 @@ export function resolvePath(base: string, path: string): string {
  * import assert from "node:assert/strict";
  * assert.equal(dirname("/a/b/c.txt"), "/a/b");
  * assert.equal(dirname("c.txt"), ".");
+ * assert.equal(dirname("/a"), "/");
  * ```
  */
 export function dirname(path: string): string {
