@@ -57,7 +57,41 @@ function checkLmdbFile(path: string): void {
   );
 }
 
-/** Journal store in an LMDB environment directory. */
+/**
+ * Journal store in an LMDB environment directory (or file).
+ *
+ * @example Usage
+ * ```ts
+ * import { LmdbJournalStore } from "./lmdb_store.ts";
+ * import { JOURNAL_VERSION, JournalVersionError } from "./store.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const batch = {
+ *     meta: { format: { ...JOURNAL_VERSION }, serverUid: "u1", nextJobId: 4, nextWorkerId: 1 },
+ *     jobs: [],
+ *     tasks: [],
+ *     workers: [],
+ *     offsets: [],
+ *     requestsDone: [],
+ *     requestsForget: [],
+ *   };
+ *   const store = new LmdbJournalStore(dir);
+ *   store.commit(batch);
+ *   await store.flush();
+ *   await store.close();
+ *   const reopened = new LmdbJournalStore(dir);
+ *   assert.equal(reopened.load().meta?.nextJobId, 4);
+ *   // A journal of another major version is refused when it is opened.
+ *   const format = { major: JOURNAL_VERSION.major + 1, minor: 0 };
+ *   reopened.commit({ ...batch, meta: { ...batch.meta, format } });
+ *   await reopened.close();
+ *   assert.throws(() => new LmdbJournalStore(dir), JournalVersionError);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export class LmdbJournalStore implements JournalStore {
   #db: RootDatabase<unknown, Key>;
 
@@ -81,7 +115,7 @@ export class LmdbJournalStore implements JournalStore {
     }
   }
 
-  /** Reads everything. */
+  /** Reads every record; the server calls it once, at start. */
   load(): JournalData {
     const db = this.#db;
     const data: JournalData = {
@@ -146,7 +180,7 @@ export class LmdbJournalStore implements JournalStore {
     });
   }
 
-  /** Closes the environment. */
+  /** Closes the LMDB environment; the store cannot be used afterwards. */
   async close(): Promise<void> {
     await this.#db.close();
   }

@@ -23,9 +23,8 @@ import { TaskTable } from "../scheduler/task_table.ts";
 import type { JobRecord, JournalBatch, JournalData, WorkerRecordStored } from "./store.ts";
 import { JOURNAL_VERSION } from "./store.ts";
 
-/** Result of a restore. */
+/** Result of {@link restoreState}; the counts are for the server's start-up log line. */
 export interface Restored {
-  /** The state. */
   state: ServerState;
   /** Tasks that were assigned or running and now wait again. */
   requeued: number;
@@ -34,9 +33,48 @@ export interface Restored {
 }
 
 /**
- * Builds the server state from journal data at time `now`. Unfinished tasks
+ * Builds the server state from journal data at time `now` (ms since epoch). Unfinished tasks
  * go back to waiting with a new instance id; workers that were running are
- * marked lost (they re-register on their own).
+ * marked lost (they re-register on their own). `freshUid` becomes the server uid only when
+ * the journal has none yet. Every requeued task and lost worker is marked dirty, so the next
+ * {@link takeBatch} writes them back.
+ *
+ * @example Usage
+ * ```ts
+ * import { restoreState, takeBatch } from "./restore.ts";
+ * import { buildSubmit } from "../cli/submit_args.ts";
+ * import assert from "node:assert/strict";
+ * const { job } = buildSubmit({ array: "0-2" }, ["hostname"], "/home/u");
+ * const running = {
+ *   state: "running" as const,
+ *   instance: 0,
+ *   crashCount: 0,
+ *   workerId: 1,
+ *   variant: 0,
+ *   startedAt: 500,
+ *   finishedAt: null,
+ *   error: null,
+ * };
+ * const { state, requeued } = restoreState({
+ *   meta: undefined,
+ *   jobs: [{ ...job, id: 1, submittedAt: 100, cancelReason: null, completedAt: null }],
+ *   tasks: [{ jobId: 1, taskId: 1, record: running }],
+ *   workers: [],
+ *   offsets: [],
+ *   requests: [],
+ * }, "fresh-uid", 1_000);
+ * assert.equal(state.serverUid, "fresh-uid");
+ * assert.equal(requeued, 1);
+ * assert.equal(state.jobs.get(1)!.counts.waiting, 3);
+ * // The requeued task is written back as waiting, with its next instance id.
+ * const batch = takeBatch(state);
+ * assert.equal(batch.meta?.serverUid, "fresh-uid");
+ * assert.deepEqual(batch.tasks.map((t) => [t.taskId, t.record.state, t.record.instance]), [
+ *   [1, "waiting", 1],
+ * ]);
+ * ```
+ *
+ * @throws {RangeError} When a stored task is not in its job's id set.
  */
 export function restoreState(
   data: JournalData,
@@ -135,7 +173,12 @@ function jobRecord(job: Job): JobRecord {
   };
 }
 
-/** Collects and clears the state's dirty sets into a journal batch. */
+/**
+ * Collects and clears the state's dirty sets into a journal batch (without `offsets` and the
+ * request lists, which the server adds). Tasks in the `assigned` state are left out: they
+ * would restore as waiting, exactly like their previous record. See {@link restoreState} for
+ * an example.
+ */
 export function takeBatch(state: ServerState): JournalBatch {
   const batch: JournalBatch = {
     jobs: [],

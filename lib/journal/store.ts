@@ -9,22 +9,23 @@ import type { IdRange } from "../cli/id_set.ts";
 import type { TaskTemplate, WorkerConfig } from "../fsproto/messages.ts";
 import type { TaskRecord, WorkerState } from "../scheduler/state.ts";
 
-/** Journal format version; a newer major version is refused. */
+/**
+ * Journal format version, written in {@link MetaRecord.format}; a journal of another major
+ * version is refused (bump the major on any change an older server cannot read).
+ */
 export const JOURNAL_VERSION = { major: 2, minor: 0 } as const;
 
-/** Counters and identity. */
+/** The journal's header: format version, server identity and id counters. */
 export interface MetaRecord {
-  /** Format version of the journal. */
+  /** Compared with {@link JOURNAL_VERSION} when the journal is opened. */
   format: { major: number; minor: number };
-  /** Server uid. */
+  /** Uid of the server that created the journal; a restored server keeps it. */
   serverUid: string;
-  /** Next job id. */
   nextJobId: number;
-  /** Next worker id. */
   nextWorkerId: number;
 }
 
-/** A job without its task records. */
+/** A job without its task records (those are stored one per task). */
 export interface JobRecord {
   id: JobId;
   name: string;
@@ -37,7 +38,7 @@ export interface JobRecord {
   completedAt: number | null;
 }
 
-/** A worker as stored. */
+/** A worker as stored: its registration and end state, none of its live bookkeeping. */
 export interface WorkerRecordStored {
   id: WorkerId;
   key: string;
@@ -48,17 +49,24 @@ export interface WorkerRecordStored {
   lastTaskStartedAt: number | null;
 }
 
-/** Everything the journal holds. */
+/** Everything the journal holds, as {@link JournalStore.load} returns it. */
 export interface JournalData {
+  /** Undefined for a new, empty journal. */
   meta: MetaRecord | undefined;
   jobs: JobRecord[];
+  /** Only tasks that have left the pristine waiting state; the others are implied by the job. */
   tasks: { jobId: JobId; taskId: TaskId; record: TaskRecord }[];
   workers: WorkerRecordStored[];
+  /** How far the server has read each worker's channel (segment and byte offset). */
   offsets: { workerId: WorkerId; segment: number; offset: number }[];
+  /** Submit requests already applied (request key to job id), so a replayed one is not. */
   requests: { key: string; jobId: JobId }[];
 }
 
-/** Changes of one round. */
+/**
+ * Changes of one scheduling round; records replace the stored ones with the same key.
+ * `takeBatch` in `restore.ts` builds it from the server state.
+ */
 export interface JournalBatch {
   meta?: MetaRecord;
   jobs: JobRecord[];
@@ -71,37 +79,82 @@ export interface JournalBatch {
   requestsForget: string[];
 }
 
-/** A store of server state. */
+/**
+ * A store of server state: the port the server writes its journal through.
+ * `LmdbJournalStore` in `lmdb_store.ts` keeps it on disk, {@link MemoryJournalStore}
+ * in memory.
+ */
 export interface JournalStore {
-  /** Reads everything. */
+  /** Reads the whole journal; the server calls it once, at start, to restore. */
   load(): JournalData;
   /** Writes one batch atomically; durable against a killed server process. */
   commit(batch: JournalBatch): void;
   /** Makes everything committed durable against a machine crash. */
   flush(): Promise<void>;
-  /** Closes the store. */
   close(): Promise<void>;
 }
 
-/** Raised when the journal was written by an incompatible version. */
+/**
+ * Raised when the journal was written with another major {@link JOURNAL_VERSION}; the
+ * message names both versions.
+ */
 export class JournalVersionError extends Error {
-  /** Creates the error. */
+  /** `options.cause` is kept as the error's cause. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "JournalVersionError";
   }
 }
 
-/** Raised when a journal path holds something that is not a journal. */
+/**
+ * Raised when a journal path holds something that is not a journal (checked before LMDB maps
+ * the file, since LMDB would crash the process instead).
+ */
 export class JournalFormatError extends Error {
-  /** Creates the error. */
+  /** `options.cause` is kept as the error's cause. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "JournalFormatError";
   }
 }
 
-/** In-memory store for tests and simulations. */
+/**
+ * In-memory store for tests and simulations. Batches and loads are deep copies, so later
+ * changes to the server state cannot reach what was committed.
+ *
+ * @example Usage
+ * ```ts
+ * import { JOURNAL_VERSION, MemoryJournalStore } from "./store.ts";
+ * import assert from "node:assert/strict";
+ * const store = new MemoryJournalStore();
+ * const batch = {
+ *   meta: { format: { ...JOURNAL_VERSION }, serverUid: "u1", nextJobId: 2, nextWorkerId: 1 },
+ *   jobs: [],
+ *   tasks: [],
+ *   workers: [],
+ *   offsets: [{ workerId: 1, segment: 0, offset: 64 }],
+ *   requestsDone: [{ key: "c1:1", jobId: 1 }],
+ *   requestsForget: [],
+ * };
+ * store.commit(batch);
+ * batch.offsets[0]!.offset = 999; // no effect on what was committed
+ * const data = store.load();
+ * assert.equal(data.meta?.serverUid, "u1");
+ * assert.deepEqual(data.offsets, [{ workerId: 1, segment: 0, offset: 64 }]);
+ * assert.deepEqual(data.requests, [{ key: "c1:1", jobId: 1 }]);
+ * // Once the inbox file of a request is gone, the server forgets it.
+ * store.commit({
+ *   jobs: [],
+ *   tasks: [],
+ *   workers: [],
+ *   offsets: [],
+ *   requestsDone: [],
+ *   requestsForget: ["c1:1"],
+ * });
+ * assert.deepEqual(store.load().requests, []);
+ * await store.close();
+ * ```
+ */
 export class MemoryJournalStore implements JournalStore {
   #data: JournalData = {
     meta: undefined,
@@ -129,7 +182,7 @@ export class MemoryJournalStore implements JournalStore {
     });
   }
 
-  /** Applies a batch. */
+  /** Applies a copy of the batch. */
   commit(batch: JournalBatch): void {
     const b = structuredClone(batch);
     if (b.meta) this.#data.meta = b.meta;
