@@ -88,6 +88,7 @@ export function restoreState(
     state.nextWorkerId = data.meta.nextWorkerId;
   }
   state.dirtyMeta = true;
+  for (const r of data.requests) state.appliedRequests.set(r.key, r.jobId);
   const stored = new Map<number, Map<number, TaskRecord>>();
   for (const t of data.tasks) {
     let m = stored.get(t.jobId);

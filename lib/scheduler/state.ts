@@ -255,6 +255,12 @@ export interface ServerState {
    * then. Null when no reservation lapses on its own.
    */
   scheduleAt: number | null;
+  /**
+   * Submits already applied, by request key (`client:request`) to the job they created, so
+   * that an inbox file read again (after a crash between the commit and its removal) is not
+   * applied twice. Restored from the journal.
+   */
+  appliedRequests: Map<string, JobId>;
 }
 
 /** Creates an empty state. */
@@ -281,6 +287,7 @@ export function createServerState(
     changedWorkers: new Set(),
     needsSchedule: false,
     scheduleAt: null,
+    appliedRequests: new Map(),
   };
 }
 

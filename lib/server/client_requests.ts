@@ -118,16 +118,6 @@ function withSubmitPlaceholders(job: JobSubmit, state: ServerState): JobSubmit {
   };
 }
 
-/** Replayed submits already applied: request key to job id. */
-export type AppliedRequests = Map<string, JobId>;
-
-const applied: AppliedRequests = new Map();
-
-/** Registers submits found in the journal so a replayed inbox file is not applied twice. */
-export function rememberAppliedRequests(list: readonly { key: string; jobId: JobId }[]): void {
-  for (const r of list) applied.set(r.key, r.jobId);
-}
-
 /** Handles one client request. Errors in the request become error replies. */
 export function handleClientMsg(
   state: ServerState,
@@ -142,11 +132,11 @@ export function handleClientMsg(
     switch (msg.kind) {
       case "submit": {
         const key = `${env.client}:${request}`;
-        const done = applied.get(key);
+        const done = state.appliedRequests.get(key);
         if (done !== undefined) return { reply: { kind: "submitted", request, jobId: done } };
         const job = withSubmitPlaceholders(validateJobSubmit(msg.job), state);
         const jobId = onSubmit(state, job, now);
-        applied.set(key, jobId);
+        state.appliedRequests.set(key, jobId);
         return { reply: { kind: "submitted", request, jobId }, requestKey: key, jobId };
       }
       case "jobList":

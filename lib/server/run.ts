@@ -28,7 +28,7 @@ import { schedule } from "../scheduler/schedule.ts";
 import { lockJournal } from "./journal_lock.ts";
 import { resolvePath } from "../path.ts";
 import { LeaseKeeper, linkCurrent, openInstance, unlinkCurrent } from "./instance.ts";
-import { handleClientMsg, type PendingWait, rememberAppliedRequests } from "./client_requests.ts";
+import { handleClientMsg, type PendingWait } from "./client_requests.ts";
 import { jobListData, jobsComplete } from "./queries.ts";
 import { assertNever } from "../_assert_never.ts";
 import { validateWorkerConfig } from "../scheduler/validate.ts";
@@ -98,7 +98,6 @@ export async function runServer(options: ServerOptions): Promise<void> {
   const store = new LmdbJournalStore(journalPath ?? layout.journal);
   const now0 = Date.now();
   const data = store.load();
-  rememberAppliedRequests(data.requests);
   const restored = restoreState(data, randomToken(6), now0, {
     ...DEFAULT_SCHEDULER_CONFIG,
     prefillMax: options.prefillMax ?? DEFAULT_SCHEDULER_CONFIG.prefillMax,
