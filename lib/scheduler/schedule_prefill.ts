@@ -1,0 +1,55 @@
+/**
+ * Prefill, called by placement for each class with tasks left at the highest
+ * such level: while the class has more than `prefillReserve` tasks left,
+ * workers already running it get a bounded queue (`prefillMax`) of extra
+ * tasks, which they start the moment a task of the class ends. Prefilled
+ * tasks hold no resources; a worker reserved or held by a multi-node task
+ * gets none, and only workers or classes that changed are looked at.
+ *
+ * @module
+ */
+import type { RequestClass, WorkerRecord } from "./state.ts";
+import { canEverRun, placedKey, type RoundContext, takeTask } from "./schedule_context.ts";
+
+/**
+ * Queues up to `spare` tasks of the class at priority `p` on the workers that may take them
+ * ({@link prefillTakers}), shared out evenly; returns how many.
+ */
+export function prefillClass(
+  round: RoundContext,
+  cls: RequestClass,
+  p: number,
+  spare: number,
+): number {
+  const { prefillMax } = round.state.config;
+  if (prefillMax <= 0 || spare <= 0) return 0;
+  const takers = prefillTakers(round, cls);
+  let done = 0;
+  for (let i = 0; i < takers.length && done < spare; i++) {
+    const w = takers[i]!;
+    const share = Math.max(1, Math.floor((spare - done) / (takers.length - i)));
+    let k = Math.min(prefillMax - w.prefilled, share);
+    while (k-- > 0 && done < spare) {
+      if (!takeTask(round, w, cls, null, p)) return done;
+      w.prefilled++; // counted for the loop; commit recounts
+      done++;
+    }
+  }
+  return done;
+}
+
+/**
+ * Workers that may get prefilled tasks of the class: running it (before or in this pass),
+ * with room in their queue, not reserved, not held by a multi-node task, changed since the
+ * last round or given work in this pass (or the class gained tasks), and able to run it.
+ */
+export function prefillTakers(round: RoundContext, cls: RequestClass): WorkerRecord[] {
+  const { prefillMax } = round.state.config;
+  const { reservedAt, multi, placedHere, pending, changedWorkers, changedClasses, now } = round;
+  return round.running.filter((w) =>
+    !reservedAt.has(w.id) && w.prefilled < prefillMax && !multi.occupied(w) &&
+    ((w.classLoad.get(cls.id) ?? 0) > 0 || placedHere.has(placedKey(cls, w))) &&
+    (pending.has(w.id) || changedWorkers.has(w.id) || changedClasses.has(cls.id)) &&
+    canEverRun(cls, w, now)
+  );
+}
