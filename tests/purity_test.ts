@@ -17,6 +17,10 @@ const PURE = [
   "lib/fsproto/codec.ts",
   "lib/fsproto/messages.ts",
   "lib/fsproto/framing.ts",
+  "lib/server/round.ts",
+  "lib/server/client_requests.ts",
+  "lib/server/queries.ts",
+  "lib/server/debug_dump.ts",
 ];
 const ADAPTERS = new Set(["lib/resources/detect_host.ts"]);
 const FORBIDDEN: [RegExp, string][] = [

@@ -1,7 +1,8 @@
 /**
- * The server process shell: reads the inbox and the worker channels, applies
- * them through the reactors, schedules, commits one journal transaction per
- * round, and only then sends what the round decided.
+ * The server process shell: reads the inbox and the worker channels, runs
+ * the pure {@link serverRound} over what it read, commits one journal
+ * transaction per round, and only then sends what the round decided. It
+ * owns only files, timers and the clock.
  *
  * @module
  */
@@ -9,9 +10,9 @@ import { join } from "node:path";
 import { copyFile } from "node:fs/promises";
 import type { WorkerId } from "../ids.ts";
 import { randomToken } from "../ids.ts";
-import type { InboxEnvelope, ToClientMsg } from "../fsproto/messages.ts";
+import type { ToClientMsg } from "../fsproto/messages.ts";
 import { PROTOCOL_VERSION } from "../fsproto/messages.ts";
-import { decodeFromWorker, encodeToClient, encodeToWorker } from "../fsproto/codec.ts";
+import { encodeToClient, encodeToWorker } from "../fsproto/codec.ts";
 import { ChannelReader, ChannelWriter } from "../fsproto/channel_file.ts";
 import { CHANNEL, clientDir, isValidKey, workerDir, workerOutboxDir } from "../fsproto/layout.ts";
 import { readInbox, rejectInboxFile, removeInboxFile } from "../fsproto/inbox.ts";
@@ -20,18 +21,16 @@ import { localHostname, type ServerIdentity } from "../fsproto/server_dir.ts";
 import { writeFileAtomic } from "../fsproto/fs_util.ts";
 import { LmdbJournalStore } from "../journal/lmdb_store.ts";
 import { restoreState, takeBatch } from "../journal/restore.ts";
-import type { JournalBatch } from "../journal/store.ts";
-import { DEFAULT_SCHEDULER_CONFIG, type ServerState } from "../scheduler/state.ts";
-import { onTaskUpdates, type Outbox } from "../scheduler/reactor.ts";
-import { onTick, onWorkerLost, onWorkerRegistered } from "../scheduler/worker_events.ts";
-import { schedule } from "../scheduler/schedule.ts";
+import { DEFAULT_SCHEDULER_CONFIG } from "../scheduler/state.ts";
 import { lockJournal } from "./journal_lock.ts";
 import { resolvePath } from "../path.ts";
 import { LeaseKeeper, linkCurrent, openInstance, unlinkCurrent } from "./instance.ts";
-import { handleClientMsg, type PendingWait } from "./client_requests.ts";
-import { jobListData, jobsComplete } from "./queries.ts";
-import { assertNever } from "../_assert_never.ts";
-import { validateWorkerConfig } from "../scheduler/validate.ts";
+import {
+  type ChannelInput,
+  createServerSession,
+  decodeWorkerRecords,
+  serverRound,
+} from "./round.ts";
 import { machineIdentity, processGone } from "../worker/liveness.ts";
 
 /** Least time between two rounds, so that bursts of records share a round (HyperQueue: 20 ms). */
@@ -140,24 +139,20 @@ export async function runServer(options: ServerOptions): Promise<void> {
   );
   options.onReady?.(identity);
 
+  const session = createServerSession(state);
   const channels = new Map<WorkerId, WorkerChannels>();
   const clientWriters = new Map<string, ChannelWriter>();
-  const waits: PendingWait[] = [];
-  const doneRequests = new Map<string, string>(); // inbox file name -> request key to forget
-  let stopRequested = false;
+  let stopSignal = false;
   options.stopSignal?.then(() => {
-    stopRequested = true;
+    stopSignal = true;
     waiter.notify();
   });
 
-  const openChannels = (
-    workerId: WorkerId,
-    key: string,
-    start?: { segment: number; offset: number },
-  ) => {
-    const dir = workerDir(layout, key);
+  const openChannels = (workerId: WorkerId, key: string) => {
     channels.set(workerId, {
-      reader: new ChannelReader(dir, CHANNEL.toServer, start, { keepOpen: !networkFs }),
+      reader: new ChannelReader(workerDir(layout, key), CHANNEL.toServer, undefined, {
+        keepOpen: !networkFs,
+      }),
       writer: new ChannelWriter(workerOutboxDir(layout, key), CHANNEL.toWorker, {
         keepOpen: !networkFs,
       }),
@@ -179,11 +174,33 @@ export async function runServer(options: ServerOptions): Promise<void> {
     await writer.append([encodeToClient(msg)]);
   };
 
+  /** Reads the channels of running workers that `read` selects; logs what it skips. */
+  const readChannels = async (read: (key: string, id: WorkerId) => boolean) => {
+    const inputs: ChannelInput[] = [];
+    for (const [workerId, ch] of channels) {
+      const worker = state.workers.get(workerId);
+      if (!worker || worker.state !== "running" || !read(worker.key, workerId)) continue;
+      const res = await ch.reader.read();
+      for (const c of res.corrupt) {
+        log(
+          `[server] worker ${workerId}: skipped corrupt record at ${c.segment}:${c.offset}: ${c.reason}`,
+        );
+      }
+      if (res.records.length === 0 && res.rotatedPast.length === 0) continue;
+      const decoded = decodeWorkerRecords(workerId, res.records.map((r) => r.payload));
+      for (const line of decoded.log) log(line);
+      const rotated = res.rotatedPast.length > 0;
+      inputs.push({ workerId, records: decoded.records, position: ch.reader.position, rotated });
+    }
+    return inputs;
+  };
+
   const here = machineIdentity();
   let lastRound = 0;
   let lastSweep = 0;
   let lastLiveness = 0;
   let dirtySince: number | null = null;
+  let fresh = new Set<WorkerId>(); // channels opened last round: read in the next one
   while (true) {
     await waiter.wait();
     // With a watcher, only the inbox and channels it reported are read; a wake by
@@ -199,149 +216,48 @@ export async function runServer(options: ServerOptions): Promise<void> {
       await new Promise((r) => setTimeout(r, MIN_ROUND_GAP_MS - gap));
     }
     const now = Date.now();
-    const out: Outbox = new Map();
-    const replies: { client: string | null; msg: ToClientMsg }[] = [];
-    const batchExtra: Pick<JournalBatch, "offsets" | "requestsDone" | "requestsForget"> = {
-      offsets: [],
-      requestsDone: [],
-      requestsForget: [],
-    };
-    const processed: string[] = [];
-    let activity = false;
-
     const sweep = changed === null || now - lastSweep >= SWEEP_EVERY_MS;
     if (sweep) lastSweep = now;
     const inboxDirty = sweep || [...changed!].some((p) => p.startsWith(layout.inboxNew));
     // Workers on this machine whose process is gone (SIGKILL, crash) are lost
-    // connections, once everything they wrote before dying is read below.
-    const dead = new Set<WorkerId>();
+    // connections, once everything they wrote before dying is read.
+    const dead: WorkerId[] = [];
     if (now - lastLiveness >= LIVENESS_EVERY_MS) {
       lastLiveness = now;
       for (const w of state.workers.values()) {
         if (w.state === "running" && processGone(w.config.pid, w.config.process, here)) {
-          dead.add(w.id);
+          dead.push(w.id);
         }
       }
     }
     const dirtyKeys = new Set<string>();
-    if (!sweep) {
-      for (const p of changed!) {
-        if (p.startsWith(layout.workers + "/")) {
-          dirtyKeys.add(p.slice(layout.workers.length + 1).split("/")[0]!);
-        }
+    for (const p of sweep ? [] : changed!) {
+      if (p.startsWith(layout.workers + "/")) {
+        dirtyKeys.add(p.slice(layout.workers.length + 1).split("/")[0]!);
       }
     }
-
-    for (const item of inboxDirty ? await readInbox(layout, Deno.uid()) : []) {
-      activity = true;
-      if (item.kind === "rejected") {
-        log(`[server] rejected inbox file ${item.name}: ${item.reason}`);
-        await rejectInboxFile(layout, item.name, item.reason);
-        continue;
-      }
-      const env: InboxEnvelope = item.envelope;
-      const msg = env.msg;
-      if (msg.kind === "registerWorker") {
-        const result = registerWorker(state, env, now, out);
-        if (typeof result === "string") {
-          log(`[server] rejected worker registration ${item.name}: ${result}`);
-          await rejectInboxFile(layout, item.name, result);
-          continue;
-        }
-        if (!channels.has(result)) openChannels(result, msg.key);
-        log(`[server] worker ${result} registered from ${msg.config.hostname}`);
-      } else {
-        const handled = handleClientMsg(state, env, now, out, waits);
-        if (handled.reply) replies.push({ client: env.client, msg: handled.reply });
-        if (handled.requestKey !== undefined && handled.jobId !== undefined) {
-          batchExtra.requestsDone.push({ key: handled.requestKey, jobId: handled.jobId });
-          doneRequests.set(item.name, handled.requestKey);
-        }
-        if (handled.stop) stopRequested = true;
-      }
-      processed.push(item.name);
-    }
-
-    for (const [workerId, ch] of channels) {
-      const worker = state.workers.get(workerId);
-      if (!worker || worker.state !== "running") continue;
-      if (!sweep && !dirtyKeys.has(worker.key) && !dead.has(workerId)) continue;
-      const res = await ch.reader.read();
-      for (const c of res.corrupt) {
-        log(
-          `[server] worker ${workerId}: skipped corrupt record at ${c.segment}:${c.offset}: ${c.reason}`,
-        );
-      }
-      if (res.records.length === 0 && res.rotatedPast.length === 0) continue;
-      activity = true;
-      for (const rec of res.records) {
-        let msg;
-        try {
-          msg = decodeFromWorker(rec.payload);
-        } catch (e) {
-          log(`[server] worker ${workerId}: ${(e as Error).message}`);
-          continue;
-        }
-        worker.lastSeen = now;
-        switch (msg.kind) {
-          case "heartbeat":
-            break;
-          case "taskUpdates":
-            onTaskUpdates(state, workerId, msg.updates, now, out);
-            break;
-          case "stopping":
-            log(`[server] worker ${workerId} stopping: ${msg.reason}`);
-            onWorkerLost(state, workerId, msg.reason, now);
-            break;
-          case "ack":
-            await ch.writer.acknowledge(msg.segment);
-            break;
-          default:
-            assertNever(msg, "worker record");
-        }
-      }
-      batchExtra.offsets.push({ workerId, ...ch.reader.position });
-      if (res.rotatedPast.length > 0) {
-        const list = out.get(workerId) ?? [];
-        list.push({ kind: "ack", segment: ch.reader.position.segment });
-        out.set(workerId, list);
-      }
-    }
-
-    for (const id of dead) {
-      if (state.workers.get(id)?.state !== "running") continue;
-      onWorkerLost(state, id, "connectionLost", now);
-      log(`[server] worker ${id} lost: its process is gone`);
-    }
-
-    const lostBefore = new Set(
-      [...state.workers.values()].filter((w) => w.state !== "running").map((w) => w.id),
+    const inbox = inboxDirty ? await readInbox(layout, Deno.uid()) : [];
+    const channelInputs = await readChannels((key, id) =>
+      sweep || dirtyKeys.has(key) || dead.includes(id) || fresh.has(id)
     );
-    onTick(state, now, out);
-    for (const w of state.workers.values()) {
-      if (w.state !== "running" && !lostBefore.has(w.id)) {
-        log(`[server] worker ${w.id} lost: ${w.state}`);
-      }
-    }
-    if (stopRequested) stopAllWorkers(state, now, out);
-    if (state.needsSchedule) schedule(state, now, out);
 
-    for (const [name, key] of doneRequests) {
-      if (!processed.includes(name)) {
-        batchExtra.requestsForget.push(key);
-        doneRequests.delete(name);
-      }
+    const round = serverRound(session, { inbox, channels: channelInputs, dead, stopSignal }, now);
+    for (const line of round.log) log(line);
+    for (const r of round.reject) await rejectInboxFile(layout, r.name, r.reason);
+    for (const a of round.acks) await channels.get(a.workerId)?.writer.acknowledge(a.segment);
+    fresh = new Set();
+    for (const o of round.open) {
+      if (channels.has(o.workerId)) continue;
+      openChannels(o.workerId, o.key);
+      fresh.add(o.workerId);
     }
-    const batch = { ...takeBatch(state), ...batchExtra };
-    if (
-      batch.meta || batch.jobs.length || batch.tasks.length || batch.workers.length ||
-      batch.offsets.length || batch.requestsDone.length || batch.requestsForget.length
-    ) {
-      store.commit(batch);
+    if (round.batch) {
+      store.commit(round.batch);
       dirtySince ??= now;
     }
     if (
-      batch.requestsDone.length > 0 || (dirtySince !== null && now - dirtySince >= flushEveryMs)
+      (round.batch?.requestsDone.length ?? 0) > 0 ||
+      (dirtySince !== null && now - dirtySince >= flushEveryMs)
     ) {
       // A submit is acknowledged only once it is on disk; the rest is flushed about once a second.
       await store.flush();
@@ -349,33 +265,26 @@ export async function runServer(options: ServerOptions): Promise<void> {
     }
 
     // Committed: now tell the world.
-    for (const [workerId, msgs] of out) {
+    for (const [workerId, msgs] of round.outbox) {
       const ch = channels.get(workerId);
       if (ch) await ch.writer.append(msgs.map(encodeToWorker));
     }
     // Channels of ended workers are dropped only now, after their last
     // messages (a `stop`) went out.
-    for (const [workerId, ch] of channels) {
-      if (state.workers.get(workerId)?.state === "running") continue;
+    for (const workerId of round.close) {
+      const ch = channels.get(workerId);
+      if (!ch) continue;
       ch.reader.close();
       ch.writer.close();
       channels.delete(workerId);
     }
-    for (const r of replies) await reply(r.client, r.msg);
-    for (let i = waits.length - 1; i >= 0; i--) {
-      const w = waits[i]!;
-      if (stopRequested || jobsComplete(state, w.jobIds)) {
-        const infos = jobListData(state).filter((j) => w.jobIds.includes(j.id));
-        await reply(w.client, { kind: "data", request: w.request, data: infos });
-        waits.splice(i, 1);
-      }
-    }
-    for (const name of processed) await removeInboxFile(layout, name);
-    if (activity || out.size > 0) {
+    for (const r of round.replies) await reply(r.client, r.msg);
+    for (const name of round.processed) await removeInboxFile(layout, name);
+    if (round.busy) {
       waiter.busy();
       lastRound = now;
     }
-    if (stopRequested) break;
+    if (round.stop) break;
   }
 
   waiter.close();
@@ -389,33 +298,4 @@ export async function runServer(options: ServerOptions): Promise<void> {
   await store.close();
   unlockJournal();
   log("[server] stopped");
-}
-
-function registerWorker(
-  state: ServerState,
-  env: InboxEnvelope,
-  now: number,
-  out: Outbox,
-): WorkerId | string {
-  const msg = env.msg;
-  if (msg.kind !== "registerWorker") return "not a registration";
-  if (!isValidKey(msg.key)) return `invalid worker key "${msg.key}"`;
-  let config;
-  try {
-    config = validateWorkerConfig(msg.config);
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return onWorkerRegistered(state, msg.key, config, now, out);
-}
-
-function stopAllWorkers(state: ServerState, now: number, out: Outbox): void {
-  for (const w of state.workers.values()) {
-    if (w.state !== "running") continue;
-    const list = out.get(w.id) ?? [];
-    list.push({ kind: "stop", reason: "serverStopped" });
-    out.set(w.id, list);
-    onWorkerLost(state, w.id, "stopped", now);
-  }
-  state.needsSchedule = false;
 }

@@ -1,0 +1,360 @@
+/**
+ * One server round, written once: the server shell (`run.ts`) and the
+ * simulation (`lib/scheduler/sim/harness.ts`) both call {@link serverRound}.
+ * It takes what the shell read (inbox items, decoded channel records, workers
+ * found dead on this host, a stop signal) and `now`, applies them in a fixed
+ * order, and says what the shell must do. No I/O, no clock, no randomness.
+ *
+ * Order within a round:
+ * 1. inbox items in name order: registrations, client requests;
+ * 2. channel records, per worker in the order given, of workers still running;
+ * 3. workers whose process is gone (after what they wrote before dying);
+ * 4. periodic checks (`onTick`): heartbeats, idle timeouts, lapsed reservations;
+ * 5. a stop (signal or `server stop`) ends every worker;
+ * 6. a scheduling pass when one is needed;
+ * 7. the journal batch, then the answers to `job wait`s that completed.
+ *
+ * The shell then commits the batch and only after that sends the outbox,
+ * closes the channels of ended workers, replies and removes inbox files.
+ *
+ * @module
+ */
+import type { WorkerId } from "../ids.ts";
+import type { FromWorkerMsg, InboxEnvelope, TaskUpdate, ToClientMsg } from "../fsproto/messages.ts";
+import type { InboxItem } from "../fsproto/inbox.ts";
+import { decodeFromWorker } from "../fsproto/codec.ts";
+import { isValidKey } from "../fsproto/layout.ts";
+import type { JournalBatch } from "../journal/store.ts";
+import { takeBatch } from "../journal/restore.ts";
+import type { ServerState } from "../scheduler/state.ts";
+import { onTaskUpdates, type Outbox, sendToWorker } from "../scheduler/reactor.ts";
+import {
+  onTick,
+  onWorkerLost,
+  onWorkerRegistered,
+  onWorkerSeen,
+} from "../scheduler/worker_events.ts";
+import { schedule } from "../scheduler/schedule.ts";
+import { validateWorkerConfig } from "../scheduler/validate.ts";
+import { assertNever } from "../_assert_never.ts";
+import { handleClientMsg, type PendingWait } from "./client_requests.ts";
+import { jobListData, jobsComplete } from "./queries.ts";
+
+/** Hooks between a round's phases, for the simulation's invariant checks. */
+export interface RoundProbe {
+  /** After a phase that changed something: the inbox, the channel records, the periodic checks. */
+  afterPhase?(phase: "inbox" | "records" | "tick"): void;
+  /** After one batch of task updates from a worker. */
+  afterUpdates?(workerId: WorkerId, updates: readonly TaskUpdate[]): void;
+}
+
+/** What the server keeps between rounds besides the scheduler state. */
+export interface ServerSession {
+  /** Scheduler state, applied submits included. */
+  readonly state: ServerState;
+  /** `job wait` requests not answered yet. */
+  readonly waits: PendingWait[];
+  /**
+   * Inbox files of applied submits, with their request keys: the journal forgets a key in
+   * the first round after its file was removed.
+   */
+  readonly forget: Map<string, string>;
+  /** Checks between phases (simulation only). */
+  readonly probe?: RoundProbe;
+}
+
+/** A session around `state`, with no pending waits. */
+export function createServerSession(state: ServerState, probe?: RoundProbe): ServerSession {
+  return { state, waits: [], forget: new Map(), ...(probe ? { probe } : {}) };
+}
+
+/** Where a channel reader stands: segment number and byte offset. */
+export interface ChannelPosition {
+  /** Segment number. */
+  segment: number;
+  /** Byte offset within the segment. */
+  offset: number;
+}
+
+/** What one worker's channel held this round. */
+export interface ChannelInput {
+  /** The worker. */
+  workerId: WorkerId;
+  /** Its records, decoded, in channel order. */
+  records: readonly FromWorkerMsg[];
+  /** Where the reader stands after them (journaled). */
+  position: ChannelPosition;
+  /** Whether the reader moved past a segment (the worker may drop old segments). */
+  rotated: boolean;
+}
+
+/** What the shell read for a round. */
+export interface RoundInputs {
+  /** Inbox files in name order, decoded or rejected by the reader. */
+  inbox: readonly InboxItem[];
+  /** Channels that had records or rotated, in the shell's order. */
+  channels: readonly ChannelInput[];
+  /** Running workers on this host whose process is gone. */
+  dead: readonly WorkerId[];
+  /** Whether a stop signal arrived. */
+  stopSignal: boolean;
+}
+
+/** A reply to a client, sent after the commit. */
+export interface ClientReply {
+  /** Client key (null: nobody to answer). */
+  client: string | null;
+  /** The reply. */
+  msg: ToClientMsg;
+}
+
+/** What a round decided; the shell commits, then acts on the rest. */
+export interface RoundOutput {
+  /** Messages per worker, sent after the commit. */
+  outbox: Outbox;
+  /** Replies after the commit: to requests first, then to completed `job wait`s. */
+  replies: ClientReply[];
+  /** What to commit, or null when nothing durable changed. */
+  batch: JournalBatch | null;
+  /** Channels to open for workers registered this round (before sending). */
+  open: { workerId: WorkerId; key: string }[];
+  /** Workers that ended this round: their channels close after the outbox went out. */
+  close: WorkerId[];
+  /** Segments the workers acknowledged reading: older ones of their channel may go. */
+  acks: { workerId: WorkerId; segment: number }[];
+  /** Inbox files to move to `rejected/`, with the reason. */
+  reject: { name: string; reason: string }[];
+  /** Inbox files applied: removed after the commit. */
+  processed: string[];
+  /** Log lines, in order. */
+  log: string[];
+  /** Whether the round did work (the next one waits the round gap). */
+  busy: boolean;
+  /** Whether the server stops after this round. */
+  stop: boolean;
+  /** Whether a scheduling pass ran. */
+  scheduled: boolean;
+}
+
+/** Decodes one worker's channel records; undecodable ones become log lines. */
+export function decodeWorkerRecords(
+  workerId: WorkerId,
+  payloads: readonly string[],
+): { records: FromWorkerMsg[]; log: string[] } {
+  const records: FromWorkerMsg[] = [];
+  const log: string[] = [];
+  for (const payload of payloads) {
+    try {
+      records.push(decodeFromWorker(payload));
+    } catch (e) {
+      log.push(`[server] worker ${workerId}: ${(e as Error).message}`);
+    }
+  }
+  return { records, log };
+}
+
+/** Runs one round over `inputs` at time `now`; mutates the session's state. */
+export function serverRound(
+  session: ServerSession,
+  inputs: RoundInputs,
+  now: number,
+): RoundOutput {
+  const { state, probe } = session;
+  const out: RoundOutput = {
+    outbox: new Map(),
+    replies: [],
+    batch: null,
+    open: [],
+    close: [],
+    acks: [],
+    reject: [],
+    processed: [],
+    log: [],
+    busy: false,
+    stop: inputs.stopSignal,
+    scheduled: false,
+  };
+  const running = new Set<WorkerId>();
+  for (const w of state.workers.values()) if (w.state === "running") running.add(w.id);
+  const requestsDone: JournalBatch["requestsDone"] = [];
+  let activity = false;
+
+  for (const item of inputs.inbox) {
+    activity = true;
+    applyInboxItem(session, item, now, out, requestsDone);
+  }
+  if (inputs.inbox.length > 0) probe?.afterPhase?.("inbox");
+
+  const offsets: JournalBatch["offsets"] = [];
+  let records = false;
+  for (const ch of inputs.channels) {
+    // A worker stopped by a request of this round is no longer read.
+    if (state.workers.get(ch.workerId)?.state !== "running") continue;
+    activity = true;
+    for (const msg of ch.records) {
+      if (applyRecord(session, ch.workerId, msg, now, out)) records = true;
+    }
+    offsets.push({ workerId: ch.workerId, ...ch.position });
+    if (ch.rotated) {
+      sendToWorker(out.outbox, ch.workerId, { kind: "ack", segment: ch.position.segment });
+    }
+  }
+  if (records) probe?.afterPhase?.("records");
+
+  for (const id of inputs.dead) {
+    if (state.workers.get(id)?.state !== "running") continue;
+    onWorkerLost(state, id, "connectionLost", now);
+    out.log.push(`[server] worker ${id} lost: its process is gone`);
+  }
+
+  const runningBeforeTick = new Set<WorkerId>();
+  for (const w of state.workers.values()) if (w.state === "running") runningBeforeTick.add(w.id);
+  onTick(state, now, out.outbox);
+  let lostInTick = false;
+  for (const id of runningBeforeTick) {
+    const w = state.workers.get(id)!;
+    if (w.state === "running") continue;
+    out.log.push(`[server] worker ${id} lost: ${w.state}`);
+    lostInTick = true;
+  }
+  if (lostInTick) probe?.afterPhase?.("tick");
+
+  if (out.stop) stopAllWorkers(state, now, out.outbox);
+  if (state.needsSchedule) {
+    schedule(state, now, out.outbox);
+    out.scheduled = true;
+  }
+
+  out.batch = journalBatch(session, offsets, requestsDone, new Set(out.processed));
+  answerWaits(session, out);
+  for (const { workerId } of out.open) running.add(workerId);
+  for (const id of running) if (state.workers.get(id)?.state !== "running") out.close.push(id);
+  out.busy = activity || out.outbox.size > 0;
+  return out;
+}
+
+function applyInboxItem(
+  session: ServerSession,
+  item: InboxItem,
+  now: number,
+  out: RoundOutput,
+  requestsDone: JournalBatch["requestsDone"],
+): void {
+  const { state } = session;
+  if (item.kind === "rejected") {
+    out.log.push(`[server] rejected inbox file ${item.name}: ${item.reason}`);
+    out.reject.push({ name: item.name, reason: item.reason });
+    return;
+  }
+  const env = item.envelope;
+  const msg = env.msg;
+  if (msg.kind === "registerWorker") {
+    const known = state.workerKeys.has(msg.key);
+    const result = registerWorker(state, env, now, out.outbox);
+    if (typeof result === "string") {
+      out.log.push(`[server] rejected worker registration ${item.name}: ${result}`);
+      out.reject.push({ name: item.name, reason: result });
+      return;
+    }
+    // A known key is a running worker whose channel is open, or an ended one.
+    if (!known) out.open.push({ workerId: result, key: msg.key });
+    out.log.push(`[server] worker ${result} registered from ${msg.config.hostname}`);
+  } else {
+    const handled = handleClientMsg(state, env, now, out.outbox, session.waits);
+    if (handled.reply) out.replies.push({ client: env.client, msg: handled.reply });
+    if (handled.requestKey !== undefined && handled.jobId !== undefined) {
+      requestsDone.push({ key: handled.requestKey, jobId: handled.jobId });
+      session.forget.set(item.name, handled.requestKey);
+    }
+    if (handled.stop) out.stop = true;
+  }
+  out.processed.push(item.name);
+}
+
+/** Applies one worker record; true when it changed task or worker state. */
+function applyRecord(
+  session: ServerSession,
+  workerId: WorkerId,
+  msg: FromWorkerMsg,
+  now: number,
+  out: RoundOutput,
+): boolean {
+  const { state, probe } = session;
+  onWorkerSeen(state, workerId, now);
+  switch (msg.kind) {
+    case "heartbeat":
+      return false;
+    case "taskUpdates":
+      onTaskUpdates(state, workerId, msg.updates, now, out.outbox);
+      probe?.afterUpdates?.(workerId, msg.updates);
+      return true;
+    case "stopping":
+      out.log.push(`[server] worker ${workerId} stopping: ${msg.reason}`);
+      onWorkerLost(state, workerId, msg.reason, now);
+      return true;
+    case "ack":
+      out.acks.push({ workerId, segment: msg.segment });
+      return false;
+    default:
+      return assertNever(msg, "worker record");
+  }
+}
+
+function registerWorker(
+  state: ServerState,
+  env: InboxEnvelope,
+  now: number,
+  out: Outbox,
+): WorkerId | string {
+  const msg = env.msg;
+  if (msg.kind !== "registerWorker") return "not a registration";
+  if (!isValidKey(msg.key)) return `invalid worker key "${msg.key}"`;
+  let config;
+  try {
+    config = validateWorkerConfig(msg.config);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return onWorkerRegistered(state, msg.key, config, now, out);
+}
+
+function stopAllWorkers(state: ServerState, now: number, out: Outbox): void {
+  for (const w of state.workers.values()) {
+    if (w.state !== "running") continue;
+    sendToWorker(out, w.id, { kind: "stop", reason: "serverStopped" });
+    onWorkerLost(state, w.id, "stopped", now);
+  }
+  state.needsSchedule = false;
+}
+
+/** The round's journal batch, or null when it would be empty. */
+function journalBatch(
+  session: ServerSession,
+  offsets: JournalBatch["offsets"],
+  requestsDone: JournalBatch["requestsDone"],
+  processed: ReadonlySet<string>,
+): JournalBatch | null {
+  const requestsForget: string[] = [];
+  for (const [name, key] of session.forget) {
+    if (processed.has(name)) continue;
+    requestsForget.push(key);
+    session.forget.delete(name);
+  }
+  const batch = { ...takeBatch(session.state), offsets, requestsDone, requestsForget };
+  const empty = !batch.meta && batch.jobs.length === 0 && batch.tasks.length === 0 &&
+    batch.workers.length === 0 && offsets.length === 0 && requestsDone.length === 0 &&
+    requestsForget.length === 0;
+  return empty ? null : batch;
+}
+
+/** Answers the `job wait`s whose jobs completed (all of them when the server stops). */
+function answerWaits(session: ServerSession, out: RoundOutput): void {
+  const { state, waits } = session;
+  for (let i = waits.length - 1; i >= 0; i--) {
+    const w = waits[i]!;
+    if (!out.stop && !jobsComplete(state, w.jobIds)) continue;
+    const infos = jobListData(state).filter((j) => w.jobIds.includes(j.id));
+    out.replies.push({ client: w.client, msg: { kind: "data", request: w.request, data: infos } });
+    waits.splice(i, 1);
+  }
+}
