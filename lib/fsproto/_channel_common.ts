@@ -109,16 +109,20 @@ export class ChannelRangeError extends RangeError {
   }
 }
 
-/** Default size at which a segment rotates. */
+/** Default size in bytes at which a segment rotates (4 MiB). */
 export const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024;
-/** Start of every rotation record. */
+/** Start of every rotation record; the writer refuses payloads that begin with it. */
 export const ROTATE_PREFIX = '{"v":1,"kind":"$rotate"';
 /** A newline, as bytes. */
 export const NEWLINE_BYTES = new Uint8Array([10]);
-/** How much of a segment's end the writer reads back when it starts. */
+/** How much of a segment's end, in bytes, the writer reads back when it starts. */
 export const TAIL_BYTES = 512;
 
-/** Channel helper. */
+/**
+ * Checks a channel's directory (non-empty) and base name (letters, digits, `_`, `-`, `.`).
+ *
+ * @throws {ChannelNameError} When either cannot be used.
+ */
 export function checkName(dir: string, name: string): void {
   if (typeof dir !== "string" || dir === "") {
     throw new ChannelNameError(`Cannot use channel directory ${JSON.stringify(dir)}: empty`);
@@ -130,7 +134,12 @@ export function checkName(dir: string, name: string): void {
   }
 }
 
-/** Channel helper. */
+/**
+ * Checks that a position holds non-negative safe integers and returns a copy; `what` names
+ * the position in the error message.
+ *
+ * @throws {ChannelRangeError} When the segment or offset is out of range.
+ */
 export function checkPosition(position: ChannelPosition, what: string): ChannelPosition {
   const { segment, offset } = position;
   if (!Number.isSafeInteger(segment) || segment < 0) {
@@ -144,18 +153,20 @@ export function checkPosition(position: ChannelPosition, what: string): ChannelP
   return { segment, offset };
 }
 
-/** Channel helper. */
+/** The file of one segment: `<dir>/<name>.<segment>.log`. */
 export function segmentPath(dir: string, name: string, segment: number): string {
   return `${dir}/${name}.${segment}.log`;
 }
 
-/** Channel helper. */
+/** The payload of the rotation record that ends a segment and points to segment `next`. */
 export function rotationPayload(next: number): string {
   return JSON.stringify({ v: 1, kind: "$rotate", next });
 }
 
-/** Returns the `next` segment of a rotation record, or `undefined` when it is malformed. */
-/** Channel helper. */
+/**
+ * Returns the `next` segment of a rotation record read in `segment`, or `undefined` when it
+ * is malformed or does not point past `segment`.
+ */
 export function rotationTarget(payload: string, segment: number): number | undefined {
   try {
     const parsed: unknown = JSON.parse(payload);

@@ -33,6 +33,24 @@ interface Suspect {
  * {@linkcode ChannelReader.prototype.position} (or a record's `position`)
  * atomically with the effects of the records read, and create the reader
  * from that position after a restart.
+ *
+ * @example Restart from a saved position
+ * ```ts
+ * import { ChannelReader, ChannelWriter } from "./channel_file.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const writer = new ChannelWriter(dir, "replies");
+ *   await writer.append(['"one"', '"two"']);
+ *   const reader = new ChannelReader(dir, "replies");
+ *   const { records } = await reader.read();
+ *   const saved = records[0]!.position; // only "one" was processed
+ *   const restarted = new ChannelReader(dir, "replies", saved);
+ *   assert.deepEqual((await restarted.read()).records.map((r) => r.payload), ['"two"']);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
  */
 export class ChannelReader {
   #kept: KeptFile | null = null;

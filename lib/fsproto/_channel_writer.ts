@@ -27,6 +27,30 @@ import {
  * Appends batches of records to a channel; the only writer of its files.
  *
  * Appends are serialized: concurrent calls run one after another.
+ *
+ * @example Rotation and acknowledgement
+ * ```ts
+ * import { ChannelReader, ChannelWriter } from "./channel_file.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   // A tiny segment size, so that every batch after the first starts a new segment.
+ *   const writer = new ChannelWriter(dir, "log", { segmentBytes: 1 });
+ *   await writer.append(['"a"']);
+ *   await writer.append(['"b"']);
+ *   assert.equal(writer.position.segment, 1);
+ *   const reader = new ChannelReader(dir, "log");
+ *   const result = await reader.read();
+ *   assert.deepEqual(result.records.map((r) => r.payload), ['"a"', '"b"']);
+ *   assert.deepEqual(result.rotatedPast, [0]);
+ *   // Told that the reader has moved past segment 0, the writer deletes it.
+ *   await writer.acknowledge(1);
+ *   const files = [...Deno.readDirSync(dir)].map((e) => e.name);
+ *   assert.deepEqual(files, ["log.1.log"]);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
  */
 export class ChannelWriter {
   #kept: KeptFile | null;

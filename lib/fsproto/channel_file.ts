@@ -25,6 +25,26 @@
  * Payloads starting with `{"v":1,"kind":"$rotate"` are reserved for rotation
  * records and rejected by the writer.
  *
+ * @example Usage
+ * ```ts
+ * import { ChannelReader, ChannelWriter } from "./channel_file.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const writer = new ChannelWriter(dir, "to-server");
+ *   const reader = new ChannelReader(dir, "to-server");
+ *   await writer.append(['{"n":1}', '{"n":2}']);
+ *   const first = await reader.read();
+ *   assert.deepEqual(first.records.map((r) => r.payload), ['{"n":1}', '{"n":2}']);
+ *   // Each record is delivered once: a second read sees only what was appended since.
+ *   await writer.append(['{"n":3}']);
+ *   assert.deepEqual((await reader.read()).records.map((r) => r.payload), ['{"n":3}']);
+ *   assert.deepEqual((await reader.read()).records, []);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ *
  * @module
  */
 

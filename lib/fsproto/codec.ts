@@ -18,9 +18,19 @@ import {
 } from "./messages.ts";
 import { assertNever } from "../_assert_never.ts";
 
-/** A record that is not valid JSON or not a valid message. */
+/**
+ * A record that is not valid JSON or not a valid message; the message says which record and
+ * what is wrong (`Cannot decode worker record "heartbeat": field "at" must be number`).
+ *
+ * @example Usage
+ * ```ts
+ * import { decodeFromWorker, ProtocolSyntaxError } from "./codec.ts";
+ * import assert from "node:assert/strict";
+ * assert.throws(() => decodeFromWorker("{not json"), ProtocolSyntaxError);
+ * ```
+ */
 export class ProtocolSyntaxError extends SyntaxError {
-  /** Creates the error. */
+  /** `message` is the whole message. */
   constructor(message: string) {
     super(message);
     this.name = "ProtocolSyntaxError";
@@ -76,7 +86,10 @@ const TO_CLIENT: Schema = {
   error: { request: "number", message: "string" },
 };
 
-/** Sorted kinds of each union, for the version guard test. */
+/**
+ * Sorted kinds of each union, for the version guard test: a changed list must come with a new
+ * `PROTOCOL_VERSION`.
+ */
 export const MESSAGE_KINDS = {
   fromClient: Object.keys(FROM_CLIENT).sort(),
   toWorker: Object.keys(TO_WORKER).sort(),
@@ -154,18 +167,45 @@ function stripVersion<T>(obj: Record<string, unknown>): T {
   return rest as T;
 }
 
-/** Encodes a server-to-worker record. */
+/**
+ * Encodes a server-to-worker record: the message's fields plus `v`, the protocol version.
+ *
+ * @example Usage
+ * ```ts
+ * import { decodeToWorker, encodeToWorker } from "./codec.ts";
+ * import { PROTOCOL_VERSION } from "./messages.ts";
+ * import assert from "node:assert/strict";
+ * const text = encodeToWorker({ kind: "ack", segment: 3 });
+ * assert.deepEqual(JSON.parse(text), { v: PROTOCOL_VERSION, kind: "ack", segment: 3 });
+ * assert.deepEqual(decodeToWorker(text), { kind: "ack", segment: 3 });
+ * ```
+ */
 export function encodeToWorker(msg: ToWorkerMsg): string {
   return encodeVersioned(msg);
 }
 
-/** Decodes a server-to-worker record. @throws {ProtocolSyntaxError} */
+/**
+ * Decodes a server-to-worker record (see {@link encodeToWorker}).
+ *
+ * @throws {ProtocolSyntaxError} On invalid JSON, another protocol version, an unknown kind or a
+ * field of the wrong type.
+ */
 export function decodeToWorker(text: string): ToWorkerMsg {
   const obj = parseVersioned(text, "server record");
   return stripVersion(checkShape(obj, TO_WORKER, "server record"));
 }
 
-/** Encodes a worker-to-server record. */
+/**
+ * Encodes a worker-to-server record, as {@link encodeToWorker} does.
+ *
+ * @example Usage
+ * ```ts
+ * import { decodeFromWorker, encodeFromWorker } from "./codec.ts";
+ * import assert from "node:assert/strict";
+ * const msg = { kind: "heartbeat" as const, at: 1_700_000_000_000 };
+ * assert.deepEqual(decodeFromWorker(encodeFromWorker(msg)), msg);
+ * ```
+ */
 export function encodeFromWorker(msg: FromWorkerMsg): string {
   return encodeVersioned(msg);
 }
@@ -186,7 +226,26 @@ const TASK_UPDATE: Schema = {
   rejected: { ...TASK_REF, variant: "number" },
 };
 
-/** Decodes a worker-to-server record, task updates included. @throws {ProtocolSyntaxError} */
+/**
+ * Decodes a worker-to-server record, checking each task update of a `taskUpdates` record too.
+ *
+ * @example Usage
+ * ```ts
+ * import { decodeFromWorker, encodeFromWorker } from "./codec.ts";
+ * import assert from "node:assert/strict";
+ * const started = { kind: "started" as const, jobId: 1, id: 0, instance: 0, at: 5, variant: 0 };
+ * const text = encodeFromWorker({ kind: "taskUpdates", updates: [started] });
+ * assert.deepEqual(decodeFromWorker(text), { kind: "taskUpdates", updates: [started] });
+ * // A started update without its variant is rejected.
+ * const { variant: _, ...broken } = started;
+ * const bad = JSON.stringify({ ...JSON.parse(text), updates: [broken] });
+ * assert.throws(() => decodeFromWorker(bad), {
+ *   message: 'Cannot decode task update "started": field "variant" must be number',
+ * });
+ * ```
+ *
+ * @throws {ProtocolSyntaxError} As {@link decodeToWorker}, and for a malformed task update.
+ */
 export function decodeFromWorker(text: string): FromWorkerMsg {
   const obj = parseVersioned(text, "worker record");
   const msg = checkShape(obj, FROM_WORKER, "worker record");
@@ -196,23 +255,53 @@ export function decodeFromWorker(text: string): FromWorkerMsg {
   return stripVersion(msg);
 }
 
-/** Encodes a server-to-client reply record. */
+/**
+ * Encodes a server-to-client reply record, as {@link encodeToWorker} does.
+ *
+ * @example Usage
+ * ```ts
+ * import { decodeToClient, encodeToClient } from "./codec.ts";
+ * import assert from "node:assert/strict";
+ * const reply = { kind: "submitted" as const, request: 1, jobId: 7 };
+ * assert.deepEqual(decodeToClient(encodeToClient(reply)), reply);
+ * ```
+ */
 export function encodeToClient(msg: ToClientMsg): string {
   return encodeVersioned(msg);
 }
 
-/** Decodes a server-to-client reply record. @throws {ProtocolSyntaxError} */
+/**
+ * Decodes a server-to-client reply record.
+ *
+ * @throws {ProtocolSyntaxError} As {@link decodeToWorker}.
+ */
 export function decodeToClient(text: string): ToClientMsg {
   const obj = parseVersioned(text, "reply record");
   return stripVersion(checkShape(obj, TO_CLIENT, "reply record"));
 }
 
-/** Encodes an inbox envelope. */
+/**
+ * Encodes an inbox envelope; the protocol version `v` is added here.
+ *
+ * @example Usage
+ * ```ts
+ * import { decodeInbox, encodeInbox } from "./codec.ts";
+ * import { PROTOCOL_VERSION } from "./messages.ts";
+ * import assert from "node:assert/strict";
+ * const envelope = { client: "c1", request: 1, sentAt: 0, msg: { kind: "ping" as const } };
+ * assert.deepEqual(decodeInbox(encodeInbox(envelope)), { ...envelope, v: PROTOCOL_VERSION });
+ * ```
+ */
 export function encodeInbox(envelope: Omit<InboxEnvelope, "v">): string {
   return JSON.stringify({ ...envelope, v: PROTOCOL_VERSION });
 }
 
-/** Decodes an inbox envelope. @throws {ProtocolSyntaxError} */
+/**
+ * Decodes an inbox envelope: a client request, or a worker registration (`client` null).
+ *
+ * @throws {ProtocolSyntaxError} As {@link decodeToWorker}, and for a bad `client`, `request`
+ * or `sentAt`.
+ */
 export function decodeInbox(text: string): InboxEnvelope {
   const obj = parseVersioned(text, "inbox message");
   if (!(obj.client === null || typeof obj.client === "string")) {

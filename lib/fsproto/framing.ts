@@ -52,9 +52,19 @@ export interface DecodeResult {
   corrupt: CorruptRecord[];
 }
 
-/** Thrown by {@linkcode encodeRecord} and {@linkcode encodeRecords} for a payload that cannot be framed. */
+/**
+ * Thrown by {@linkcode encodeRecord} and {@linkcode encodeRecords} for a payload that cannot be
+ * framed (one with a raw newline).
+ *
+ * @example Usage
+ * ```ts
+ * import { encodeRecord, RecordEncodeError } from "./framing.ts";
+ * import assert from "node:assert/strict";
+ * assert.throws(() => encodeRecord("two\nlines"), RecordEncodeError);
+ * ```
+ */
 export class RecordEncodeError extends TypeError {
-  /** Creates the error with a message that names the payload. */
+  /** `message` names the record's index and the start of its payload. */
   constructor(message: string) {
     super(message);
     this.name = "RecordEncodeError";
@@ -82,6 +92,15 @@ function makeCrcTable(): Uint32Array {
 
 /**
  * Computes the CRC-32 (IEEE, as in zlib and gzip) of `bytes[start..end)`.
+ *
+ * @example Usage
+ * ```ts
+ * import { crc32 } from "./framing.ts";
+ * import assert from "node:assert/strict";
+ * const bytes = new TextEncoder().encode("123456789");
+ * assert.equal(crc32(bytes), 0xcbf43926); // the standard check value
+ * assert.equal(crc32(bytes, 0, 0), 0);
+ * ```
  *
  * @param bytes Input bytes.
  * @param start First byte to include.
@@ -123,6 +142,16 @@ function writeHeader(out: Uint8Array, at: number, length: number, crc: number): 
 /**
  * Frames a batch of payloads into one buffer, ready for a single append.
  *
+ * @example Usage
+ * ```ts
+ * import { decodeRecords, encodeRecords } from "./framing.ts";
+ * import assert from "node:assert/strict";
+ * const bytes = encodeRecords(['{"a":1}', '"é"']);
+ * const { records, consumed } = decodeRecords(bytes);
+ * assert.deepEqual(records.map((r) => r.payload), ['{"a":1}', '"é"']);
+ * assert.equal(consumed, bytes.length);
+ * ```
+ *
  * @param payloads JSON texts without raw newlines.
  * @returns The concatenated records.
  * @throws {RecordEncodeError} When a payload contains a raw newline.
@@ -151,6 +180,14 @@ export function encodeRecords(payloads: readonly string[]): Uint8Array {
 
 /**
  * Frames one payload as a record.
+ *
+ * @example Usage
+ * ```ts
+ * import { encodeRecord } from "./framing.ts";
+ * import assert from "node:assert/strict";
+ * const line = new TextDecoder().decode(encodeRecord("{}"));
+ * assert.match(line, /^2 [0-9a-f]{8} \{\}\n$/);
+ * ```
  *
  * @param payload A JSON text without raw newlines.
  * @returns The record bytes, ending in a newline.
@@ -209,6 +246,22 @@ function parseLine(
 
 /**
  * Decodes the complete records in `bytes`.
+ *
+ * @example Usage
+ * ```ts
+ * import { decodeRecords, encodeRecord } from "./framing.ts";
+ * import assert from "node:assert/strict";
+ * const good = encodeRecord('{"n":1}');
+ * const damaged = encodeRecord('{"n":2}');
+ * damaged[damaged.length - 2] = 0x20; // flip a payload byte: the checksum no longer fits
+ * const partial = encodeRecord('{"n":3}').subarray(0, 5); // a record still being written
+ * const bytes = new Uint8Array([...good, ...damaged, ...partial]);
+ * const result = decodeRecords(bytes, 100);
+ * assert.deepEqual(result.records.map((r) => [r.payload, r.offset]), [['{"n":1}', 100]]);
+ * assert.deepEqual(result.corrupt.map((c) => c.reason), ["checksum mismatch"]);
+ * // The partial record is left for a later read.
+ * assert.equal(result.consumed, good.length + damaged.length);
+ * ```
  *
  * - A trailing record without its newline is incomplete ("not yet written"):
  *   it is not consumed, so the caller reads it again later.

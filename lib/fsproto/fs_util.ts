@@ -56,7 +56,25 @@ function randomSuffix(): string {
   return out;
 }
 
-/** Writes all of `bytes` at the file's position (a write may take only part). */
+/**
+ * Writes all of `bytes` at the file's position (a single `writeSync` may take only part).
+ *
+ * @example Usage
+ * ```ts
+ * import { readToEndSync, writeAllSync } from "./fs_util.ts";
+ * import assert from "node:assert/strict";
+ * const path = await Deno.makeTempFile();
+ * try {
+ *   using file = Deno.openSync(path, { read: true, write: true });
+ *   writeAllSync(file, new Uint8Array(10_000).fill(7));
+ *   file.seekSync(0, Deno.SeekMode.Start);
+ *   // A small first buffer grows as needed.
+ *   assert.equal(readToEndSync(file, 16).length, 10_000);
+ * } finally {
+ *   await Deno.remove(path);
+ * }
+ * ```
+ */
 export function writeAllSync(file: Deno.FsFile, bytes: Uint8Array): void {
   let done = 0;
   while (done < bytes.length) done += file.writeSync(bytes.subarray(done));
@@ -65,7 +83,8 @@ export function writeAllSync(file: Deno.FsFile, bytes: Uint8Array): void {
 /**
  * Reads from the file's position until the read call reports end of file
  * (never trusting a size from `stat`, which can lag on network filesystems),
- * starting with a buffer of `initial` bytes and doubling it as needed.
+ * starting with a buffer of `initial` bytes and doubling it as needed. See
+ * {@link writeAllSync} for an example.
  */
 export function readToEndSync(file: Deno.FsFile, initial: number): Uint8Array {
   let buffer = new Uint8Array(initial);
@@ -109,6 +128,22 @@ async function syncDir(dir: string): Promise<void> {
  * network filesystems a reader that trusts a cached size may briefly see the
  * new content cut short, so frame what you write).
  *
+ * @example Usage
+ * ```ts
+ * import { writeFileAtomic } from "./fs_util.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await writeFileAtomic(`${dir}/server.json`, '{"pid":1}');
+ *   await writeFileAtomic(`${dir}/server.json`, '{"pid":2}');
+ *   assert.equal(await Deno.readTextFile(`${dir}/server.json`), '{"pid":2}');
+ *   // No temporary file is left behind.
+ *   assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["server.json"]);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ *
  * @param path File to replace or create.
  * @param data Content; strings are written as UTF-8.
  * @param options Mode (default `0o600`) and optional fsync.
@@ -147,6 +182,22 @@ export async function writeFileAtomic(
  * is fine. Throws `Deno.errors.AlreadyExists` when `path` exists but is not a
  * directory. The mode of an existing directory is left unchanged.
  *
+ * @example Usage
+ * ```ts
+ * import { ensureDirMode } from "./fs_util.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await ensureDirMode(`${dir}/clients/c1`);
+ *   await ensureDirMode(`${dir}/clients/c1`); // already there: fine
+ *   assert.ok(Deno.statSync(`${dir}/clients/c1`).isDirectory);
+ *   await Deno.writeTextFile(`${dir}/file`, "");
+ *   await assert.rejects(ensureDirMode(`${dir}/file`), Deno.errors.AlreadyExists);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ *
  * @param path Directory to create.
  * @param mode Permission bits for the directories it creates.
  */
@@ -165,6 +216,20 @@ export function ensureDirMode(path: string, mode = 0o700): Promise<void> {
 /**
  * Reads a whole file, or returns `undefined` when it does not exist.
  *
+ * @example Usage
+ * ```ts
+ * import { readFileIfExists } from "./fs_util.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   assert.equal(await readFileIfExists(`${dir}/lease`), undefined);
+ *   await Deno.writeTextFile(`${dir}/lease`, "1");
+ *   assert.deepEqual(await readFileIfExists(`${dir}/lease`), new Uint8Array([49]));
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ *
  * @param path File to read.
  * @returns The file's bytes, or `undefined` when `path` is missing.
  */
@@ -182,6 +247,22 @@ export async function readFileIfExists(path: string): Promise<Uint8Array | undef
  * (closing flushes the data for readers on other NFS clients). The file has a
  * single writer by protocol: appends from two hosts at once are not atomic on
  * network filesystems.
+ *
+ * @example Usage
+ * ```ts
+ * import { appendBytes, readFrom } from "./fs_util.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const path = `${dir}/to-server.0.log`;
+ *   await appendBytes(path, new TextEncoder().encode("abc"));
+ *   await appendBytes(path, new TextEncoder().encode("def"));
+ *   assert.equal(new TextDecoder().decode(await readFrom(path, 2)), "cdef");
+ *   await assert.rejects(appendBytes(`${dir}/missing`, new Uint8Array(), { create: false }));
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
  *
  * @param path File to append to.
  * @param bytes Bytes to append; an empty array still opens (and creates) the file.
@@ -213,6 +294,21 @@ export function appendBytes(
  * Opens `path` afresh, reads from byte `offset` to end of file, and closes it.
  * Reads until the read call reports end of file instead of trusting a size
  * from `stat`, which can lag on network filesystems.
+ *
+ * @example Usage
+ * ```ts
+ * import { readFrom } from "./fs_util.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await Deno.writeTextFile(`${dir}/log`, "0123");
+ *   assert.deepEqual(await readFrom(`${dir}/log`, 4), new Uint8Array());
+ *   assert.equal(await readFrom(`${dir}/none`, 0), undefined);
+ *   await assert.rejects(readFrom(`${dir}/log`, -1), RangeError);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
  *
  * @param path File to read.
  * @param offset Byte offset to start at; past the end gives an empty array.

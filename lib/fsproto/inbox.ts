@@ -11,7 +11,34 @@ import { inboxFileName, type InstanceLayout } from "./layout.ts";
 import type { InboxEnvelope } from "./messages.ts";
 import { writeFileAtomic } from "./fs_util.ts";
 
-/** Posts an envelope into the inbox; returns the file name. */
+/**
+ * Posts an envelope into the inbox (write to `inbox/tmp/`, rename into `inbox/new/`);
+ * returns the file name. `sender` is the client's or worker's key, which makes the name
+ * unique.
+ *
+ * @example Usage
+ * ```ts
+ * import { postToInbox, readInbox, removeInboxFile } from "./inbox.ts";
+ * import { instanceLayout } from "./layout.ts";
+ * import assert from "node:assert/strict";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const layout = instanceLayout(root);
+ *   await Deno.mkdir(layout.inboxTmp, { recursive: true });
+ *   await Deno.mkdir(layout.inboxNew, { recursive: true });
+ *   const envelope = { client: "c1", request: 1, sentAt: 1000, msg: { kind: "ping" as const } };
+ *   const name = await postToInbox(layout, "c1", envelope);
+ *   const items = await readInbox(layout, null);
+ *   assert.equal(items.length, 1);
+ *   assert.equal(items[0]!.kind, "message");
+ *   assert.equal(items[0]!.name, name);
+ *   await removeInboxFile(layout, name);
+ *   assert.deepEqual(await readInbox(layout, null), []);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export async function postToInbox(
   layout: InstanceLayout,
   sender: string,
@@ -30,7 +57,12 @@ export type InboxItem =
   | { kind: "message"; name: string; envelope: InboxEnvelope }
   | { kind: "rejected"; name: string; reason: string };
 
-/** Lists and decodes delivered inbox files in name order. */
+/**
+ * Lists and decodes delivered inbox files in name order (so in sending order). A file that is
+ * not a regular file, is owned by a uid other than `myUid` (null: no owner check), or does
+ * not decode comes back as `rejected` with the reason. See {@link postToInbox} for an
+ * example.
+ */
 export async function readInbox(
   layout: InstanceLayout,
   myUid: number | null,
@@ -75,7 +107,32 @@ export async function readInbox(
   return items;
 }
 
-/** Moves an inbox file to `rejected/` and writes the reason beside it. */
+/**
+ * Moves an inbox file to `rejected/` (its name prefixed with the time in ms) and writes the
+ * reason beside it in `<name>.reason`. A file already gone is ignored.
+ *
+ * @example Usage
+ * ```ts
+ * import { readInbox, rejectInboxFile } from "./inbox.ts";
+ * import { instanceLayout } from "./layout.ts";
+ * import assert from "node:assert/strict";
+ * const root = await Deno.makeTempDir();
+ * try {
+ *   const layout = instanceLayout(root);
+ *   await Deno.mkdir(layout.inboxNew, { recursive: true });
+ *   await Deno.mkdir(layout.rejected);
+ *   await Deno.writeTextFile(`${layout.inboxNew}/junk.json`, "not json");
+ *   const [item] = await readInbox(layout, null);
+ *   assert.equal(item?.kind, "rejected");
+ *   await rejectInboxFile(layout, "junk.json", "invalid JSON");
+ *   const kept = [...Deno.readDirSync(layout.rejected)].map((e) => e.name).sort();
+ *   assert.equal(kept.length, 2);
+ *   assert.match(kept[1]!, /^\d+-junk\.json\.reason$/);
+ * } finally {
+ *   await Deno.remove(root, { recursive: true });
+ * }
+ * ```
+ */
 export async function rejectInboxFile(
   layout: InstanceLayout,
   name: string,
@@ -90,7 +147,10 @@ export async function rejectInboxFile(
   }
 }
 
-/** Deletes a processed inbox file. */
+/**
+ * Deletes an inbox file once its request is applied and committed; a file already gone is
+ * ignored. See {@link postToInbox} for an example.
+ */
 export async function removeInboxFile(layout: InstanceLayout, name: string): Promise<void> {
   try {
     await Deno.remove(join(layout.inboxNew, name));

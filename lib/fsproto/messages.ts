@@ -12,7 +12,10 @@ import type { ResourceRequest } from "../resources/request.ts";
 import type { ResourcePool } from "../resources/descriptor.ts";
 import type { IdRange } from "../cli/id_set.ts";
 
-/** Protocol version; bump on any incompatible change of these unions. */
+/**
+ * Protocol version, the `v` of every record; bump on any incompatible change of these unions
+ * (the guard test on `MESSAGE_KINDS` in `codec.ts` fails until you do).
+ */
 export const PROTOCOL_VERSION = 3;
 
 /** Where a task's stdout or stderr goes; `null` discards it. */
@@ -25,43 +28,40 @@ export type CrashLimit = number | "never-restart" | "unlimited";
 export interface ProgramSpec {
   /** Command and arguments. */
   args: string[];
-  /** Extra environment variables. */
+  /** Extra environment variables (`--env KEY=VALUE`). */
   env: Record<string, string>;
-  /** Working directory template. */
+  /** Working directory template, placeholders allowed (`%{TASK_ID}`). */
   cwd: string;
-  /** Stdout target. */
   stdout: StdioSpec;
-  /** Stderr target. */
   stderr: StdioSpec;
 }
 
 /** What every task of one submit shares. */
 export interface TaskTemplate {
-  /** The program. */
   program: ProgramSpec;
   /** Resource request variants (1 to 32), in preference order. */
   requests: ResourceRequest[];
-  /** CPU pinning. */
+  /** CPU pinning of the task's cpus (`--pin`); null for none. */
   pin: "taskset" | "omp" | null;
   /** User priority, higher first. */
   priority: number;
   /** Run-time limit in ms, or null. */
   timeLimitMs: number | null;
-  /** Crash limit. */
+  /** Worker crashes tolerated (`--crash-limit`; 5 unless given). */
   crashLimit: CrashLimit;
 }
 
 /** A job as submitted by a client. */
 export interface JobSubmit {
-  /** Job name. */
+  /** Job name (`--name`, else the program's base name). */
   name: string;
-  /** Abort remaining tasks once more than this many failed. */
+  /** Abort remaining tasks once more than this many failed; null for no limit. */
   maxFails: number | null;
-  /** Directory the client submitted from. */
+  /** Directory the client submitted from (`%{SUBMIT_DIR}`). */
   submitDir: string;
-  /** Task ids of the array (one id for a plain submit). */
+  /** Task ids of the array (one id, 0, for a plain submit). */
   ids: IdRange[];
-  /** Shared task definition. */
+  /** What every task of the job shares. */
   template: TaskTemplate;
 }
 
@@ -83,9 +83,8 @@ export interface ProcessIdentity {
 
 /** Worker settings sent at registration. */
 export interface WorkerConfig {
-  /** Host name shown in listings. */
+  /** Host name shown in listings (`--hostname`, else the machine's). */
   hostname: string;
-  /** Worker process id. */
   pid: number;
   /**
    * Identity of the worker process; absent where nobody can check it (simulated
@@ -98,13 +97,13 @@ export interface WorkerConfig {
   idleTimeoutMs: number | null;
   /** Time limit in ms, or null. */
   timeLimitMs: number | null;
-  /** Working directory of the worker. */
+  /** Working directory of the worker (`--work-dir`). */
   workDir: string;
-  /** What to do when the server is lost. */
+  /** What to do when the server is lost (`--on-server-lost`). */
   onServerLost: "stop" | "finish-running";
-  /** Worker group. */
+  /** Worker group (`--group`); multi-node tasks take workers of one group. */
   group: string;
-  /** Resource pools. */
+  /** Resource pools, explicit and detected, `cpus` first. */
   resources: ResourcePool[];
   /** Least CPU use (1/10000 of the total) for new work to be planned onto the worker. */
   minUtilization: number;
@@ -119,7 +118,6 @@ export interface RegisterWorkerMsg {
   kind: "registerWorker";
   /** Name of the worker's own directory under `workers/`. */
   key: string;
-  /** Settings. */
   config: WorkerConfig;
 }
 
@@ -140,7 +138,7 @@ export type FromClientMsg =
 
 /** Envelope of an inbox file. */
 export interface InboxEnvelope {
-  /** Protocol version. */
+  /** The sender's {@link PROTOCOL_VERSION}; a different one is rejected. */
   v: number;
   /** Reply channel: the client's key, or null for worker registration. */
   client: string | null;
@@ -148,15 +146,13 @@ export interface InboxEnvelope {
   request: number;
   /** Sender's clock at sending, ms since epoch. */
   sentAt: number;
-  /** The message. */
   msg: FromClientMsg | RegisterWorkerMsg;
 }
 
 /** A task handed to a worker. */
 export interface TaskAssignment {
-  /** Task id. */
   id: TaskId;
-  /** Instance id (attempt number). */
+  /** Instance id (attempt number, from 0). */
   instance: number;
   /** Variant to run now, or null for a prefilled task started when one of its class ends. */
   variant: number | null;
@@ -169,7 +165,6 @@ export interface TaskAssignment {
 
 /** One worker of a multi-node task. */
 export interface TaskNode {
-  /** Worker id. */
   workerId: WorkerId;
   /** The worker's host name (`--hostname`, else the machine's). */
   hostname: string;
@@ -199,13 +194,11 @@ export type WorkerStopReason =
   | "connectionLost"
   | "serverStopped";
 
-/** One attempt of a task. */
+/** One attempt of a task: a message about an older instance is ignored. */
 export interface TaskRef {
-  /** Job id. */
   jobId: JobId;
-  /** Task id. */
   id: TaskId;
-  /** Instance id. */
+  /** Instance id (attempt number, from 0). */
   instance: number;
 }
 

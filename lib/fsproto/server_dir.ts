@@ -7,23 +7,21 @@
 import { joinPath as join } from "../path.ts";
 import { CURRENT_LINK, type InstanceLayout, instanceLayout } from "./layout.ts";
 
-/** Identity written by the server to `server.json`. */
+/** Identity written by the server to `server.json` (what `hq server info` shows). */
 export interface ServerIdentity {
   /** Program version. */
   version: string;
-  /** Protocol version. */
+  /** The server's `PROTOCOL_VERSION` (`messages.ts`). */
   protocol: number;
-  /** Server uid. */
+  /** Uid of the server's state; kept across restores from the journal (`%{SERVER_UID}`). */
   serverUid: string;
-  /** Host name of the server. */
   host: string;
-  /** Process id of the server. */
   pid: number;
   /** Start time, ms since epoch. */
   startedAt: number;
-  /** Instance directory name. */
+  /** Path of the instance directory. */
   instance: string;
-  /** Journal path. */
+  /** Path of the LMDB journal: the instance's `journal/`, or `server start --journal`. */
   journal: string;
 }
 
@@ -37,26 +35,32 @@ export interface Lease {
   startedAt: number;
   /** Increases on every rewrite. */
   seq: number;
-  /** Holder's clock at the rewrite. */
+  /** Holder's clock at the rewrite, ms since epoch. */
   at: number;
   /** Rewrite interval in ms. */
   intervalMs: number;
-  /** Set by a clean stop. */
+  /** Set by a clean stop: clients give up at once instead of waiting for the lease to age. */
   stopped: boolean;
 }
 
-/** The server directory cannot be used; the message says why. */
+/**
+ * The server directory cannot be used (not a directory, someone else's, or writable by
+ * others); the message says why and how to fix it.
+ */
 export class ServerDirError extends Error {
-  /** Creates the error. */
+  /** `message` names the directory and the problem. */
   constructor(message: string) {
     super(message);
     this.name = "ServerDirError";
   }
 }
 
-/** No live server uses the directory. */
+/**
+ * No live server uses the directory. Clients print its message as HyperQueue does
+ * (`No running instance of HQ found at ...`).
+ */
 export class ServerNotRunningError extends Error {
-  /** Creates the error. */
+  /** `message` is the whole one-line text. */
   constructor(message: string) {
     super(message);
     this.name = "ServerNotRunningError";
@@ -75,13 +79,27 @@ function defaultServerDir(): string {
   return join(Deno.env.get("HOME") ?? "/", ".hq-server");
 }
 
-/** Resolves the server directory from the flag, `HQ_SERVER_DIR`, or `~/.hq-server`. */
+/**
+ * Resolves the server directory from the flag, `HQ_SERVER_DIR`, or `~/.hq-server`, in that
+ * order; a relative path is taken from the current directory.
+ *
+ * @example Usage
+ * ```ts
+ * import { resolveServerDir } from "./server_dir.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(resolveServerDir("/srv/hq"), "/srv/hq");
+ * assert.equal(resolveServerDir("hq-dir"), `${Deno.cwd()}/hq-dir`);
+ * ```
+ */
 export function resolveServerDir(flag: string | undefined): string {
   const dir = flag ?? Deno.env.get("HQ_SERVER_DIR") ?? defaultServerDir();
   return dir.startsWith("/") ? dir : join(Deno.cwd(), dir);
 }
 
-/** The local host name. */
+/**
+ * The local host name, as the server writes it to `server.json` and the lease (a lease of the
+ * same host is checked by pid).
+ */
 export function localHostname(): string {
   return Deno.hostname();
 }
@@ -89,6 +107,21 @@ export function localHostname(): string {
 /**
  * Checks that `dir` is a directory owned by us and not writable by group or
  * others. Returns false when it does not exist.
+ *
+ * @example Usage
+ * ```ts
+ * import { checkServerDir, ServerDirError } from "./server_dir.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir(); // mode 0700
+ * try {
+ *   assert.equal(checkServerDir(dir), true);
+ *   assert.equal(checkServerDir(`${dir}/missing`), false);
+ *   await Deno.chmod(dir, 0o777);
+ *   assert.throws(() => checkServerDir(dir), ServerDirError);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
  *
  * @throws {ServerDirError} When it is unsafe or not a directory.
  */
@@ -120,7 +153,24 @@ export function checkServerDir(dir: string): boolean {
   return true;
 }
 
-/** The active instance of `serverDir`, or undefined without `hq-current`. */
+/**
+ * The active instance of `serverDir`, or undefined without `hq-current`. A relative link target
+ * is taken from `serverDir`.
+ *
+ * @example Usage
+ * ```ts
+ * import { currentInstance } from "./server_dir.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   assert.equal(currentInstance(dir), undefined);
+ *   await Deno.symlink("001", `${dir}/hq-current`);
+ *   assert.equal(currentInstance(dir)?.root, `${dir}/001`);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export function currentInstance(serverDir: string): InstanceLayout | undefined {
   let target: string;
   try {
@@ -131,7 +181,26 @@ export function currentInstance(serverDir: string): InstanceLayout | undefined {
   return instanceLayout(target.startsWith("/") ? target : join(serverDir, target));
 }
 
-/** Reads and validates a JSON file; undefined when missing or malformed. */
+/**
+ * Reads and parses a JSON file; undefined when missing or not JSON. The shape is not checked:
+ * `T` is the caller's claim.
+ *
+ * @example Usage
+ * ```ts
+ * import { readJsonFile } from "./server_dir.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await Deno.writeTextFile(`${dir}/a.json`, '{"seq":3}');
+ *   await Deno.writeTextFile(`${dir}/torn.json`, '{"seq":');
+ *   assert.deepEqual(readJsonFile<{ seq: number }>(`${dir}/a.json`), { seq: 3 });
+ *   assert.equal(readJsonFile(`${dir}/torn.json`), undefined);
+ *   assert.equal(readJsonFile(`${dir}/none.json`), undefined);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export function readJsonFile<T>(path: string): T | undefined {
   try {
     return JSON.parse(Deno.readTextFileSync(path)) as T;
@@ -151,7 +220,34 @@ function processExists(pid: number): boolean {
 
 /**
  * Decides whether the lease holder is alive. On the same host the pid is
- * checked; elsewhere the lease must change within a few intervals.
+ * checked (in `/proc`); elsewhere the lease must change within a few intervals,
+ * so the call can take up to `max(3 * intervalMs, 2 s)`.
+ *
+ * @example Usage
+ * ```ts
+ * import { isLeaseLive, localHostname } from "./server_dir.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const lease = {
+ *     host: localHostname(),
+ *     pid: Deno.pid,
+ *     startedAt: Date.now(),
+ *     seq: 1,
+ *     at: Date.now(),
+ *     intervalMs: 1000,
+ *     stopped: false,
+ *   };
+ *   await Deno.writeTextFile(`${dir}/lease`, JSON.stringify(lease));
+ *   // This process holds it; on Linux its pid shows in /proc.
+ *   if (Deno.build.os === "linux") assert.equal((await isLeaseLive(`${dir}/lease`)).live, true);
+ *   await Deno.writeTextFile(`${dir}/lease`, JSON.stringify({ ...lease, stopped: true }));
+ *   assert.equal((await isLeaseLive(`${dir}/lease`)).live, false);
+ *   assert.deepEqual(await isLeaseLive(`${dir}/none`), { live: false, lease: undefined });
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
  */
 export async function isLeaseLive(
   leasePath: string,
@@ -173,6 +269,19 @@ export async function isLeaseLive(
 
 /**
  * Finds the live server of `serverDir` for a client or worker.
+ *
+ * @example Usage
+ * ```ts
+ * import { connectInstance, ServerNotRunningError } from "./server_dir.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   // A directory that no server has used yet.
+ *   await assert.rejects(connectInstance(dir), ServerNotRunningError);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
  *
  * @throws {ServerDirError} For unsafe directories.
  * @throws {ServerNotRunningError} When no live server uses it.

@@ -10,9 +10,12 @@
 export interface WaiterOptions {
   /** Paths to watch (recursively). */
   paths: string[];
-  /** Disables watching. @default false */
+  /** Disables watching (on network filesystems, see {@link isNetworkFs}). @default false */
   pollOnly?: boolean;
-  /** Poll interval right after activity, ms; only without a watcher (with one, polls stay at `maxMs`). @default 20 */
+  /**
+   * Poll interval right after activity, ms; only without a watcher (with one, polls stay at
+   * `maxMs`). @default 20
+   */
   minMs?: number;
   /** Poll interval when idle, ms. @default 250 */
   maxMs?: number;
@@ -20,7 +23,25 @@ export interface WaiterOptions {
   filter?: (path: string) => boolean;
 }
 
-/** Waits for the next file event or poll tick. */
+/**
+ * Waits for the next file event or poll tick. Without a watcher the poll interval doubles
+ * after each quiet wait, from `minMs` up to `maxMs`; {@link Waiter.busy} resets it.
+ *
+ * @example Usage
+ * ```ts
+ * import { Waiter } from "./waiter.ts";
+ * import assert from "node:assert/strict";
+ * const waiter = new Waiter({ paths: [], pollOnly: true, minMs: 1, maxMs: 5 });
+ * try {
+ *   await waiter.wait(); // a poll tick
+ *   assert.equal(waiter.takeChanged(), null); // woken by the timer: look at everything
+ *   waiter.notify(); // e.g. this process wrote something itself
+ *   await waiter.wait(); // returns at once
+ * } finally {
+ *   waiter.close();
+ * }
+ * ```
+ */
 export class Waiter {
   #watcher: Deno.FsWatcher | undefined;
   #interval: number;
@@ -32,7 +53,7 @@ export class Waiter {
   #changed = new Set<string>();
   #byTimer = false;
 
-  /** Starts watching. */
+  /** Starts watching `options.paths` unless `pollOnly` is set or the watcher cannot start. */
   constructor(options: WaiterOptions) {
     this.#min = options.minMs ?? 20;
     this.#max = options.maxMs ?? 250;
@@ -136,6 +157,15 @@ const NETWORK_FS = new Set(["nfs", "nfs4", "lustre", "gpfs", "beegfs", "cifs", "
 /**
  * Whether `path` lives on a network filesystem (from `/proc/self/mountinfo`),
  * where watching sees nothing from other hosts. `fuse.*` counts as network.
+ * Without `/proc` (not Linux) the answer is false.
+ *
+ * @example Usage
+ * ```ts
+ * import { isNetworkFs } from "./waiter.ts";
+ * import assert from "node:assert/strict";
+ * // procfs is local wherever it exists; without /proc the answer is false anyway.
+ * assert.equal(isNetworkFs("/proc/self"), false);
+ * ```
  */
 export function isNetworkFs(path: string): boolean {
   let text: string;
