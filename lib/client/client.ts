@@ -32,9 +32,35 @@ import type {
   WorkerView,
 } from "../scheduler/views.ts";
 
-/** The server answered a request with an error. */
+/**
+ * The server answered a request with an error (an unknown job, a bad selector, ...), or with
+ * a reply of the wrong kind. The message is the server's, ready to print.
+ *
+ * @example Usage
+ * ```ts
+ * import { HqClient, RequestError } from "./client.ts";
+ * import { runServer } from "../server/run.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const { promise: ready, resolve } = Promise.withResolvers<void>();
+ *   const server = runServer({ serverDir: dir, log: () => {}, onReady: () => resolve() });
+ *   await ready;
+ *   const client = await HqClient.connect(dir);
+ *   try {
+ *     await assert.rejects(client.jobInfo("not-a-selector"), RequestError);
+ *     await client.stopServer();
+ *   } finally {
+ *     await client.close();
+ *   }
+ *   await server;
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export class RequestError extends Error {
-  /** Creates the error. */
+  /** `message` is the server's error text. */
   constructor(message: string) {
     super(message);
     this.name = "RequestError";
@@ -43,11 +69,49 @@ export class RequestError extends Error {
 
 /** Options of {@link HqClient.connect}. */
 export interface ConnectOptions {
-  /** Turn watching off. @default auto */
+  /**
+   * Turn watching off and only poll for replies. @default true on a network filesystem
+   * (see `isNetworkFs`), else false
+   */
   pollOnly?: boolean;
 }
 
-/** A connection to a server through its directory. */
+/**
+ * A connection to a server through its directory: requests go to the server's inbox, replies
+ * come back on this client's own reply channel (`clients/<key>/`). Always
+ * {@link HqClient.close} it.
+ *
+ * @example Usage
+ * ```ts
+ * import { HqClient } from "./client.ts";
+ * import { buildSubmit } from "../cli/submit_args.ts";
+ * import { runServer } from "../server/run.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   // A server of our own in this process; a real one runs `hq server start`.
+ *   const { promise: ready, resolve } = Promise.withResolvers<void>();
+ *   const server = runServer({ serverDir: dir, log: () => {}, onReady: () => resolve() });
+ *   await ready;
+ *   const client = await HqClient.connect(dir);
+ *   try {
+ *     const { job } = buildSubmit({ array: "1-3" }, ["true"], dir);
+ *     const jobId = await client.submit(job);
+ *     const [info] = await client.listJobs();
+ *     assert.equal(info?.id, jobId);
+ *     assert.equal(info?.task_stats.waiting, 3); // no worker has started
+ *     const [outcome] = await client.cancel(String(jobId));
+ *     assert.equal(outcome?.result, "canceled");
+ *     await client.stopServer();
+ *   } finally {
+ *     await client.close();
+ *   }
+ *   await server;
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export class HqClient {
   #layout: InstanceLayout;
   #identity: ServerIdentity;
@@ -76,9 +140,11 @@ export class HqClient {
   }
 
   /**
-   * Connects to the live server of `serverDir`.
+   * Connects to the live server of `serverDir` (an absolute path; see `resolveServerDir`)
+   * and creates this client's reply directory.
    *
    * @throws {ServerNotRunningError} When none runs there.
+   * @throws {ServerDirError} When the directory is unsafe (see `checkServerDir`).
    */
   static async connect(serverDir: string, options: ConnectOptions = {}): Promise<HqClient> {
     const { layout, identity, lease } = await connectInstance(serverDir);
@@ -92,7 +158,14 @@ export class HqClient {
     return this.#identity;
   }
 
-  /** Sends a request and waits for its reply. */
+  /**
+   * Sends a request and waits for its reply, however long the server takes (`jobWait`
+   * answers only when the jobs are complete).
+   *
+   * @throws {RequestError} When the server answers with an error.
+   * @throws {ServerNotRunningError} When the server stops or its lease goes stale before it
+   * answers.
+   */
   async request(msg: FromClientMsg): Promise<ToClientMsg> {
     const request = ++this.#request;
     await postToInbox(this.#layout, this.#key, {
@@ -149,7 +222,9 @@ export class HqClient {
     return reply.data as T;
   }
 
-  /** Submits a job; resolves once the server has committed it. */
+  /**
+   * Submits a job; resolves with its id once the server has committed it to the journal.
+   */
   async submit(job: JobSubmit): Promise<JobId> {
     const reply = await this.request({ kind: "submit", job });
     if (reply.kind !== "submitted") {
@@ -158,17 +233,17 @@ export class HqClient {
     return reply.jobId;
   }
 
-  /** All jobs. */
+  /** Every job the server knows (`hq job list`). */
   listJobs(): Promise<JobInfoView[]> {
     return this.#data({ kind: "jobList" });
   }
 
-  /** Details of selected jobs. */
+  /** Details of the jobs `selector` names (`3`, `1-5`, `last`, `all`): `hq job info`. */
   jobInfo(selector: string): Promise<JobDetailView[]> {
     return this.#data({ kind: "jobInfo", selector });
   }
 
-  /** Tasks of selected jobs, keyed by job id. */
+  /** Tasks of the selected jobs, keyed by job id; `taskIds` null for every task. */
   taskList(
     selector: string,
     taskIds: IdRange[] | null = null,
@@ -191,7 +266,7 @@ export class HqClient {
     return this.#data({ kind: "jobWait", selector });
   }
 
-  /** All workers. */
+  /** Every worker the server knows, live or ended (`hq worker list`). */
   listWorkers(): Promise<WorkerView[]> {
     return this.#data({ kind: "workerList" });
   }
@@ -206,7 +281,7 @@ export class HqClient {
     return this.#data({ kind: "debugDump" });
   }
 
-  /** Stops the server. */
+  /** Stops the server (`hq server stop`); resolves once it has answered. */
   async stopServer(): Promise<void> {
     await this.request({ kind: "serverStop" });
   }

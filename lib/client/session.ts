@@ -11,6 +11,26 @@ import { resolveServerDir } from "../fsproto/server_dir.ts";
  * Runs `fn` with a client connected to the server of `serverDir` (`--server-dir`
  * as given; `HQ_SERVER_DIR` or `~/.hq-server` when undefined), closing it afterwards.
  *
+ * @example Usage
+ * ```ts
+ * import { withClient } from "./session.ts";
+ * import { runServer } from "../server/run.ts";
+ * import { ServerNotRunningError } from "../fsproto/server_dir.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await assert.rejects(withClient(dir, (c) => c.listJobs()), ServerNotRunningError);
+ *   const { promise: ready, resolve } = Promise.withResolvers<void>();
+ *   const server = runServer({ serverDir: dir, log: () => {}, onReady: () => resolve() });
+ *   await ready;
+ *   assert.deepEqual(await withClient(dir, (c) => c.listJobs()), []);
+ *   await withClient(dir, (c) => c.stopServer());
+ *   await server;
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ *
  * @throws {ServerNotRunningError} When no server runs there.
  */
 export async function withClient<T>(
