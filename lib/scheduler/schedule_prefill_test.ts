@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { onSubmit } from "./reactor.ts";
+import { placeClass } from "./schedule_place.ts";
+import { prefillClass, prefillTakers } from "./schedule_prefill.ts";
+import { begin, pendingOf } from "./_schedule_fixtures.ts";
+import { addWorkers, jobSubmit, multiNodeSubmit, round, testState } from "./sim/_fixtures.ts";
+
+Deno.test("prefillClass() queues on the workers running the class, up to their bound", () => {
+  const s = testState(3, 0);
+  addWorkers(s, [{ pools: ["cpus=1"] }, { pools: ["cpus=1"] }]);
+  onSubmit(s, jobSubmit("cpus=1", 20), 0);
+  const r = begin(s);
+  const cls = s.classes.get(1)!;
+  assert.equal(placeClass(r, cls, 0, 20), 2);
+  assert.equal(prefillClass(r, cls, 0, 18), 6);
+  assert.deepEqual(pendingOf(r), {
+    1: ["1:0/v0", "1:2/q", "1:3/q", "1:4/q"],
+    2: ["1:1/v0", "1:5/q", "1:6/q", "1:7/q"],
+  });
+  // Counted on the worker for the loop; commit recounts.
+  assert.equal(s.workers.get(1)!.prefilled, 3);
+});
+
+Deno.test("prefillClass() shares a small spare out evenly, the later workers taking the remainder", () => {
+  const s = testState(3, 0);
+  addWorkers(s, [{ pools: ["cpus=1"] }, { pools: ["cpus=1"] }]);
+  onSubmit(s, jobSubmit("cpus=1", 20), 0);
+  const r = begin(s);
+  const cls = s.classes.get(1)!;
+  placeClass(r, cls, 0, 20);
+  assert.equal(prefillClass(r, cls, 0, 3), 3);
+  assert.deepEqual(pendingOf(r), { 1: ["1:0/v0", "1:2/q"], 2: ["1:1/v0", "1:3/q", "1:4/q"] });
+});
+
+Deno.test("prefillClass() stops when the level runs out of tasks", () => {
+  const s = testState(5, 0);
+  addWorkers(s, [{ pools: ["cpus=1"] }]);
+  onSubmit(s, jobSubmit("cpus=1", 3), 0);
+  const r = begin(s);
+  const cls = s.classes.get(1)!;
+  placeClass(r, cls, 0, 3);
+  assert.equal(prefillClass(r, cls, 0, 5), 2);
+});
+
+Deno.test("prefillClass() queues nothing without spare tasks or with prefill off", () => {
+  for (const [max, spare] of [[3, 0], [3, -4], [0, 10]] as const) {
+    const s = testState(max, 0);
+    addWorkers(s, [{ pools: ["cpus=1"] }]);
+    onSubmit(s, jobSubmit("cpus=1", 20), 0);
+    const r = begin(s);
+    const cls = s.classes.get(1)!;
+    placeClass(r, cls, 0, 20);
+    assert.equal(prefillClass(r, cls, 0, spare), 0);
+    assert.deepEqual(pendingOf(r), { 1: ["1:0/v0"] });
+  }
+});
+
+Deno.test("prefillTakers(): workers running the class, not reserved, with room in their queue", () => {
+  const s = testState(2, 0);
+  addWorkers(s, [{ pools: ["cpus=1"] }, { pools: ["cpus=1"] }, { pools: ["cpus=1"] }]);
+  onSubmit(s, jobSubmit("cpus=1", 20), 0);
+  const r = begin(s);
+  const cls = s.classes.get(1)!;
+  placeClass(r, cls, 0, 3);
+  assert.deepEqual(prefillTakers(r, cls).map((w) => w.id), [1, 2, 3]);
+  r.reservedAt.set(1, 0);
+  s.workers.get(2)!.prefilled = 2;
+  assert.deepEqual(prefillTakers(r, cls).map((w) => w.id), [3]);
+  // A worker not running the class gets none.
+  onSubmit(s, jobSubmit("cpus=1 scatter", 5), 0);
+  assert.deepEqual(prefillTakers(r, s.classes.get(2)!).map((w) => w.id), []);
+});
+
+Deno.test("prefillTakers(): a worker already running the class only when it or the class changed", () => {
+  const s = testState(5, 0);
+  addWorkers(s, [{ pools: ["cpus=1"] }]);
+  onSubmit(s, jobSubmit("cpus=1", 3), 0);
+  assert.deepEqual(round(s), { 1: ["1:0/v0", "1:1/q", "1:2/q"] });
+  const cls = s.classes.get(1)!;
+  assert.deepEqual(prefillTakers(begin(s, 1), cls).map((w) => w.id), []);
+  s.changedWorkers.add(1);
+  assert.deepEqual(prefillTakers(begin(s, 2), cls).map((w) => w.id), [1]);
+  s.changedClasses.add(cls.id);
+  assert.deepEqual(prefillTakers(begin(s, 3), cls).map((w) => w.id), [1]);
+});
+
+Deno.test("prefillTakers(): never a worker held by a multi-node task", () => {
+  const s = testState(5, 0);
+  addWorkers(s, [{ pools: ["cpus=1"] }, { pools: ["cpus=1"] }]);
+  onSubmit(s, jobSubmit("cpus=1", 1), 0);
+  round(s);
+  onSubmit(s, multiNodeSubmit(1, 1, { priority: 5 }), 1);
+  onSubmit(s, jobSubmit("cpus=1", 5), 1);
+  const r = begin(s, 1);
+  const multiCls = s.classes.get(2)!;
+  assert.equal(r.multi.place(multiCls, 5, 1), 1);
+  assert.deepEqual(r.multi.pending[0]!.nodes.map((w) => w.id), [2]);
+  s.workers.get(2)!.classLoad.set(1, 1); // as if it ran the class too
+  assert.deepEqual(prefillTakers(r, s.classes.get(1)!).map((w) => w.id), [1]);
+});
