@@ -1,8 +1,10 @@
 /**
- * Deterministic simulation of the scheduler: the real reactors and
- * `schedule()` on the server side, the real {@link WorkerCore} on each
- * simulated worker, a simulated clock, and channels that deliver each batch
- * after a random delay in FIFO order per channel. Faults: workers crash
+ * Deterministic simulation of the scheduler: the server's own round
+ * ({@link serverRound}, as `lib/server/run.ts` runs it) on the server side,
+ * the real {@link WorkerCore} on each simulated worker, a simulated clock,
+ * and channels that deliver each batch after a random delay in FIFO order per
+ * channel. Every message crosses the real codec: registrations, submits and
+ * cancels as inbox files, records both ways, replies. Faults: workers crash
  * silently (the server notices missing heartbeats), stop at their time limit,
  * join late; cancel and retract records are sometimes duplicated, and update
  * batches sometimes read twice. Invariants are checked after every server
@@ -10,24 +12,16 @@
  *
  * @module
  */
-import type { JobId, WorkerId } from "../../ids.ts";
+import type { WorkerId } from "../../ids.ts";
 import type { FromWorkerMsg, ToWorkerMsg } from "../../fsproto/messages.ts";
+import { decodeToWorker, encodeFromWorker, encodeToWorker } from "../../fsproto/codec.ts";
 import { createServerState, type ServerState } from "../state.ts";
-import { onSubmit, onTaskUpdates, type Outbox, stopUnfinished } from "../reactor.ts";
-import { onTick, onWorkerLost, onWorkerRegistered, onWorkerSeen } from "../worker_events.ts";
-import { schedule } from "../schedule.ts";
-import { takeBatch } from "../../journal/restore.ts";
 import { BinaryHeap } from "../_heap.ts";
 import { assertNever } from "../../_assert_never.ts";
 import { Rng } from "./_rng.ts";
-import {
-  DEFAULT_SIM_OPTIONS,
-  type Scenario,
-  type SimJobSpec,
-  type SimOptions,
-  type SimResult,
-} from "./scenario.ts";
+import { DEFAULT_SIM_OPTIONS, type Scenario, type SimOptions, type SimResult } from "./scenario.ts";
 import { SimWorker } from "./sim_worker.ts";
+import { type InboxPost, SimServer } from "./sim_server.ts";
 import {
   checkAfterBatch,
   checkServerState,
@@ -45,19 +39,14 @@ import {
 type SimEvent =
   | { kind: "serverTick" }
   | { kind: "workerStart"; worker: SimWorker }
-  | { kind: "toWorker"; worker: SimWorker; msgs: ToWorkerMsg[] }
-  | { kind: "toServer"; worker: SimWorker; msgs: FromWorkerMsg[] }
-  | { kind: "inbox"; item: InboxItem }
+  | { kind: "toWorker"; worker: SimWorker; records: string[] }
+  | { kind: "toServer"; worker: SimWorker; records: string[] }
+  | { kind: "inbox"; post: InboxPost }
   | { kind: "taskEnd"; worker: SimWorker; key: string; token: number; fail: boolean }
   | { kind: "kill"; worker: SimWorker; key: string; token: number }
   | { kind: "heartbeat"; worker: SimWorker }
   | { kind: "crash"; worker: SimWorker }
   | { kind: "timeLimit"; worker: SimWorker };
-
-type InboxItem =
-  | { kind: "register"; worker: SimWorker }
-  | { kind: "submit"; spec: SimJobSpec }
-  | { kind: "cancel"; spec: SimJobSpec };
 
 interface Queued {
   at: number;
@@ -69,6 +58,7 @@ interface Queued {
 export class Simulation {
   /** Server state (inspect after {@link Simulation.run}). */
   readonly state: ServerState;
+  readonly #server: SimServer;
   readonly #rng: Rng;
   readonly #opts: SimOptions;
   readonly #scenario: Scenario;
@@ -77,12 +67,9 @@ export class Simulation {
   );
   #seq = 0;
   #now = 0;
-  #inbox: InboxItem[] = [];
-  #received = new Map<WorkerId, FromWorkerMsg[][]>();
   #byId = new Map<WorkerId, SimWorker>();
+  #byKey = new Map<string, SimWorker>();
   #workers: SimWorker[] = [];
-  #jobOf = new Map<SimJobSpec, JobId>();
-  #specOf = new Map<JobId, SimJobSpec>();
   /** Which live simulated worker runs each task right now. */
   #runningOn = new Map<string, SimWorker>();
   /** Runs (`job:task:instance`) that a worker finished successfully. */
@@ -95,6 +82,16 @@ export class Simulation {
     this.#opts = { ...DEFAULT_SIM_OPTIONS, ...options };
     this.#scenario = scenario;
     this.state = createServerState("sim", this.#opts.scheduler);
+    this.#server = new SimServer(this.state, {
+      afterPhase: () => checkServerState(this.state),
+      afterUpdates: (workerId, updates) => {
+        for (const u of updates) {
+          if (u.kind === "rejected") this.#result.rejections++;
+          if (u.kind === "returned") this.#result.returned++;
+        }
+        checkAfterBatch(this.state, workerId, updates);
+      },
+    });
   }
 
   /** Runs until every job is complete; throws {@link InvariantError} on a broken invariant. */
@@ -102,14 +99,15 @@ export class Simulation {
     this.#scenario.workers.forEach((spec, i) => {
       const worker = new SimWorker(spec, `w${i}`, this.#opts.heartbeatMs);
       this.#workers.push(worker);
+      this.#byKey.set(worker.key, worker);
       this.#at(spec.startAt, { kind: "workerStart", worker });
     });
     for (const spec of this.#scenario.jobs) {
-      this.#at(spec.submitAt, { kind: "inbox", item: { kind: "submit", spec } });
+      this.#at(spec.submitAt, { kind: "inbox", post: { kind: "submit", spec } });
       if (spec.cancelAt !== null) {
         this.#at(Math.max(spec.cancelAt, spec.submitAt + 1), {
           kind: "inbox",
-          item: { kind: "cancel", spec },
+          post: { kind: "cancel", spec },
         });
       }
     }
@@ -145,123 +143,63 @@ export class Simulation {
     return this.#rng.int(1, this.#opts.maxDelayMs);
   }
 
-  /** One server loop iteration; true when every job is complete and nothing is pending. */
+  /** One server round, as the server runs it; true when every job is complete. */
   #serverStep(): boolean {
     const now = this.#now;
     const state = this.state;
-    const out: Outbox = new Map();
-    const inbox = this.#inbox.splice(0);
-    for (const item of inbox) {
-      switch (item.kind) {
-        case "register": {
-          const id = onWorkerRegistered(state, item.worker.key, item.worker.config, now, out);
-          item.worker.id = id;
-          this.#byId.set(id, item.worker);
-          break;
-        }
-        case "submit": {
-          const id = onSubmit(state, item.spec.submit, now);
-          this.#jobOf.set(item.spec, id);
-          this.#specOf.set(id, item.spec);
-          break;
-        }
-        case "cancel": {
-          const job = state.jobs.get(this.#jobOf.get(item.spec)!)!;
-          stopUnfinished(state, job, "canceled", now, out);
-          break;
-        }
-        default:
-          assertNever(item, "inbox item");
-      }
+    const round = this.#server.round(now);
+    for (const { workerId, key } of round.open) {
+      const worker = this.#byKey.get(key)!;
+      worker.id = workerId;
+      this.#byId.set(workerId, worker);
     }
-    if (inbox.length > 0) checkServerState(state);
-    let records = 0;
-    for (const [workerId, batches] of this.#received) {
-      for (const msgs of batches) {
-        for (const msg of msgs) {
-          onWorkerSeen(state, workerId, now);
-          switch (msg.kind) {
-            case "heartbeat":
-            case "ack":
-              break;
-            case "taskUpdates":
-              for (const u of msg.updates) {
-                if (u.kind === "rejected") this.#result.rejections++;
-                if (u.kind === "returned") this.#result.returned++;
-              }
-              onTaskUpdates(state, workerId, msg.updates, now, out);
-              checkAfterBatch(state, workerId, msg.updates);
-              records++;
-              break;
-            case "stopping":
-              onWorkerLost(state, workerId, msg.reason, now);
-              records++;
-              break;
-            default:
-              assertNever(msg, "worker record");
-          }
-        }
-      }
-    }
-    this.#received.clear();
-    if (records > 0) checkServerState(state);
-    const live = this.#liveWorkers();
-    onTick(state, now, out);
-    if (this.#liveWorkers() !== live) checkServerState(state);
-    if (state.needsSchedule) {
-      const roundOut: Outbox = new Map();
-      schedule(state, now, roundOut);
+    if (round.scheduled) {
       this.#result.rounds++;
       checkServerState(state);
-      checkPriorities(state, placementsOf(roundOut), now);
-      for (const [id, msgs] of roundOut) out.set(id, [...(out.get(id) ?? []), ...msgs]);
+      checkPriorities(state, placementsOf(round.outbox), now);
     }
     checkWorkConservation(state, now);
     this.#checkWorkers();
-    for (const [workerId, msgs] of out) this.#sendToWorker(this.#byId.get(workerId)!, msgs);
-    takeBatch(state); // what the server would commit; clears the dirty sets
+    for (const [workerId, msgs] of round.outbox) {
+      this.#sendToWorker(this.#byId.get(workerId)!, msgs);
+    }
     if (this.#done()) return true;
     this.#at(now + this.#opts.serverTickMs, { kind: "serverTick" });
     return false;
   }
 
-  #liveWorkers(): number {
-    let n = 0;
-    for (const w of this.state.workers.values()) if (w.state === "running") n++;
-    return n;
-  }
-
   #sendToWorker(worker: SimWorker, msgs: ToWorkerMsg[]): void {
     const at = Math.max(worker.lastDelivery, this.#now + this.#delay());
     worker.lastDelivery = at;
-    const copy = msgs.flatMap((m) =>
-      (m.kind === "cancelTasks" || m.kind === "retractTasks") &&
-        this.#rng.chance(this.#opts.duplicateRate)
-        ? [m, m]
-        : [m]
-    );
-    this.#at(at, { kind: "toWorker", worker, msgs: copy });
+    const records = msgs.flatMap((m) => {
+      const record = encodeToWorker(m);
+      const twice = (m.kind === "cancelTasks" || m.kind === "retractTasks") &&
+        this.#rng.chance(this.#opts.duplicateRate);
+      return twice ? [record, record] : [record];
+    });
+    this.#at(at, { kind: "toWorker", worker, records });
   }
 
   #sendToServer(worker: SimWorker, msgs: FromWorkerMsg[]): void {
     const at = Math.max(worker.lastArrival, this.#now + this.#delay());
     worker.lastArrival = at;
-    this.#at(at, { kind: "toServer", worker, msgs });
+    const records = msgs.map(encodeFromWorker);
+    // An update batch is sometimes read twice.
+    const updates = msgs.findIndex((m) => m.kind === "taskUpdates");
+    if (updates >= 0 && this.#rng.chance(this.#opts.duplicateRate)) {
+      records.push(records[updates]!);
+    }
+    this.#at(at, { kind: "toServer", worker, records });
   }
 
   #workerEvent(event: Exclude<SimEvent, { kind: "serverTick" }>): void {
     if (event.kind === "inbox") {
-      this.#inbox.push(event.item);
+      this.#server.post(event.post);
       return;
     }
     if (event.kind === "toServer") {
       // Written before a crash or not, records on the channel stay readable.
-      const id = event.worker.id!;
-      let list = this.#received.get(id);
-      if (!list) this.#received.set(id, list = []);
-      list.push(event.msgs);
-      const updates = event.msgs.find((m) => m.kind === "taskUpdates");
-      if (updates && this.#rng.chance(this.#opts.duplicateRate)) list.push([updates]);
+      this.#server.append(event.worker.id!, event.records);
       return;
     }
     const worker = event.worker;
@@ -269,7 +207,7 @@ export class Simulation {
       worker.alive = true;
       this.#at(this.#now + this.#delay(), {
         kind: "inbox",
-        item: { kind: "register", worker },
+        post: { kind: "register", worker },
       });
       if (worker.spec.crashAt !== null) this.#at(worker.spec.crashAt, { kind: "crash", worker });
       if (worker.spec.timeLimitMs !== null) {
@@ -281,8 +219,8 @@ export class Simulation {
     const now = this.#now;
     switch (event.kind) {
       case "toWorker":
-        for (const msg of event.msgs) {
-          const kind = worker.receive(msg, now);
+        for (const record of event.records) {
+          const kind = worker.receive(decodeToWorker(record), now);
           if (kind === "registered") this.#at(now, { kind: "heartbeat", worker });
           if (kind === "stop") {
             this.#die(worker);
@@ -334,7 +272,7 @@ export class Simulation {
         throw new InvariantError(`task ${key} runs on workers ${other.id} and ${worker.id}`);
       }
       this.#runningOn.set(key, worker);
-      const spec = this.#specOf.get(order.jobId)!;
+      const spec = this.#server.specOf.get(order.jobId)!;
       const duration = this.#rng.int(spec.durationMs[0], spec.durationMs[1]);
       const fail = this.#rng.chance(spec.failRate);
       this.#at(now + duration, { kind: "taskEnd", worker, key, token, fail });
@@ -359,7 +297,7 @@ export class Simulation {
   }
 
   #done(): boolean {
-    if (this.#jobOf.size < this.#scenario.jobs.length) return false;
+    if (this.#server.jobOf.size < this.#scenario.jobs.length) return false;
     for (const job of this.state.jobs.values()) {
       if (job.counts.waiting + job.counts.assigned + job.counts.running > 0) return false;
     }
