@@ -7,7 +7,7 @@
  */
 import { resolve } from "node:path";
 import { randomToken } from "../ids.ts";
-import type { FromWorkerMsg, WorkerConfig, WorkerStopReason } from "../fsproto/messages.ts";
+import type { FromWorkerMsg, WorkerConfig } from "../fsproto/messages.ts";
 import { decodeToWorker, encodeFromWorker } from "../fsproto/codec.ts";
 import { ChannelReader, ChannelWriter } from "../fsproto/channel_file.ts";
 import { CHANNEL, workerDir, workerOutboxDir } from "../fsproto/layout.ts";
@@ -26,6 +26,9 @@ import {
 import { taskErrorText } from "./exec_errors.ts";
 import { ownProcessIdentity, pidGone } from "./liveness.ts";
 import { type TaskOutcome, WorkerCore, workerTaskKey } from "./core.ts";
+import { endForStop, killsOnEnd, reportedReason, type WorkerEnd } from "./worker_end.ts";
+
+export type { WorkerEnd } from "./worker_end.ts";
 
 const NOTHING_READ = { records: [], corrupt: [], rotatedPast: [] } as const;
 
@@ -60,28 +63,6 @@ export interface WorkerOptions {
   log: (line: string) => void;
   /** Resolves on SIGINT or SIGTERM: the worker ends as interrupted. */
   stopSignal?: Promise<void>;
-}
-
-/**
- * How a worker ended. `stopped` (`hq worker stop`), `idleTimeout` and
- * `timeLimit` end it normally (exit code 0). `interrupted` (SIGINT or SIGTERM)
- * also exits 0, but the server counts it as a lost connection, as HyperQueue
- * does, so its running tasks count a crash. `connectionLost`: the server
- * stopped or vanished; the process should exit with code 1.
- */
-export type WorkerEnd = "stopped" | "idleTimeout" | "timeLimit" | "interrupted" | "connectionLost";
-
-/** The worker's end for a `stop` from the server: a stopping server is a lost one. */
-function endForStop(reason: WorkerStopReason): WorkerEnd {
-  return reason === "stopped" || reason === "idleTimeout" || reason === "timeLimit"
-    ? reason
-    : "connectionLost";
-}
-
-/** What the worker tells the server as it ends, or null when there is no server to tell. */
-function reportedReason(end: WorkerEnd): WorkerStopReason | null {
-  if (end === "connectionLost") return null;
-  return end === "interrupted" ? "connectionLost" : end;
 }
 
 /** Runs a worker until it ends; resolves with how it ended. */
@@ -332,14 +313,13 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
   }
 
   log(`[worker] stopping: ${stopReason}`);
-  const lost = stopReason === "connectionLost";
   const pending = () =>
     new Promise<void>((resolve) => {
       const check = () => (procs.size === 0 ? resolve() : setTimeout(check, 20));
       check();
     });
   core.returnAll(Date.now());
-  if (!(lost && config.onServerLost === "finish-running")) {
+  if (killsOnEnd(stopReason, config.onServerLost)) {
     for (const p of procs.values()) {
       p.canceled = true;
       terminate(p);
