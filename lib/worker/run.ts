@@ -26,6 +26,7 @@ import {
 import { taskErrorText } from "./exec_errors.ts";
 import { ownProcessIdentity, pidGone } from "./liveness.ts";
 import { type TaskOutcome, WorkerCore, workerTaskKey } from "./core.ts";
+import { LeaseWatch } from "./lease_watch.ts";
 import { endForStop, killsOnEnd, reportedReason, type WorkerEnd } from "./worker_end.ts";
 
 export type { WorkerEnd } from "./worker_end.ts";
@@ -105,8 +106,12 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
   let lastRetractCheck = Date.now();
   let meanRunMs = 0; // moving average of task run times
   let flushTimer: ReturnType<typeof setTimeout> | undefined;
-  let lastLeaseCheck = Date.now();
-  let leaseSeen = { seq: firstLease.seq, startedAt: firstLease.startedAt, at: Date.now() };
+  const lease = new LeaseWatch({
+    first: firstLease,
+    here,
+    read: () => readJsonFile<Lease>(layout.lease),
+    pidGone,
+  }, Date.now());
   options.stopSignal?.then(() => {
     stopReason ??= "interrupted";
     waiter.notify();
@@ -265,27 +270,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
     if (res.rotatedPast.length > 0) control.push({ kind: "ack", segment: reader.position.segment });
     if (res.records.length > 0) waiter.busy();
 
-    if (now - lastLeaseCheck >= 1000) {
-      lastLeaseCheck = now;
-      const lease = readJsonFile<Lease>(layout.lease);
-      if (lease && (lease.seq !== leaseSeen.seq || lease.startedAt !== leaseSeen.startedAt)) {
-        if (lease.startedAt !== leaseSeen.startedAt || lease.stopped) {
-          stopReason ??= "connectionLost";
-        }
-        leaseSeen = { seq: lease.seq, startedAt: lease.startedAt, at: now };
-      } else if (now - leaseSeen.at > Math.max(10 * (lease?.intervalMs ?? 1000), 15_000)) {
-        // An unreadable lease (a rename seen half-way on a network mount) is not a loss;
-        // only a lease that stays unchanged this long is.
-        stopReason ??= "connectionLost";
-      } else if (
-        lease && now - leaseSeen.at > 2 * lease.intervalMs && lease.host === here &&
-        pidGone(lease.pid)
-      ) {
-        // A server on this host whose lease stopped moving and whose process is gone (killed)
-        // is lost now. A moving lease is never doubted: the pid may be another namespace's.
-        stopReason ??= "connectionLost";
-      }
-    }
+    if (lease.lost(now)) stopReason ??= "connectionLost";
 
     if (stopReason === null && workerId !== null) {
       launchStarts();

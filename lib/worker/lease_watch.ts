@@ -1,0 +1,123 @@
+/**
+ * How a worker notices that its server is gone without being told: the
+ * server rewrites its lease file every `intervalMs`, and the worker reads it
+ * at most once a {@link LEASE_CHECK_MS}.
+ *
+ * - A lease with a new `startedAt` is another server (restarted): lost.
+ * - A lease marked `stopped` (a clean stop) is lost too.
+ * - A lease that stays unchanged for ten intervals (at least 15 s) is lost.
+ *   An unreadable lease (a rename seen half-way on a network mount) is not
+ *   evidence by itself; only time without a change is.
+ * - A lease on this host that stopped moving for two intervals is lost at
+ *   once if the server's pid is gone (killed). A moving lease is never
+ *   doubted that way: the pid may be another pid namespace's.
+ *
+ * Pure: the file read and the pid check are injected, time is passed in.
+ *
+ * @module
+ */
+import type { Lease } from "../fsproto/server_dir.ts";
+
+/** Least time between two reads of the lease, ms. */
+export const LEASE_CHECK_MS = 1000;
+
+/** The last change of the server's lease the worker saw. */
+export interface LeaseSeen {
+  /** The lease's rewrite counter. */
+  seq: number;
+  /** The server's start time (a new one means another server). */
+  startedAt: number;
+  /** When the worker saw this change (worker clock). */
+  at: number;
+}
+
+/** What a read of the lease says about the server. */
+export type LeaseVerdict =
+  | { kind: "alive" }
+  | { kind: "lost" }
+  /** The server on this host is lost if process `pid` is gone. */
+  | { kind: "lostIfGone"; pid: number };
+
+/** A verdict and the lease change seen after it. */
+export interface LeaseJudgement {
+  /** The verdict. */
+  verdict: LeaseVerdict;
+  /** The change to judge the next read against. */
+  seen: LeaseSeen;
+}
+
+/**
+ * Judges a read `lease` (undefined when unreadable) against the last change
+ * `seen`, at `now`, by a worker on host `here`.
+ *
+ * @example Usage
+ * ```ts
+ * import { judgeLease } from "./lease_watch.ts";
+ * const seen = { seq: 1, startedAt: 100, at: 0 };
+ * const lease = { host: "a", pid: 1, startedAt: 100, seq: 2, at: 0, intervalMs: 500, stopped: false };
+ * judgeLease(seen, lease, 1000, "b").verdict; // { kind: "alive" }
+ * ```
+ */
+export function judgeLease(
+  seen: LeaseSeen,
+  lease: Lease | undefined,
+  now: number,
+  here: string,
+): LeaseJudgement {
+  if (lease && (lease.seq !== seen.seq || lease.startedAt !== seen.startedAt)) {
+    const lost = lease.startedAt !== seen.startedAt || lease.stopped;
+    return {
+      verdict: lost ? { kind: "lost" } : { kind: "alive" },
+      seen: { seq: lease.seq, startedAt: lease.startedAt, at: now },
+    };
+  }
+  if (now - seen.at > Math.max(10 * (lease?.intervalMs ?? 1000), 15_000)) {
+    return { verdict: { kind: "lost" }, seen };
+  }
+  if (lease && now - seen.at > 2 * lease.intervalMs && lease.host === here) {
+    return { verdict: { kind: "lostIfGone", pid: lease.pid }, seen };
+  }
+  return { verdict: { kind: "alive" }, seen };
+}
+
+/** Options of a {@link LeaseWatch}. */
+export interface LeaseWatchOptions {
+  /** The lease read when the worker connected. */
+  first: Lease;
+  /** This machine's host name, to compare with the lease's. */
+  here: string;
+  /** Reads the lease file; undefined when it cannot be read. */
+  read: () => Lease | undefined;
+  /** Whether no live process has this pid on this host. */
+  pidGone: (pid: number) => boolean;
+}
+
+/** Watches the server's lease for a lost or restarted server. */
+export class LeaseWatch {
+  readonly #options: LeaseWatchOptions;
+  #seen: LeaseSeen;
+  #lastCheck: number;
+
+  /** Starts watching at `now`. */
+  constructor(options: LeaseWatchOptions, now: number) {
+    this.#options = options;
+    this.#seen = { seq: options.first.seq, startedAt: options.first.startedAt, at: now };
+    this.#lastCheck = now;
+  }
+
+  /** Whether the server is lost; reads the lease only when {@link LEASE_CHECK_MS} passed. */
+  lost(now: number): boolean {
+    if (now - this.#lastCheck < LEASE_CHECK_MS) return false;
+    this.#lastCheck = now;
+    const { verdict, seen } = judgeLease(this.#seen, this.#options.read(), now, this.#options.here);
+    this.#seen = seen;
+    switch (verdict.kind) {
+      case "alive":
+        return false;
+      case "lost":
+        return true;
+      case "lostIfGone":
+        return this.#options.pidGone(verdict.pid);
+    }
+  }
+}

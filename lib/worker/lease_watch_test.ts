@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import type { Lease } from "../fsproto/server_dir.ts";
+import { judgeLease, LEASE_CHECK_MS, type LeaseSeen, LeaseWatch } from "./lease_watch.ts";
+
+function lease(over: Partial<Lease> = {}): Lease {
+  return {
+    host: "login1",
+    pid: 4242,
+    startedAt: 1000,
+    seq: 5,
+    at: 0,
+    intervalMs: 1000,
+    stopped: false,
+    ...over,
+  };
+}
+
+const SEEN: LeaseSeen = { seq: 5, startedAt: 1000, at: 50_000 };
+
+Deno.test("judgeLease() takes a moving lease as alive and remembers when it moved", () => {
+  const j = judgeLease(SEEN, lease({ seq: 6 }), 51_000, "login1");
+  assert.deepEqual(j.verdict, { kind: "alive" });
+  assert.deepEqual(j.seen, { seq: 6, startedAt: 1000, at: 51_000 });
+});
+
+Deno.test("judgeLease() takes a restarted or cleanly stopped server as lost", () => {
+  const restarted = judgeLease(SEEN, lease({ seq: 1, startedAt: 2000 }), 51_000, "x");
+  assert.deepEqual(restarted.verdict, { kind: "lost" });
+  assert.deepEqual(restarted.seen, { seq: 1, startedAt: 2000, at: 51_000 });
+  // Only the start time changed (the same seq from another server): still another server.
+  assert.deepEqual(judgeLease(SEEN, lease({ startedAt: 2000 }), 51_000, "x").verdict, {
+    kind: "lost",
+  });
+  assert.deepEqual(judgeLease(SEEN, lease({ seq: 6, stopped: true }), 51_000, "x").verdict, {
+    kind: "lost",
+  });
+});
+
+Deno.test("judgeLease() waits ten intervals, at least 15 s, before a still lease counts as lost", () => {
+  const at = SEEN.at;
+  // Unchanged, on another host: alive up to 15 s (10 intervals of 1 s is less).
+  assert.deepEqual(judgeLease(SEEN, lease(), at + 15_000, "x").verdict, { kind: "alive" });
+  assert.deepEqual(judgeLease(SEEN, lease(), at + 15_001, "x").verdict, { kind: "lost" });
+  // A slow lease: ten of its intervals.
+  const slow = lease({ intervalMs: 3000 });
+  assert.deepEqual(judgeLease(SEEN, slow, at + 30_000, "x").verdict, { kind: "alive" });
+  assert.deepEqual(judgeLease(SEEN, slow, at + 30_001, "x").verdict, { kind: "lost" });
+  // Unreadable: not evidence by itself, but time without a change is.
+  assert.deepEqual(judgeLease(SEEN, undefined, at + 15_000, "x").verdict, { kind: "alive" });
+  assert.deepEqual(judgeLease(SEEN, undefined, at + 15_001, "x").verdict, { kind: "lost" });
+  // A still lease never moves what was seen.
+  assert.deepEqual(judgeLease(SEEN, lease(), at + 20_000, "x").seen, SEEN);
+});
+
+Deno.test("judgeLease() asks for the pid of a still server on this host after two intervals", () => {
+  const at = SEEN.at;
+  assert.deepEqual(judgeLease(SEEN, lease(), at + 2000, "login1").verdict, { kind: "alive" });
+  assert.deepEqual(judgeLease(SEEN, lease(), at + 2001, "login1").verdict, {
+    kind: "lostIfGone",
+    pid: 4242,
+  });
+  // Another host's pid means nothing here.
+  assert.deepEqual(judgeLease(SEEN, lease(), at + 2001, "node7").verdict, { kind: "alive" });
+  // A moving lease is never doubted.
+  assert.deepEqual(judgeLease(SEEN, lease({ seq: 6 }), at + 9000, "login1").verdict, {
+    kind: "alive",
+  });
+});
+
+Deno.test("LeaseWatch reads at most once a second and asks about the pid only when needed", () => {
+  let current: Lease | undefined = lease();
+  let reads = 0;
+  const asked: number[] = [];
+  let gone = false;
+  const watch = new LeaseWatch({
+    first: lease(),
+    here: "login1",
+    read: () => {
+      reads++;
+      return current;
+    },
+    pidGone: (pid) => {
+      asked.push(pid);
+      return gone;
+    },
+  }, 0);
+  assert.equal(watch.lost(LEASE_CHECK_MS - 1), false);
+  assert.equal(reads, 0);
+  current = lease({ seq: 6 });
+  assert.equal(watch.lost(LEASE_CHECK_MS), false);
+  assert.equal(reads, 1);
+  assert.equal(watch.lost(LEASE_CHECK_MS + 500), false);
+  assert.equal(reads, 1);
+  // Still since 1000: after two intervals the pid is checked; the server lives.
+  assert.equal(watch.lost(3001), false);
+  assert.deepEqual(asked, [4242]);
+  gone = true;
+  assert.equal(watch.lost(4001), true);
+  assert.deepEqual(asked, [4242, 4242]);
+});
+
+Deno.test("LeaseWatch sees a restarted server at the next check", () => {
+  let current: Lease | undefined = lease();
+  const watch = new LeaseWatch({
+    first: lease(),
+    here: "x",
+    read: () => current,
+    pidGone: () => assert.fail("no pid check on another host"),
+  }, 10_000);
+  assert.equal(watch.lost(11_000), false);
+  current = lease({ seq: 0, startedAt: 9999 });
+  assert.equal(watch.lost(11_500), false, "not yet time to look");
+  assert.equal(watch.lost(12_000), true);
+});
