@@ -27,6 +27,7 @@ import { taskErrorText } from "./exec_errors.ts";
 import { ownProcessIdentity, pidGone } from "./liveness.ts";
 import { type TaskOutcome, WorkerCore, workerTaskKey } from "./core.ts";
 import { LeaseWatch } from "./lease_watch.ts";
+import { Lifetime } from "./lifetime.ts";
 import { endForStop, killsOnEnd, reportedReason, type WorkerEnd } from "./worker_end.ts";
 
 export type { WorkerEnd } from "./worker_end.ts";
@@ -102,8 +103,11 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
   let stopReason: WorkerEnd | null = null;
   let lastHeartbeat = 0;
   let lastFlush = 0;
-  const retractEveryMs = options.retractCheckIntervalMs ?? 30_000;
-  let lastRetractCheck = Date.now();
+  const lifetime = new Lifetime({
+    startedAt,
+    timeLimitMs: config.timeLimitMs,
+    retractEveryMs: options.retractCheckIntervalMs ?? 30_000,
+  }, Date.now());
   let meanRunMs = 0; // moving average of task run times
   let flushTimer: ReturnType<typeof setTimeout> | undefined;
   const lease = new LeaseWatch({
@@ -274,11 +278,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
 
     if (stopReason === null && workerId !== null) {
       launchStarts();
-      if (config.timeLimitMs !== null && now - startedAt >= config.timeLimitMs) {
-        stopReason = "timeLimit";
-      } else if (config.timeLimitMs !== null && now - lastRetractCheck >= retractEveryMs) {
-        lastRetractCheck = now;
-        const n = core.returnOverdue(startedAt + config.timeLimitMs - now, now);
+      const step = lifetime.step(now);
+      if (step.kind === "expired") stopReason = "timeLimit";
+      else if (step.kind === "retractCheck") {
+        const n = core.returnOverdue(step.remainingMs, now);
         if (n > 0) log(`[worker] returned ${n} queued tasks whose time request no longer fits`);
       }
     }
