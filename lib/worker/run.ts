@@ -28,16 +28,12 @@ import { ownProcessIdentity, pidGone } from "./liveness.ts";
 import { type TaskOutcome, WorkerCore, workerTaskKey } from "./core.ts";
 import { LeaseWatch } from "./lease_watch.ts";
 import { Lifetime } from "./lifetime.ts";
+import { nextMeanRunMs, SendSchedule } from "./send_schedule.ts";
 import { endForStop, killsOnEnd, reportedReason, type WorkerEnd } from "./worker_end.ts";
 
 export type { WorkerEnd } from "./worker_end.ts";
 
 const NOTHING_READ = { records: [], corrupt: [], rotatedPast: [] } as const;
-
-/** Least gap between two update flushes while tasks end in quick succession. */
-const FLUSH_GAP_MS = 5;
-/** Longest gap between flushes while tasks keep ending (heartbeats are separate). */
-const MAX_FLUSH_GAP_MS = 50;
 
 /** A running task process. */
 interface ProcEntry {
@@ -101,14 +97,13 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
   let workerId: number | null = null;
   let serverUid = "";
   let stopReason: WorkerEnd | null = null;
-  let lastHeartbeat = 0;
-  let lastFlush = 0;
+  const schedule = new SendSchedule(config.heartbeatMs);
   const lifetime = new Lifetime({
     startedAt,
     timeLimitMs: config.timeLimitMs,
     retractEveryMs: options.retractCheckIntervalMs ?? 30_000,
   }, Date.now());
-  let meanRunMs = 0; // moving average of task run times
+  let meanRunMs = 0;
   let flushTimer: ReturnType<typeof setTimeout> | undefined;
   const lease = new LeaseWatch({
     first: firstLease,
@@ -121,15 +116,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
     waiter.notify();
   });
 
-  // Updates go out at most every FLUSH_GAP_MS while tasks end quickly, so one
-  // channel append carries many of them.
   const requestFlush = () => {
     if (flushTimer !== undefined) return;
-    // While the prefilled queue covers a while of work, nothing here waits on
-    // the server, so updates may wait longer and share fewer, larger batches.
-    const cover = core.prefilled * meanRunMs / Math.max(1, procs.size);
-    const gap = Math.min(MAX_FLUSH_GAP_MS, Math.max(FLUSH_GAP_MS, cover / 4));
-    const delay = Math.max(0, gap - (Date.now() - lastFlush));
+    const load = { prefilled: core.prefilled, meanRunMs, running: procs.size };
+    const delay = schedule.flushDelayMs(load, Date.now());
     flushTimer = setTimeout(() => {
       flushTimer = undefined;
       waiter.notify();
@@ -190,7 +180,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
       const files = [paths.stdout, paths.stderr];
       const launchedAt = Date.now();
       proc.done.then((end) => {
-        meanRunMs = 0.9 * meanRunMs + 0.1 * (Date.now() - launchedAt);
+        meanRunMs = nextMeanRunMs(meanRunMs, Date.now() - launchedAt);
         clearTimeout(entry.timer);
         clearTimeout(entry.killTimer);
         procs.delete(key);
@@ -288,14 +278,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
 
     const updates = core.takeUpdates();
     if (updates.length > 0) control.push({ kind: "taskUpdates", updates });
-    if (now - lastHeartbeat >= config.heartbeatMs || control.length > 0) {
-      if (control.length === 0 || now - lastHeartbeat >= config.heartbeatMs) {
-        control.push({ kind: "heartbeat", at: now });
-      }
-      lastHeartbeat = now;
-    }
-    if (control.length > 0) lastFlush = now;
-    await send(control);
+    await send(schedule.seal(control, now));
 
     if (stopReason !== null) break;
   }
