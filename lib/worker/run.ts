@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { resolve } from "node:path";
 import { randomToken } from "../ids.ts";
 import type { FromWorkerMsg, WorkerConfig } from "../fsproto/messages.ts";
 import { decodeToWorker, encodeFromWorker } from "../fsproto/codec.ts";
@@ -16,37 +15,17 @@ import { isNetworkFs, Waiter } from "../fsproto/waiter.ts";
 import { connectInstance, type Lease, readJsonFile } from "../fsproto/server_dir.ts";
 import { ensureDirMode } from "../fsproto/fs_util.ts";
 import { assertNever } from "../_assert_never.ts";
-import {
-  launchTask,
-  type MultiNodeSpec,
-  removeTaskDir,
-  taskPaths,
-  terminateTree,
-} from "./launcher.ts";
-import { taskErrorText } from "./exec_errors.ts";
 import { ownProcessIdentity, pidGone } from "./liveness.ts";
-import { type TaskOutcome, WorkerCore, workerTaskKey } from "./core.ts";
+import { WorkerCore, workerTaskKey } from "./core.ts";
+import { type LaunchContext, TaskProcesses } from "./processes.ts";
 import { LeaseWatch } from "./lease_watch.ts";
 import { Lifetime } from "./lifetime.ts";
-import { nextMeanRunMs, SendSchedule } from "./send_schedule.ts";
+import { SendSchedule } from "./send_schedule.ts";
 import { endForStop, killsOnEnd, reportedReason, type WorkerEnd } from "./worker_end.ts";
 
 export type { WorkerEnd } from "./worker_end.ts";
 
 const NOTHING_READ = { records: [], corrupt: [], rotatedPast: [] } as const;
-
-/** A running task process. */
-interface ProcEntry {
-  pid: number;
-  /** Ended by a cancel or the worker's end: reported as canceled. */
-  canceled: boolean;
-  /** Ended by its time limit. */
-  timedOut: boolean;
-  /** The time limit timer. */
-  timer?: ReturnType<typeof setTimeout>;
-  /** The SIGKILL that follows a SIGINT. */
-  killTimer?: ReturnType<typeof setTimeout>;
-}
 
 /** Options of {@link runWorker}. */
 export interface WorkerOptions {
@@ -93,9 +72,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
   });
 
   const core = new WorkerCore(config.resources);
-  const procs = new Map<string, ProcEntry>();
-  let workerId: number | null = null;
-  let serverUid = "";
+  const context: LaunchContext = { workDir: config.workDir, serverUid: "", workerId: 0 };
+  let registered = false;
   let stopReason: WorkerEnd | null = null;
   const schedule = new SendSchedule(config.heartbeatMs);
   const lifetime = new Lifetime({
@@ -103,7 +81,6 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
     timeLimitMs: config.timeLimitMs,
     retractEveryMs: options.retractCheckIntervalMs ?? 30_000,
   }, Date.now());
-  let meanRunMs = 0;
   let flushTimer: ReturnType<typeof setTimeout> | undefined;
   const lease = new LeaseWatch({
     first: firstLease,
@@ -118,7 +95,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
 
   const requestFlush = () => {
     if (flushTimer !== undefined) return;
-    const load = { prefilled: core.prefilled, meanRunMs, running: procs.size };
+    const load = { prefilled: core.prefilled, meanRunMs: procs.meanRunMs, running: procs.size };
     const delay = schedule.flushDelayMs(load, Date.now());
     flushTimer = setTimeout(() => {
       flushTimer = undefined;
@@ -126,84 +103,15 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
     }, delay);
   };
 
-  // SIGINT now, SIGKILL a second later (once per process).
-  const terminate = (entry: ProcEntry) => {
-    entry.killTimer ??= terminateTree(entry.pid);
-  };
-
+  const procs = new TaskProcesses((key, outcome) => {
+    core.onEnded(key, outcome, Date.now());
+    if (stopReason === null) launchStarts();
+    requestFlush();
+  });
   const launchStarts = () => {
     for (const order of core.takeStarts()) {
-      const key = workerTaskKey(order.jobId, order.taskId);
-      const multiNode: MultiNodeSpec | undefined = order.nodes === null ? undefined : {
-        nodes: order.nodes,
-        taskDir: resolve(
-          config.workDir,
-          "tasks",
-          `${order.jobId}-${order.taskId}-${order.instance}`,
-        ),
-      };
-      const spec = {
-        jobId: order.jobId,
-        taskId: order.taskId,
-        instance: order.instance,
-        submitDir: order.submitDir,
-        serverUid,
-        template: order.template,
-        variant: order.variant,
-        allocation: order.allocation,
-        workerId: workerId ?? 0,
-        ...(multiNode ? { multiNode } : {}),
-      };
-      let paths;
-      let proc;
-      try {
-        paths = taskPaths(spec);
-        proc = launchTask(spec, paths);
-      } catch (e) {
-        if (multiNode) removeTaskDir(multiNode.taskDir);
-        core.onEnded(
-          key,
-          { kind: "failed", error: taskErrorText((e as Error).message) },
-          Date.now(),
-        );
-        continue;
-      }
-      const entry: ProcEntry = { pid: proc.pid, canceled: false, timedOut: false };
-      procs.set(key, entry);
-      if (order.template.timeLimitMs !== null) {
-        entry.timer = setTimeout(() => {
-          entry.timedOut = true;
-          terminate(entry);
-        }, order.template.timeLimitMs);
-      }
-      const rm = [order.template.program.stdout, order.template.program.stderr];
-      const files = [paths.stdout, paths.stderr];
-      const launchedAt = Date.now();
-      proc.done.then((end) => {
-        meanRunMs = nextMeanRunMs(meanRunMs, Date.now() - launchedAt);
-        clearTimeout(entry.timer);
-        clearTimeout(entry.killTimer);
-        procs.delete(key);
-        if (multiNode) removeTaskDir(multiNode.taskDir);
-        let outcome: TaskOutcome;
-        if (entry.canceled) outcome = { kind: "canceled" };
-        else if (entry.timedOut) outcome = { kind: "failed", error: "Time limit reached" };
-        else if (end.kind === "finished") {
-          for (let i = 0; i < 2; i++) {
-            if (rm[i]?.rmIfFinished && files[i]) {
-              try {
-                Deno.removeSync(files[i]!);
-              } catch {
-                // Already gone.
-              }
-            }
-          }
-          outcome = { kind: "finished" };
-        } else outcome = end;
-        core.onEnded(key, outcome, Date.now());
-        if (stopReason === null) launchStarts();
-        requestFlush();
-      });
+      const failure = procs.launch(order, context);
+      if (failure) core.onEnded(workerTaskKey(order.jobId, order.taskId), failure, Date.now());
     }
   };
 
@@ -234,22 +142,17 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
       }
       switch (msg.kind) {
         case "registered":
-          workerId = msg.workerId;
-          serverUid = msg.serverUid;
-          log(`[worker] registered as worker ${workerId}`);
+          registered = true;
+          context.workerId = msg.workerId;
+          context.serverUid = msg.serverUid;
+          log(`[worker] registered as worker ${msg.workerId}`);
           options.onRegistered?.(msg.workerId, config, now);
           break;
         case "computeTasks":
         case "cancelTasks":
         case "retractTasks":
           core.onMessage(msg, now);
-          for (const key of core.takeKills()) {
-            const p = procs.get(key);
-            if (p) {
-              p.canceled = true;
-              terminate(p);
-            }
-          }
+          for (const key of core.takeKills()) procs.cancel(key);
           break;
         case "stop":
           stopReason ??= endForStop(msg.reason);
@@ -266,7 +169,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
 
     if (lease.lost(now)) stopReason ??= "connectionLost";
 
-    if (stopReason === null && workerId !== null) {
+    if (stopReason === null && registered) {
       launchStarts();
       const step = lifetime.step(now);
       if (step.kind === "expired") stopReason = "timeLimit";
@@ -284,19 +187,9 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
   }
 
   log(`[worker] stopping: ${stopReason}`);
-  const pending = () =>
-    new Promise<void>((resolve) => {
-      const check = () => (procs.size === 0 ? resolve() : setTimeout(check, 20));
-      check();
-    });
   core.returnAll(Date.now());
-  if (killsOnEnd(stopReason, config.onServerLost)) {
-    for (const p of procs.values()) {
-      p.canceled = true;
-      terminate(p);
-    }
-  }
-  await pending();
+  if (killsOnEnd(stopReason, config.onServerLost)) procs.cancelAll();
+  await procs.idle();
   clearTimeout(flushTimer);
   const reported = reportedReason(stopReason);
   if (reported !== null) {
