@@ -35,7 +35,6 @@ export interface OptionSpec {
   readonly conflicts?: readonly string[];
   /** Validates the value; a throw becomes `invalid value '<v>' for '<opt>': <message>`. */
   readonly check?: (value: string) => void;
-  /** Help text. */
   readonly help: string;
   /** Left out of the help listing. */
   readonly hidden?: boolean;
@@ -53,7 +52,6 @@ export interface ArgSpec {
   readonly hyphenValues?: boolean;
   /** Validates the value; a throw becomes `invalid value '<v>' for '<NAME>': <message>`. */
   readonly check?: (value: string) => void;
-  /** Help text. */
   readonly help: string;
 }
 
@@ -74,23 +72,35 @@ export type OptionValue = string | string[] | boolean | number;
 export interface CommandSpec<TRun = unknown> {
   /** Name as typed. */
   readonly name: string;
-  /** One-line description. */
+  /** One-line description, shown in help. */
   readonly about: string;
   /** Options of this command (globals come separately). */
   readonly options?: readonly OptionSpec[];
   /** Positional arguments, in order. */
   readonly args?: readonly ArgSpec[];
-  /** Subcommands. */
   readonly subcommands?: readonly CommandSpec<TRun>[];
-  /** What runs it (leaves). */
+  /** What runs it (leaves only); the parser hands it back untouched. */
   readonly run?: TRun;
 }
 
-/** Bad command-line input; printed as one line, exit code 2 (clap's usage error code). */
+/**
+ * Bad command-line input; printed as one line, exit code 2 (clap's usage error code).
+ *
+ * @example Usage
+ * ```ts
+ * import { parseCommandLine, UsageError } from "./args.ts";
+ * import assert from "node:assert/strict";
+ * const root = { name: "hq", about: "", subcommands: [{ name: "job", about: "" }] };
+ * assert.throws(() => parseCommandLine(root, ["jbo"], { globals: [] }), {
+ *   name: "UsageError",
+ *   message: "unrecognized subcommand 'jbo'",
+ * });
+ * ```
+ */
 export class UsageError extends SyntaxError {
   /** Exit code of a usage error. */
   readonly exitCode = 2;
-  /** Creates the error. */
+  /** `message` is clap's wording, without the `error: ` prefix. */
   constructor(message: string) {
     super(message);
     this.name = "UsageError";
@@ -113,7 +123,17 @@ export interface ParseOptions {
   readonly version?: boolean;
 }
 
-/** Shows an option the way clap names it in errors: `--name <NAME>` or `--flag`. */
+/**
+ * Shows an option the way clap names it in errors: `--name <NAME>` or `--flag`.
+ *
+ * @example Usage
+ * ```ts
+ * import { optionLabel } from "./args.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(optionLabel({ long: "cpus", value: "CPUS", help: "" }), "--cpus <CPUS>");
+ * assert.equal(optionLabel({ long: "wait", help: "" }), "--wait");
+ * ```
+ */
 export function optionLabel(o: OptionSpec): string {
   const dash = o.long === "" ? `-${o.short}` : `--${o.long}`;
   return o.value === undefined ? dash : `${dash} <${o.value}>`;
@@ -231,6 +251,35 @@ function isOptionToken(token: string): boolean {
 
 /**
  * Parses `argv` against a command tree.
+ *
+ * @example Usage
+ * ```ts
+ * import { argList, optList, optString, parseCommandLine } from "./args.ts";
+ * import assert from "node:assert/strict";
+ * const submit = {
+ *   name: "submit",
+ *   about: "Submit a job",
+ *   options: [
+ *     { long: "cpus", value: "CPUS", help: "Cpus per task" },
+ *     { long: "env", value: "ENV", multiple: true, help: "Environment" },
+ *   ],
+ *   args: [{ name: "COMMANDS", required: true, trailing: true, help: "Command" }],
+ * };
+ * const root = { name: "hq", about: "HyperQueue", subcommands: [submit] };
+ * const globals = [{ long: "output-mode", value: "MODE", default: "cli", help: "Format" }];
+ * const argv = ["submit", "--cpus=2", "--env", "A=1", "--output-mode", "json", "ls", "-l"];
+ * const outcome = parseCommandLine(root, argv, { globals });
+ * assert.equal(outcome.kind, "run");
+ * if (outcome.kind === "run") {
+ *   const p = outcome.parsed;
+ *   assert.deepEqual(p.path, ["hq", "submit"]);
+ *   assert.equal(optString(p, "cpus"), "2");
+ *   assert.deepEqual(optList(p, "env"), ["A=1"]);
+ *   assert.equal(optString(p, "output-mode"), "json"); // a global after the subcommand
+ *   assert.deepEqual(argList(p, "COMMANDS"), ["ls", "-l"]); // taken literally
+ * }
+ * assert.equal(parseCommandLine(root, ["--help"], { globals }).kind, "help");
+ * ```
  *
  * @throws {UsageError} For any input the grammar does not accept, with clap's wording.
  */
@@ -356,7 +405,17 @@ export function parseCommandLine<TRun>(
   return { kind: "run", command: node, parsed: { path, options: values, args } };
 }
 
-/** Usage line of a command, e.g. `hq submit [OPTIONS] <COMMANDS>...`. */
+/**
+ * Usage line of a command, e.g. `hq submit [OPTIONS] <COMMANDS>...`.
+ *
+ * @example Usage
+ * ```ts
+ * import { usageLine } from "./args.ts";
+ * import assert from "node:assert/strict";
+ * const wait = { name: "wait", about: "", args: [{ name: "SELECTOR", required: true, help: "" }] };
+ * assert.equal(usageLine(wait, ["hq", "job", "wait"]), "Usage: hq job wait [OPTIONS] <SELECTOR>");
+ * ```
+ */
 export function usageLine(cmd: CommandSpec<unknown>, path: readonly string[]): string {
   const parts = [...path];
   if (cmd.subcommands && cmd.subcommands.length > 0) parts.push("[OPTIONS] <COMMAND>");
@@ -379,7 +438,20 @@ function optionLine(o: OptionSpec): string {
   return `  ${left.padEnd(34)} ${[o.help, ...extra].join(" ")}`;
 }
 
-/** Help text of a command: usage, subcommands or arguments, options, global options. */
+/**
+ * Help text of a command: about line, usage, subcommands or arguments, options, global options.
+ *
+ * @example Usage
+ * ```ts
+ * import { helpText } from "./args.ts";
+ * import assert from "node:assert/strict";
+ * const list = { name: "list", about: "List jobs" };
+ * const job = { name: "job", about: "Manage jobs", subcommands: [list] };
+ * const text = helpText(job, ["hq", "job"], []);
+ * assert.equal(text.split("\n")[0], "Manage jobs");
+ * assert.ok(text.includes("  list                 List jobs"));
+ * ```
+ */
 export function helpText(
   cmd: CommandSpec<unknown>,
   path: readonly string[],
@@ -403,38 +475,85 @@ export function helpText(
   return lines.join("\n");
 }
 
-/** The text of a string option, or undefined. */
+/**
+ * The text of a string option, or undefined (also for a flag or a repeated option).
+ * See {@link parseCommandLine} for an example.
+ */
 export function optString(p: Parsed, long: string): string | undefined {
   const v = p.options.get(long);
   return typeof v === "string" ? v : undefined;
 }
 
-/** Whether a flag was given (or enabled by its env variable). */
+/**
+ * Whether a flag was given (or enabled by its env variable); a counted flag counts once given.
+ *
+ * @example Usage
+ * ```ts
+ * import { optFlag, parseCommandLine } from "./args.ts";
+ * import assert from "node:assert/strict";
+ * const root = { name: "hq", about: "", options: [{ long: "wait", help: "" }] };
+ * const run = (argv: string[]) => {
+ *   const outcome = parseCommandLine(root, argv, { globals: [] });
+ *   return outcome.kind === "run" && optFlag(outcome.parsed, "wait");
+ * };
+ * assert.equal(run(["--wait"]), true);
+ * assert.equal(run([]), false);
+ * ```
+ */
 export function optFlag(p: Parsed, long: string): boolean {
   const v = p.options.get(long);
   return v === true || (typeof v === "number" && v > 0);
 }
 
-/** The values of a repeatable option, in order (empty when absent). */
+/**
+ * The values of a repeatable option, in order (empty when absent). See {@link parseCommandLine}
+ * for an example.
+ */
 export function optList(p: Parsed, long: string): string[] {
   const v = p.options.get(long);
   if (Array.isArray(v)) return v;
   return typeof v === "string" ? [v] : [];
 }
 
-/** How many times a counted flag was given. */
+/**
+ * How many times a counted flag was given.
+ *
+ * @example Usage
+ * ```ts
+ * import { optCount, parseCommandLine } from "./args.ts";
+ * import assert from "node:assert/strict";
+ * const verbose = { long: "verbose", short: "v", count: true, help: "" };
+ * const root = { name: "hq", about: "", options: [verbose] };
+ * const outcome = parseCommandLine(root, ["-vv", "--verbose"], { globals: [] });
+ * assert.equal(outcome.kind === "run" ? optCount(outcome.parsed, "verbose") : 0, 3);
+ * ```
+ */
 export function optCount(p: Parsed, long: string): number {
   const v = p.options.get(long);
   return typeof v === "number" ? v : v === true ? 1 : 0;
 }
 
-/** A single positional value, or undefined. */
+/**
+ * A single positional value, or undefined when it was not given.
+ *
+ * @example Usage
+ * ```ts
+ * import { argString, parseCommandLine } from "./args.ts";
+ * import assert from "node:assert/strict";
+ * const root = { name: "hq", about: "", args: [{ name: "SELECTOR", help: "" }] };
+ * const outcome = parseCommandLine(root, ["last"], { globals: [] });
+ * assert.equal(outcome.kind === "run" ? argString(outcome.parsed, "SELECTOR") : undefined, "last");
+ * ```
+ */
 export function argString(p: Parsed, name: string): string | undefined {
   const v = p.args.get(name);
   return typeof v === "string" ? v : undefined;
 }
 
-/** The words of a trailing positional (empty when absent). */
+/**
+ * The words of a trailing positional (empty when absent). See {@link parseCommandLine} for an
+ * example.
+ */
 export function argList(p: Parsed, name: string): string[] {
   const v = p.args.get(name);
   if (Array.isArray(v)) return v;
@@ -445,6 +564,16 @@ export function argList(p: Parsed, name: string): string[] {
  * The first word of `argv` that is not an option or an option's value, given
  * the options that may come before it (used to pick a top-level command
  * before loading it).
+ *
+ * @example Usage
+ * ```ts
+ * import { firstPositional } from "./args.ts";
+ * import assert from "node:assert/strict";
+ * const globals = [{ long: "server-dir", value: "DIR", help: "" }, { long: "debug", help: "" }];
+ * const argv = ["--server-dir", "/srv", "--debug", "job", "list"];
+ * assert.equal(firstPositional(argv, globals), "job");
+ * assert.equal(firstPositional(["--server-dir=/srv"], globals), undefined);
+ * ```
  */
 export function firstPositional(
   argv: readonly string[],

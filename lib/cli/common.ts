@@ -78,7 +78,29 @@ function colorsEnabled(policy: string | undefined): boolean {
 /**
  * Runs a command tree on `argv` and returns the exit code. Errors of the
  * command print as one line (`{"error": ...}` in JSON mode) with exit code 1;
- * usage errors print `error: ...` on stderr with exit code 2.
+ * usage errors print `error: ...` on stderr with exit code 2. Reads the environment for
+ * options with `env`.
+ *
+ * @example Usage
+ * ```ts
+ * import { type CommandContext, runCommandLine } from "./common.ts";
+ * import assert from "node:assert/strict";
+ * const seen: string[] = [];
+ * const root = {
+ *   name: "hq",
+ *   about: "",
+ *   subcommands: [{
+ *     name: "ping",
+ *     about: "",
+ *     run: (ctx: CommandContext) => {
+ *       seen.push(ctx.out.mode);
+ *       return 3;
+ *     },
+ *   }],
+ * };
+ * assert.equal(await runCommandLine(root, ["ping", "--output-mode", "quiet"]), 3);
+ * assert.deepEqual(seen, ["quiet"]);
+ * ```
  */
 export async function runCommandLine(
   root: Command,
@@ -125,7 +147,17 @@ export async function runCommandLine(
 }
 
 /**
- * Parses an integer argument.
+ * Parses an integer argument; `name` is the option as the error shows it.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseIntFlag } from "./common.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(parseIntFlag("--cpus", "8", 1), 8);
+ * assert.throws(() => parseIntFlag("--cpus", "0", 1), {
+ *   message: "invalid value '0' for '--cpus': expected an integer >= 1",
+ * });
+ * ```
  *
  * @throws {UsageError} When it is not an integer of at least `min`.
  */

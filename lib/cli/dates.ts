@@ -15,13 +15,34 @@
 /** Offset of local time from UTC, in minutes east of Greenwich, at the instant `ms`. */
 export type UtcOffset = (ms: number) => number;
 
-/** The UTC offset function for UTC itself (offset 0 everywhere). */
+/**
+ * The UTC offset function for UTC itself (offset 0 everywhere); tests and golden files use it.
+ *
+ * @example Usage
+ * ```ts
+ * import { formatLocalTime, UTC } from "./dates.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(formatLocalTime(1_700_000_000_000, UTC), "14.11.2023 22:13:20");
+ * ```
+ */
 export const UTC: UtcOffset = () => 0;
 
 /**
  * The UTC offset of this process's time zone at each instant (what chrono's
  * `Local` uses). Reads the environment's time zone, not the clock; shells
  * pass it to the renderers.
+ *
+ * @example Usage
+ * ```ts
+ * import { formatLocalTime, systemUtcOffset } from "./dates.ts";
+ * import assert from "node:assert/strict";
+ * const ms = 1_700_000_000_000;
+ * // The same wall-clock time as JavaScript's own local getters.
+ * const d = new Date(ms);
+ * const hh = String(d.getHours()).padStart(2, "0");
+ * const mm = String(d.getMinutes()).padStart(2, "0");
+ * assert.equal(formatLocalTime(ms, systemUtcOffset).slice(11, 16), `${hh}:${mm}`);
+ * ```
  */
 export function systemUtcOffset(ms: number): number {
   const offset = -new Date(ms).getTimezoneOffset();
@@ -105,6 +126,13 @@ export function formatJsonDatetime(ms: number): string {
  * A UTC time as `YYYY-MM-DD HH:MM:SS UTC` (chrono's `%F %T %Z` on a
  * `DateTime<Utc>`, as `server info` prints `Start date`): the fraction is cut.
  *
+ * @example Usage
+ * ```ts
+ * import { formatUtcSeconds } from "./dates.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(formatUtcSeconds(1_700_000_000_999), "2023-11-14 22:13:20 UTC");
+ * ```
+ *
  * @throws {RangeError} When `ms` is not finite.
  */
 export function formatUtcSeconds(ms: number): string {
@@ -116,6 +144,14 @@ export function formatUtcSeconds(ms: number): string {
  * `job info`'s `Submission date`: the time rounded to the nearest second
  * (chrono's `round_subsecs(0)`, half up), as `YYYY-MM-DD HH:MM:SS UTC`.
  *
+ * @example Usage
+ * ```ts
+ * import { formatSubmissionDate } from "./dates.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(formatSubmissionDate(1_700_000_000_499), "2023-11-14 22:13:20 UTC");
+ * assert.equal(formatSubmissionDate(1_700_000_000_500), "2023-11-14 22:13:21 UTC");
+ * ```
+ *
  * @throws {RangeError} When `ms` is not finite.
  */
 export function formatSubmissionDate(ms: number): string {
@@ -124,7 +160,8 @@ export function formatSubmissionDate(ms: number): string {
 }
 
 /**
- * Local time as `%d.%m.%Y %H:%M:%S` (task info Start/End).
+ * Local time as `%d.%m.%Y %H:%M:%S` (task info Start/End); `utcOffset` gives the offset at
+ * `ms` ({@link systemUtcOffset} in the CLI, {@link UTC} in tests).
  *
  * @example Usage
  * ```ts

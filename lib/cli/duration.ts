@@ -61,6 +61,16 @@ function parseHms(input: string, match: RegExpExecArray): number {
  * h/hr/hrs/hour(s), d/day(s), w/week(s), M/month(s) (30.44 days),
  * y/year(s) (365.25 days). The result is fractional only for ns/us terms.
  *
+ * @example Usage
+ * ```ts
+ * import { parseDuration } from "./duration.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(parseDuration("1h 5m"), 3_900_000);
+ * assert.equal(parseDuration("01:30:00"), 5_400_000);
+ * assert.equal(parseDuration("1500us"), 1.5);
+ * assert.throws(() => parseDuration("1.5h"), SyntaxError);
+ * ```
+ *
  * @throws {SyntaxError} When the text is empty, has a fraction, lacks a unit or uses an unknown unit.
  * @throws {RangeError} When the value exceeds `Number.MAX_SAFE_INTEGER` ms, or HH:MM:SS has MM or SS >= 60.
  */
@@ -164,7 +174,15 @@ export function formatDurationExact(ms: number): string {
 }
 
 /**
- * Same as {@link formatDurationExact} (humantime's `format_duration`).
+ * Same as {@link formatDurationExact} (humantime's `format_duration`); the name the rest of
+ * the CLI uses.
+ *
+ * @example Usage
+ * ```ts
+ * import { formatDuration, parseDuration } from "./duration.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(formatDuration(parseDuration("90m")), "1h 30m");
+ * ```
  *
  * @throws {RangeError} When `ms` is negative or not finite.
  */
@@ -200,6 +218,14 @@ export function formatHumanDuration(ms: number): string {
 /**
  * Formats milliseconds as `HH:MM:SS` (hours take as many digits as needed,
  * at least two), rounding down to whole seconds, e.g. for SLURM `--time`.
+ *
+ * @example Usage
+ * ```ts
+ * import { formatDurationHms } from "./duration.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(formatDurationHms(5_400_999), "01:30:00");
+ * assert.equal(formatDurationHms(360_000_000), "100:00:00");
+ * ```
  *
  * @throws {RangeError} When `ms` is negative or not finite.
  */

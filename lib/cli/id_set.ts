@@ -13,7 +13,6 @@ export const MAX_STEP_EXPANSION = 10_000_000;
 
 /** One inclusive range of ids, `start <= end`. */
 export interface IdRange {
-  /** First id in the range. */
   readonly start: number;
   /** Last id in the range (inclusive). */
   readonly end: number;
@@ -103,6 +102,20 @@ function normalizeRanges(ranges: IdRange[]): IdSet {
  * Parses a HyperQueue id array such as `7`, `1-10`, `0-10:2`, `1,3,5-8` or
  * `1_000-2_000`. Whitespace around items is allowed.
  *
+ * @example Usage
+ * ```ts
+ * import { parseIdSet } from "./id_set.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseIdSet("1-3,5"), [{ start: 1, end: 3 }, { start: 5, end: 5 }]);
+ * // Steps expand to single ids; overlapping and adjacent items merge.
+ * assert.deepEqual(parseIdSet("0-6:3, 4"), [
+ *   { start: 0, end: 0 },
+ *   { start: 3, end: 4 },
+ *   { start: 6, end: 6 },
+ * ]);
+ * assert.throws(() => parseIdSet("5-1"), RangeError);
+ * ```
+ *
  * @throws {SyntaxError} When the text is empty or malformed.
  * @throws {RangeError} When a range ends before it starts, an id exceeds u32, or a step is 0.
  */
@@ -121,19 +134,49 @@ export function parseIdSet(text: string): IdSet {
   return normalizeRanges(ranges);
 }
 
-/** Formats a set compactly, e.g. `1-3,5,7-9`; the empty set formats as `""`. */
+/**
+ * Formats a set compactly; the empty set formats as `""`. {@link parseIdSet} reads it back.
+ *
+ * @example Usage
+ * ```ts
+ * import { formatIdSet, parseIdSet } from "./id_set.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(formatIdSet(parseIdSet("7-9,1,2,3,5")), "1-3,5,7-9");
+ * assert.equal(formatIdSet([]), "");
+ * ```
+ */
 export function formatIdSet(set: IdSet): string {
   return set.map((r) => (r.start === r.end ? `${r.start}` : `${r.start}-${r.end}`)).join(",");
 }
 
-/** Number of ids in the set. */
+/**
+ * Number of ids in the set.
+ *
+ * @example Usage
+ * ```ts
+ * import { idSetSize, parseIdSet } from "./id_set.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(idSetSize(parseIdSet("1-10,20")), 11);
+ * ```
+ */
 export function idSetSize(set: IdSet): number {
   let size = 0;
   for (const range of set) size += range.end - range.start + 1;
   return size;
 }
 
-/** Whether `id` is in the set (binary search). */
+/**
+ * Whether `id` is in the set (binary search over the ranges).
+ *
+ * @example Usage
+ * ```ts
+ * import { idSetHas, parseIdSet } from "./id_set.ts";
+ * import assert from "node:assert/strict";
+ * const set = parseIdSet("1-10,20");
+ * assert.equal(idSetHas(set, 20), true);
+ * assert.equal(idSetHas(set, 11), false);
+ * ```
+ */
 export function idSetHas(set: IdSet, id: number): boolean {
   let low = 0;
   let high = set.length - 1;
@@ -149,6 +192,13 @@ export function idSetHas(set: IdSet, id: number): boolean {
 
 /**
  * Builds a set from ids in any order; duplicates are ignored.
+ *
+ * @example Usage
+ * ```ts
+ * import { idSetFromIds } from "./id_set.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(idSetFromIds([4, 2, 3, 3, 9]), [{ start: 2, end: 4 }, { start: 9, end: 9 }]);
+ * ```
  *
  * @throws {RangeError} When an id is not an integer in 0..4294967295.
  */
@@ -180,14 +230,33 @@ export function idSetFromIds(ids: Iterable<number>): IdSet {
   return ranges;
 }
 
-/** Yields every id in the set in ascending order. */
+/**
+ * Yields every id in the set in ascending order.
+ *
+ * @example Usage
+ * ```ts
+ * import { idSetIterate, parseIdSet } from "./id_set.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([...idSetIterate(parseIdSet("5,1-2"))], [1, 2, 5]);
+ * ```
+ */
 export function* idSetIterate(set: IdSet): Generator<number> {
   for (const range of set) {
     for (let id = range.start; id <= range.end; id++) yield id;
   }
 }
 
-/** Largest id in the set, or `undefined` for the empty set. */
+/**
+ * Largest id in the set, or `undefined` for the empty set.
+ *
+ * @example Usage
+ * ```ts
+ * import { idSetMax, parseIdSet } from "./id_set.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(idSetMax(parseIdSet("3,10-12")), 12);
+ * assert.equal(idSetMax([]), undefined);
+ * ```
+ */
 export function idSetMax(set: IdSet): number | undefined {
   return set[set.length - 1]?.end;
 }

@@ -9,11 +9,20 @@
  * @module
  */
 
-/** An `f64` value: printed the way serde_json prints floats. */
+/**
+ * An `f64` value: printed the way serde_json prints floats, so a whole number keeps its `.0`.
+ *
+ * @example Usage
+ * ```ts
+ * import { formatJson, JsonFloat } from "./json.ts";
+ * import assert from "node:assert/strict";
+ * const text = formatJson({ cpus: new JsonFloat(8), tasks: 8 });
+ * assert.equal(text, '{\n  "cpus": 8.0,\n  "tasks": 8\n}');
+ * ```
+ */
 export class JsonFloat {
-  /** The number. */
   readonly value: number;
-  /** Wraps `value`. */
+  /** Wraps `value`; {@link f64} is the shorthand. */
   constructor(value: number) {
     this.value = value;
   }
@@ -29,7 +38,16 @@ export type JsonValue =
   | readonly JsonValue[]
   | { readonly [key: string]: JsonValue | undefined };
 
-/** Wraps a number as an f64 (shorthand for `new JsonFloat(value)`). */
+/**
+ * Wraps a number as an f64 (shorthand for `new JsonFloat(value)`).
+ *
+ * @example Usage
+ * ```ts
+ * import { f64, formatJson } from "./json.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(formatJson([f64(2), 2, f64(0.5)]), "[\n  2.0,\n  2,\n  0.5\n]");
+ * ```
+ */
 export function f64(value: number): JsonFloat {
   return new JsonFloat(value);
 }
@@ -47,6 +65,8 @@ export function f64(value: number): JsonFloat {
  * import assert from "node:assert/strict";
  * assert.equal(formatF64(8), "8.0");
  * assert.equal(formatF64(1e-6), "1e-6");
+ * assert.equal(formatF64(0.1 + 0.2), "0.30000000000000004");
+ * assert.equal(formatF64(NaN), "null");
  * ```
  */
 export function formatF64(value: number): string {
@@ -214,6 +234,8 @@ function compareKeys(a: string, b: string): number {
  * import { f64, formatJson } from "./json.ts";
  * import assert from "node:assert/strict";
  * assert.equal(formatJson({ b: [], a: f64(8) }), '{\n  "a": 8.0,\n  "b": []\n}');
+ * // `undefined` members are left out.
+ * assert.equal(formatJson({ a: 1, b: undefined }), '{\n  "a": 1\n}');
  * ```
  */
 export function formatJson(value: JsonValue): string {
@@ -231,7 +253,17 @@ export function formatJson(value: JsonValue): string {
   return text;
 }
 
-/** {@link formatJson} without the fast path (for tests: both must agree). */
+/**
+ * {@link formatJson} without the fast path (for tests: both must agree).
+ *
+ * @example Usage
+ * ```ts
+ * import { f64, formatJson, formatJsonPlain } from "./json.ts";
+ * import assert from "node:assert/strict";
+ * const doc = { "10": 1, "9": [f64(1)], "é": "x" };
+ * assert.equal(formatJsonPlain(doc), formatJson(doc));
+ * ```
+ */
 export function formatJsonPlain(value: JsonValue): string {
   const out: string[] = [];
   write(value, "", out);

@@ -42,7 +42,16 @@ export interface PlaceholderValues {
 
 const PLACEHOLDER_REGEXP = /%\{([^{}]*)\}/g;
 
-/** Names of the placeholders used in `text` (known or not), once each, in order of first use. */
+/**
+ * Names of the placeholders used in `text` (known or not), once each, in order of first use.
+ *
+ * @example Usage
+ * ```ts
+ * import { findPlaceholders } from "./placeholders.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(findPlaceholders("%{CWD}/%{TASK_ID}-%{X}.%{TASK_ID}"), ["CWD", "TASK_ID", "X"]);
+ * ```
+ */
 export function findPlaceholders(text: string): string[] {
   const names: string[] = [];
   for (const match of text.matchAll(PLACEHOLDER_REGEXP)) {
@@ -52,22 +61,39 @@ export function findPlaceholders(text: string): string[] {
   return names;
 }
 
-/** Names of the placeholders in `text` that HyperQueue does not know (left verbatim on resolve). */
+/**
+ * Names of the placeholders in `text` that HyperQueue does not know (left verbatim on resolve);
+ * `hq submit` refuses paths that have any.
+ *
+ * @example Usage
+ * ```ts
+ * import { unknownPlaceholders } from "./placeholders.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(unknownPlaceholders("%{JOB_ID}-%{JOBID}.out"), ["JOBID"]);
+ * ```
+ */
 export function unknownPlaceholders(text: string): string[] {
   return findPlaceholders(text).filter((name) => !KNOWN_PLACEHOLDERS.includes(name));
 }
 
 /** The paths of a task that may hold placeholders (`null` output: discarded). */
 export interface PathTemplates {
-  /** Working directory. */
   readonly cwd: string;
-  /** Stdout path, or null. */
   readonly stdout: string | null;
-  /** Stderr path, or null. */
   readonly stderr: string | null;
 }
 
-/** Whether `text` still holds a placeholder, known or not. */
+/**
+ * Whether `text` still holds a placeholder, known or not.
+ *
+ * @example Usage
+ * ```ts
+ * import { hasPlaceholders } from "./placeholders.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(hasPlaceholders("/home/u/job-5/%{TASK_ID}.stdout"), true);
+ * assert.equal(hasPlaceholders("/home/u/job-5/0.stdout"), false);
+ * ```
+ */
 export function hasPlaceholders(text: string): boolean {
   return findPlaceholders(text).length > 0;
 }
@@ -119,13 +145,13 @@ function fillProgramPaths(
  * import { fillPlaceholdersAfterSubmit } from "./placeholders.ts";
  * import assert from "node:assert/strict";
  * const p = fillPlaceholdersAfterSubmit(
- *   { cwd: "%{SUBMIT_DIR}", stdout: "%{CWD}/job-%{JOB_ID}/%{TASK_ID}.stdout", stderr: "err.txt" },
+ *   { cwd: "%{SUBMIT_DIR}", stdout: "%{CWD}/job-%{JOB_ID}/%{TASK_ID}.stdout", stderr: "err" },
  *   { jobId: 5, submitDir: "/home/u", serverUid: "abc123" },
  * );
  * assert.deepEqual(p, {
  *   cwd: "/home/u",
  *   stdout: "/home/u/job-5/%{TASK_ID}.stdout",
- *   stderr: "/home/u/err.txt",
+ *   stderr: "/home/u/err",
  * });
  * ```
  */
@@ -153,7 +179,11 @@ export function fillPlaceholdersAfterSubmit(
  *   { cwd: "%{SERVER_UID}-%{TASK_ID}-%{INSTANCE_ID}", stdout: "%{JOB_ID}/stdout", stderr: null },
  *   { jobId: 5, taskId: 10, instanceId: 6, submitDir: "/foo", serverUid: "testHQ" },
  * );
- * assert.deepEqual(p, { cwd: "/foo/testHQ-10-6", stdout: "/foo/testHQ-10-6/5/stdout", stderr: null });
+ * assert.deepEqual(p, {
+ *   cwd: "/foo/testHQ-10-6",
+ *   stdout: "/foo/testHQ-10-6/5/stdout",
+ *   stderr: null,
+ * });
  * ```
  */
 export function fillPlaceholdersInPaths(

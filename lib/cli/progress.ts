@@ -34,7 +34,19 @@ function countOf(counts: TaskStateCounts, state: keyof TaskStateCounts): number 
   return value;
 }
 
-/** Completed tasks: finished + failed + canceled + aborted. */
+/**
+ * Completed tasks: finished + failed + canceled + aborted.
+ *
+ * @example Usage
+ * ```ts
+ * import { completedCount } from "./progress.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(completedCount({ running: 2, finished: 3, failed: 1 }), 4);
+ * assert.throws(() => completedCount({ finished: -1 }), RangeError);
+ * ```
+ *
+ * @throws {RangeError} When a count is not an integer >= 0.
+ */
 export function completedCount(counts: TaskStateCounts): number {
   return countOf(counts, "finished") + countOf(counts, "failed") + countOf(counts, "canceled") +
     countOf(counts, "aborted");
@@ -84,6 +96,17 @@ export function renderProgressBar(
  * `FAILED (n)`, `FINISHED (n)`, `CANCELED (n)`, `ABORTED (n)` and
  * `WAITING (n)`, in that order, for the non-zero counts. Waiting is what the
  * other states leave of `total`.
+ *
+ * @example Usage
+ * ```ts
+ * import { formatStateLines } from "./progress.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(formatStateLines({ running: 1, finished: 2 }, 10), [
+ *   "RUNNING (1)",
+ *   "FINISHED (2)",
+ *   "WAITING (7)",
+ * ]);
+ * ```
  *
  * @throws {RangeError} When a count is not an integer >= 0.
  */

@@ -16,11 +16,9 @@ export type PoolText = Pick<ResourcePool, "name" | "kind" | "groups" | "size">;
 
 /** A requested resource (amount in 1/10000; 0 for `all`). */
 export interface RequestEntryText {
-  /** Resource name. */
   readonly resource: string;
   /** Amount in 1/10000. */
   readonly amount: number;
-  /** Allocation policy. */
   readonly policy: AllocationPolicy;
 }
 
@@ -29,7 +27,6 @@ export interface RequestText {
   /** Whole workers of a multi-node request; 0 for a single-node one. */
   // deno-lint-ignore camelcase -- the view's snake_case name
   readonly n_nodes: number;
-  /** Requested resources. */
   readonly entries: readonly RequestEntryText[];
 }
 
@@ -51,6 +48,7 @@ function fixed2(numerator: number, denominator: number): string {
  * import { humanMemAmount } from "./resource_text.ts";
  * import assert from "node:assert/strict";
  * assert.equal(humanMemAmount(4 * 1024 + 123), "4.12 GiB");
+ * assert.equal(humanMemAmount(256), "256.00 MiB");
  * ```
  */
 export function humanMemAmount(mib: number): string {
@@ -119,12 +117,32 @@ function describeKind(pool: PoolText): string {
 /**
  * `hwdetect`'s `Full Description`: one `name: kind` line per pool
  * (`[a,b]`, `[[..],[..]]`, `[n]` or `range(a-b)`, `sum(n)`).
+ *
+ * @example Usage
+ * ```ts
+ * import { resourcesFullDescribe } from "./resource_text.ts";
+ * import assert from "node:assert/strict";
+ * const cpus = { name: "cpus", kind: "range" as const, groups: [["0", "1", "2"]], size: 0 };
+ * const mem = { name: "mem", kind: "sum" as const, groups: [], size: 2048 };
+ * assert.equal(resourcesFullDescribe([cpus, mem]), "cpus: range(0-2)\nmem: sum(2048)");
+ * ```
  */
 export function resourcesFullDescribe(pools: readonly PoolText[]): string {
   return pools.map((p) => `${p.name}: ${describeKind(p)}`).join("\n");
 }
 
-/** An allocation request as tako displays it: `2 compact`, `1.5 scatter`, `4 tight!`, `all`. */
+/**
+ * An allocation request as tako displays it: `2 compact`, `1.5 scatter`, `4 tight!`, `all`.
+ *
+ * @example Usage
+ * ```ts
+ * import { formatAllocationRequest } from "./resource_text.ts";
+ * import assert from "node:assert/strict";
+ * const gpus = { resource: "gpus", amount: 15000, policy: "scatter" as const };
+ * assert.equal(formatAllocationRequest(gpus), "1.5 scatter");
+ * assert.equal(formatAllocationRequest({ resource: "cpus", amount: 0, policy: "all" }), "all");
+ * ```
+ */
 export function formatAllocationRequest(entry: RequestEntryText): string {
   const amount = formatAmount(entry.amount);
   switch (entry.policy) {

@@ -16,6 +16,15 @@ export type Selector =
 /**
  * Parses `last`, `all`, or an id set such as `1-3,7`.
  *
+ * @example Usage
+ * ```ts
+ * import { parseSelector } from "./selector.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseSelector("last"), { kind: "last" });
+ * assert.deepEqual(parseSelector("2-3"), { kind: "ids", ids: [{ start: 2, end: 3 }] });
+ * assert.throws(() => parseSelector("newest"), SyntaxError);
+ * ```
+ *
  * @throws {SyntaxError} When the text is neither keyword nor a valid id set.
  * @throws {RangeError} When the id set has an out-of-range value.
  */
@@ -30,6 +39,16 @@ export function parseSelector(text: string): Selector {
  * Picks the existing ids a selector refers to, in ascending order: `last` is
  * the largest existing id (or none), `all` is every id, and an id set keeps
  * only the ids that exist.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseSelector, resolveSelector } from "./selector.ts";
+ * import assert from "node:assert/strict";
+ * const existing = [1, 2, 4];
+ * assert.deepEqual(resolveSelector(parseSelector("last"), existing), [4]);
+ * assert.deepEqual(resolveSelector(parseSelector("2-3"), existing), [2]);
+ * assert.deepEqual(resolveSelector(parseSelector("last"), []), []);
+ * ```
  */
 export function resolveSelector(
   selector: Selector,

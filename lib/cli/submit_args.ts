@@ -18,16 +18,31 @@ import { buildRequestVariants } from "../resources/variants.ts";
 import { parseAmount } from "../resources/amount.ts";
 import { UsageError } from "./common.ts";
 
-/** A path names a placeholder HyperQueue does not know, or `%{CWD}` where it cannot stand. */
+/**
+ * A path names a placeholder HyperQueue does not know, or `%{CWD}` where it cannot stand.
+ *
+ * @example Usage
+ * ```ts
+ * import { buildSubmit, PlaceholderError } from "./submit_args.ts";
+ * import assert from "node:assert/strict";
+ * assert.throws(
+ *   () => buildSubmit({ stdout: "%{JOBID}.out" }, ["ls"], "/home/u"),
+ *   (e) => e instanceof PlaceholderError && e.message.includes("unknown placeholder `JOBID`"),
+ * );
+ * ```
+ */
 export class PlaceholderError extends RangeError {
-  /** Creates the error. */
+  /** `message` is HyperQueue's text for the problem. */
   constructor(message: string) {
     super(message);
     this.name = "PlaceholderError";
   }
 }
 
-/** Raw submit flags as commander delivers them. */
+/**
+ * Raw `hq submit` flag values as given on the command line (unparsed texts), keyed by the
+ * option's camelCase name; absent when not given.
+ */
 export interface SubmitFlags {
   name?: string;
   cpus?: string;
@@ -47,7 +62,27 @@ export interface SubmitFlags {
   weight?: string;
 }
 
-/** Parses `--stdout`/`--stderr` values: `none`, `path`, `path:rm-if-finished`, `:rm-if-finished`. */
+/**
+ * Parses `--stdout`/`--stderr` values: `none`, `path`, `path:rm-if-finished`, `:rm-if-finished`;
+ * `fallback` is the default path template, used when the value is absent or has no path.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseStdio } from "./submit_args.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(parseStdio("none", "x"), null);
+ * assert.deepEqual(parseStdio(":rm-if-finished", "default.out"), {
+ *   path: "default.out",
+ *   rmIfFinished: true,
+ * });
+ * assert.deepEqual(parseStdio(undefined, "default.out"), {
+ *   path: "default.out",
+ *   rmIfFinished: false,
+ * });
+ * ```
+ *
+ * @throws {UsageError} For an empty path.
+ */
 export function parseStdio(text: string | undefined, fallback: string): StdioSpec {
   if (text === undefined) return { path: fallback, rmIfFinished: false };
   if (text === "none") return null;
@@ -60,7 +95,21 @@ export function parseStdio(text: string | undefined, fallback: string): StdioSpe
   return { path: text, rmIfFinished: false };
 }
 
-/** Parses `--weight` (a number > 0, at most 4 decimal places) into fixed point. @throws {UsageError} */
+/**
+ * Parses `--weight` (a number > 0, at most 4 decimal places) into fixed point.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseWeight } from "./submit_args.ts";
+ * import { UsageError } from "./common.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(parseWeight("2.5"), 25000);
+ * assert.throws(() => parseWeight("0"), UsageError);
+ * ```
+ *
+ * @throws {UsageError} When the text is not such a number.
+ * @throws {RangeError} When the weight is too large for a fixed-point amount.
+ */
 export function parseWeight(text: string): number {
   if (!/^\d+(\.\d{1,4})?$/.test(text) || Number(text) <= 0) {
     throw new UsageError(
@@ -70,7 +119,21 @@ export function parseWeight(text: string): number {
   return parseAmount(text);
 }
 
-/** Parses `--crash-limit`. @throws {UsageError} */
+/**
+ * Parses `--crash-limit`: a positive integer, `never-restart` or `unlimited`; 5 when absent.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseCrashLimit } from "./submit_args.ts";
+ * import { UsageError } from "./common.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(parseCrashLimit(undefined), 5);
+ * assert.equal(parseCrashLimit("unlimited"), "unlimited");
+ * assert.throws(() => parseCrashLimit("0"), UsageError);
+ * ```
+ *
+ * @throws {UsageError} For any other text.
+ */
 export function parseCrashLimit(text: string | undefined): CrashLimit {
   if (text === undefined) return 5;
   if (text === "never-restart" || text === "unlimited") return text;
@@ -85,7 +148,18 @@ export function parseCrashLimit(text: string | undefined): CrashLimit {
 /**
  * Parses `--nodes` (default 0: single node) and rejects the flags it conflicts with.
  *
- * @throws {UsageError}
+ * @example Usage
+ * ```ts
+ * import { parseNodes } from "./submit_args.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(parseNodes({ nodes: "2" }), 2);
+ * assert.equal(parseNodes({}), 0);
+ * assert.throws(() => parseNodes({ nodes: "2", cpus: "4" }), {
+ *   message: "Cannot use --nodes with --cpus: a multi-node task takes whole workers",
+ * });
+ * ```
+ *
+ * @throws {UsageError} For a bad number, or `--cpus`, `--resource` or `--pin` with N > 0.
  */
 export function parseNodes(flags: SubmitFlags): number {
   if (flags.nodes === undefined) return 0;
@@ -109,13 +183,35 @@ export function parseNodes(flags: SubmitFlags): number {
   return n;
 }
 
-/** Result of building a submit: the job and warnings to print. */
+/** Result of building a submit: the job and warnings to print (as WARN log lines). */
 export interface BuiltSubmit {
   job: JobSubmit;
   warnings: string[];
 }
 
-/** Builds the job from flags and the command. @throws {UsageError|SyntaxError|RangeError} */
+/**
+ * Builds the job from flags and the command; `submitDir` becomes `%{SUBMIT_DIR}` and the
+ * default working directory. The job name defaults to the program's base name.
+ *
+ * @example Usage
+ * ```ts
+ * import { buildSubmit } from "./submit_args.ts";
+ * import assert from "node:assert/strict";
+ * const { job, warnings } = buildSubmit(
+ *   { array: "1-4", cpus: "2", stdout: "out.txt" },
+ *   ["/usr/bin/env", "hostname"],
+ *   "/home/u",
+ * );
+ * assert.equal(job.name, "env");
+ * assert.deepEqual(job.ids, [{ start: 1, end: 4 }]);
+ * assert.equal(job.template.requests[0]!.entries[0]!.amount, 20000);
+ * // Four tasks writing one stdout file: HyperQueue's warning.
+ * assert.equal(warnings.length, 1);
+ * ```
+ *
+ * @throws {UsageError} For bad flag values (including bad resource requests).
+ * @throws {PlaceholderError} For unknown placeholders, or `%{CWD}` in `--cwd`.
+ */
 export function buildSubmit(flags: SubmitFlags, command: string[], submitDir: string): BuiltSubmit {
   if (command.length === 0) throw new UsageError("Cannot submit: no command given");
   const warnings: string[] = [];

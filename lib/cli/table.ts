@@ -51,6 +51,15 @@ function inRanges(code: number, ranges: readonly (readonly [number, number])[]):
  * Display width of `text` in terminal columns, as the unicode-width crate
  * counts it for common text: East Asian wide characters and emoji take 2,
  * combining marks and zero-width spaces 0, everything else 1.
+ *
+ * @example Usage
+ * ```ts
+ * import { textWidth } from "./table.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(textWidth("job"), 3);
+ * assert.equal(textWidth("日本"), 4);
+ * assert.equal(textWidth("e\u0301"), 1); // e + combining acute accent
+ * ```
  */
 export function textWidth(text: string): number {
   let width = 0;
@@ -72,6 +81,15 @@ function columnCount(rows: readonly (readonly string[])[]): number {
 /**
  * The lines of a cell as Rust's `str::lines()` splits them: at `\n`, with a
  * `\r` before it dropped, and no final empty line (so `""` has none).
+ *
+ * @example Usage
+ * ```ts
+ * import { cellLines } from "./table.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(cellLines("a\r\nb\n"), ["a", "b"]);
+ * assert.deepEqual(cellLines(""), []);
+ * assert.deepEqual(cellLines("\n"), [""]);
+ * ```
  */
 export function cellLines(text: string): string[] {
   if (text === "") return [];
@@ -152,6 +170,22 @@ export function renderTable(
  * value, with a top and a bottom border and no separators between rows.
  * Multi-line values continue with a blank name cell. The result has no
  * trailing newline.
+ *
+ * @example Usage
+ * ```ts
+ * import { renderVerticalTable } from "./table.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(
+ *   renderVerticalTable([["ID", "3"], ["State", "RUNNING (1)\nWAITING (2)"]]),
+ *   [
+ *     "+-------+-------------+",
+ *     "| ID    | 3           |",
+ *     "| State | RUNNING (1) |",
+ *     "|       | WAITING (2) |",
+ *     "+-------+-------------+",
+ *   ].join("\n"),
+ * );
+ * ```
  */
 export function renderVerticalTable(rows: readonly (readonly [string, string])[]): string {
   const widths = columnWidths(rows, 2);
@@ -167,6 +201,14 @@ export function renderVerticalTable(rows: readonly (readonly [string, string])[]
  * returned as is; longer text keeps its first `ceil((max - 3) / 2)` and last
  * `floor((max - 3) / 2)` characters around `...`. `job list` truncates names
  * to 50.
+ *
+ * @example Usage
+ * ```ts
+ * import { truncateMiddle } from "./table.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(truncateMiddle("short", 10), "short");
+ * assert.equal(truncateMiddle("a-very-long-job-name", 10), "a-ve...ame");
+ * ```
  *
  * @throws {RangeError} When `max` is not an integer of at least 3.
  */

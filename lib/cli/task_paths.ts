@@ -13,24 +13,21 @@ import { fillPlaceholdersInPaths, type PathTemplates } from "./placeholders.ts";
 
 /** Resolved paths of one task instance (`null` output: discarded). */
 export interface ResolvedTaskPaths {
-  /** Working directory. */
   cwd: string;
-  /** Stdout path, or null. */
   stdout: string | null;
-  /** Stderr path, or null. */
   stderr: string | null;
 }
 
 /** Resolves the paths of one task instance of a job. */
 export type TaskPathResolver = (taskId: number, instanceId: number) => ResolvedTaskPaths;
 
-/** What is the same for every task of a job. */
+/**
+ * What is the same for every task of a job: the values of `%{JOB_ID}`, `%{SUBMIT_DIR}` and
+ * `%{SERVER_UID}`.
+ */
 export interface JobPathValues {
-  /** Job id. */
   readonly jobId: number;
-  /** Directory the job was submitted from. */
   readonly submitDir: string;
-  /** Server uid. */
   readonly serverUid: string;
 }
 
@@ -52,7 +49,11 @@ const SENTINEL_PREFIX = "4092718273645";
  *   { cwd: "/home/u", stdout: "/home/u/job-1/%{TASK_ID}.stdout", stderr: null },
  *   { jobId: 1, submitDir: "/home/u", serverUid: "abc123" },
  * );
- * assert.deepEqual(resolve(7, 0), { cwd: "/home/u", stdout: "/home/u/job-1/7.stdout", stderr: null });
+ * assert.deepEqual(resolve(7, 0), {
+ *   cwd: "/home/u",
+ *   stdout: "/home/u/job-1/7.stdout",
+ *   stderr: null,
+ * });
  * ```
  */
 export function compileTaskPaths(templates: PathTemplates, job: JobPathValues): TaskPathResolver {

@@ -9,12 +9,31 @@
 const ENCODER = new TextEncoder();
 const DECODER = new TextDecoder();
 
-/** `word` when `n` is 1, else `word` + `s` (HyperQueue's `pluralize`; 0 is plural). */
+/**
+ * `word` when `n` is 1, else `word` + `s` (HyperQueue's `pluralize`; 0 is plural).
+ *
+ * @example Usage
+ * ```ts
+ * import { pluralize } from "./text_util.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(`1 ${pluralize("task", 1)}`, "1 task");
+ * assert.equal(`0 ${pluralize("task", 0)}`, "0 tasks");
+ * ```
+ */
 export function pluralize(word: string, n: number): string {
   return n === 1 ? word : `${word}s`;
 }
 
-/** `one` when `n` is 1, else `many` (HyperQueue's `select_plural`). */
+/**
+ * `one` when `n` is 1, else `many` (HyperQueue's `select_plural`), for irregular plurals.
+ *
+ * @example Usage
+ * ```ts
+ * import { selectPlural } from "./text_util.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(selectPlural("was", "were", 2), "were");
+ * ```
+ */
 export function selectPlural(one: string, many: string, n: number): string {
   return n === 1 ? one : many;
 }
@@ -75,6 +94,15 @@ function wrapLine(line: string, width: number): string[] {
  * spaces, longer words split. Text that fits is returned unchanged.
  * (textwrap's optimal-fit line breaking and hyphen splitting are not
  * reproduced: arguments longer than 80 characters may break differently.)
+ *
+ * @example Usage
+ * ```ts
+ * import { wrapText } from "./text_util.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(wrapText("run --fast now", 9), "run\n--fast\nnow");
+ * assert.equal(wrapText("abcdefgh", 3), "abc\ndef\ngh");
+ * assert.equal(wrapText("fits", 80), "fits");
+ * ```
  */
 export function wrapText(text: string, width = 80): string {
   if (!text.includes("\n") && [...text].length <= width) return text;
@@ -84,6 +112,13 @@ export function wrapText(text: string, width = 80): string {
 /**
  * The `Environment` cell: `K=V` lines sorted by key, leaving out
  * HyperQueue's own `HQ_*` variables.
+ *
+ * @example Usage
+ * ```ts
+ * import { environmentLines } from "./text_util.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(environmentLines({ B: "2", HQ_JOB_ID: "1", A: "x=y" }), "A=x=y\nB=2");
+ * ```
  */
 export function environmentLines(env: Readonly<Record<string, string>>): string {
   return Object.keys(env)
