@@ -25,14 +25,34 @@ import {
   type JobWaitCounts,
 } from "./job_status.ts";
 
-/** A duration in ms as HyperQueue's `format_duration`: f64 seconds (`secs + nanos * 1e-9`). */
+/**
+ * A duration in ms as HyperQueue's `format_duration`: f64 seconds (`secs + nanos * 1e-9`).
+ *
+ * @example Usage
+ * ```ts
+ * import { durationJson } from "./hq_json.ts";
+ * import { formatJson } from "./json.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(formatJson(durationJson(1500)), "1.5");
+ * assert.equal(formatJson(durationJson(2000)), "2.0");
+ * ```
+ */
 export function durationJson(ms: number): JsonFloat {
   const secs = Math.floor(ms / 1000);
   const nanos = Math.round((ms - secs * 1000) * 1_000_000);
   return f64(secs + nanos * 1e-9);
 }
 
-/** A duration in ms as serde serializes a raw `std::time::Duration`: `{"nanos", "secs"}`. */
+/**
+ * A duration in ms as serde serializes a raw `std::time::Duration`: `{"nanos", "secs"}`.
+ *
+ * @example Usage
+ * ```ts
+ * import { rawDurationJson } from "./hq_json.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(rawDurationJson(1500), { secs: 1, nanos: 500_000_000 });
+ * ```
+ */
 export function rawDurationJson(ms: number): JsonValue {
   const secs = Math.floor(ms / 1000);
   return { secs, nanos: Math.round((ms - secs * 1000) * 1_000_000) };
@@ -68,6 +88,44 @@ export function jobListJson(jobs: readonly JobInfoView[]): JsonValue {
  * once it has started, `started_at` and `worker` (one worker) or `workers`
  * (several) while running, finished or failed after starting,
  * `finished_at` when finished or failed, and `error` when failed.
+ *
+ * @example Usage
+ * ```ts
+ * import { taskJson } from "./hq_json.ts";
+ * import assert from "node:assert/strict";
+ * const waiting = {
+ *   id: 3,
+ *   state: "waiting" as const,
+ *   instance: 0,
+ *   crash_count: 0,
+ *   started_at: null,
+ *   finished_at: null,
+ *   workers: [],
+ *   paths: null,
+ *   error: null,
+ * };
+ * assert.deepEqual(taskJson(waiting), { id: 3, state: "waiting" });
+ * const failed = {
+ *   ...waiting,
+ *   state: "failed" as const,
+ *   started_at: Date.UTC(2026, 0, 1),
+ *   finished_at: Date.UTC(2026, 0, 1, 0, 0, 5),
+ *   workers: [{ id: 2, hostname: "n2" }],
+ *   paths: { cwd: "/w", stdout: null, stderr: null },
+ *   error: "Error: Program terminated with exit code 1.",
+ * };
+ * assert.deepEqual(taskJson(failed), {
+ *   id: 3,
+ *   state: "failed",
+ *   cwd: "/w",
+ *   stdout: null,
+ *   stderr: null,
+ *   started_at: "2026-01-01T00:00:00Z",
+ *   worker: 2,
+ *   finished_at: "2026-01-01T00:00:05Z",
+ *   error: "Error: Program terminated with exit code 1.",
+ * });
+ * ```
  */
 export function taskJson(task: TaskView): JsonValue {
   const out: Record<string, JsonValue> = { id: task.id, state: task.state };
@@ -90,7 +148,20 @@ export function taskJson(task: TaskView): JsonValue {
   return out;
 }
 
-/** An allocation request as serde prints tako's `AllocationRequest`. */
+/**
+ * An allocation request as serde prints tako's `AllocationRequest`: the policy as the key,
+ * the amount in 1/10000 as the value, and `"All"` alone.
+ *
+ * @example Usage
+ * ```ts
+ * import { allocationRequestJson } from "./hq_json.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(allocationRequestJson({ resource: "cpus", amount: 20000, policy: "compact" }), {
+ *   Compact: 20000,
+ * });
+ * assert.equal(allocationRequestJson({ resource: "gpus", amount: 0, policy: "all" }), "All");
+ * ```
+ */
 export function allocationRequestJson(entry: RequestEntryView): JsonValue {
   switch (entry.policy) {
     case "all":
@@ -181,7 +252,32 @@ const SUMMARY_KEY: Record<JobStatus, string> = {
   OPENED: "Opened",
 };
 
-/** `job summary`: jobs per state, TitleCase keys; `Opened` only when a job is open and idle. */
+/**
+ * `job summary`: jobs per state, TitleCase keys; `Opened` only when a job is open and idle.
+ *
+ * @example Usage
+ * ```ts
+ * import { jobSummaryJson } from "./hq_json.ts";
+ * import assert from "node:assert/strict";
+ * const stats = { running: 0, waiting: 0, finished: 0, failed: 0, canceled: 0, aborted: 0 };
+ * const job = (id: number, s: Partial<typeof stats>) => ({
+ *   id,
+ *   name: "j",
+ *   task_count: 1,
+ *   is_open: false,
+ *   task_stats: { ...stats, ...s },
+ *   cancel_reason: null,
+ * });
+ * assert.deepEqual(jobSummaryJson([job(1, { waiting: 1 })]), {
+ *   Running: 0,
+ *   Waiting: 1,
+ *   Finished: 0,
+ *   Failed: 0,
+ *   Aborted: 0,
+ *   Canceled: 0,
+ * });
+ * ```
+ */
 export function jobSummaryJson(jobs: readonly JobInfoView[]): JsonValue {
   const out: Record<string, JsonValue> = {};
   for (const status of JOB_SUMMARY_ORDER) out[SUMMARY_KEY[status]] = 0;
@@ -189,7 +285,29 @@ export function jobSummaryJson(jobs: readonly JobInfoView[]): JsonValue {
   return out;
 }
 
-/** `job wait` (and the second document of `submit --wait`); `durationMs` is the client's wait. */
+/**
+ * `job wait` (and the second document of `submit --wait`); `durationMs` is the client's wait.
+ *
+ * @example Usage
+ * ```ts
+ * import { jobWaitJson } from "./hq_json.ts";
+ * import { formatJson } from "./json.ts";
+ * import assert from "node:assert/strict";
+ * const counts = { finished: 2, failed: 0, canceled: 0, invalid: 0 };
+ * assert.equal(
+ *   formatJson(jobWaitJson(counts, 250)),
+ *   [
+ *     "{",
+ *     '  "canceled": 0,',
+ *     '  "duration": 0.25,',
+ *     '  "failed": 0,',
+ *     '  "finished": 2,',
+ *     '  "invalid": 0',
+ *     "}",
+ *   ].join("\n"),
+ * );
+ * ```
+ */
 export function jobWaitJson(counts: JobWaitCounts, durationMs: number): JsonValue {
   return {
     finished: counts.finished,
@@ -200,12 +318,30 @@ export function jobWaitJson(counts: JobWaitCounts, durationMs: number): JsonValu
   };
 }
 
-/** `submit` / `job submit`: `{"id": N}`. */
+/**
+ * `submit` / `job submit`: `{"id": N}`.
+ *
+ * @example Usage
+ * ```ts
+ * import { submitJson } from "./hq_json.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(submitJson(4), { id: 4 });
+ * ```
+ */
 export function submitJson(jobId: number): JsonValue {
   return { id: jobId };
 }
 
-/** `job task-ids`: ascending task ids keyed by job id (as a string). */
+/**
+ * `job task-ids`: ascending task ids keyed by job id (as a string).
+ *
+ * @example Usage
+ * ```ts
+ * import { taskIdsJson } from "./hq_json.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(taskIdsJson({ "2": [5, 1, 3] }), { "2": [1, 3, 5] });
+ * ```
+ */
 export function taskIdsJson(byJob: Readonly<Record<string, readonly number[]>>): JsonValue {
   const out: Record<string, JsonValue> = {};
   for (const [jobId, ids] of Object.entries(byJob)) out[jobId] = [...ids].sort((a, b) => a - b);
@@ -217,7 +353,16 @@ export function emptyJson(): JsonValue {
   return {};
 }
 
-/** An error in JSON mode: `{"error": message}` (exit code 1). */
+/**
+ * An error in JSON mode: `{"error": message}` (exit code 1).
+ *
+ * @example Usage
+ * ```ts
+ * import { errorJson } from "./hq_json.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(errorJson("Job 9 not found"), { error: "Job 9 not found" });
+ * ```
+ */
 export function errorJson(message: string): JsonValue {
   return { error: message };
 }

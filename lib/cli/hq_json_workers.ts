@@ -21,6 +21,16 @@ import type { PoolText } from "./resource_text.ts";
  * One resource of a descriptor (`format_resource`): a range as
  * `{kind, name, start, end}`, a list as `values`, groups as `groups` (labels
  * are strings), a sum as `size` in 1/10000.
+ *
+ * @example Usage
+ * ```ts
+ * import { poolJson } from "./hq_json_workers.ts";
+ * import assert from "node:assert/strict";
+ * const cpus = { name: "cpus", kind: "range" as const, groups: [["0", "1", "2", "3"]], size: 0 };
+ * assert.deepEqual(poolJson(cpus), { kind: "range", name: "cpus", start: 0, end: 3 });
+ * const mem = { name: "mem", kind: "sum" as const, groups: [], size: 512 };
+ * assert.deepEqual(poolJson(mem), { kind: "sum", name: "mem", size: 5_120_000 });
+ * ```
  */
 export function poolJson(pool: PoolText): JsonValue {
   switch (pool.kind) {
@@ -49,7 +59,20 @@ export function resourceDescriptorJson(pools: readonly PoolText[]): JsonValue {
   return { resources: pools.map(poolJson), coupling: { weights: [] } };
 }
 
-/** `worker hwdetect`: the detected descriptor. */
+/**
+ * `worker hwdetect`: the detected descriptor.
+ *
+ * @example Usage
+ * ```ts
+ * import { hwdetectJson } from "./hq_json_workers.ts";
+ * import assert from "node:assert/strict";
+ * const gpus = { name: "gpus", kind: "list" as const, groups: [["0", "1"]], size: 0 };
+ * assert.deepEqual(hwdetectJson([gpus]), {
+ *   resources: [{ kind: "list", name: "gpus", values: ["0", "1"] }],
+ *   coupling: { weights: [] },
+ * });
+ * ```
+ */
 export function hwdetectJson(pools: readonly PoolText[]): JsonValue {
   return resourceDescriptorJson(pools);
 }
@@ -119,11 +142,9 @@ export function workerInfoJson(workers: readonly WorkerView[]): JsonValue {
 
 /** What `server info` and `server start` know about the server. */
 export interface ServerInfoData {
-  /** Server uid. */
   readonly serverUid: string;
   /** Host of the server (for both clients and workers). */
   readonly host: string;
-  /** Process id. */
   readonly pid: number;
   /** Start time, ms since the epoch. */
   readonly startedAt: number;

@@ -32,6 +32,16 @@ export const JOB_SUMMARY_ORDER: readonly JobStatus[] = [
  * Job state from its counts (first rule that matches): any running task →
  * RUNNING, any task left → WAITING, then FAILED, ABORTED, CANCELED, and
  * FINISHED. Ignores whether the job is open ({@link jobStatus} does not).
+ *
+ * @example Usage
+ * ```ts
+ * import { jobState } from "./job_status.ts";
+ * import assert from "node:assert/strict";
+ * const stats = { running: 0, waiting: 0, finished: 0, failed: 0, canceled: 0, aborted: 0 };
+ * assert.equal(jobState({ ...stats, running: 1, failed: 1 }), "RUNNING");
+ * assert.equal(jobState({ ...stats, finished: 9, canceled: 1 }), "CANCELED");
+ * assert.equal(jobState(stats), "FINISHED"); // a job without tasks
+ * ```
  */
 export function jobState(stats: TaskStatsView): JobStatus {
   if (stats.running > 0) return "RUNNING";
@@ -42,7 +52,19 @@ export function jobState(stats: TaskStatsView): JobStatus {
   return "FINISHED";
 }
 
-/** Job state as HyperQueue shows it: {@link jobState}, but an open job with nothing else to say is OPENED. */
+/**
+ * Job state as HyperQueue shows it: {@link jobState}, but an open job with nothing else to say
+ * is OPENED.
+ *
+ * @example Usage
+ * ```ts
+ * import { jobStatus } from "./job_status.ts";
+ * import assert from "node:assert/strict";
+ * const stats = { running: 0, waiting: 0, finished: 2, failed: 0, canceled: 0, aborted: 0 };
+ * assert.equal(jobStatus({ task_stats: stats, is_open: true }), "OPENED");
+ * assert.equal(jobStatus({ task_stats: stats, is_open: false }), "FINISHED");
+ * ```
+ */
 export function jobStatus(job: Pick<JobInfoView, "task_stats" | "is_open">): JobStatus {
   const state = jobState(job.task_stats);
   return state === "FINISHED" && job.is_open ? "OPENED" : state;
@@ -59,6 +81,25 @@ export interface JobListFilter {
 /**
  * The jobs `job list` shows: with `--filter` those in the given states,
  * with `--all` every job, and by default waiting, running and open jobs.
+ *
+ * @example Usage
+ * ```ts
+ * import { filterJobList } from "./job_status.ts";
+ * import assert from "node:assert/strict";
+ * const stats = { running: 0, waiting: 0, finished: 0, failed: 0, canceled: 0, aborted: 0 };
+ * const job = (id: number, s: Partial<typeof stats>) => ({
+ *   id,
+ *   name: "j",
+ *   task_count: 1,
+ *   is_open: false,
+ *   task_stats: { ...stats, ...s },
+ *   cancel_reason: null,
+ * });
+ * const jobs = [job(1, { finished: 1 }), job(2, { waiting: 1 }), job(3, { failed: 1 })];
+ * assert.deepEqual(filterJobList(jobs).map((j) => j.id), [2]);
+ * assert.deepEqual(filterJobList(jobs, { all: true }).map((j) => j.id), [1, 2, 3]);
+ * assert.deepEqual(filterJobList(jobs, { states: ["FAILED"] }).map((j) => j.id), [3]);
+ * ```
  */
 export function filterJobList(
   jobs: readonly JobInfoView[],
@@ -77,6 +118,25 @@ export function filterJobList(
  * Jobs per state for `job summary` (HyperQueue's `group_jobs_by_status`):
  * every state of {@link JOB_SUMMARY_ORDER} starts at 0; OPENED appears only
  * when a job is in it.
+ *
+ * @example Usage
+ * ```ts
+ * import { jobSummaryCounts } from "./job_status.ts";
+ * import assert from "node:assert/strict";
+ * const stats = { running: 0, waiting: 0, finished: 0, failed: 0, canceled: 0, aborted: 0 };
+ * const job = (id: number, s: Partial<typeof stats>) => ({
+ *   id,
+ *   name: "j",
+ *   task_count: 1,
+ *   is_open: false,
+ *   task_stats: { ...stats, ...s },
+ *   cancel_reason: null,
+ * });
+ * const counts = jobSummaryCounts([job(1, { running: 1 }), job(2, { running: 1 })]);
+ * assert.equal(counts.get("RUNNING"), 2);
+ * assert.equal(counts.get("FAILED"), 0);
+ * assert.equal(counts.has("OPENED"), false);
+ * ```
  */
 export function jobSummaryCounts(jobs: readonly JobInfoView[]): Map<JobStatus, number> {
   const counts = new Map<JobStatus, number>(JOB_SUMMARY_ORDER.map((s) => [s, 0]));
@@ -100,6 +160,27 @@ export interface JobWaitCounts {
  * Counts waited-for jobs by outcome: FINISHED (or OPENED) as finished,
  * FAILED and ABORTED as failed, CANCELED as canceled; `notFound` job ids
  * are invalid.
+ *
+ * @example Usage
+ * ```ts
+ * import { jobWaitCounts } from "./job_status.ts";
+ * import assert from "node:assert/strict";
+ * const stats = { running: 0, waiting: 0, finished: 0, failed: 0, canceled: 0, aborted: 0 };
+ * const job = (id: number, s: Partial<typeof stats>) => ({
+ *   id,
+ *   name: "j",
+ *   task_count: 1,
+ *   is_open: false,
+ *   task_stats: { ...stats, ...s },
+ *   cancel_reason: null,
+ * });
+ * assert.deepEqual(jobWaitCounts([job(1, { finished: 1 }), job(2, { aborted: 1 })], 3), {
+ *   finished: 1,
+ *   failed: 1,
+ *   canceled: 0,
+ *   invalid: 3,
+ * });
+ * ```
  */
 export function jobWaitCounts(jobs: readonly JobInfoView[], notFound = 0): JobWaitCounts {
   const counts: JobWaitCounts = { finished: 0, failed: 0, canceled: 0, invalid: notFound };
@@ -119,6 +200,14 @@ export const MAX_MISSING_IDS = 10_000;
  * Ids an id-set selector names that are not among `found` (for `Job <id>
  * not found` and similar lines), ascending; `last` and `all` name no
  * missing ids. At most {@link MAX_MISSING_IDS} are listed.
+ *
+ * @example Usage
+ * ```ts
+ * import { missingIds } from "./job_status.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(missingIds("1-5", [2, 3]), [1, 4, 5]);
+ * assert.deepEqual(missingIds("last", []), []);
+ * ```
  *
  * @throws {SyntaxError|RangeError} When the selector does not parse.
  */

@@ -7,14 +7,12 @@
  */
 import { assertNever } from "../_assert_never.ts";
 
-/** Level of a log line. */
+/** Level of a log line (the client's result lines are never DEBUG). */
 export type LogLevel = "ERROR" | "WARN" | "INFO";
 
-/** One log line. */
+/** One log line, without its timestamp. */
 export interface LogLine {
-  /** Level word. */
   level: LogLevel;
-  /** Message text. */
   message: string;
 }
 
@@ -29,6 +27,21 @@ export type JobCancelResult =
  * `job cancel`: per job, by id, `Job <id> canceled (<n> tasks canceled, <m>
  * tasks already finished)` (INFO) or `Canceling job <id> failed; ...`
  * (ERROR); `There is nothing to cancel` (INFO) for an empty selection.
+ *
+ * @example Usage
+ * ```ts
+ * import { cancelLogLines } from "./messages.ts";
+ * import assert from "node:assert/strict";
+ * const lines = cancelLogLines([
+ *   { id: 4, result: "notFound" },
+ *   { id: 2, result: "canceled", canceled: 3, alreadyFinished: 1 },
+ * ]);
+ * assert.deepEqual(lines, [
+ *   { level: "INFO", message: "Job 2 canceled (3 tasks canceled, 1 tasks already finished)" },
+ *   { level: "ERROR", message: "Canceling job 4 failed; job not found" },
+ * ]);
+ * assert.deepEqual(cancelLogLines([]), [{ level: "INFO", message: "There is nothing to cancel" }]);
+ * ```
  */
 export function cancelLogLines(results: readonly JobCancelResult[]): LogLine[] {
   if (results.length === 0) return [{ level: "INFO", message: "There is nothing to cancel" }];
@@ -66,6 +79,17 @@ export type WorkerStopResult =
  * `worker stop`: per worker, by id, `Worker <id> stopped` (INFO),
  * `Stopping worker <id> failed; worker is already stopped` (WARN) or
  * `...; worker not found` (ERROR).
+ *
+ * @example Usage
+ * ```ts
+ * import { stopLogLines } from "./messages.ts";
+ * import assert from "node:assert/strict";
+ * const lines = stopLogLines([{ id: 3, result: "alreadyStopped" }, { id: 1, result: "stopped" }]);
+ * assert.deepEqual(lines, [
+ *   { level: "INFO", message: "Worker 1 stopped" },
+ *   { level: "WARN", message: "Stopping worker 3 failed; worker is already stopped" },
+ * ]);
+ * ```
  */
 export function stopLogLines(results: readonly WorkerStopResult[]): LogLine[] {
   return [...results].sort((a, b) => a.id - b.id).map((r): LogLine => {
@@ -91,6 +115,15 @@ export function stopLogLines(results: readonly WorkerStopResult[]): LogLine[] {
  * `<What> <id> not found` per id: `job info` (ERROR, `Job`), `task list`
  * and `job wait` (WARN, `Job`), `task info` (WARN, `Task`), `worker info`
  * (ERROR, `Worker`).
+ *
+ * @example Usage
+ * ```ts
+ * import { notFoundLines } from "./messages.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(notFoundLines("Task", [7], "WARN"), [
+ *   { level: "WARN", message: "Task 7 not found" },
+ * ]);
+ * ```
  */
 export function notFoundLines(
   what: "Job" | "Task" | "Worker",

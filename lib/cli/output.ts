@@ -21,7 +21,20 @@ const LEVEL_COLOR: Record<LogLevel, string> = {
   DEBUG: "\x1b[1;34m",
 };
 
-/** Formats a log line; `at` is ms since the epoch. */
+/**
+ * Formats a log line as HyperQueue prints it on stderr; `at` is ms since the epoch, shown
+ * to the second in UTC. `color` paints the level word.
+ *
+ * @example Usage
+ * ```ts
+ * import { formatLogLine } from "./output.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(
+ *   formatLogLine("INFO", "Job 1 canceled", Date.UTC(2026, 5, 2, 16, 28, 0, 750)),
+ *   "2026-06-02T16:28:00Z INFO Job 1 canceled",
+ * );
+ * ```
+ */
 export function formatLogLine(level: LogLevel, message: string, at: number, color = false): string {
   const ts = new Date(Math.floor(at / 1000) * 1000).toISOString().replace(".000Z", "Z");
   const lvl = color ? `${LEVEL_COLOR[level]}${level}\x1b[0m` : level;
@@ -36,7 +49,7 @@ export class Output {
   #printed = false;
   #format: JsonFormatter;
 
-  /** Creates a printer. */
+  /** `format` prints JSON documents (the CLI passes `formatJson`, HyperQueue's exact text). */
   constructor(
     /** Output mode. */
     readonly mode: OutputMode,

@@ -13,7 +13,19 @@ import { renderTable } from "./table.ts";
 import { formatHumanDuration } from "./duration.ts";
 import { pluralize } from "./text_util.ts";
 
-/** Whether an explain item keeps its variant from running (tako's `is_blocking`). */
+/**
+ * Whether an explain item keeps its variant from running (tako's `is_blocking`).
+ *
+ * @example Usage
+ * ```ts
+ * import { isBlocking } from "./render_explain.ts";
+ * import assert from "node:assert/strict";
+ * const gpus = { kind: "resources" as const, resource: "gpus", request_amount: 20000 };
+ * assert.equal(isBlocking({ ...gpus, worker_amount: 10000 }), true);
+ * assert.equal(isBlocking({ ...gpus, worker_amount: 40000 }), false);
+ * assert.equal(isBlocking({ kind: "time", min_time_ms: 60_000, remaining_time_ms: null }), false);
+ * ```
+ */
 export function isBlocking(item: ExplainItemView): boolean {
   switch (item.kind) {
     case "time":
@@ -57,6 +69,30 @@ function dependencyLine(e: ExplainView): string {
  * `task explain`: the dependency sentence, the workers it can run on, then
  * per worker and non-empty variant (0-based) a row with the items' Type,
  * Provides and Request, one item per line.
+ *
+ * @example Usage
+ * ```ts
+ * import { renderExplain } from "./render_explain.ts";
+ * import assert from "node:assert/strict";
+ * const text = renderExplain({
+ *   job_id: 1,
+ *   task_id: 0,
+ *   state: "waiting",
+ *   n_task_deps: 0,
+ *   n_waiting_deps: 0,
+ *   workers: [{
+ *     worker_id: 2,
+ *     runnable: false,
+ *     variants: [[
+ *       { kind: "resources", resource: "gpus", request_amount: 20000, worker_amount: 0 },
+ *     ]],
+ *   }],
+ * });
+ * const lines = text.split("\n");
+ * assert.equal(lines[0], "Task 1@0 is ready to run because it has no dependencies.");
+ * assert.equal(lines[1], "There is no worker where the task can run.");
+ * assert.equal(lines[5], "| 2         | No       | 0       | gpus | 0        | 2       |");
+ * ```
  */
 export function renderExplain(e: ExplainView): string {
   const lines = [dependencyLine(e)];

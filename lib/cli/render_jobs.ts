@@ -59,7 +59,28 @@ export function renderJobList(jobs: readonly JobInfoView[], options: JobListOpti
   return lines.join("\n");
 }
 
-/** `job summary`: Status | Count (right-justified) for every summary state. */
+/**
+ * `job summary`: Status | Count (right-justified) for every summary state.
+ *
+ * @example Usage
+ * ```ts
+ * import { renderJobSummary } from "./render_jobs.ts";
+ * import assert from "node:assert/strict";
+ * const stats = { running: 0, waiting: 0, finished: 0, failed: 0, canceled: 0, aborted: 0 };
+ * const job = (id: number, s: Partial<typeof stats>) => ({
+ *   id,
+ *   name: "j",
+ *   task_count: 1,
+ *   is_open: false,
+ *   task_stats: { ...stats, ...s },
+ *   cancel_reason: null,
+ * });
+ * const lines = renderJobSummary([job(1, { running: 1 })]).split("\n");
+ * assert.equal(lines[1], "| Status   | Count |");
+ * assert.equal(lines[3], "| RUNNING  |     1 |");
+ * assert.equal(lines[4], "| WAITING  |     0 |");
+ * ```
+ */
 export function renderJobSummary(jobs: readonly JobInfoView[]): string {
   const counts = jobSummaryCounts(jobs);
   return renderTable(
@@ -174,7 +195,16 @@ export function renderJobInfo(job: JobDetailView, options: JobInfoOptions): stri
   return failed === "" ? table : `${table}\n${failed}`;
 }
 
-/** The line `submit` prints. */
+/**
+ * The line `submit` prints in `cli` mode.
+ *
+ * @example Usage
+ * ```ts
+ * import { submitText } from "./render_jobs.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(submitText(3), "Job submitted successfully, job ID: 3");
+ * ```
+ */
 export function submitText(jobId: number): string {
   return `Job submitted successfully, job ID: ${jobId}`;
 }

@@ -9,7 +9,25 @@ import type { JobInfoView } from "../scheduler/views.ts";
 import { completedCount, renderProgressBar } from "./progress.ts";
 import { pluralize } from "./text_util.ts";
 
-/** `Waiting for 1 job with 10 tasks` (the INFO line before the bar). */
+/**
+ * `Waiting for 1 job with 10 tasks` (the INFO line before the bar).
+ *
+ * @example Usage
+ * ```ts
+ * import { progressStartText } from "./render_progress.ts";
+ * import assert from "node:assert/strict";
+ * const stats = { running: 0, finished: 0, failed: 0, canceled: 0, aborted: 0, waiting: 1 };
+ * const job = {
+ *   id: 1,
+ *   name: "x",
+ *   task_count: 1,
+ *   is_open: false,
+ *   task_stats: stats,
+ *   cancel_reason: null,
+ * };
+ * assert.equal(progressStartText([job, { ...job, id: 2 }]), "Waiting for 2 jobs with 2 tasks");
+ * ```
+ */
 export function progressStartText(jobs: readonly JobInfoView[]): string {
   const tasks = jobs.reduce((n, j) => n + j.task_count, 0);
   return `Waiting for ${jobs.length} ${pluralize("job", jobs.length)} with ${tasks} ${
@@ -18,14 +36,23 @@ export function progressStartText(jobs: readonly JobInfoView[]): string {
 }
 
 /**
- * The progress line of the selected jobs.
+ * The progress line of the selected jobs: the bar over all their tasks, jobs done (nothing
+ * running or waiting), completed tasks, and the non-zero running, finished, failed and
+ * canceled counts.
  *
  * @example Usage
  * ```ts
  * import { progressLine } from "./render_progress.ts";
  * import assert from "node:assert/strict";
  * const stats = { running: 1, finished: 1, failed: 0, canceled: 0, aborted: 0, waiting: 2 };
- * const job = { id: 1, name: "x", task_count: 4, is_open: false, task_stats: stats, cancel_reason: null };
+ * const job = {
+ *   id: 1,
+ *   name: "x",
+ *   task_count: 4,
+ *   is_open: false,
+ *   task_stats: stats,
+ *   cancel_reason: null,
+ * };
  * assert.equal(
  *   progressLine([job]),
  *   `[${"#".repeat(20)}${".".repeat(20)}] 0/1 jobs, 1/4 tasks 1 RUNNING 1 FINISHED`,

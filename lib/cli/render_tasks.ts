@@ -25,7 +25,6 @@ export const TRUNCATED_INFO_HINT =
 
 /** A rendered text and whether an error in it was shortened. */
 export interface RenderedTasks {
-  /** The text to print. */
   text: string;
   /** Whether an error was cut (log the matching hint). */
   truncated: boolean;
@@ -39,7 +38,27 @@ export interface TaskListOptions {
   verbose?: boolean;
 }
 
-/** The task state word. */
+/**
+ * The task state word of `task list` and `task info`: the state in capitals.
+ *
+ * @example Usage
+ * ```ts
+ * import { taskStateText } from "./render_tasks.ts";
+ * import assert from "node:assert/strict";
+ * const task = {
+ *   id: 0,
+ *   state: "canceled" as const,
+ *   instance: 0,
+ *   crash_count: 0,
+ *   started_at: null,
+ *   finished_at: null,
+ *   workers: [],
+ *   paths: null,
+ *   error: null,
+ * };
+ * assert.equal(taskStateText(task), "CANCELED");
+ * ```
+ */
 export function taskStateText(task: TaskView): string {
   return task.state.toUpperCase();
 }
@@ -157,6 +176,14 @@ export function renderTaskInfo(
  * `job task-ids` in `cli` mode: for one job its ids as an id array
  * (`2,7,9,20-30`, an empty line for none); for several, `<job>: <ids>` per
  * job by id.
+ *
+ * @example Usage
+ * ```ts
+ * import { renderTaskIds } from "./render_tasks.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(renderTaskIds({ "1": [9, 2, 7, 3] }), "2-3,7,9");
+ * assert.equal(renderTaskIds({ "10": [0], "2": [] }), "2: \n10: 0");
+ * ```
  */
 export function renderTaskIds(byJob: Readonly<Record<string, readonly number[]>>): string {
   const jobIds = Object.keys(byJob).sort((a, b) => Number(a) - Number(b));

@@ -23,7 +23,18 @@ const WORKER_STATE_TEXT: Record<string, string> = {
   timeLimit: "TIME LIMIT REACHED",
 };
 
-/** Worker state as HyperQueue prints it (`RUNNING`, `CONNECTION LOST`, `TIME LIMIT REACHED`, ...). */
+/**
+ * Worker state as HyperQueue prints it (`RUNNING`, `CONNECTION LOST`, `TIME LIMIT REACHED`,
+ * ...); a worker that ended because its server stopped shows `STOPPED`.
+ *
+ * @example Usage
+ * ```ts
+ * import { workerStateText } from "./render_workers.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(workerStateText("connectionLost"), "CONNECTION LOST");
+ * assert.equal(workerStateText("serverStopped"), "STOPPED");
+ * ```
+ */
 export function workerStateText(state: string): string {
   return WORKER_STATE_TEXT[state] ?? state.toUpperCase();
 }
@@ -109,7 +120,21 @@ export function renderWorkerInfo(w: WorkerView, options: WorkerInfoOptions = {})
   return renderVerticalTable(rows);
 }
 
-/** `worker hwdetect`: `Summary:` lines, a blank line, `Full Description:` lines. */
+/**
+ * `worker hwdetect`: `Summary:` lines, a blank line, `Full Description:` lines.
+ *
+ * @example Usage
+ * ```ts
+ * import { renderHwdetect } from "./render_workers.ts";
+ * import assert from "node:assert/strict";
+ * const groups = [["0", "1"], ["2", "3"]];
+ * const cpus = { name: "cpus", kind: "groups" as const, groups, size: 0 };
+ * assert.equal(
+ *   renderHwdetect([cpus]),
+ *   "Summary:\ncpus: 2x2\n\nFull Description:\ncpus: [[0,1],[2,3]]",
+ * );
+ * ```
+ */
 export function renderHwdetect(pools: readonly PoolText[]): string {
   return `Summary:\n${resourcesSummary(pools, true)}\n\nFull Description:\n${
     resourcesFullDescribe(pools)
