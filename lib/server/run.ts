@@ -10,11 +10,8 @@ import { join } from "node:path";
 import { copyFile } from "node:fs/promises";
 import type { WorkerId } from "../ids.ts";
 import { randomToken } from "../ids.ts";
-import type { ToClientMsg } from "../fsproto/messages.ts";
 import { PROTOCOL_VERSION } from "../fsproto/messages.ts";
-import { encodeToClient, encodeToWorker } from "../fsproto/codec.ts";
-import { ChannelReader, ChannelWriter } from "../fsproto/channel_file.ts";
-import { CHANNEL, clientDir, isValidKey, workerDir, workerOutboxDir } from "../fsproto/layout.ts";
+import { CHANNEL } from "../fsproto/layout.ts";
 import { readInbox, rejectInboxFile, removeInboxFile } from "../fsproto/inbox.ts";
 import { isNetworkFs, Waiter } from "../fsproto/waiter.ts";
 import { localHostname, type ServerIdentity } from "../fsproto/server_dir.ts";
@@ -25,12 +22,8 @@ import { DEFAULT_SCHEDULER_CONFIG } from "../scheduler/state.ts";
 import { lockJournal } from "./journal_lock.ts";
 import { resolvePath } from "../path.ts";
 import { LeaseKeeper, linkCurrent, openInstance, unlinkCurrent } from "./instance.ts";
-import {
-  type ChannelInput,
-  createServerSession,
-  decodeWorkerRecords,
-  serverRound,
-} from "./round.ts";
+import { createServerSession, serverRound } from "./round.ts";
+import { ServerLinks } from "./links.ts";
 import { machineIdentity, processGone } from "../worker/liveness.ts";
 
 /** Least time between two rounds, so that bursts of records share a round (HyperQueue: 20 ms). */
@@ -72,11 +65,6 @@ export interface ServerOptions {
   journalPath?: string;
   /** Longest time committed state waits before it is forced to disk, ms. @default 1000 */
   journalFlushPeriodMs?: number;
-}
-
-interface WorkerChannels {
-  reader: ChannelReader;
-  writer: ChannelWriter;
 }
 
 /** Runs a server until `server stop` or the stop signal. */
@@ -140,60 +128,12 @@ export async function runServer(options: ServerOptions): Promise<void> {
   options.onReady?.(identity);
 
   const session = createServerSession(state);
-  const channels = new Map<WorkerId, WorkerChannels>();
-  const clientWriters = new Map<string, ChannelWriter>();
+  const links = new ServerLinks(layout, !networkFs, log);
   let stopSignal = false;
   options.stopSignal?.then(() => {
     stopSignal = true;
     waiter.notify();
   });
-
-  const openChannels = (workerId: WorkerId, key: string) => {
-    channels.set(workerId, {
-      reader: new ChannelReader(workerDir(layout, key), CHANNEL.toServer, undefined, {
-        keepOpen: !networkFs,
-      }),
-      writer: new ChannelWriter(workerOutboxDir(layout, key), CHANNEL.toWorker, {
-        keepOpen: !networkFs,
-      }),
-    });
-  };
-
-  const reply = async (client: string | null, msg: ToClientMsg) => {
-    if (client === null || !isValidKey(client)) return;
-    let writer = clientWriters.get(client);
-    if (!writer) {
-      const dir = clientDir(layout, client);
-      try {
-        await Deno.stat(dir);
-      } catch {
-        return; // the client is gone
-      }
-      clientWriters.set(client, writer = new ChannelWriter(dir, CHANNEL.reply));
-    }
-    await writer.append([encodeToClient(msg)]);
-  };
-
-  /** Reads the channels of running workers that `read` selects; logs what it skips. */
-  const readChannels = async (read: (key: string, id: WorkerId) => boolean) => {
-    const inputs: ChannelInput[] = [];
-    for (const [workerId, ch] of channels) {
-      const worker = state.workers.get(workerId);
-      if (!worker || worker.state !== "running" || !read(worker.key, workerId)) continue;
-      const res = await ch.reader.read();
-      for (const c of res.corrupt) {
-        log(
-          `[server] worker ${workerId}: skipped corrupt record at ${c.segment}:${c.offset}: ${c.reason}`,
-        );
-      }
-      if (res.records.length === 0 && res.rotatedPast.length === 0) continue;
-      const decoded = decodeWorkerRecords(workerId, res.records.map((r) => r.payload));
-      for (const line of decoded.log) log(line);
-      const rotated = res.rotatedPast.length > 0;
-      inputs.push({ workerId, records: decoded.records, position: ch.reader.position, rotated });
-    }
-    return inputs;
-  };
 
   const here = machineIdentity();
   let lastRound = 0;
@@ -237,20 +177,16 @@ export async function runServer(options: ServerOptions): Promise<void> {
       }
     }
     const inbox = inboxDirty ? await readInbox(layout, Deno.uid()) : [];
-    const channelInputs = await readChannels((key, id) =>
-      sweep || dirtyKeys.has(key) || dead.includes(id) || fresh.has(id)
+    const channels = await links.read(
+      state,
+      (key, id) => sweep || dirtyKeys.has(key) || dead.includes(id) || fresh.has(id),
     );
 
-    const round = serverRound(session, { inbox, channels: channelInputs, dead, stopSignal }, now);
+    const round = serverRound(session, { inbox, channels, dead, stopSignal }, now);
     for (const line of round.log) log(line);
     for (const r of round.reject) await rejectInboxFile(layout, r.name, r.reason);
-    for (const a of round.acks) await channels.get(a.workerId)?.writer.acknowledge(a.segment);
-    fresh = new Set();
-    for (const o of round.open) {
-      if (channels.has(o.workerId)) continue;
-      openChannels(o.workerId, o.key);
-      fresh.add(o.workerId);
-    }
+    for (const a of round.acks) await links.acknowledge(a.workerId, a.segment);
+    fresh = new Set(round.open.filter((o) => links.open(o.workerId, o.key)).map((o) => o.workerId));
     if (round.batch) {
       store.commit(round.batch);
       dirtySince ??= now;
@@ -265,20 +201,11 @@ export async function runServer(options: ServerOptions): Promise<void> {
     }
 
     // Committed: now tell the world.
-    for (const [workerId, msgs] of round.outbox) {
-      const ch = channels.get(workerId);
-      if (ch) await ch.writer.append(msgs.map(encodeToWorker));
-    }
+    await links.send(round.outbox);
     // Channels of ended workers are dropped only now, after their last
     // messages (a `stop`) went out.
-    for (const workerId of round.close) {
-      const ch = channels.get(workerId);
-      if (!ch) continue;
-      ch.reader.close();
-      ch.writer.close();
-      channels.delete(workerId);
-    }
-    for (const r of round.replies) await reply(r.client, r.msg);
+    links.close(round.close);
+    for (const r of round.replies) await links.reply(r.client, r.msg);
     for (const name of round.processed) await removeInboxFile(layout, name);
     if (round.busy) {
       waiter.busy();
@@ -288,10 +215,7 @@ export async function runServer(options: ServerOptions): Promise<void> {
   }
 
   waiter.close();
-  for (const ch of channels.values()) {
-    ch.reader.close();
-    ch.writer.close();
-  }
+  links.closeAll();
   await store.flush();
   await lease.stop(true);
   await unlinkCurrent(options.serverDir, layout);
