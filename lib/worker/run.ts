@@ -28,14 +28,19 @@ export type { WorkerEnd } from "./worker_end.ts";
 
 /** Options of {@link runWorker}. */
 export interface WorkerOptions {
+  /** The server directory. */
   serverDir: string;
   /** How often queued tasks are checked against the remaining lifetime, ms. @default 30000 */
   retractCheckIntervalMs?: number;
   /** Called once the server has registered the worker (for `worker start`'s info table). */
   onRegistered?: (workerId: number, config: WorkerConfig, at: number) => void;
+  /** The worker's settings; pid, start time and process identity are added at registration. */
   config: Omit<WorkerConfig, "pid" | "startedAt" | "process">;
+  /** Disables watching the channel. @default true on network filesystems */
   pollOnly?: boolean;
+  /** Poll interval when idle, ms. @default 250 */
   maxPollMs?: number;
+  /** Log sink. */
   log: (line: string) => void;
   /** Resolves on SIGINT or SIGTERM: the worker ends as interrupted. */
   stopSignal?: Promise<void>;
