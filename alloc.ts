@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Command, runCommandLine } from "./lib/cli/common.ts";
+import { type Command, runCommandLine } from "./lib/cli/io/mod.ts";
 
 const NAMES = ["add", "list", "info", "log", "pause", "resume", "remove", "dry-run"] as const;
 

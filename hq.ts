@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { firstPositional } from "./lib/cli/args.ts";
-import { type Command, GLOBAL_OPTIONS, runCommandLine } from "./lib/cli/common.ts";
+import { firstPositional } from "./lib/cli/mod.ts";
+import { type Command, GLOBAL_OPTIONS, runCommandLine } from "./lib/cli/io/mod.ts";
 
 /**
  * Loads a role file. The specifier is not a literal on purpose: Deno loads

@@ -5,7 +5,7 @@
  * @example Usage
  * ```ts
  * import { buildSubmit, HqClient } from "./mod.ts";
- * import { runServer } from "./lib/server/run.ts";
+ * import { runServer } from "./lib/server/io/run.ts";
  * import assert from "node:assert/strict";
  * const serverDir = await Deno.makeTempDir();
  * try {
@@ -33,10 +33,10 @@
  *
  * @module
  */
-export { HqClient, RequestError } from "./lib/client/client.ts";
-export type { ConnectOptions } from "./lib/client/client.ts";
-export { buildSubmit } from "./lib/cli/submit_args.ts";
-export type { BuiltSubmit, SubmitFlags } from "./lib/cli/submit_args.ts";
-export type { JobSubmit, TaskTemplate } from "./lib/fsproto/messages.ts";
-export type { JobDetailView, JobInfoView, TaskView, WorkerView } from "./lib/scheduler/views.ts";
-export { ServerNotRunningError } from "./lib/fsproto/server_dir.ts";
+export { HqClient, RequestError } from "./lib/client/io/mod.ts";
+export type { ConnectOptions } from "./lib/client/io/mod.ts";
+export { buildSubmit } from "./lib/cli/mod.ts";
+export type { BuiltSubmit, SubmitFlags } from "./lib/cli/mod.ts";
+export type { JobSubmit, TaskTemplate } from "./lib/protocol/mod.ts";
+export type { JobDetailView, JobInfoView, TaskView, WorkerView } from "./lib/server/mod.ts";
+export { ServerNotRunningError } from "./lib/protocol/io/mod.ts";

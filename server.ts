@@ -6,19 +6,20 @@
  *
  * @module
  */
-import { argString, optFlag, optString } from "./lib/cli/args.ts";
-import { type Command, type CommandContext, runCommandLine, UsageError } from "./lib/cli/common.ts";
-import { formatDurationExact, parseDuration } from "./lib/cli/duration.ts";
-import { renderServerInfo } from "./lib/cli/render_workers.ts";
-import { serverInfoJson } from "./lib/cli/hq_json_workers.ts";
-import { quietServerStart } from "./lib/cli/quiet.ts";
 import {
-  connectInstance,
-  resolveServerDir,
-  ServerNotRunningError,
-} from "./lib/fsproto/server_dir.ts";
-import { withClient } from "./lib/client/session.ts";
-import { durationArg, NO_NETWORK } from "./lib/cli/arg_checks.ts";
+  argString,
+  durationArg,
+  NO_NETWORK,
+  optFlag,
+  optString,
+  quietServerStart,
+  renderServerInfo,
+  serverInfoJson,
+} from "./lib/cli/mod.ts";
+import { type Command, type CommandContext, runCommandLine, UsageError } from "./lib/cli/io/mod.ts";
+import { formatDurationExact, parseDuration } from "./lib/common/mod.ts";
+import { connectInstance, resolveServerDir, ServerNotRunningError } from "./lib/protocol/io/mod.ts";
+import { withClient } from "./lib/client/io/mod.ts";
 
 function stopSignal(): Promise<void> {
   return new Promise((resolve) => {
@@ -42,8 +43,8 @@ async function start(ctx: CommandContext): Promise<void> {
   const prefill = Number(optString(p, "prefill"));
   const idle = optString(p, "idle-timeout");
   // Not a literal specifier: Deno would load the server and LMDB with this file otherwise.
-  const { runServer }: typeof import("./lib/server/run.ts") = await import(
-    new URL("./lib/server/run.ts", import.meta.url).href
+  const { runServer }: typeof import("./lib/server/io/mod.ts") = await import(
+    new URL("./lib/server/io/run.ts", import.meta.url).href
   );
   out.log("INFO", "No online server found, starting a new server");
   const dir = resolveServerDir(ctx.serverDir);

@@ -6,65 +6,64 @@
 import {
   argList,
   argString,
+  buildSubmit,
+  cancelLogLines,
+  durationArg,
+  explainJson,
+  filterJobList,
+  idSetArg,
+  jobDetailsJson,
+  jobListJson,
+  type JobStatus,
+  jobStatus,
+  jobSummaryJson,
+  jobWaitCounts,
+  jobWaitJson,
+  lastOrIdsArg,
+  type LogLine,
+  missingIds,
+  notFoundLines,
   optCount,
   optFlag,
   type OptionSpec,
   optList,
   optString,
   type Parsed,
-} from "./lib/cli/args.ts";
-import { type Command, type CommandContext, runCommandLine } from "./lib/cli/common.ts";
-import {
-  durationArg,
-  idSetArg,
-  lastOrIdsArg,
-  selectorArg,
-  singleIdArg,
-} from "./lib/cli/arg_checks.ts";
-import { buildSubmit, parseWeight, type SubmitFlags } from "./lib/cli/submit_args.ts";
-import { idSetIterate, parseIdSet } from "./lib/cli/id_set.ts";
-import {
-  filterJobList,
-  type JobStatus,
-  jobStatus,
-  jobWaitCounts,
-  missingIds,
-} from "./lib/cli/job_status.ts";
-import {
+  parseWeight,
+  progressLine,
+  progressStartText,
+  quietJobList,
+  quietJobSummary,
+  quietSubmit,
+  renderExplain,
   renderJobInfo,
   renderJobList,
   renderJobSummary,
   renderJobWait,
-  submitText,
-} from "./lib/cli/render_jobs.ts";
-import {
   renderTaskIds,
   renderTaskInfo,
   renderTaskList,
-  TRUNCATED_INFO_HINT,
-  TRUNCATED_LIST_HINT,
-} from "./lib/cli/render_tasks.ts";
-import { renderExplain } from "./lib/cli/render_explain.ts";
-import { progressLine, progressStartText } from "./lib/cli/render_progress.ts";
-import { parseSelector, resolveSelector } from "./lib/cli/selector.ts";
-import type { JobInfoView } from "./lib/scheduler/views.ts";
-import { explainJson } from "./lib/cli/hq_json_workers.ts";
-import {
-  jobDetailsJson,
-  jobListJson,
-  jobSummaryJson,
-  jobWaitJson,
+  selectorArg,
+  singleIdArg,
+  type SubmitFlags,
   submitJson,
+  submitText,
+  systemUtcOffset,
   taskIdsJson,
   taskInfoJson,
   taskListJson,
-} from "./lib/cli/hq_json.ts";
-import { quietJobList, quietJobSummary, quietSubmit } from "./lib/cli/quiet.ts";
-import { cancelLogLines, type LogLine, notFoundLines } from "./lib/cli/messages.ts";
-import { systemUtcOffset } from "./lib/cli/dates.ts";
-import type { Output } from "./lib/cli/output.ts";
-import type { HqClient } from "./lib/client/client.ts";
-import { withClient } from "./lib/client/session.ts";
+  TRUNCATED_INFO_HINT,
+  TRUNCATED_LIST_HINT,
+} from "./lib/cli/mod.ts";
+import {
+  type Command,
+  type CommandContext,
+  type Output,
+  runCommandLine,
+} from "./lib/cli/io/mod.ts";
+import { idSetIterate, parseIdSet, parseSelector, resolveSelector } from "./lib/common/mod.ts";
+import type { JobInfoView } from "./lib/server/mod.ts";
+import { type HqClient, withClient } from "./lib/client/io/mod.ts";
 
 const TASK_STATES = ["waiting", "running", "finished", "failed", "canceled", "aborted"] as const;
 const JOB_STATES = [...TASK_STATES, "opened"] as const;

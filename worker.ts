@@ -9,31 +9,35 @@
 import {
   argList,
   argString,
+  durationArg,
+  hwdetectJson,
+  intArg,
   optFlag,
   type OptionSpec,
   optList,
   optString,
   parseCommandLine,
-} from "./lib/cli/args.ts";
+  quietWorkerList,
+  renderHwdetect,
+  renderWorkerInfo,
+  renderWorkerList,
+  selectorArg,
+  singleIdArg,
+  stopLogLines,
+  workerInfoJson,
+  workerListJson,
+} from "./lib/cli/mod.ts";
 import {
   type Command,
   type CommandContext,
   GLOBAL_OPTIONS,
   runCommandLine,
-} from "./lib/cli/common.ts";
-import { durationArg, intArg, selectorArg, singleIdArg } from "./lib/cli/arg_checks.ts";
-import { parseDuration } from "./lib/cli/duration.ts";
-import { renderHwdetect, renderWorkerInfo, renderWorkerList } from "./lib/cli/render_workers.ts";
-import { hwdetectJson, workerInfoJson, workerListJson } from "./lib/cli/hq_json_workers.ts";
-import { quietWorkerList } from "./lib/cli/quiet.ts";
-import { stopLogLines } from "./lib/cli/messages.ts";
-import { registeredWorkerView } from "./lib/scheduler/worker_views.ts";
-import { parseSelector, resolveSelector } from "./lib/cli/selector.ts";
-import { idSetIterate } from "./lib/cli/id_set.ts";
-import { resolveServerDir } from "./lib/fsproto/server_dir.ts";
-import { withClient } from "./lib/client/session.ts";
-import type { WorkerView } from "./lib/scheduler/worker_views.ts";
-import type { WorkerConfig } from "./lib/fsproto/messages.ts";
+} from "./lib/cli/io/mod.ts";
+import { idSetIterate, parseDuration, parseSelector, resolveSelector } from "./lib/common/mod.ts";
+import { registeredWorkerView, type WorkerView } from "./lib/server/mod.ts";
+import { resolveServerDir } from "./lib/protocol/io/mod.ts";
+import { withClient } from "./lib/client/io/mod.ts";
+import type { WorkerConfig } from "./lib/protocol/mod.ts";
 
 const MIN_UTILIZATION_REGEXP = /^(0(\.\d{1,4})?|1(\.0{1,4})?|\.\d{1,4})$/;
 
@@ -106,12 +110,12 @@ async function start(ctx: CommandContext): Promise<number> {
   const { parsed: p, out } = ctx;
   const [{ resolveWorkerResources }, { hostDetectOptions }, { runWorker }, { parseAmount }] =
     await Promise.all([
-      import("./lib/resources/detect_worker.ts"),
-      import("./lib/resources/detect_host.ts"),
-      import("./lib/worker/run.ts"),
-      import("./lib/resources/amount.ts"),
+      import("./lib/resources/mod.ts"),
+      import("./lib/resources/io/mod.ts"),
+      import("./lib/worker/io/mod.ts"),
+      import("./lib/resources/mod.ts"),
     ]);
-  const { localHostname } = await import("./lib/fsproto/server_dir.ts");
+  const { localHostname } = await import("./lib/protocol/io/mod.ts");
   const detected = resolveWorkerResources({
     cpus: optString(p, "cpus"),
     resources: optList(p, "resource"),
@@ -175,8 +179,8 @@ async function start(ctx: CommandContext): Promise<number> {
 
 async function hwdetect(ctx: CommandContext): Promise<void> {
   const [{ DETECT_ITEMS, detectResources }, { hostDetectOptions }] = await Promise.all([
-    import("./lib/resources/detect.ts"),
-    import("./lib/resources/detect_host.ts"),
+    import("./lib/resources/mod.ts"),
+    import("./lib/resources/io/mod.ts"),
   ]);
   const found = detectResources({
     ...hostDetectOptions(optFlag(ctx.parsed, "no-hyper-threading")),
@@ -256,7 +260,7 @@ async function address(ctx: CommandContext): Promise<void> {
 }
 
 async function deploySsh(ctx: CommandContext): Promise<number> {
-  const { deployWorkersOverSsh } = await import("./lib/worker/deploy_ssh.ts");
+  const { deployWorkersOverSsh } = await import("./lib/worker/io/mod.ts");
   return await deployWorkersOverSsh({
     hostfile: argString(ctx.parsed, "HOSTFILE")!,
     workerArgs: argList(ctx.parsed, "WORKER_START_ARGS"),

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import type { WorkerConfig } from "../lib/fsproto/messages.ts";
+import type { WorkerConfig } from "../lib/protocol/messages.ts";
 import { createServerState, type ServerState } from "../lib/scheduler/state.ts";
 import { onSubmit, onTaskUpdates, type Outbox } from "../lib/scheduler/reactor.ts";
 import { onWorkerRegistered } from "../lib/scheduler/worker_events.ts";

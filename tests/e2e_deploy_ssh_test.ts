@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Cluster, HQ_TS, waitFor } from "./_harness.ts";
 import { requirement, sshLogin } from "./_env.ts";
-import { parseHostfile, remoteWorkerCommand, shellQuote } from "../lib/worker/deploy_ssh.ts";
+import { parseHostfile, remoteWorkerCommand, shellQuote } from "../lib/worker/io/deploy_ssh.ts";
 
 const login = sshLogin();
 const req = requirement(login !== undefined, "a loopback ssh login (tools/netfs.sh start)");

@@ -1,73 +1,66 @@
 /**
- * The pure cores (scheduler, worker core, resource parsing and allocation,
- * protocol codec) must not do I/O or read clocks or randomness: they take
- * `now` as a parameter, which is what makes the simulation replayable.
- * This test reads their sources and fails on any such call.
+ * The pure cores must not do I/O or read clocks, randomness or the
+ * environment: they take `now` as a parameter, which is what makes the
+ * simulation replayable. Code that does I/O lives in `io/` folders; every
+ * other module of `lib/` is checked, with its imports (`_purity.ts`).
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { ROOT } from "./_harness.ts";
+import { checkPurity, runtimeImports } from "./_purity.ts";
 
-/** Files (or folders, non-recursive) that must stay pure, and the few I/O adapters allowed among them. */
-const PURE = [
-  "lib/scheduler",
-  "lib/scheduler/sim",
-  "lib/resources",
-  "lib/worker/core.ts",
-  "lib/worker/lease_watch.ts",
-  "lib/worker/lifetime.ts",
-  "lib/worker/send_schedule.ts",
-  "lib/worker/worker_end.ts",
-  "lib/fsproto/codec.ts",
-  "lib/fsproto/messages.ts",
-  "lib/fsproto/framing.ts",
-  "lib/server/round.ts",
-  "lib/server/client_requests.ts",
-  "lib/server/queries.ts",
-  "lib/server/debug_dump.ts",
-];
-const ADAPTERS = new Set(["lib/resources/detect_host.ts"]);
-const FORBIDDEN: [RegExp, string][] = [
-  [/\bDeno\.(?!errors\b)[a-zA-Z]+/, "Deno API"],
-  [/\b(setTimeout|setInterval|queueMicrotask)\s*\(/, "timer"],
-  [/\bMath\.random\b/, "Math.random"],
-  [/\bDate\.now\b|\bnew Date\(\s*\)/, "clock read"],
-  [/\bperformance\.now\b/, "clock read"],
-  [/from\s+"(node:fs|node:child_process|lmdb)[^"]*"/, "I/O import"],
-];
-
-async function sources(): Promise<string[]> {
-  const files: string[] = [];
-  for (const entry of PURE) {
-    const path = join(ROOT, entry);
-    if (entry.endsWith(".ts")) {
-      files.push(entry);
-      continue;
-    }
-    for await (const e of Deno.readDir(path)) {
-      if (e.isFile && e.name.endsWith(".ts") && !e.name.endsWith("_test.ts")) {
-        files.push(`${entry}/${e.name}`);
+async function libSources(): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  const walk = async (dir: string) => {
+    for await (const e of Deno.readDir(`${ROOT}${dir}`)) {
+      const path = `${dir}/${e.name}`;
+      if (e.isDirectory && e.name !== "testdata") await walk(path);
+      else if (e.isFile && e.name.endsWith(".ts") && !e.name.endsWith("_test.ts")) {
+        files.set(path, await Deno.readTextFile(`${ROOT}${path}`));
       }
     }
-  }
-  return files.filter((f) => !ADAPTERS.has(f)).sort();
+  };
+  await walk("lib");
+  return files;
 }
 
-function stripComments(text: string): string {
-  return text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:])\/\/.*$/gm, "$1");
-}
+Deno.test("lib/: modules outside io/ folders do no I/O, directly or through their imports", async () => {
+  const files = await libSources();
+  assert.ok([...files.keys()].filter((f) => !f.split("/").includes("io")).length > 60);
+  assert.deepEqual(checkPurity(files), []);
+});
 
-Deno.test("pure cores do no I/O and read no clock or randomness", async () => {
-  const files = await sources();
-  assert.ok(files.length > 20, `found only ${files.length} files`);
-  const problems: string[] = [];
-  for (const file of files) {
-    const lines = stripComments(await Deno.readTextFile(join(ROOT, file))).split("\n");
-    lines.forEach((line, i) => {
-      for (const [re, what] of FORBIDDEN) {
-        if (re.test(line)) problems.push(`${file}:${i + 1}: ${what}: ${line.trim()}`);
-      }
-    });
-  }
-  assert.deepEqual(problems, []);
+Deno.test("checkPurity() fails a pure module that imports node:fs, an io/ module or does I/O", () => {
+  const files = new Map([
+    ["lib/a/pure.ts", 'import { b } from "./helper.ts";\nexport const a = b;\n'],
+    ["lib/a/helper.ts", 'import { readFileSync } from "node:fs";\nexport const b = 1;\n'],
+    ["lib/a/shell_user.ts", 'import { run } from "./io/shell.ts";\nexport const c = run;\n'],
+    [
+      "lib/a/io/shell.ts",
+      'import { open } from "lmdb";\nexport function run() { Deno.exit(0); }\n',
+    ],
+    ["lib/a/clock.ts", "export function now() {\n  return Date.now();\n}\n"],
+    [
+      "lib/a/types_only.ts",
+      'import type { X } from "./io/shell.ts";\nimport { type Y } from "./io/shell.ts";\n' +
+      "/** `Deno.exit()` in a comment is fine. */\nexport type Z = X | Y;\n",
+    ],
+  ]);
+  assert.deepEqual(checkPurity(files), [
+    "lib/a/clock.ts:2: clock read: return Date.now();",
+    'lib/a/helper.ts: imports "node:fs", which does I/O',
+    "lib/a/shell_user.ts: imports lib/a/io/shell.ts, an io/ module",
+  ]);
+});
+
+Deno.test("runtimeImports() skips type-only imports and finds dynamic ones", () => {
+  const text = [
+    'import type { A } from "./a.ts";',
+    'import { type B, type C } from "./b.ts";',
+    'import { type D, e } from "./d.ts";',
+    'export * from "./f.ts";',
+    'export type { G } from "./g.ts";',
+    'const m = await import("./h.ts");',
+    'import "./side.ts";',
+  ].join("\n");
+  assert.deepEqual(runtimeImports(text), ["./d.ts", "./f.ts", "./side.ts", "./h.ts"]);
 });

@@ -4,9 +4,7 @@
  *
  * @module
  */
-import { parseDuration } from "./duration.ts";
-import { parseIdSet } from "./id_set.ts";
-import { parseSelector } from "./selector.ts";
+import { parseDuration, parseIdSet, parseSelector } from "../common/mod.ts";
 
 /** Notice for options and commands that only make sense with sockets. */
 export const NO_NETWORK = "is not needed: this server uses no network";

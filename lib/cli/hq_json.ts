@@ -14,8 +14,8 @@ import type {
   RequestView,
   TaskDescView,
   TaskView,
-} from "../scheduler/views.ts";
-import { assertNever } from "../_assert_never.ts";
+} from "../server/mod.ts";
+import { assertNever } from "../common/mod.ts";
 import { f64, type JsonFloat, type JsonValue } from "./json.ts";
 import { formatJsonDatetime } from "./dates.ts";
 import {

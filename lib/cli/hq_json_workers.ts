@@ -4,14 +4,9 @@
  *
  * @module
  */
-import type {
-  ExplainItemView,
-  ExplainView,
-  WorkerRuntimeView,
-  WorkerView,
-} from "../scheduler/worker_views.ts";
-import { FRACTIONS_PER_UNIT } from "../resources/amount.ts";
-import { assertNever } from "../_assert_never.ts";
+import type { ExplainItemView, ExplainView, WorkerRuntimeView, WorkerView } from "../server/mod.ts";
+import { FRACTIONS_PER_UNIT } from "../resources/mod.ts";
+import { assertNever } from "../common/mod.ts";
 import { f64, type JsonValue } from "./json.ts";
 import { formatJsonDatetime } from "./dates.ts";
 import { durationJson, rawDurationJson } from "./hq_json.ts";

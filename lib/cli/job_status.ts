@@ -4,9 +4,8 @@
  *
  * @module
  */
-import type { JobInfoView, TaskStatsView } from "../scheduler/views.ts";
-import { idSetIterate } from "./id_set.ts";
-import { parseSelector } from "./selector.ts";
+import type { JobInfoView, TaskStatsView } from "../server/mod.ts";
+import { idSetIterate, parseSelector } from "../common/mod.ts";
 
 /** A job state word. */
 export type JobStatus =

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { assertNever } from "../_assert_never.ts";
+import { assertNever } from "../common/mod.ts";
 
 /** Level of a log line (the client's result lines are never DEBUG). */
 export type LogLevel = "ERROR" | "WARN" | "INFO";

@@ -13,8 +13,7 @@
  *
  * @module
  */
-import type { JobInfoView } from "../scheduler/views.ts";
-import type { WorkerView } from "../scheduler/worker_views.ts";
+import type { JobInfoView, WorkerView } from "../server/mod.ts";
 import { JOB_SUMMARY_ORDER, jobStatus, jobSummaryCounts } from "./job_status.ts";
 import { workerStateText } from "./render_workers.ts";
 

@@ -5,39 +5,11 @@
  *
  * @module
  */
-import type { ExplainItemView, ExplainView } from "../scheduler/worker_views.ts";
-import { formatAmount } from "../resources/amount.ts";
-import { assertNever } from "../_assert_never.ts";
-import { formatIdSet, idSetFromIds } from "./id_set.ts";
+import { type ExplainItemView, type ExplainView, isBlocking } from "../server/mod.ts";
+import { formatAmount } from "../resources/mod.ts";
+import { assertNever, formatHumanDuration, formatIdSet, idSetFromIds } from "../common/mod.ts";
 import { renderTable } from "./table.ts";
-import { formatHumanDuration } from "./duration.ts";
 import { pluralize } from "./text_util.ts";
-
-/**
- * Whether an explain item keeps its variant from running (tako's `is_blocking`).
- *
- * @example Usage
- * ```ts
- * import { isBlocking } from "./render_explain.ts";
- * import assert from "node:assert/strict";
- * const gpus = { kind: "resources" as const, resource: "gpus", request_amount: 20000 };
- * assert.equal(isBlocking({ ...gpus, worker_amount: 10000 }), true);
- * assert.equal(isBlocking({ ...gpus, worker_amount: 40000 }), false);
- * assert.equal(isBlocking({ kind: "time", min_time_ms: 60_000, remaining_time_ms: null }), false);
- * ```
- */
-export function isBlocking(item: ExplainItemView): boolean {
-  switch (item.kind) {
-    case "time":
-      return item.remaining_time_ms !== null && item.min_time_ms > item.remaining_time_ms;
-    case "resources":
-      return item.request_amount > item.worker_amount;
-    case "workerGroup":
-      return item.n_nodes > item.group_size;
-    default:
-      return assertNever(item, "explain item");
-  }
-}
 
 function itemCells(item: ExplainItemView): [string, string, string] {
   switch (item.kind) {

@@ -5,11 +5,16 @@
  *
  * @module
  */
-import type { JobDetailView, JobInfoView, TaskView } from "../scheduler/views.ts";
-import { formatIdSet, type IdRange, idSetFromIds } from "./id_set.ts";
+import type { JobDetailView, JobInfoView, TaskView } from "../server/mod.ts";
+import {
+  formatDurationExact,
+  formatHumanDuration,
+  formatIdSet,
+  type IdRange,
+  idSetFromIds,
+} from "../common/mod.ts";
 import { renderTable, renderVerticalTable, truncateMiddle } from "./table.ts";
 import { jobStateCell } from "./progress.ts";
-import { formatDurationExact, formatHumanDuration } from "./duration.ts";
 import { formatSubmissionDate } from "./dates.ts";
 import { formatResourceVariants } from "./resource_text.ts";
 import { environmentLines, pluralize, selectPlural, wrapText } from "./text_util.ts";

@@ -7,10 +7,15 @@
  *
  * @module
  */
-import type { JobDetailView, SubmitView, TaskView } from "../scheduler/views.ts";
-import { formatIdSet, idSetFromIds, idSetHas } from "./id_set.ts";
+import type { JobDetailView, SubmitView, TaskView } from "../server/mod.ts";
+import {
+  formatDurationExact,
+  formatHumanDuration,
+  formatIdSet,
+  idSetFromIds,
+  idSetHas,
+} from "../common/mod.ts";
 import { renderTable, renderVerticalTable } from "./table.ts";
-import { formatDurationExact, formatHumanDuration } from "./duration.ts";
 import { formatLocalTime, type UtcOffset } from "./dates.ts";
 import { formatResourceVariants } from "./resource_text.ts";
 import { environmentLines, truncateError, wrapText } from "./text_util.ts";

@@ -5,10 +5,9 @@
  *
  * @module
  */
-import type { WorkerRuntimeView, WorkerView } from "../scheduler/worker_views.ts";
-import { assertNever } from "../_assert_never.ts";
+import type { WorkerRuntimeView, WorkerView } from "../server/mod.ts";
+import { assertNever, formatDurationExact } from "../common/mod.ts";
 import { renderTable, renderVerticalTable } from "./table.ts";
-import { formatDurationExact } from "./duration.ts";
 import { formatJsonDatetime, formatUtcSeconds } from "./dates.ts";
 import { type PoolText, resourcesFullDescribe, resourcesSummary } from "./resource_text.ts";
 import type { ServerInfoData } from "./hq_json_workers.ts";

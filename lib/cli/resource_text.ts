@@ -6,10 +6,8 @@
  *
  * @module
  */
-import type { ResourcePool } from "../resources/descriptor.ts";
-import type { AllocationPolicy } from "../resources/request.ts";
-import { formatAmount } from "../resources/amount.ts";
-import { assertNever } from "../_assert_never.ts";
+import { type AllocationPolicy, formatAmount, type ResourcePool } from "../resources/mod.ts";
+import { assertNever } from "../common/mod.ts";
 
 /** A pool as the text helpers need it (the worker's {@link ResourcePool}). */
 export type PoolText = Pick<ResourcePool, "name" | "kind" | "groups" | "size">;

@@ -4,19 +4,18 @@
  *
  * @module
  */
-import type { CrashLimit, JobSubmit, StdioSpec } from "../fsproto/messages.ts";
-import { parseIdSet } from "./id_set.ts";
-import { parseDuration } from "./duration.ts";
+import type { CrashLimit, JobSubmit, StdioSpec } from "../protocol/mod.ts";
 import {
   DEFAULT_CWD,
   DEFAULT_STDERR,
   DEFAULT_STDOUT,
   findPlaceholders,
+  parseDuration,
+  parseIdSet,
   unknownPlaceholders,
-} from "./placeholders.ts";
-import { buildRequestVariants } from "../resources/variants.ts";
-import { parseAmount } from "../resources/amount.ts";
-import { UsageError } from "./common.ts";
+} from "../common/mod.ts";
+import { buildRequestVariants, parseAmount } from "../resources/mod.ts";
+import { UsageError } from "./args.ts";
 
 /**
  * A path names a placeholder HyperQueue does not know, or `%{CWD}` where it cannot stand.
@@ -101,7 +100,7 @@ export function parseStdio(text: string | undefined, fallback: string): StdioSpe
  * @example Usage
  * ```ts
  * import { parseWeight } from "./submit_args.ts";
- * import { UsageError } from "./common.ts";
+ * import { UsageError } from "./args.ts";
  * import assert from "node:assert/strict";
  * assert.equal(parseWeight("2.5"), 25000);
  * assert.throws(() => parseWeight("0"), UsageError);
@@ -125,7 +124,7 @@ export function parseWeight(text: string): number {
  * @example Usage
  * ```ts
  * import { parseCrashLimit } from "./submit_args.ts";
- * import { UsageError } from "./common.ts";
+ * import { UsageError } from "./args.ts";
  * import assert from "node:assert/strict";
  * assert.equal(parseCrashLimit(undefined), 5);
  * assert.equal(parseCrashLimit("unlimited"), "unlimited");

@@ -6,7 +6,7 @@ import {
   PlaceholderError,
   type SubmitFlags,
 } from "./submit_args.ts";
-import { UsageError } from "./common.ts";
+import { UsageError } from "./io/run_cli.ts";
 
 Deno.test("buildSubmit() applies HyperQueue defaults", () => {
   const { job } = buildSubmit({}, ["/usr/bin/echo", "hi"], "/home/u");

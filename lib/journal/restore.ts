@@ -5,23 +5,28 @@
  *
  * @module
  */
-import { idSetHas, idSetSize } from "../cli/id_set.ts";
+import { idSetHas, idSetSize } from "../common/mod.ts";
 import {
   createServerState,
   emptyCounts,
+  ensureClass,
   isJobComplete,
   type Job,
   markTaskDirty,
+  newWorkerRecord,
   pristineTask,
   type SchedulerConfig,
   type ServerState,
   type TaskRecord,
-} from "../scheduler/state.ts";
-import { ensureClass } from "../scheduler/reactor.ts";
-import { newWorkerRecord } from "../scheduler/worker_events.ts";
-import { TaskTable } from "../scheduler/task_table.ts";
-import type { JobRecord, JournalBatch, JournalData, WorkerRecordStored } from "./store.ts";
-import { JOURNAL_VERSION } from "./store.ts";
+  TaskTable,
+} from "../scheduler/mod.ts";
+import {
+  type JobRecord,
+  JOURNAL_VERSION,
+  type JournalBatch,
+  type JournalData,
+  type WorkerRecordStored,
+} from "./store.ts";
 
 /** Result of {@link restoreState}; the counts are for the server's start-up log line. */
 export interface Restored {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { JobSubmit, WorkerConfig } from "../fsproto/messages.ts";
+import type { JobSubmit, WorkerConfig } from "../protocol/messages.ts";
 import { createServerState } from "../scheduler/state.ts";
 import { onSubmit, onTaskUpdates } from "../scheduler/reactor.ts";
 import { onWorkerRegistered } from "../scheduler/worker_events.ts";

@@ -4,10 +4,9 @@
  *
  * @module
  */
-import type { JobId, TaskId, WorkerId } from "../ids.ts";
-import type { IdRange } from "../cli/id_set.ts";
-import type { TaskTemplate, WorkerConfig } from "../fsproto/messages.ts";
-import type { TaskRecord, WorkerState } from "../scheduler/state.ts";
+import type { IdRange, JobId, TaskId, WorkerId } from "../common/mod.ts";
+import type { TaskTemplate, WorkerConfig } from "../protocol/mod.ts";
+import type { TaskRecord, WorkerState } from "../scheduler/mod.ts";
 
 /**
  * Journal format version, written in {@link MetaRecord.format}; a journal of another major

@@ -28,10 +28,16 @@
  *
  * @module
  */
-import { assertNever } from "../_assert_never.ts";
+import { assertNever } from "../common/mod.ts";
 import type { ResourcePool } from "./descriptor.ts";
-import type { Detected, DetectItem, EnvRecord, ListDir, ReadText } from "./_detect_types.ts";
-import { DETECT_ITEMS } from "./_detect_types.ts";
+import {
+  DETECT_ITEMS,
+  type Detected,
+  type DetectItem,
+  type EnvRecord,
+  type ListDir,
+  type ReadText,
+} from "./_detect_types.ts";
 import { detectMemory } from "./detect_mem.ts";
 
 export type { Detected, DetectItem, EnvRecord, ListDir, ReadText } from "./_detect_types.ts";

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { poolJson, renderHwdetect } from "../cli/mod.ts";
 import {
   detectAmdGpus,
   detectCpus,
@@ -10,11 +11,9 @@ import {
   parseCpuList,
 } from "./detect.ts";
 import {
-  formatHwdetect,
   mergeResources,
   parseDetectList,
   planWorkerResources,
-  poolView,
   resolveWorkerResources,
   type WorkerResourceFlags,
 } from "./detect_worker.ts";
@@ -350,7 +349,7 @@ Deno.test("resolveWorkerResources() detects everything by default", () => {
 
 Deno.test("resolveWorkerResources() never overrides explicit definitions", () => {
   const r = resolve({ resources: ["mem=sum(100)", "gpus/nvidia=[3]", "fpga=2"] });
-  assert.deepEqual(r.pools.map(poolView), [
+  assert.deepEqual(r.pools.map(poolJson), [
     { name: "cpus", kind: "groups", groups: [["0", "1", "2", "3"], ["4", "5", "6", "7"]] },
     { name: "mem", kind: "sum", size: 1_000_000 },
     { name: "gpus/nvidia", kind: "list", values: ["3"] },
@@ -429,10 +428,10 @@ Deno.test("mergeResources() puts cpus first and keeps explicit pools", () => {
 
 // ---- output ----------------------------------------------------------------------------------
 
-Deno.test("formatHwdetect() prints HyperQueue's summary and full description", () => {
+Deno.test("renderHwdetect() prints HyperQueue's summary and full description", () => {
   const { pools } = resolve({ resources: ['tag=[a, "b c"]'] });
   assert.equal(
-    formatHwdetect(pools),
+    renderHwdetect(pools),
     [
       "Summary:",
       "cpus: 2x4",
@@ -447,5 +446,5 @@ Deno.test("formatHwdetect() prints HyperQueue's summary and full description", (
       "mem: sum(64000)",
     ].join("\n"),
   );
-  assert.equal(formatHwdetect([]), "Summary:\n\n\nFull Description:\n");
+  assert.equal(renderHwdetect([]), "Summary:\n\n\nFull Description:\n");
 });

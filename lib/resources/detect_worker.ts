@@ -15,11 +15,13 @@
  * @module
  */
 import { parsePool, type ResourcePool } from "./descriptor.ts";
-import { DETECT_ITEMS, type DetectItem, type DetectOptions, detectResources } from "./detect.ts";
-import type { DetectResult } from "./detect.ts";
-import type { JsonValue } from "../cli/json.ts";
-import { renderHwdetect } from "../cli/render_workers.ts";
-import { poolJson } from "../cli/hq_json_workers.ts";
+import {
+  DETECT_ITEMS,
+  type DetectItem,
+  type DetectOptions,
+  detectResources,
+  type DetectResult,
+} from "./detect.ts";
 
 /** The resource flags of `hq worker start`, as given on the command line. */
 export interface WorkerResourceFlags {
@@ -200,40 +202,4 @@ export function resolveWorkerResources(
   const plan = planWorkerResources(flags);
   const found = detectResources({ ...host, what: plan.detect });
   return { pools: mergeResources(plan.explicit, found.pools), warnings: found.warnings };
-}
-
-/**
- * `hq worker hwdetect` in `cli` mode, as HyperQueue prints it: `Summary:`
- * with one `name: size` line per pool, a blank line, then `Full
- * Description:` with one `name: definition` line per pool (the same text
- * as `renderHwdetect` in `lib/cli/render_workers.ts`).
- *
- * @example Usage
- * ```ts
- * import { formatHwdetect } from "./detect_worker.ts";
- * import assert from "node:assert/strict";
- * const cpus = { name: "cpus", kind: "groups" as const, groups: [["0"], ["1"]], size: 0 };
- * assert.equal(formatHwdetect([cpus]), "Summary:\ncpus: 2x1\n\nFull Description:\ncpus: [[0],[1]]");
- * ```
- */
-export function formatHwdetect(pools: readonly ResourcePool[]): string {
-  return renderHwdetect(pools);
-}
-
-/**
- * A pool as HyperQueue's JSON resource descriptors print it (`hwdetect`,
- * `worker info`): `{kind, name}` with `start`/`end` (range), `values`
- * (list), `groups` (groups) or `size` in 1/10000 (sum). The whole
- * `hwdetect` document is `hwdetectJson` in `lib/cli/hq_json_workers.ts`.
- *
- * @example Usage
- * ```ts
- * import { poolView } from "./detect_worker.ts";
- * import assert from "node:assert/strict";
- * const mem = { name: "mem", kind: "sum" as const, groups: [], size: 7 };
- * assert.deepEqual(poolView(mem), { kind: "sum", name: "mem", size: 70000 });
- * ```
- */
-export function poolView(pool: ResourcePool): JsonValue {
-  return poolJson(pool);
 }

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import type { ResourceEntry, ResourceRequest } from "./request.ts";
-import { ResourceSpecSyntaxError } from "./request.ts";
+import { type ResourceEntry, type ResourceRequest, ResourceSpecSyntaxError } from "./request.ts";
 import {
   buildRequestVariants,
   formatRequest,

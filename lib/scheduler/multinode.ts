@@ -17,8 +17,8 @@
  *
  * @module
  */
-import type { JobId, TaskId } from "../ids.ts";
-import { isMultiNode } from "../resources/request.ts";
+import type { JobId, TaskId } from "../common/mod.ts";
+import { isMultiNode } from "../resources/mod.ts";
 import {
   blockKey,
   type MultiNodeRun,

@@ -19,8 +19,8 @@
  *
  * @module
  */
-import type { JobId, TaskId, WorkerId } from "../ids.ts";
-import type { ToWorkerMsg } from "../fsproto/messages.ts";
+import type { JobId, TaskId, WorkerId } from "../common/mod.ts";
+import type { ToWorkerMsg } from "../protocol/mod.ts";
 import type { IsWaiting } from "./task_queue.ts";
 import {
   materializeTask,

@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
-import type { TaskUpdate } from "../fsproto/messages.ts";
-import { explainTask } from "./explain.ts";
+import type { TaskUpdate } from "../protocol/messages.ts";
 import { onSubmit, onTaskUpdates, stopUnfinished } from "./reactor.ts";
 import { onTick, onWorkerLost } from "./worker_events.ts";
 import type { ServerState } from "./state.ts";
-import { validateJobSubmit } from "./validate.ts";
-import { checkServerState } from "./sim/invariants.ts";
+import { validateJobSubmit } from "../protocol/validate.ts";
+import { checkServerState } from "../sim/invariants.ts";
 import {
   addWorkers,
   jobSubmit,
@@ -13,7 +12,7 @@ import {
   round,
   testState,
   type WorkerSpec,
-} from "./sim/_fixtures.ts";
+} from "./testdata/fixtures.ts";
 
 function apply(s: ServerState, workerId: number, updates: TaskUpdate[], now = 1): void {
   onTaskUpdates(s, workerId, updates, now, new Map());
@@ -180,21 +179,6 @@ Deno.test("a non-root node of a running multi-node task does not idle out", () =
   checkedRound(s);
   onTick(s, 500, new Map());
   assert.equal(s.workers.get(2)!.state, "running");
-});
-
-Deno.test("explainTask() names a WorkerGroup blocker for a group too small", () => {
-  const s = testState();
-  addWorkers(s, inGroups("g1", "g1", "g2"));
-  const id = onSubmit(s, multiNodeSubmit(3, 1), 0);
-  const e = explainTask(s, s.jobs.get(id)!, 0);
-  assert.deepEqual(e.workers.map((w) => w.runnable), [false, false, false]);
-  assert.deepEqual(e.workers[0]!.variants[0]!.blockers, [
-    { type: "WorkerGroup", provides: "group g1 has 2 workers", request: "3 nodes" },
-  ]);
-  assert.equal(e.workers[2]!.variants[0]!.blockers[0]!.provides, "group g2 has 1 worker");
-  const two = onSubmit(s, multiNodeSubmit(2, 1), 0);
-  const e2 = explainTask(s, s.jobs.get(two)!, 0);
-  assert.deepEqual(e2.workers.map((w) => w.runnable), [true, true, false]);
 });
 
 Deno.test("validateJobSubmit() keeps variants all single-node or all multi-node", () => {

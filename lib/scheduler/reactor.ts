@@ -4,11 +4,16 @@
  *
  * @module
  */
-import type { JobId, TaskId, WorkerId } from "../ids.ts";
-import type { JobSubmit, TaskRef, TaskUpdate, ToWorkerMsg } from "../fsproto/messages.ts";
-import { idSetIterate, idSetSize } from "../cli/id_set.ts";
-import type { ResourceRequest } from "../resources/request.ts";
-import { assertNever } from "../_assert_never.ts";
+import {
+  assertNever,
+  idSetIterate,
+  idSetSize,
+  type JobId,
+  type TaskId,
+  type WorkerId,
+} from "../common/mod.ts";
+import type { JobSubmit, TaskRef, TaskUpdate, ToWorkerMsg } from "../protocol/mod.ts";
+import type { ResourceRequest } from "../resources/mod.ts";
 import {
   emptyCounts,
   isJobComplete,

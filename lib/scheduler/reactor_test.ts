@@ -1,11 +1,18 @@
 import assert from "node:assert/strict";
-import type { CrashLimit, TaskUpdate, WorkerStopReason } from "../fsproto/messages.ts";
+import type { CrashLimit, TaskUpdate, WorkerStopReason } from "../protocol/messages.ts";
 import { MemoryJournalStore } from "../journal/store.ts";
 import { restoreState, takeBatch } from "../journal/restore.ts";
 import { onSubmit, onTaskUpdates, type Outbox, stopUnfinished } from "./reactor.ts";
 import { onTick, onWorkerLost, onWorkerRegistered } from "./worker_events.ts";
 import type { ServerState } from "./state.ts";
-import { addWorkers, jobSubmit, round, sent, testState, workerConfig } from "./sim/_fixtures.ts";
+import {
+  addWorkers,
+  jobSubmit,
+  round,
+  sent,
+  testState,
+  workerConfig,
+} from "./testdata/fixtures.ts";
 
 function update(
   kind: "started" | "finished" | "returned" | "canceled",

@@ -7,8 +7,8 @@
  *
  * @module
  */
-import type { JobId, WorkerId } from "../ids.ts";
-import type { TaskAssignment } from "../fsproto/messages.ts";
+import type { JobId, WorkerId } from "../common/mod.ts";
+import type { TaskAssignment } from "../protocol/mod.ts";
 import { materializeTask, type WorkerSlot } from "./state.ts";
 import { assignTasks, countPrefill, sendToWorker } from "./reactor.ts";
 import type { PlacementGroup, RoundContext } from "./schedule_context.ts";

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { onSubmit } from "./reactor.ts";
-import { checkServerState } from "./sim/invariants.ts";
+import { checkServerState } from "../sim/invariants.ts";
 import { placeLevels } from "./schedule_place.ts";
 import { commitPlacements } from "./schedule_commit.ts";
-import { begin } from "./_schedule_fixtures.ts";
-import { addWorkers, jobSubmit, multiNodeSubmit, sent, testState } from "./sim/_fixtures.ts";
+import { begin } from "./testdata/schedule_fixtures.ts";
+import { addWorkers, jobSubmit, multiNodeSubmit, sent, testState } from "./testdata/fixtures.ts";
 
 Deno.test("commitPlacements() turns the pending placements into assigned tasks", () => {
   const s = testState(2, 0);

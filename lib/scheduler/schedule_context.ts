@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { JobId, WorkerId } from "../ids.ts";
+import type { JobId, WorkerId } from "../common/mod.ts";
 import {
   blockKey,
   isTaskWaiting,
@@ -21,7 +21,7 @@ import type { Outbox } from "./reactor.ts";
 import type { IsWaiting } from "./task_queue.ts";
 import { fitsCapacity, fitsTime } from "./worker_load.ts";
 import { MultiNodeRound } from "./multinode_schedule.ts";
-import { requestWeight } from "../resources/request.ts";
+import { requestWeight } from "../resources/mod.ts";
 
 /** Tasks of one job given to one worker in a round, with one variant (null: prefilled). */
 export interface PlacementGroup {

@@ -3,8 +3,8 @@ import { ensureClass, onSubmit } from "./reactor.ts";
 import { DEFAULT_WEIGHT } from "../resources/request.ts";
 import { blockKey } from "./state.ts";
 import { beginRound, canEverRun, classWeight, takeTask } from "./schedule_context.ts";
-import { begin } from "./_schedule_fixtures.ts";
-import { addWorkers, jobSubmit, round, testState } from "./sim/_fixtures.ts";
+import { begin } from "./testdata/schedule_fixtures.ts";
+import { addWorkers, jobSubmit, round, testState } from "./testdata/fixtures.ts";
 
 Deno.test("beginRound() takes the change sets and clears the request for a round", () => {
   const s = testState();

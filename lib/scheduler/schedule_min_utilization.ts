@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { WorkerId } from "../ids.ts";
+import type { WorkerId } from "../common/mod.ts";
 import type { WorkerRecord } from "./state.ts";
 import { cpusUsed, holdResources } from "./worker_load.ts";
 import type { RoundContext } from "./schedule_context.ts";

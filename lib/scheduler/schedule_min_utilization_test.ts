@@ -9,8 +9,8 @@ import {
   undoPass,
   workersBelowMinUtilization,
 } from "./schedule_min_utilization.ts";
-import { begin, pendingOf } from "./_schedule_fixtures.ts";
-import { addWorkers, jobSubmit, multiNodeSubmit, testState } from "./sim/_fixtures.ts";
+import { begin, pendingOf } from "./testdata/schedule_fixtures.ts";
+import { addWorkers, jobSubmit, multiNodeSubmit, testState } from "./testdata/fixtures.ts";
 
 const CPU = 10_000;
 

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { onSubmit } from "./reactor.ts";
 import { blockKey } from "./state.ts";
 import { classesAtLevel, placeClass, placeLevels } from "./schedule_place.ts";
-import { begin, pendingOf } from "./_schedule_fixtures.ts";
-import { addWorkers, jobSubmit, multiNodeSubmit, round, testState } from "./sim/_fixtures.ts";
+import { begin, pendingOf } from "./testdata/schedule_fixtures.ts";
+import { addWorkers, jobSubmit, multiNodeSubmit, round, testState } from "./testdata/fixtures.ts";
 
 const CPU = 10_000;
 

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { onSubmit } from "./reactor.ts";
 import { placeClass } from "./schedule_place.ts";
 import { prefillClass, prefillTakers } from "./schedule_prefill.ts";
-import { begin, pendingOf } from "./_schedule_fixtures.ts";
-import { addWorkers, jobSubmit, multiNodeSubmit, round, testState } from "./sim/_fixtures.ts";
+import { begin, pendingOf } from "./testdata/schedule_fixtures.ts";
+import { addWorkers, jobSubmit, multiNodeSubmit, round, testState } from "./testdata/fixtures.ts";
 
 Deno.test("prefillClass() queues on the workers running the class, up to their bound", () => {
   const s = testState(3, 0);

@@ -3,8 +3,8 @@ import { ensureClass, onSubmit } from "./reactor.ts";
 import { blockKey } from "./state.ts";
 import type { ResourceRequest } from "../resources/request.ts";
 import { reservationLapse, reserveClass, reserveWorkers } from "./schedule_reserve.ts";
-import { begin } from "./_schedule_fixtures.ts";
-import { addWorkers, jobSubmit, round, testState } from "./sim/_fixtures.ts";
+import { begin } from "./testdata/schedule_fixtures.ts";
+import { addWorkers, jobSubmit, round, testState } from "./testdata/fixtures.ts";
 
 function cpus(n: number, minTimeMs: number): ResourceRequest {
   return { entries: [{ resource: "cpus", amount: n * 10_000, policy: "compact" }], minTimeMs };

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { onSubmit } from "./reactor.ts";
 import type { ServerState } from "./state.ts";
 import { retractForIdleRoom, retractFromReserved, retractSlots } from "./schedule_retract.ts";
-import { begin } from "./_schedule_fixtures.ts";
-import { addWorkers, jobSubmit, round, sent, testState } from "./sim/_fixtures.ts";
+import { begin } from "./testdata/schedule_fixtures.ts";
+import { addWorkers, jobSubmit, round, sent, testState } from "./testdata/fixtures.ts";
 
 Deno.test("retractFromReserved() takes lower-priority prefilled tasks back from reserved workers", () => {
   const s = testState(5, 0);

@@ -9,7 +9,7 @@ import {
   round,
   testState,
   type WorkerSpec,
-} from "./sim/_fixtures.ts";
+} from "./testdata/fixtures.ts";
 
 interface RoundCase {
   name: string;

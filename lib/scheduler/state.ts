@@ -16,60 +16,15 @@
  *
  * @module
  */
-import type { JobId, TaskId, WorkerId } from "../ids.ts";
-import { type IdSet, idSetHas } from "../cli/id_set.ts";
-import type { TaskTemplate, WorkerConfig, WorkerStopReason } from "../fsproto/messages.ts";
-import type { Amount } from "../resources/amount.ts";
-import type { ResourceRequest } from "../resources/request.ts";
+import { type IdSet, idSetHas, type JobId, type TaskId, type WorkerId } from "../common/mod.ts";
+import type { TaskTemplate, WorkerConfig, WorkerStopReason } from "../protocol/mod.ts";
+import type { Amount, ResourceRequest } from "../resources/mod.ts";
 import { ClassQueue } from "./task_queue.ts";
 import type { TaskTable } from "./task_table.ts";
+import { pristineTask, type TaskRecord, type TaskState } from "./task.ts";
 
-/** Internal task state. */
-export type TaskState =
-  | "waiting"
-  | "assigned"
-  | "running"
-  | "finished"
-  | "failed"
-  | "canceled"
-  | "aborted";
-
-/** All task states, in display order. */
-export const TASK_STATES: readonly TaskState[] = [
-  "waiting",
-  "assigned",
-  "running",
-  "finished",
-  "failed",
-  "canceled",
-  "aborted",
-];
-
-/** Whether a task state is terminal. */
-export function isTerminal(state: TaskState): boolean {
-  return state === "finished" || state === "failed" || state === "canceled" ||
-    state === "aborted";
-}
-
-/** One task of a job. */
-export interface TaskRecord {
-  /** Current state. */
-  state: TaskState;
-  /** Attempt number, starting at 0. */
-  instance: number;
-  /** Worker crashes survived so far. */
-  crashCount: number;
-  /** Worker holding or having run the task. */
-  workerId: WorkerId | null;
-  /** Variant the task runs with, once known. */
-  variant: number | null;
-  /** Start time (ms since epoch). */
-  startedAt: number | null;
-  /** End time (ms since epoch). */
-  finishedAt: number | null;
-  /** Error text of a failed task. */
-  error: string | null;
-}
+export { isTerminal, pristineTask, TASK_STATES } from "./task.ts";
+export type { TaskRecord, TaskState } from "./task.ts";
 
 /** A job with its tasks. */
 export interface Job {
@@ -294,20 +249,6 @@ export function createServerState(
 /** Empty per-state counters. */
 export function emptyCounts(): Record<TaskState, number> {
   return { waiting: 0, assigned: 0, running: 0, finished: 0, failed: 0, canceled: 0, aborted: 0 };
-}
-
-/** A fresh record of a task in its first waiting state. */
-export function pristineTask(): TaskRecord {
-  return {
-    state: "waiting",
-    instance: 0,
-    crashCount: 0,
-    workerId: null,
-    variant: null,
-    startedAt: null,
-    finishedAt: null,
-    error: null,
-  };
 }
 
 /** The task's record (a fresh pristine one when it has none), or undefined when not in the job. */

@@ -10,9 +10,7 @@
  *
  * @module
  */
-import type { JobId, TaskId } from "../ids.ts";
-import type { IdSet } from "../cli/id_set.ts";
-import { BinaryHeap } from "./_heap.ts";
+import { BinaryHeap, type IdSet, type JobId, type TaskId } from "../common/mod.ts";
 
 /** Tells whether a task is still waiting. */
 export type IsWaiting = (jobId: JobId, taskId: TaskId) => boolean;

@@ -7,9 +7,8 @@
  *
  * @module
  */
-import type { TaskId } from "../ids.ts";
-import type { IdSet } from "../cli/id_set.ts";
-import type { TaskRecord } from "./state.ts";
+import type { IdSet, TaskId } from "../common/mod.ts";
+import type { TaskRecord } from "./task.ts";
 
 /** Task records of a job, keyed by task id. */
 export class TaskTable {

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { WorkerId } from "../ids.ts";
-import type { CrashLimit, WorkerConfig, WorkerStopReason } from "../fsproto/messages.ts";
+import type { WorkerId } from "../common/mod.ts";
+import type { CrashLimit, WorkerConfig, WorkerStopReason } from "../protocol/mod.ts";
 import { isWorkerBusy, materializeTask, type ServerState, type WorkerRecord } from "./state.ts";
 import { workerCapacity } from "./worker_load.ts";
 import { onMultiNodeWorkerLost } from "./multinode.ts";

@@ -5,10 +5,14 @@
  *
  * @module
  */
-import type { WorkerConfig } from "../fsproto/messages.ts";
-import { type Amount, FRACTIONS_PER_UNIT } from "../resources/amount.ts";
-import { poolUnits } from "../resources/descriptor.ts";
-import type { ResourceEntry, ResourceRequest } from "../resources/request.ts";
+import type { WorkerConfig } from "../protocol/mod.ts";
+import {
+  type Amount,
+  FRACTIONS_PER_UNIT,
+  poolUnits,
+  type ResourceEntry,
+  type ResourceRequest,
+} from "../resources/mod.ts";
 import type { WorkerRecord } from "./state.ts";
 
 /** Total amount per resource of a worker config. */

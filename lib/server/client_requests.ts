@@ -4,17 +4,30 @@
  *
  * @module
  */
-import type { JobId } from "../ids.ts";
-import type { InboxEnvelope, JobSubmit, StdioSpec, ToClientMsg } from "../fsproto/messages.ts";
-import { fillPlaceholdersAfterSubmit } from "../cli/placeholders.ts";
+import {
+  assertNever,
+  fillPlaceholdersAfterSubmit,
+  idSetIterate,
+  type JobId,
+  parseSelector,
+} from "../common/mod.ts";
+import {
+  type InboxEnvelope,
+  type JobSubmit,
+  type StdioSpec,
+  type ToClientMsg,
+  validateJobSubmit,
+} from "../protocol/mod.ts";
 import { debugDump } from "./debug_dump.ts";
-import { isJobComplete, type ServerState } from "../scheduler/state.ts";
-import { parseSelector } from "../cli/selector.ts";
-import { idSetIterate } from "../cli/id_set.ts";
-import { onSubmit, type Outbox, sendToWorker, stopUnfinished } from "../scheduler/reactor.ts";
-import { onWorkerLost } from "../scheduler/worker_events.ts";
-import { validateJobSubmit } from "../scheduler/validate.ts";
-import { assertNever } from "../_assert_never.ts";
+import {
+  isJobComplete,
+  onSubmit,
+  onWorkerLost,
+  type Outbox,
+  sendToWorker,
+  type ServerState,
+  stopUnfinished,
+} from "../scheduler/mod.ts";
 import {
   jobInfoData,
   jobListData,

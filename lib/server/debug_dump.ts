@@ -6,9 +6,9 @@
  *
  * @module
  */
-import type { ServerState, TaskState } from "../scheduler/state.ts";
-import type { ResourceRequest } from "../resources/request.ts";
-import type { WorkerStopReason } from "../fsproto/messages.ts";
+import type { ServerState, TaskState } from "../scheduler/mod.ts";
+import type { ResourceRequest } from "../resources/mod.ts";
+import type { WorkerStopReason } from "../protocol/mod.ts";
 
 /** One task that left its first waiting state. */
 export interface DebugTask {

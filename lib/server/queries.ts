@@ -5,11 +5,14 @@
  *
  * @module
  */
-import type { JobId } from "../ids.ts";
-import { parseSelector, resolveSelector } from "../cli/selector.ts";
-import { type IdRange, idSetHas } from "../cli/id_set.ts";
-import type { ServerState } from "../scheduler/state.ts";
-import { getTask, isJobComplete } from "../scheduler/state.ts";
+import {
+  type IdRange,
+  idSetHas,
+  type JobId,
+  parseSelector,
+  resolveSelector,
+} from "../common/mod.ts";
+import { getTask, isJobComplete, type ServerState } from "../scheduler/mod.ts";
 import {
   type JobDetailView,
   jobDetailView,
@@ -17,13 +20,8 @@ import {
   jobInfoView,
   type TaskView,
   taskViews,
-} from "../scheduler/views.ts";
-import {
-  type ExplainView,
-  explainView,
-  type WorkerView,
-  workerViews,
-} from "../scheduler/worker_views.ts";
+} from "./views.ts";
+import { type ExplainView, explainView, type WorkerView, workerViews } from "./worker_views.ts";
 
 /** Job ids picked by a selector text, among existing jobs. @throws {SyntaxError|RangeError} */
 export function selectJobs(state: ServerState, selector: string): JobId[] {

@@ -19,24 +19,29 @@
  *
  * @module
  */
-import type { WorkerId } from "../ids.ts";
-import type { FromWorkerMsg, InboxEnvelope, TaskUpdate, ToClientMsg } from "../fsproto/messages.ts";
-import type { InboxItem } from "../fsproto/inbox.ts";
-import { decodeFromWorker } from "../fsproto/codec.ts";
-import { isValidKey } from "../fsproto/layout.ts";
-import type { JournalBatch } from "../journal/store.ts";
-import { takeBatch } from "../journal/restore.ts";
-import type { ServerState } from "../scheduler/state.ts";
-import { onTaskUpdates, type Outbox, sendToWorker } from "../scheduler/reactor.ts";
+import { assertNever, type WorkerId } from "../common/mod.ts";
 import {
+  decodeFromWorker,
+  type FromWorkerMsg,
+  type InboxEnvelope,
+  type InboxItem,
+  isValidKey,
+  type TaskUpdate,
+  type ToClientMsg,
+  validateWorkerConfig,
+} from "../protocol/mod.ts";
+import { type JournalBatch, takeBatch } from "../journal/mod.ts";
+import {
+  onTaskUpdates,
   onTick,
   onWorkerLost,
   onWorkerRegistered,
   onWorkerSeen,
-} from "../scheduler/worker_events.ts";
-import { schedule } from "../scheduler/schedule.ts";
-import { validateWorkerConfig } from "../scheduler/validate.ts";
-import { assertNever } from "../_assert_never.ts";
+  type Outbox,
+  schedule,
+  sendToWorker,
+  type ServerState,
+} from "../scheduler/mod.ts";
 import { handleClientMsg, type PendingWait } from "./client_requests.ts";
 import { jobListData, jobsComplete } from "./queries.ts";
 

@@ -1,12 +1,16 @@
 import assert from "node:assert/strict";
-import type { FromClientMsg, FromWorkerMsg, WorkerConfig } from "../fsproto/messages.ts";
-import { PROTOCOL_VERSION } from "../fsproto/messages.ts";
-import type { InboxItem } from "../fsproto/inbox.ts";
-import { encodeFromWorker } from "../fsproto/codec.ts";
+import {
+  type FromClientMsg,
+  type FromWorkerMsg,
+  type InboxItem,
+  PROTOCOL_VERSION,
+  type WorkerConfig,
+} from "../protocol/messages.ts";
+import { encodeFromWorker } from "../protocol/codec.ts";
 import { MemoryJournalStore } from "../journal/store.ts";
 import { restoreState } from "../journal/restore.ts";
 import { createServerState } from "../scheduler/state.ts";
-import { jobSubmit, workerConfig } from "../scheduler/sim/_fixtures.ts";
+import { jobSubmit, workerConfig } from "../scheduler/testdata/fixtures.ts";
 import {
   type ChannelInput,
   createServerSession,

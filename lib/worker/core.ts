@@ -15,17 +15,14 @@
  *
  * @module
  */
-import type { JobId, TaskId } from "../ids.ts";
-import type {
-  TaskNode,
-  TaskRef,
-  TaskTemplate,
-  TaskUpdate,
-  ToWorkerMsg,
-} from "../fsproto/messages.ts";
-import type { ResourcePool } from "../resources/descriptor.ts";
-import { type Allocation, ResourceAllocator } from "../resources/allocator.ts";
-import { isMultiNode } from "../resources/request.ts";
+import type { JobId, TaskId } from "../common/mod.ts";
+import type { TaskNode, TaskRef, TaskTemplate, TaskUpdate, ToWorkerMsg } from "../protocol/mod.ts";
+import {
+  type Allocation,
+  isMultiNode,
+  ResourceAllocator,
+  type ResourcePool,
+} from "../resources/mod.ts";
 
 /** A task the worker knows about. */
 export interface WorkerTask {

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import type { TaskAssignment, TaskTemplate, TaskUpdate, ToWorkerMsg } from "../fsproto/messages.ts";
+import type {
+  TaskAssignment,
+  TaskTemplate,
+  TaskUpdate,
+  ToWorkerMsg,
+} from "../protocol/messages.ts";
 import { parseResourceDef } from "../resources/descriptor.ts";
 import { buildRequestVariants } from "../resources/variants.ts";
 import { WorkerCore, workerTaskKey } from "./core.ts";

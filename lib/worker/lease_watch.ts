@@ -16,7 +16,7 @@
  *
  * @module
  */
-import type { Lease } from "../fsproto/server_dir.ts";
+import type { Lease } from "../protocol/mod.ts";
 
 /** Least time between two reads of the lease, ms. */
 export const LEASE_CHECK_MS = 1000;

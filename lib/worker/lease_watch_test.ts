@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Lease } from "../fsproto/server_dir.ts";
+import type { Lease } from "../protocol/server_files.ts";
 import { judgeLease, LEASE_CHECK_MS, type LeaseSeen, LeaseWatch } from "./lease_watch.ts";
 
 function lease(over: Partial<Lease> = {}): Lease {

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { FromWorkerMsg } from "../fsproto/messages.ts";
+import type { FromWorkerMsg } from "../protocol/mod.ts";
 
 /** Least gap between two update flushes while tasks end in quick succession, ms. */
 export const FLUSH_GAP_MS = 5;

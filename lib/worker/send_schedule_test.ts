@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { FromWorkerMsg } from "../fsproto/messages.ts";
+import type { FromWorkerMsg } from "../protocol/messages.ts";
 import {
   FLUSH_GAP_MS,
   flushGapMs,

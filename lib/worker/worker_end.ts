@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { WorkerConfig, WorkerStopReason } from "../fsproto/messages.ts";
+import type { WorkerConfig, WorkerStopReason } from "../protocol/mod.ts";
 
 /**
  * How a worker ended. `stopped` (`hq worker stop`), `idleTimeout` and

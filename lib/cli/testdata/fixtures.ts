@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { JobDetailView, JobInfoView, TaskDescView, TaskView } from "../../scheduler/views.ts";
-import type { ExplainView, WorkerView } from "../../scheduler/worker_views.ts";
+import type { JobDetailView, JobInfoView, TaskDescView, TaskView } from "../../server/views.ts";
+import type { ExplainView, WorkerView } from "../../server/worker_views.ts";
 import type { ResourcePool } from "../../resources/descriptor.ts";
 import type { ServerInfoData } from "../hq_json_workers.ts";
 

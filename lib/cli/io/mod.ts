@@ -1,0 +1,9 @@
+/**
+ * The command line's I/O: the printer of results, log lines and errors
+ * (`output.ts`) and the runner that parses, runs a command and turns its
+ * errors into HyperQueue's exit codes (`run_cli.ts`).
+ *
+ * @module
+ */
+export * from "./output.ts";
+export * from "./run_cli.ts";

@@ -1,0 +1,148 @@
+/**
+ * Shared command-line plumbing of the role files: HyperQueue's global
+ * options, the command type, and the runner that parses, prints help, runs
+ * the command and turns errors into HyperQueue's exit codes (1 for errors of
+ * the command, 2 for usage errors).
+ *
+ * @module
+ */
+import {
+  type CommandSpec,
+  formatJson,
+  type JsonValue,
+  optFlag,
+  type OptionSpec,
+  optString,
+  parseCommandLine,
+  type Parsed,
+  UsageError,
+} from "../mod.ts";
+import { Output, type OutputMode } from "./output.ts";
+
+export { UsageError };
+
+/** HyperQueue's global options: accepted by every command, before, between or after subcommands. */
+export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
+  {
+    long: "server-dir",
+    value: "SERVER_DIR",
+    env: "HQ_SERVER_DIR",
+    help: "The path where access files are stored",
+  },
+  {
+    long: "colors",
+    value: "COLORS",
+    choices: ["auto", "always", "never"],
+    default: "auto",
+    help: "Sets console color policy",
+  },
+  {
+    long: "output-mode",
+    value: "OUTPUT_MODE",
+    choices: ["cli", "json", "quiet"],
+    env: "HQ_OUTPUT_MODE",
+    default: "cli",
+    help: "Sets output formatting",
+  },
+  { long: "debug", env: "HQ_DEBUG", help: "Enables more detailed log output" },
+];
+
+/** What a command handler gets. */
+export interface CommandContext {
+  /** Parsed command line. */
+  readonly parsed: Parsed;
+  /** Printer in the chosen output mode. */
+  readonly out: Output;
+  /** `--server-dir` (or `HQ_SERVER_DIR`) as given, unresolved. */
+  readonly serverDir: string | undefined;
+}
+
+/** A command handler; its number is the exit code (0 when it returns nothing). */
+export type Handler = (ctx: CommandContext) => Promise<number | void> | number | void;
+
+/** A command of the CLI tree. */
+export type Command = CommandSpec<Handler>;
+
+/** Version printed by `hq --version`. */
+export const HQ_VERSION = "0.1.0";
+
+function colorsEnabled(policy: string | undefined): boolean {
+  if (policy === "always") return true;
+  if (policy === "never" || Deno.env.get("NO_COLOR")) return false;
+  try {
+    return Deno.stdout.isTerminal();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs a command tree on `argv` and returns the exit code. Errors of the
+ * command print as one line (`{"error": ...}` in JSON mode) with exit code 1;
+ * usage errors print `error: ...` on stderr with exit code 2. Reads the environment for
+ * options with `env`.
+ *
+ * @example Usage
+ * ```ts
+ * import { type CommandContext, runCommandLine } from "./run_cli.ts";
+ * import assert from "node:assert/strict";
+ * const seen: string[] = [];
+ * const root = {
+ *   name: "hq",
+ *   about: "",
+ *   subcommands: [{
+ *     name: "ping",
+ *     about: "",
+ *     run: (ctx: CommandContext) => {
+ *       seen.push(ctx.out.mode);
+ *       return 3;
+ *     },
+ *   }],
+ * };
+ * assert.equal(await runCommandLine(root, ["ping", "--output-mode", "quiet"]), 3);
+ * assert.deepEqual(seen, ["quiet"]);
+ * ```
+ */
+export async function runCommandLine(
+  root: Command,
+  argv: readonly string[],
+  options: { version?: boolean } = {},
+): Promise<number> {
+  let out = new Output("cli", false, false);
+  try {
+    const outcome = parseCommandLine(root, argv, {
+      globals: GLOBAL_OPTIONS,
+      env: (name) => Deno.env.get(name),
+      version: options.version ?? false,
+    });
+    if (outcome.kind === "help") {
+      out.text(outcome.text);
+      return 0;
+    }
+    if (outcome.kind === "version") {
+      out.text(`hyperqueue ${HQ_VERSION}`);
+      return 0;
+    }
+    const p = outcome.parsed;
+    out = new Output(
+      (optString(p, "output-mode") ?? "cli") as OutputMode,
+      colorsEnabled(optString(p, "colors")),
+      optFlag(p, "debug"),
+      (v) => formatJson(v as JsonValue),
+    );
+    const code = await outcome.command.run!({
+      parsed: p,
+      out,
+      serverDir: optString(p, "server-dir"),
+    });
+    out.finish();
+    return code ?? 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      out.usageError(e.message);
+      return e.exitCode;
+    }
+    out.error(e instanceof Error ? e.message : String(e));
+    return 1;
+  }
+}

@@ -1,0 +1,306 @@
+/**
+ * The typed client: posts requests to the server's inbox and reads replies
+ * from its own reply channel. Used by `submit.ts`, the other CLI roles and
+ * `mod.ts`.
+ *
+ * @module
+ */
+import type { IdRange, JobId } from "../../common/mod.ts";
+import { randomToken } from "../../common/io/mod.ts";
+import {
+  CHANNEL,
+  clientDir,
+  decodeToClient,
+  type FromClientMsg,
+  type InstanceLayout,
+  type JobSubmit,
+  type ToClientMsg,
+} from "../../protocol/mod.ts";
+import {
+  ChannelReader,
+  connectInstance,
+  ensureDirMode,
+  isNetworkFs,
+  type Lease,
+  postToInbox,
+  readJsonFile,
+  type ServerIdentity,
+  ServerNotRunningError,
+  Waiter,
+} from "../../protocol/io/mod.ts";
+import type {
+  CancelResult,
+  DebugDump,
+  ExplainView,
+  JobDetailView,
+  JobInfoView,
+  TaskView,
+  WorkerStopResult,
+  WorkerView,
+} from "../../server/mod.ts";
+
+/**
+ * The server answered a request with an error (an unknown job, a bad selector, ...), or with
+ * a reply of the wrong kind. The message is the server's, ready to print.
+ *
+ * @example Usage
+ * ```ts
+ * import { HqClient, RequestError } from "./client.ts";
+ * import { runServer } from "../../server/io/run.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const { promise: ready, resolve } = Promise.withResolvers<void>();
+ *   const server = runServer({ serverDir: dir, log: () => {}, onReady: () => resolve() });
+ *   await ready;
+ *   const client = await HqClient.connect(dir);
+ *   try {
+ *     await assert.rejects(client.jobInfo("not-a-selector"), RequestError);
+ *     await client.stopServer();
+ *   } finally {
+ *     await client.close();
+ *   }
+ *   await server;
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export class RequestError extends Error {
+  /** `message` is the server's error text. */
+  constructor(message: string) {
+    super(message);
+    this.name = "RequestError";
+  }
+}
+
+/** Options of {@link HqClient.connect}. */
+export interface ConnectOptions {
+  /**
+   * Turn watching off and only poll for replies. @default true on a network filesystem
+   * (see `isNetworkFs`), else false
+   */
+  pollOnly?: boolean;
+}
+
+/**
+ * A connection to a server through its directory: requests go to the server's inbox, replies
+ * come back on this client's own reply channel (`clients/<key>/`). Always
+ * {@link HqClient.close} it.
+ *
+ * @example Usage
+ * ```ts
+ * import { HqClient } from "./client.ts";
+ * import { buildSubmit } from "../../cli/submit_args.ts";
+ * import { runServer } from "../../server/io/run.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   // A server of our own in this process; a real one runs `hq server start`.
+ *   const { promise: ready, resolve } = Promise.withResolvers<void>();
+ *   const server = runServer({ serverDir: dir, log: () => {}, onReady: () => resolve() });
+ *   await ready;
+ *   const client = await HqClient.connect(dir);
+ *   try {
+ *     const { job } = buildSubmit({ array: "1-3" }, ["true"], dir);
+ *     const jobId = await client.submit(job);
+ *     const [info] = await client.listJobs();
+ *     assert.equal(info?.id, jobId);
+ *     assert.equal(info?.task_stats.waiting, 3); // no worker has started
+ *     const [outcome] = await client.cancel(String(jobId));
+ *     assert.equal(outcome?.result, "canceled");
+ *     await client.stopServer();
+ *   } finally {
+ *     await client.close();
+ *   }
+ *   await server;
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export class HqClient {
+  #layout: InstanceLayout;
+  #identity: ServerIdentity;
+  #key: string;
+  #dir: string;
+  #reader: ChannelReader;
+  #waiter: Waiter;
+  #request = 0;
+  #pending = new Map<number, ToClientMsg>();
+  #lease: { seq: number; at: number; intervalMs: number };
+
+  private constructor(
+    layout: InstanceLayout,
+    identity: ServerIdentity,
+    lease: Lease,
+    key: string,
+    pollOnly: boolean,
+  ) {
+    this.#layout = layout;
+    this.#identity = identity;
+    this.#key = key;
+    this.#dir = clientDir(layout, key);
+    this.#reader = new ChannelReader(this.#dir, CHANNEL.reply);
+    this.#waiter = new Waiter({ paths: [this.#dir], pollOnly, minMs: 5, maxMs: 200 });
+    this.#lease = { seq: lease.seq, at: Date.now(), intervalMs: lease.intervalMs };
+  }
+
+  /**
+   * Connects to the live server of `serverDir` (an absolute path; see `resolveServerDir`)
+   * and creates this client's reply directory.
+   *
+   * @throws {ServerNotRunningError} When none runs there.
+   * @throws {ServerDirError} When the directory is unsafe (see `checkServerDir`).
+   */
+  static async connect(serverDir: string, options: ConnectOptions = {}): Promise<HqClient> {
+    const { layout, identity, lease } = await connectInstance(serverDir);
+    const key = `c${Deno.pid}-${randomToken(4)}`;
+    await ensureDirMode(clientDir(layout, key), 0o700);
+    return new HqClient(layout, identity, lease, key, options.pollOnly ?? isNetworkFs(layout.root));
+  }
+
+  /** The server's identity (`server.json`). */
+  get identity(): ServerIdentity {
+    return this.#identity;
+  }
+
+  /**
+   * Sends a request and waits for its reply, however long the server takes (`jobWait`
+   * answers only when the jobs are complete).
+   *
+   * @throws {RequestError} When the server answers with an error.
+   * @throws {ServerNotRunningError} When the server stops or its lease goes stale before it
+   * answers.
+   */
+  async request(msg: FromClientMsg): Promise<ToClientMsg> {
+    const request = ++this.#request;
+    await postToInbox(this.#layout, this.#key, {
+      client: this.#key,
+      request,
+      sentAt: Date.now(),
+      msg,
+    });
+    let leaseError: ServerNotRunningError | undefined;
+    for (;;) {
+      const res = await this.#reader.read();
+      for (const rec of res.records) {
+        const reply = decodeToClient(rec.payload);
+        this.#pending.set(reply.request, reply);
+      }
+      const reply = this.#pending.get(request);
+      if (reply) {
+        this.#pending.delete(request);
+        if (reply.kind === "error") throw new RequestError(reply.message);
+        return reply;
+      }
+      // The server writes its last replies before it marks the lease stopped, so
+      // one more read follows a stopped or stale lease before giving up.
+      if (leaseError) throw leaseError;
+      try {
+        this.#checkLease();
+      } catch (e) {
+        if (!(e instanceof ServerNotRunningError)) throw e;
+        leaseError = e;
+        continue;
+      }
+      await this.#waiter.wait();
+    }
+  }
+
+  #checkLease(): void {
+    const lease = readJsonFile<Lease>(this.#layout.lease);
+    const now = Date.now();
+    if (lease && lease.stopped) {
+      throw new ServerNotRunningError("The server stopped before answering");
+    }
+    if (lease && lease.seq !== this.#lease.seq) {
+      this.#lease = { seq: lease.seq, at: now, intervalMs: lease.intervalMs };
+    } else if (now - this.#lease.at > Math.max(5 * this.#lease.intervalMs, 5000)) {
+      throw new ServerNotRunningError("The server stopped responding (its lease is stale)");
+    }
+  }
+
+  async #data<T>(msg: FromClientMsg): Promise<T> {
+    const reply = await this.request(msg);
+    if (reply.kind !== "data") {
+      throw new RequestError(`Unexpected reply "${reply.kind}" to "${msg.kind}"`);
+    }
+    return reply.data as T;
+  }
+
+  /**
+   * Submits a job; resolves with its id once the server has committed it to the journal.
+   */
+  async submit(job: JobSubmit): Promise<JobId> {
+    const reply = await this.request({ kind: "submit", job });
+    if (reply.kind !== "submitted") {
+      throw new RequestError(`Unexpected reply "${reply.kind}" to "submit"`);
+    }
+    return reply.jobId;
+  }
+
+  /** Every job the server knows (`hq job list`). */
+  listJobs(): Promise<JobInfoView[]> {
+    return this.#data({ kind: "jobList" });
+  }
+
+  /** Details of the jobs `selector` names (`3`, `1-5`, `last`, `all`): `hq job info`. */
+  jobInfo(selector: string): Promise<JobDetailView[]> {
+    return this.#data({ kind: "jobInfo", selector });
+  }
+
+  /** Tasks of the selected jobs, keyed by job id; `taskIds` null for every task. */
+  taskList(
+    selector: string,
+    taskIds: IdRange[] | null = null,
+  ): Promise<Record<string, TaskView[]>> {
+    return this.#data({ kind: "taskList", selector, taskIds });
+  }
+
+  /** Why a task of a job can or cannot run on each live worker. */
+  explain(selector: string, taskId: number): Promise<ExplainView> {
+    return this.#data({ kind: "taskExplain", selector, taskId });
+  }
+
+  /** Cancels selected jobs; one outcome per job id the selector names. */
+  cancel(selector: string, reason: string | null = null): Promise<CancelResult[]> {
+    return this.#data({ kind: "jobCancel", selector, reason });
+  }
+
+  /** Waits until the selected jobs are complete; returns their final state. */
+  wait(selector: string): Promise<JobInfoView[]> {
+    return this.#data({ kind: "jobWait", selector });
+  }
+
+  /** Every worker the server knows, live or ended (`hq worker list`). */
+  listWorkers(): Promise<WorkerView[]> {
+    return this.#data({ kind: "workerList" });
+  }
+
+  /** Stops selected workers; one outcome per worker id the selector names. */
+  stopWorkers(selector: string): Promise<WorkerStopResult[]> {
+    return this.#data({ kind: "workerStop", selector });
+  }
+
+  /** The server's internal scheduler state (`hq server debug-dump`). */
+  debugDump(): Promise<DebugDump> {
+    return this.#data({ kind: "debugDump" });
+  }
+
+  /** Stops the server (`hq server stop`); resolves once it has answered. */
+  async stopServer(): Promise<void> {
+    await this.request({ kind: "serverStop" });
+  }
+
+  /** Removes this client's reply directory. */
+  async close(): Promise<void> {
+    this.#waiter.close();
+    try {
+      Deno.removeSync(this.#dir, { recursive: true });
+    } catch {
+      // already gone
+    }
+    await Promise.resolve();
+  }
+}

@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { LmdbJournalStore } from "./lmdb_store.ts";
+import { JOURNAL_VERSION, JournalFormatError, JournalVersionError } from "../store.ts";
+
+Deno.test("LmdbJournalStore keeps committed state across reopen", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const a = new LmdbJournalStore(dir);
+    a.commit({
+      meta: { format: { ...JOURNAL_VERSION }, serverUid: "u", nextJobId: 3, nextWorkerId: 2 },
+      jobs: [],
+      tasks: [{
+        jobId: 1,
+        taskId: 5,
+        record: {
+          state: "finished",
+          instance: 0,
+          crashCount: 0,
+          workerId: 1,
+          variant: 0,
+          startedAt: 1,
+          finishedAt: 2,
+          error: null,
+        },
+      }],
+      workers: [],
+      offsets: [{ workerId: 1, segment: 0, offset: 120 }],
+      requestsDone: [{ key: "c:1", jobId: 1 }],
+      requestsForget: [],
+    });
+    await a.close();
+    const b = new LmdbJournalStore(dir);
+    const data = b.load();
+    assert.equal(data.meta?.nextJobId, 3);
+    assert.equal(data.tasks[0]!.record.state, "finished");
+    assert.deepEqual(data.offsets, [{ workerId: 1, segment: 0, offset: 120 }]);
+    assert.deepEqual(data.requests, [{ key: "c:1", jobId: 1 }]);
+    b.commit({
+      jobs: [],
+      tasks: [],
+      workers: [],
+      offsets: [],
+      requestsDone: [],
+      requestsForget: ["c:1"],
+    });
+    assert.deepEqual(b.load().requests, []);
+    b.commit({
+      meta: { format: { major: 99, minor: 0 }, serverUid: "u", nextJobId: 3, nextWorkerId: 2 },
+      jobs: [],
+      tasks: [],
+      workers: [],
+      offsets: [],
+      requestsDone: [],
+      requestsForget: [],
+    });
+    await b.close();
+    assert.throws(() => new LmdbJournalStore(dir), JournalVersionError);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("LmdbJournalStore refuses a foreign file instead of crashing", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/journal.bin`;
+    await Deno.writeTextFile(file, "this is not a journal, just some text that is long enough\n");
+    assert.throws(
+      () => new LmdbJournalStore(file),
+      (e: unknown) =>
+        e instanceof JournalFormatError &&
+        e.message ===
+          `Cannot open journal "${file}": it is not a journal written by this program (no LMDB header)`,
+    );
+    await Deno.mkdir(`${dir}/env`);
+    await Deno.writeTextFile(`${dir}/env/data.mdb`, "garbage ".repeat(20));
+    assert.throws(() => new LmdbJournalStore(`${dir}/env`), JournalFormatError);
+    // A journal in a file of its own opens, and opens again.
+    const store = new LmdbJournalStore(`${dir}/own.journal`);
+    await store.close();
+    await new LmdbJournalStore(`${dir}/own.journal`).close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,325 @@
+/**
+ * Versioned JSON codec for protocol messages, with shape validation.
+ *
+ * Every record is `{"v":<version>, "kind": ..., ...fields}`. Decoding checks the
+ * version, the kind and the type of each required field, so a foreign or
+ * damaged record is rejected with a {@link ProtocolSyntaxError} instead of
+ * reaching the reactors.
+ *
+ * @module
+ */
+import {
+  type FromClientMsg,
+  type FromWorkerMsg,
+  type InboxEnvelope,
+  PROTOCOL_VERSION,
+  type ToClientMsg,
+  type ToWorkerMsg,
+} from "./messages.ts";
+import { assertNever } from "../common/mod.ts";
+
+/**
+ * A record that is not valid JSON or not a valid message; the message says which record and
+ * what is wrong (`Cannot decode worker record "heartbeat": field "at" must be number`).
+ *
+ * @example Usage
+ * ```ts
+ * import { decodeFromWorker, ProtocolSyntaxError } from "./codec.ts";
+ * import assert from "node:assert/strict";
+ * assert.throws(() => decodeFromWorker("{not json"), ProtocolSyntaxError);
+ * ```
+ */
+export class ProtocolSyntaxError extends SyntaxError {
+  /** `message` is the whole message. */
+  constructor(message: string) {
+    super(message);
+    this.name = "ProtocolSyntaxError";
+  }
+}
+
+type FieldType =
+  | "number"
+  | "string"
+  | "boolean"
+  | "array"
+  | "object"
+  | "string|null"
+  | "number|null"
+  | "any";
+type Schema = Record<string, Record<string, FieldType>>;
+
+const FROM_CLIENT: Schema = {
+  submit: { job: "object" },
+  jobList: {},
+  jobInfo: { selector: "string" },
+  jobCancel: { selector: "string", reason: "string|null" },
+  jobWait: { selector: "string" },
+  taskList: { selector: "string", taskIds: "any" },
+  taskExplain: { selector: "string", taskId: "number" },
+  workerList: {},
+  workerStop: { selector: "string" },
+  serverStop: {},
+  ping: {},
+  debugDump: {},
+  registerWorker: { key: "string", config: "object" },
+};
+
+const TO_WORKER: Schema = {
+  registered: { workerId: "number", serverUid: "string" },
+  computeTasks: { jobId: "number", submitDir: "string", template: "object", tasks: "array" },
+  cancelTasks: { tasks: "array" },
+  retractTasks: { tasks: "array" },
+  stop: { reason: "string" },
+  ack: { segment: "number" },
+};
+
+const FROM_WORKER: Schema = {
+  heartbeat: { at: "number" },
+  taskUpdates: { updates: "array" },
+  stopping: { reason: "string" },
+  ack: { segment: "number" },
+};
+
+const TO_CLIENT: Schema = {
+  submitted: { request: "number", jobId: "number" },
+  data: { request: "number", data: "any" },
+  error: { request: "number", message: "string" },
+};
+
+/**
+ * Sorted kinds of each union, for the version guard test: a changed list must come with a new
+ * `PROTOCOL_VERSION`.
+ */
+export const MESSAGE_KINDS = {
+  fromClient: Object.keys(FROM_CLIENT).sort(),
+  toWorker: Object.keys(TO_WORKER).sort(),
+  fromWorker: Object.keys(FROM_WORKER).sort(),
+  toClient: Object.keys(TO_CLIENT).sort(),
+} as const;
+
+function typeMatches(value: unknown, type: FieldType): boolean {
+  switch (type) {
+    case "any":
+      return value !== undefined;
+    case "array":
+      return Array.isArray(value);
+    case "object":
+      return typeof value === "object" && value !== null && !Array.isArray(value);
+    case "string|null":
+      return value === null || typeof value === "string";
+    case "number|null":
+      return value === null || (typeof value === "number" && Number.isFinite(value));
+    case "number":
+      return typeof value === "number" && Number.isFinite(value);
+    case "string":
+      return typeof value === "string";
+    case "boolean":
+      return typeof value === "boolean";
+    default:
+      return assertNever(type, "field type");
+  }
+}
+
+function checkShape(value: unknown, schema: Schema, what: string): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ProtocolSyntaxError(`Cannot decode ${what}: not an object`);
+  }
+  const obj = value as Record<string, unknown>;
+  const kind = obj.kind;
+  if (typeof kind !== "string" || !Object.hasOwn(schema, kind)) {
+    throw new ProtocolSyntaxError(`Cannot decode ${what}: unknown kind ${JSON.stringify(kind)}`);
+  }
+  for (const [field, type] of Object.entries(schema[kind]!)) {
+    if (!typeMatches(obj[field], type)) {
+      throw new ProtocolSyntaxError(
+        `Cannot decode ${what} "${kind}": field "${field}" must be ${type}`,
+      );
+    }
+  }
+  return obj;
+}
+
+function parseVersioned(text: string, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ProtocolSyntaxError(`Cannot decode ${what}: invalid JSON`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ProtocolSyntaxError(`Cannot decode ${what}: not an object`);
+  }
+  const v = (value as { v?: unknown }).v;
+  if (v !== PROTOCOL_VERSION) {
+    throw new ProtocolSyntaxError(
+      `Cannot decode ${what}: protocol version ${JSON.stringify(v)} is not ${PROTOCOL_VERSION}`,
+    );
+  }
+  return value as Record<string, unknown>;
+}
+
+function encodeVersioned(msg: { kind: string }): string {
+  return JSON.stringify({ v: PROTOCOL_VERSION, ...msg });
+}
+
+function stripVersion<T>(obj: Record<string, unknown>): T {
+  const { v: _v, ...rest } = obj;
+  return rest as T;
+}
+
+/**
+ * Encodes a server-to-worker record: the message's fields plus `v`, the protocol version.
+ *
+ * @example Usage
+ * ```ts
+ * import { decodeToWorker, encodeToWorker } from "./codec.ts";
+ * import { PROTOCOL_VERSION } from "./messages.ts";
+ * import assert from "node:assert/strict";
+ * const text = encodeToWorker({ kind: "ack", segment: 3 });
+ * assert.deepEqual(JSON.parse(text), { v: PROTOCOL_VERSION, kind: "ack", segment: 3 });
+ * assert.deepEqual(decodeToWorker(text), { kind: "ack", segment: 3 });
+ * ```
+ */
+export function encodeToWorker(msg: ToWorkerMsg): string {
+  return encodeVersioned(msg);
+}
+
+/**
+ * Decodes a server-to-worker record (see {@link encodeToWorker}).
+ *
+ * @throws {ProtocolSyntaxError} On invalid JSON, another protocol version, an unknown kind or a
+ * field of the wrong type.
+ */
+export function decodeToWorker(text: string): ToWorkerMsg {
+  const obj = parseVersioned(text, "server record");
+  return stripVersion(checkShape(obj, TO_WORKER, "server record"));
+}
+
+/**
+ * Encodes a worker-to-server record, as {@link encodeToWorker} does.
+ *
+ * @example Usage
+ * ```ts
+ * import { decodeFromWorker, encodeFromWorker } from "./codec.ts";
+ * import assert from "node:assert/strict";
+ * const msg = { kind: "heartbeat" as const, at: 1_700_000_000_000 };
+ * assert.deepEqual(decodeFromWorker(encodeFromWorker(msg)), msg);
+ * ```
+ */
+export function encodeFromWorker(msg: FromWorkerMsg): string {
+  return encodeVersioned(msg);
+}
+
+const TASK_REF: Record<string, FieldType> = {
+  jobId: "number",
+  id: "number",
+  instance: "number",
+  at: "number",
+};
+
+const TASK_UPDATE: Schema = {
+  started: { ...TASK_REF, variant: "number" },
+  finished: TASK_REF,
+  failed: { ...TASK_REF, error: "string" },
+  canceled: TASK_REF,
+  returned: TASK_REF,
+  rejected: { ...TASK_REF, variant: "number" },
+};
+
+/**
+ * Decodes a worker-to-server record, checking each task update of a `taskUpdates` record too.
+ *
+ * @example Usage
+ * ```ts
+ * import { decodeFromWorker, encodeFromWorker } from "./codec.ts";
+ * import assert from "node:assert/strict";
+ * const started = { kind: "started" as const, jobId: 1, id: 0, instance: 0, at: 5, variant: 0 };
+ * const text = encodeFromWorker({ kind: "taskUpdates", updates: [started] });
+ * assert.deepEqual(decodeFromWorker(text), { kind: "taskUpdates", updates: [started] });
+ * // A started update without its variant is rejected.
+ * const { variant: _, ...broken } = started;
+ * const bad = JSON.stringify({ ...JSON.parse(text), updates: [broken] });
+ * assert.throws(() => decodeFromWorker(bad), {
+ *   message: 'Cannot decode task update "started": field "variant" must be number',
+ * });
+ * ```
+ *
+ * @throws {ProtocolSyntaxError} As {@link decodeToWorker}, and for a malformed task update.
+ */
+export function decodeFromWorker(text: string): FromWorkerMsg {
+  const obj = parseVersioned(text, "worker record");
+  const msg = checkShape(obj, FROM_WORKER, "worker record");
+  if (msg.kind === "taskUpdates") {
+    for (const update of msg.updates as unknown[]) checkShape(update, TASK_UPDATE, "task update");
+  }
+  return stripVersion(msg);
+}
+
+/**
+ * Encodes a server-to-client reply record, as {@link encodeToWorker} does.
+ *
+ * @example Usage
+ * ```ts
+ * import { decodeToClient, encodeToClient } from "./codec.ts";
+ * import assert from "node:assert/strict";
+ * const reply = { kind: "submitted" as const, request: 1, jobId: 7 };
+ * assert.deepEqual(decodeToClient(encodeToClient(reply)), reply);
+ * ```
+ */
+export function encodeToClient(msg: ToClientMsg): string {
+  return encodeVersioned(msg);
+}
+
+/**
+ * Decodes a server-to-client reply record.
+ *
+ * @throws {ProtocolSyntaxError} As {@link decodeToWorker}.
+ */
+export function decodeToClient(text: string): ToClientMsg {
+  const obj = parseVersioned(text, "reply record");
+  return stripVersion(checkShape(obj, TO_CLIENT, "reply record"));
+}
+
+/**
+ * Encodes an inbox envelope; the protocol version `v` is added here.
+ *
+ * @example Usage
+ * ```ts
+ * import { decodeInbox, encodeInbox } from "./codec.ts";
+ * import { PROTOCOL_VERSION } from "./messages.ts";
+ * import assert from "node:assert/strict";
+ * const envelope = { client: "c1", request: 1, sentAt: 0, msg: { kind: "ping" as const } };
+ * assert.deepEqual(decodeInbox(encodeInbox(envelope)), { ...envelope, v: PROTOCOL_VERSION });
+ * ```
+ */
+export function encodeInbox(envelope: Omit<InboxEnvelope, "v">): string {
+  return JSON.stringify({ ...envelope, v: PROTOCOL_VERSION });
+}
+
+/**
+ * Decodes an inbox envelope: a client request, or a worker registration (`client` null).
+ *
+ * @throws {ProtocolSyntaxError} As {@link decodeToWorker}, and for a bad `client`, `request`
+ * or `sentAt`.
+ */
+export function decodeInbox(text: string): InboxEnvelope {
+  const obj = parseVersioned(text, "inbox message");
+  if (!(obj.client === null || typeof obj.client === "string")) {
+    throw new ProtocolSyntaxError(
+      `Cannot decode inbox message: field "client" must be string|null`,
+    );
+  }
+  if (!typeMatches(obj.request, "number") || !typeMatches(obj.sentAt, "number")) {
+    throw new ProtocolSyntaxError(
+      `Cannot decode inbox message: fields "request" and "sentAt" must be numbers`,
+    );
+  }
+  const msg = checkShape(obj.msg, FROM_CLIENT, "inbox message");
+  return {
+    v: PROTOCOL_VERSION,
+    client: obj.client,
+    request: obj.request as number,
+    sentAt: obj.sentAt as number,
+    msg: msg as unknown as FromClientMsg,
+  };
+}

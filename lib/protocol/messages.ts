@@ -1,0 +1,233 @@
+/**
+ * Message unions of the file protocol, named by direction.
+ *
+ * Inbox files carry one {@link FromClientMsg} or {@link RegisterWorkerMsg}; the
+ * per-worker channel logs carry {@link FromWorkerMsg} and {@link ToWorkerMsg};
+ * per-client reply logs carry {@link ToClientMsg}.
+ *
+ * @module
+ */
+import type { IdRange, JobId, TaskId, WorkerId } from "../common/mod.ts";
+import type { ResourcePool, ResourceRequest } from "../resources/mod.ts";
+
+/**
+ * Protocol version, the `v` of every record; bump on any incompatible change of these unions
+ * (the guard test on `MESSAGE_KINDS` in `codec.ts` fails until you do).
+ */
+export const PROTOCOL_VERSION = 3;
+
+/** Where a task's stdout or stderr goes; `null` discards it. */
+export type StdioSpec = { path: string; rmIfFinished: boolean } | null;
+
+/** How many worker crashes a task tolerates. */
+export type CrashLimit = number | "never-restart" | "unlimited";
+
+/** Program of a task, with placeholders still unresolved. */
+export interface ProgramSpec {
+  /** Command and arguments. */
+  args: string[];
+  /** Extra environment variables (`--env KEY=VALUE`). */
+  env: Record<string, string>;
+  /** Working directory template, placeholders allowed (`%{TASK_ID}`). */
+  cwd: string;
+  stdout: StdioSpec;
+  stderr: StdioSpec;
+}
+
+/** What every task of one submit shares. */
+export interface TaskTemplate {
+  program: ProgramSpec;
+  /** Resource request variants (1 to 32), in preference order. */
+  requests: ResourceRequest[];
+  /** CPU pinning of the task's cpus (`--pin`); null for none. */
+  pin: "taskset" | "omp" | null;
+  /** User priority, higher first. */
+  priority: number;
+  /** Run-time limit in ms, or null. */
+  timeLimitMs: number | null;
+  /** Worker crashes tolerated (`--crash-limit`; 5 unless given). */
+  crashLimit: CrashLimit;
+}
+
+/** A job as submitted by a client. */
+export interface JobSubmit {
+  /** Job name (`--name`, else the program's base name). */
+  name: string;
+  /** Abort remaining tasks once more than this many failed; null for no limit. */
+  maxFails: number | null;
+  /** Directory the client submitted from (`%{SUBMIT_DIR}`). */
+  submitDir: string;
+  /** Task ids of the array (one id, 0, for a plain submit). */
+  ids: IdRange[];
+  /** What every task of the job shares. */
+  template: TaskTemplate;
+}
+
+/**
+ * Who a worker process is, so that a server on the same machine can tell that
+ * it died (a SIGKILLed worker shows `CONNECTION LOST` at once, not after its
+ * heartbeats stop). Fields the worker could not read are null.
+ */
+export interface ProcessIdentity {
+  /** The machine's own host name (`WorkerConfig.hostname` may be `--hostname`). */
+  host: string;
+  /** Kernel boot id (`/proc/sys/kernel/random/boot_id`): the same only on the same machine and boot. */
+  bootId: string | null;
+  /** PID namespace (target of `/proc/self/ns/pid`): pids mean the same only within one. */
+  pidNamespace: string | null;
+  /** Start time of the process in clock ticks since boot, so a reused pid is not mistaken for it. */
+  startTicks: number | null;
+}
+
+/** Worker settings sent at registration. */
+export interface WorkerConfig {
+  /** Host name shown in listings (`--hostname`, else the machine's). */
+  hostname: string;
+  pid: number;
+  /**
+   * Identity of the worker process; absent where nobody can check it (simulated
+   * workers, records of older workers): then only its heartbeats tell.
+   */
+  process?: ProcessIdentity;
+  /** Heartbeat interval in ms. */
+  heartbeatMs: number;
+  /** Idle timeout in ms, or null. */
+  idleTimeoutMs: number | null;
+  /** Time limit in ms, or null. */
+  timeLimitMs: number | null;
+  /** Working directory of the worker (`--work-dir`). */
+  workDir: string;
+  /** What to do when the server is lost (`--on-server-lost`). */
+  onServerLost: "stop" | "finish-running";
+  /** Worker group (`--group`); multi-node tasks take workers of one group. */
+  group: string;
+  /** Resource pools, explicit and detected, `cpus` first. */
+  resources: ResourcePool[];
+  /** Least CPU use (1/10000 of the total) for new work to be planned onto the worker. */
+  minUtilization: number;
+  /** Batch manager, if started inside an allocation. */
+  manager: { kind: "slurm" | "pbs"; jobId: string } | null;
+  /** Start time (worker clock, ms since epoch). */
+  startedAt: number;
+}
+
+/** A worker announces itself through the inbox. */
+export interface RegisterWorkerMsg {
+  kind: "registerWorker";
+  /** Name of the worker's own directory under `workers/`. */
+  key: string;
+  config: WorkerConfig;
+}
+
+/** Client requests, one per inbox file. */
+export type FromClientMsg =
+  | { kind: "submit"; job: JobSubmit }
+  | { kind: "jobList" }
+  | { kind: "jobInfo"; selector: string }
+  | { kind: "jobCancel"; selector: string; reason: string | null }
+  | { kind: "jobWait"; selector: string }
+  | { kind: "taskList"; selector: string; taskIds: IdRange[] | null }
+  | { kind: "taskExplain"; selector: string; taskId: TaskId }
+  | { kind: "workerList" }
+  | { kind: "workerStop"; selector: string }
+  | { kind: "serverStop" }
+  | { kind: "ping" }
+  | { kind: "debugDump" };
+
+/** Envelope of an inbox file. */
+export interface InboxEnvelope {
+  /** The sender's {@link PROTOCOL_VERSION}; a different one is rejected. */
+  v: number;
+  /** Reply channel: the client's key, or null for worker registration. */
+  client: string | null;
+  /** Request number within the client. */
+  request: number;
+  /** Sender's clock at sending, ms since epoch. */
+  sentAt: number;
+  msg: FromClientMsg | RegisterWorkerMsg;
+}
+
+/** A task handed to a worker. */
+export interface TaskAssignment {
+  id: TaskId;
+  /** Instance id (attempt number, from 0). */
+  instance: number;
+  /** Variant to run now, or null for a prefilled task started when one of its class ends. */
+  variant: number | null;
+  /**
+   * Workers of a multi-node task, root (the receiver) first; absent for a single-node
+   * task. Only the root is sent the task; the other workers run nothing for it.
+   */
+  nodes?: TaskNode[];
+}
+
+/** One worker of a multi-node task. */
+export interface TaskNode {
+  workerId: WorkerId;
+  /** The worker's host name (`--hostname`, else the machine's). */
+  hostname: string;
+}
+
+/** Server to worker channel records. */
+export type ToWorkerMsg =
+  | { kind: "registered"; workerId: WorkerId; serverUid: string }
+  | {
+    kind: "computeTasks";
+    jobId: JobId;
+    submitDir: string;
+    template: TaskTemplate;
+    tasks: TaskAssignment[];
+  }
+  | { kind: "cancelTasks"; tasks: TaskRef[] }
+  | { kind: "retractTasks"; tasks: TaskRef[] }
+  | { kind: "stop"; reason: WorkerStopReason }
+  | { kind: "ack"; segment: number };
+
+/** Why a worker ended (HyperQueue's worker exit reasons). */
+export type WorkerStopReason =
+  | "stopped"
+  | "idleTimeout"
+  | "timeLimit"
+  | "heartbeatLost"
+  | "connectionLost"
+  | "serverStopped";
+
+/** One attempt of a task: a message about an older instance is ignored. */
+export interface TaskRef {
+  jobId: JobId;
+  id: TaskId;
+  /** Instance id (attempt number, from 0). */
+  instance: number;
+}
+
+/**
+ * One task outcome or start reported by a worker. `returned`: a prefilled
+ * task given back unstarted (retracted, or no task of its class runs to hand
+ * it resources); `rejected`: a task to run now that the worker cannot place
+ * (fragmentation), so its variant is blocked there until resources free up.
+ */
+export type TaskUpdate =
+  | { kind: "started"; jobId: JobId; id: TaskId; instance: number; at: number; variant: number }
+  | { kind: "returned"; jobId: JobId; id: TaskId; instance: number; at: number }
+  | { kind: "rejected"; jobId: JobId; id: TaskId; instance: number; at: number; variant: number }
+  | { kind: "finished"; jobId: JobId; id: TaskId; instance: number; at: number }
+  | { kind: "failed"; jobId: JobId; id: TaskId; instance: number; at: number; error: string }
+  | { kind: "canceled"; jobId: JobId; id: TaskId; instance: number; at: number };
+
+/** Worker to server channel records. */
+export type FromWorkerMsg =
+  | { kind: "heartbeat"; at: number }
+  | { kind: "taskUpdates"; updates: TaskUpdate[] }
+  | { kind: "stopping"; reason: WorkerStopReason }
+  | { kind: "ack"; segment: number };
+
+/** Server to client reply records. */
+export type ToClientMsg =
+  | { kind: "submitted"; request: number; jobId: JobId }
+  | { kind: "data"; request: number; data: unknown }
+  | { kind: "error"; request: number; message: string };
+
+/** A file read from the inbox. */
+export type InboxItem =
+  | { kind: "message"; name: string; envelope: InboxEnvelope }
+  | { kind: "rejected"; name: string; reason: string };

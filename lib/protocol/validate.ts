@@ -1,0 +1,193 @@
+/**
+ * Deep validation of client and worker payloads before they reach the
+ * reactors; a bad payload becomes an error reply, never a crash.
+ *
+ * @module
+ */
+import { isValidResourceName } from "../resources/mod.ts";
+import type { JobSubmit, WorkerConfig } from "./messages.ts";
+import { idSetSize } from "../common/mod.ts";
+
+/** A payload that does not have the expected shape. */
+export class PayloadError extends TypeError {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "PayloadError";
+  }
+}
+
+function fail(what: string, why: string): never {
+  throw new PayloadError(`Cannot accept ${what}: ${why}`);
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function isInt(v: unknown, min = 0): v is number {
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= min;
+}
+
+function checkStdio(v: unknown, what: string): void {
+  if (v === null) return;
+  if (!isObj(v) || typeof v.path !== "string" || typeof v.rmIfFinished !== "boolean") {
+    fail("job", `${what} must be null or {path, rmIfFinished}`);
+  }
+}
+
+/** Most tasks one job may hold. */
+export const MAX_TASKS_PER_JOB = 10_000_000;
+
+/** Validates a submitted job. @throws {PayloadError} */
+export function validateJobSubmit(v: unknown): JobSubmit {
+  if (!isObj(v)) fail("job", "not an object");
+  if (typeof v.name !== "string" || v.name.length === 0 || /[\n\t]/.test(v.name)) {
+    fail("job", "name must be a non-empty string without newlines or tabs");
+  }
+  if (!(v.maxFails === null || isInt(v.maxFails))) {
+    fail("job", "maxFails must be null or a non-negative integer");
+  }
+  if (typeof v.submitDir !== "string" || !v.submitDir.startsWith("/")) {
+    fail("job", "submitDir must be an absolute path");
+  }
+  if (!Array.isArray(v.ids) || v.ids.length === 0) {
+    fail("job", "ids must be a non-empty list of ranges");
+  }
+  let prev = -1;
+  for (const r of v.ids as unknown[]) {
+    if (
+      !isObj(r) || !isInt(r.start) || !isInt(r.end) || r.end < r.start || r.start <= prev ||
+      r.end > 0xffffffff
+    ) {
+      fail("job", "ids must be sorted, disjoint ranges of u32 ids");
+    }
+    prev = r.end as number;
+  }
+  if (idSetSize(v.ids as { start: number; end: number }[]) > MAX_TASKS_PER_JOB) {
+    fail("job", `more than ${MAX_TASKS_PER_JOB} tasks`);
+  }
+  const t = v.template;
+  if (!isObj(t)) fail("job", "template must be an object");
+  const p = t.program;
+  if (!isObj(p)) fail("job", "program must be an object");
+  if (
+    !Array.isArray(p.args) || p.args.length === 0 || !p.args.every((a) => typeof a === "string")
+  ) {
+    fail("job", "program args must be a non-empty list of strings");
+  }
+  if (!isObj(p.env) || !Object.values(p.env).every((x) => typeof x === "string")) {
+    fail("job", "env must map names to strings");
+  }
+  if (typeof p.cwd !== "string") fail("job", "cwd must be a string");
+  checkStdio(p.stdout, "stdout");
+  checkStdio(p.stderr, "stderr");
+  if (!Array.isArray(t.requests) || t.requests.length < 1 || t.requests.length > 32) {
+    fail("job", "requests must be a list of 1 to 32 variants");
+  }
+  let multiNode: boolean | null = null;
+  for (const rq of t.requests as unknown[]) {
+    if (!isObj(rq) || !Array.isArray(rq.entries) || !isInt(rq.minTimeMs)) {
+      fail("job", "each request must have entries and minTimeMs");
+    }
+    if (!(rq.nNodes === undefined || isInt(rq.nNodes))) {
+      fail("job", "nNodes must be a non-negative integer");
+    }
+    if (!(rq.weight === undefined || (isInt(rq.weight) && (rq.weight as number) > 0))) {
+      fail("job", "weight must be a positive fixed-point integer");
+    }
+    const isMulti = ((rq.nNodes as number | undefined) ?? 0) > 0;
+    if (multiNode !== null && multiNode !== isMulti) {
+      fail("job", "request variants must be all single-node or all multi-node");
+    }
+    multiNode = isMulti;
+    if (isMulti && rq.entries.length > 0) {
+      fail("job", "a multi-node request takes whole workers and cannot list resources");
+    }
+    const names = new Set<string>();
+    for (const e of rq.entries as unknown[]) {
+      if (
+        !isObj(e) || typeof e.resource !== "string" || !isInt(e.amount) ||
+        typeof e.policy !== "string"
+      ) {
+        fail("job", "request entries must be {resource, amount, policy}");
+      }
+      if (!isValidResourceName(e.resource as string)) {
+        fail("job", `invalid resource name "${e.resource}"`);
+      }
+      if (names.has(e.resource as string)) fail("job", `resource "${e.resource}" requested twice`);
+      names.add(e.resource as string);
+      if (
+        !["compact", "forceCompact", "tight", "forceTight", "scatter", "all"].includes(
+          e.policy as string,
+        )
+      ) {
+        fail("job", `unknown policy "${e.policy}"`);
+      }
+      if (e.policy !== "all" && (e.amount as number) < 1) {
+        fail("job", `amount of "${e.resource}" must be positive`);
+      }
+    }
+  }
+  if (!(t.pin === null || t.pin === "taskset" || t.pin === "omp")) {
+    fail("job", "pin must be null, taskset or omp");
+  }
+  if (multiNode && t.pin !== null) fail("job", "a multi-node task cannot be pinned");
+  if (!Number.isSafeInteger(t.priority)) fail("job", "priority must be an integer");
+  if (!(t.timeLimitMs === null || isInt(t.timeLimitMs, 1))) {
+    fail("job", "timeLimitMs must be null or positive");
+  }
+  const c = t.crashLimit;
+  if (!(c === "never-restart" || c === "unlimited" || isInt(c, 1))) {
+    fail("job", "crashLimit must be a positive integer, never-restart or unlimited");
+  }
+  return v as unknown as JobSubmit;
+}
+
+function isProcessIdentity(p: unknown): boolean {
+  return isObj(p) && typeof p.host === "string" &&
+    (p.bootId === null || typeof p.bootId === "string") &&
+    (p.pidNamespace === null || typeof p.pidNamespace === "string") &&
+    (p.startTicks === null || isInt(p.startTicks));
+}
+
+/** Validates a worker's registration settings. @throws {PayloadError} */
+export function validateWorkerConfig(v: unknown): WorkerConfig {
+  if (!isObj(v)) fail("worker", "config is not an object");
+  if (typeof v.hostname !== "string" || !isInt(v.pid, 1) || !isInt(v.heartbeatMs, 1)) {
+    fail("worker", "hostname, pid and heartbeatMs are required");
+  }
+  if (!(v.idleTimeoutMs === null || isInt(v.idleTimeoutMs, 1))) {
+    fail("worker", "idleTimeoutMs must be null or positive");
+  }
+  if (!(v.timeLimitMs === null || isInt(v.timeLimitMs, 1))) {
+    fail("worker", "timeLimitMs must be null or positive");
+  }
+  if (typeof v.workDir !== "string" || typeof v.group !== "string") {
+    fail("worker", "workDir and group must be strings");
+  }
+  if (v.onServerLost !== "stop" && v.onServerLost !== "finish-running") {
+    fail("worker", "onServerLost must be stop or finish-running");
+  }
+  if (!Array.isArray(v.resources)) fail("worker", "resources must be a list");
+  const names = new Set<string>();
+  for (const r of v.resources as unknown[]) {
+    if (
+      !isObj(r) || typeof r.name !== "string" || !Array.isArray(r.groups) || !isInt(r.size) ||
+      !["list", "range", "groups", "sum"].includes(r.kind as string) ||
+      !r.groups.every((g) => Array.isArray(g) && g.every((x) => typeof x === "string"))
+    ) {
+      fail("worker", "each resource pool needs name, kind, groups of labels and size");
+    }
+    if (names.has(r.name as string)) fail("worker", `resource "${r.name}" defined twice`);
+    names.add(r.name as string);
+  }
+  if (!isInt(v.minUtilization) || (v.minUtilization as number) > 10_000) {
+    fail("worker", "minUtilization must be 0..10000");
+  }
+  if (!isInt(v.startedAt)) fail("worker", "startedAt must be a timestamp");
+  if (v.process !== undefined && !isProcessIdentity(v.process)) {
+    fail("worker", "process must be {host, bootId, pidNamespace, startTicks}");
+  }
+  return v as unknown as WorkerConfig;
+}

@@ -1,0 +1,228 @@
+/**
+ * The server process shell: reads the inbox and the worker channels, runs
+ * the pure {@link serverRound} over what it read, commits one journal
+ * transaction per round, and only then sends what the round decided. It
+ * owns only files, timers and the clock.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { copyFile } from "node:fs/promises";
+import { resolvePath, type WorkerId } from "../../common/mod.ts";
+import { machineIdentity, processGone, randomToken } from "../../common/io/mod.ts";
+import { CHANNEL, PROTOCOL_VERSION } from "../../protocol/mod.ts";
+import {
+  isNetworkFs,
+  localHostname,
+  readInbox,
+  rejectInboxFile,
+  removeInboxFile,
+  type ServerIdentity,
+  Waiter,
+  writeFileAtomic,
+} from "../../protocol/io/mod.ts";
+import { LmdbJournalStore } from "../../journal/io/mod.ts";
+import { restoreState, takeBatch } from "../../journal/mod.ts";
+import { DEFAULT_SCHEDULER_CONFIG } from "../../scheduler/mod.ts";
+import { lockJournal } from "./journal_lock.ts";
+import { LeaseKeeper, linkCurrent, openInstance, unlinkCurrent } from "./instance.ts";
+import { createServerSession, serverRound } from "../mod.ts";
+import { ServerLinks } from "./links.ts";
+
+/** Least time between two rounds, so that bursts of records share a round (HyperQueue: 20 ms). */
+const MIN_ROUND_GAP_MS = 10;
+/** Longest time between two rounds that read every channel, whatever the watcher said. */
+const SWEEP_EVERY_MS = 500;
+/** Longest time committed state may wait before it is forced to disk. */
+const FLUSH_EVERY_MS = 1000;
+/** How often the processes of workers on this machine are checked for life. */
+const LIVENESS_EVERY_MS = 250;
+
+/** Program version reported by `server info`. */
+export const VERSION = "0.1.0";
+
+/** Options of {@link runServer}. */
+export interface ServerOptions {
+  /** Server directory. */
+  serverDir: string;
+  /** Turn watching off. @default auto (network filesystems poll only) */
+  pollOnly?: boolean;
+  /** Longest poll interval, ms. @default 250 */
+  maxPollMs?: number;
+  /** Lease rewrite interval, ms. @default 1000 */
+  leaseIntervalMs?: number;
+  /** Prefill bound per worker. @default 40 */
+  prefillMax?: number;
+  /** Idle timeout for workers that set none, ms. */
+  idleTimeoutMs?: number | null;
+  /** Log sink (one line per call). */
+  log: (line: string) => void;
+  /** Called once the server accepts requests. */
+  onReady?: (identity: ServerIdentity) => void;
+  /** Resolves when the server should stop (signals). */
+  stopSignal?: Promise<void>;
+  /**
+   * Journal path (`--journal`): restored from when it exists and written
+   * there. @default the instance's own journal, carried over from the previous instance
+   */
+  journalPath?: string;
+  /** Longest time committed state waits before it is forced to disk, ms. @default 1000 */
+  journalFlushPeriodMs?: number;
+}
+
+/** Runs a server until `server stop` or the stop signal. */
+export async function runServer(options: ServerOptions): Promise<void> {
+  const { log } = options;
+  const journalPath = options.journalPath === undefined
+    ? undefined
+    : resolvePath(Deno.cwd(), options.journalPath);
+  const flushEveryMs = options.journalFlushPeriodMs ?? FLUSH_EVERY_MS;
+  const opened = await openInstance(options.serverDir);
+  const layout = opened.layout;
+  const unlockJournal = journalPath === undefined
+    ? () => {}
+    : await lockJournal(journalPath, options.serverDir);
+  if (opened.previousJournal && journalPath === undefined) {
+    await copyFile(join(opened.previousJournal, "data.mdb"), join(layout.journal, "data.mdb"));
+  }
+  const store = new LmdbJournalStore(journalPath ?? layout.journal);
+  const now0 = Date.now();
+  const data = store.load();
+  const restored = restoreState(data, randomToken(6), now0, {
+    ...DEFAULT_SCHEDULER_CONFIG,
+    prefillMax: options.prefillMax ?? DEFAULT_SCHEDULER_CONFIG.prefillMax,
+    workerIdleTimeoutMs: options.idleTimeoutMs ?? null,
+  });
+  const state = restored.state;
+  if (state.jobs.size > 0 || restored.lostWorkers > 0) {
+    log(
+      `[server] restored ${state.jobs.size} jobs (${restored.requeued} tasks requeued, ${restored.lostWorkers} workers lost)`,
+    );
+  }
+  const identity: ServerIdentity = {
+    version: VERSION,
+    protocol: PROTOCOL_VERSION,
+    serverUid: state.serverUid,
+    host: localHostname(),
+    pid: Deno.pid,
+    startedAt: now0,
+    instance: layout.root,
+    journal: journalPath ?? layout.journal,
+  };
+  const lease = new LeaseKeeper(layout.lease, options.leaseIntervalMs ?? 1000, now0);
+  await writeFileAtomic(layout.serverJson, JSON.stringify(identity, null, 2));
+  await lease.start();
+  await linkCurrent(options.serverDir, layout);
+  store.commit(takeBatch(state));
+
+  const networkFs = isNetworkFs(layout.root);
+  const pollOnly = options.pollOnly ?? networkFs;
+  const waiter = new Waiter({
+    paths: [layout.inboxNew, layout.workers],
+    pollOnly,
+    maxMs: options.maxPollMs ?? 250,
+    filter: (p) => p.startsWith(layout.inboxNew) || p.includes(`/${CHANNEL.toServer}.`),
+  });
+  log(
+    `[server] started at ${options.serverDir} (instance ${layout.root}, ${
+      waiter.watching ? "watch + poll" : "poll only"
+    })`,
+  );
+  options.onReady?.(identity);
+
+  const session = createServerSession(state);
+  const links = new ServerLinks(layout, !networkFs, log);
+  let stopSignal = false;
+  options.stopSignal?.then(() => {
+    stopSignal = true;
+    waiter.notify();
+  });
+
+  const here = machineIdentity();
+  let lastRound = 0;
+  let lastSweep = 0;
+  let lastLiveness = 0;
+  let dirtySince: number | null = null;
+  let fresh = new Set<WorkerId>(); // channels opened last round: read in the next one
+  while (true) {
+    await waiter.wait();
+    // With a watcher, only the inbox and channels it reported are read; a wake by
+    // the poll timer (writes from other hosts raise no events) reads everything.
+    const changed = waiter.takeChanged();
+    // The gap lets bursts of worker records share a round; it counts from the last
+    // round that did work, and a client request alone (a wake by the inbox only) is
+    // answered at once.
+    const onlyInbox = changed !== null && changed.size > 0 &&
+      [...changed].every((p) => p.startsWith(layout.inboxNew));
+    const gap = Date.now() - lastRound;
+    if (!onlyInbox && gap < MIN_ROUND_GAP_MS) {
+      await new Promise((r) => setTimeout(r, MIN_ROUND_GAP_MS - gap));
+    }
+    const now = Date.now();
+    const sweep = changed === null || now - lastSweep >= SWEEP_EVERY_MS;
+    if (sweep) lastSweep = now;
+    const inboxDirty = sweep || [...changed!].some((p) => p.startsWith(layout.inboxNew));
+    // Workers on this machine whose process is gone (SIGKILL, crash) are lost
+    // connections, once everything they wrote before dying is read.
+    const dead: WorkerId[] = [];
+    if (now - lastLiveness >= LIVENESS_EVERY_MS) {
+      lastLiveness = now;
+      for (const w of state.workers.values()) {
+        if (w.state === "running" && processGone(w.config.pid, w.config.process, here)) {
+          dead.push(w.id);
+        }
+      }
+    }
+    const dirtyKeys = new Set<string>();
+    for (const p of sweep ? [] : changed!) {
+      if (p.startsWith(layout.workers + "/")) {
+        dirtyKeys.add(p.slice(layout.workers.length + 1).split("/")[0]!);
+      }
+    }
+    const inbox = inboxDirty ? await readInbox(layout, Deno.uid()) : [];
+    const channels = await links.read(
+      state,
+      (key, id) => sweep || dirtyKeys.has(key) || dead.includes(id) || fresh.has(id),
+    );
+
+    const round = serverRound(session, { inbox, channels, dead, stopSignal }, now);
+    for (const line of round.log) log(line);
+    for (const r of round.reject) await rejectInboxFile(layout, r.name, r.reason);
+    for (const a of round.acks) await links.acknowledge(a.workerId, a.segment);
+    fresh = new Set(round.open.filter((o) => links.open(o.workerId, o.key)).map((o) => o.workerId));
+    if (round.batch) {
+      store.commit(round.batch);
+      dirtySince ??= now;
+    }
+    if (
+      (round.batch?.requestsDone.length ?? 0) > 0 ||
+      (dirtySince !== null && now - dirtySince >= flushEveryMs)
+    ) {
+      // A submit is acknowledged only once it is on disk; the rest is flushed about once a second.
+      await store.flush();
+      dirtySince = null;
+    }
+
+    // Committed: now tell the world.
+    await links.send(round.outbox);
+    // Channels of ended workers are dropped only now, after their last
+    // messages (a `stop`) went out.
+    links.close(round.close);
+    for (const r of round.replies) await links.reply(r.client, r.msg);
+    for (const name of round.processed) await removeInboxFile(layout, name);
+    if (round.busy) {
+      waiter.busy();
+      lastRound = now;
+    }
+    if (round.stop) break;
+  }
+
+  waiter.close();
+  links.closeAll();
+  await store.flush();
+  await lease.stop(true);
+  await unlinkCurrent(options.serverDir, layout);
+  await store.close();
+  unlockJournal();
+  log("[server] stopped");
+}

@@ -1,0 +1,292 @@
+// deno-lint-ignore-file camelcase -- the view fields follow HyperQueue's snake_case names
+/**
+ * Read-only views of the server state: the plain data the server sends to
+ * clients for `job list/info`, `task list/info` (and `task explain`, `worker
+ * list/info`: see `worker_views.ts`). They carry everything HyperQueue's
+ * outputs show, in raw form: times in ms since the epoch, durations in ms,
+ * resource amounts in fixed point (1/10000). The client turns them into
+ * HyperQueue's JSON documents (`lib/cli/hq_json.ts`) or tables
+ * (`lib/cli/render.ts`).
+ *
+ * Times come from the server's clock, except a task's start and end, which
+ * the worker reports with its own clock.
+ *
+ * @module
+ */
+import {
+  compileTaskPaths,
+  type IdRange,
+  idSetIterate,
+  type JobId,
+  type TaskId,
+  type TaskPathResolver,
+  type WorkerId,
+} from "../common/mod.ts";
+import type { CrashLimit, TaskTemplate } from "../protocol/mod.ts";
+import { type AllocationPolicy, requestWeight } from "../resources/mod.ts";
+import {
+  type Job,
+  pristineTask,
+  type ServerState,
+  type TaskRecord,
+  type TaskState,
+} from "../scheduler/mod.ts";
+
+export type {
+  ExplainItemView,
+  ExplainView,
+  ExplainWorkerView,
+  LastTaskStartedView,
+  WorkerRuntimeView,
+  WorkerView,
+} from "./worker_views.ts";
+
+/** A task state as users see it (assigned tasks are waiting). */
+export type TaskStateName = "waiting" | "running" | "finished" | "failed" | "canceled" | "aborted";
+
+/** Per-state task counts as HyperQueue prints them. */
+export interface TaskStatsView {
+  running: number;
+  finished: number;
+  failed: number;
+  canceled: number;
+  aborted: number;
+  waiting: number;
+}
+
+/** `job list` element; also the `info` of a {@link JobDetailView}. */
+export interface JobInfoView {
+  id: JobId;
+  name: string;
+  task_count: number;
+  /** Whether more tasks may be submitted into the job (open jobs: always false for now). */
+  is_open: boolean;
+  task_stats: TaskStatsView;
+  cancel_reason: string | null;
+}
+
+/** A worker a task runs or ran on. */
+export interface TaskWorkerView {
+  /** Worker id. */
+  id: WorkerId;
+  /** Its host name, or null when the server no longer knows the worker. */
+  hostname: string | null;
+}
+
+/** A task's resolved working directory and output paths (`null` output: discarded). */
+export interface TaskPathsView {
+  cwd: string;
+  stdout: string | null;
+  stderr: string | null;
+}
+
+/** A task of `task list`, `task info` and `job info`. */
+export interface TaskView {
+  id: TaskId;
+  state: TaskStateName;
+  /** Attempt number (HQ_INSTANCE_ID). */
+  instance: number;
+  /** Worker crashes survived. */
+  crash_count: number;
+  /** Start of the current attempt (worker clock), when it started. */
+  started_at: number | null;
+  /** End time of a completed task. */
+  finished_at: number | null;
+  /** Workers it runs or ran on, root first; empty when it has not started. */
+  workers: TaskWorkerView[];
+  /** Resolved paths, when it has started. */
+  paths: TaskPathsView | null;
+  /** Error text of a failed task. */
+  error: string | null;
+}
+
+/** One requested resource of a variant. */
+export interface RequestEntryView {
+  resource: string;
+  /** Amount in 1/10000 (0 for the policy `all`). */
+  amount: number;
+  policy: AllocationPolicy;
+}
+
+/** One resource request variant. */
+export interface RequestView {
+  /** Whole workers of a multi-node task; 0 for a single-node task. */
+  n_nodes: number;
+  /** `--time-request` in ms. */
+  min_time_ms: number;
+  /** Weight in 1/10000 (1.0 is 10000). */
+  weight: number;
+  entries: RequestEntryView[];
+}
+
+/** What every task of a submit shares. */
+export interface TaskDescView {
+  /** The program with its unresolved path templates (`null` output: discarded). */
+  program: {
+    args: string[];
+    env: Record<string, string>;
+    cwd: string;
+    stdout: string | null;
+    stderr: string | null;
+  };
+  requests: RequestView[];
+  pin_mode: "taskset" | "omp" | null;
+  priority: number;
+  time_limit_ms: number | null;
+  task_dir: boolean;
+  crash_limit: CrashLimit;
+}
+
+/** One submit of a job (a job has one submit until open jobs exist). */
+export interface SubmitView {
+  /** Task ids of the submit. */
+  ids: IdRange[];
+  /** The client's directory at submission. */
+  submit_dir: string;
+  task_desc: TaskDescView;
+}
+
+/** `job info` element. */
+export interface JobDetailView {
+  info: JobInfoView;
+  max_fails: number | null;
+  /** Submission time. */
+  submitted_at: number;
+  /** When its last task completed, or null while it has tasks to run. */
+  completed_at: number | null;
+  submits: SubmitView[];
+  /** Tasks by ascending id (all of them, or those asked for). */
+  tasks: TaskView[];
+}
+
+/** User-visible state name of a task state. */
+export function userState(state: TaskState): TaskStateName {
+  return state === "assigned" ? "waiting" : state;
+}
+
+/** Counts in HyperQueue's shape (assigned tasks count as waiting). */
+export function taskStats(job: Job): TaskStatsView {
+  const c = job.counts;
+  return {
+    running: c.running,
+    finished: c.finished,
+    failed: c.failed,
+    canceled: c.canceled,
+    aborted: c.aborted,
+    waiting: c.waiting + c.assigned,
+  };
+}
+
+/** `job list` view of one job. */
+export function jobInfoView(job: Job): JobInfoView {
+  return {
+    id: job.id,
+    name: job.name,
+    task_count: job.size,
+    is_open: false,
+    task_stats: taskStats(job),
+    cancel_reason: job.cancelReason,
+  };
+}
+
+function taskWorkers(state: ServerState, task: TaskRecord): TaskWorkerView[] {
+  if (task.workerId === null) return [];
+  const root = state.workers.get(task.workerId);
+  const run = root?.multiNode;
+  const ids = run && run.record === task ? run.nodes : [task.workerId];
+  return ids.map((id) => ({ id, hostname: state.workers.get(id)?.config.hostname ?? null }));
+}
+
+/** The resolver of a job's task paths (compiled once per job). */
+export function jobTaskPaths(state: ServerState, job: Job): TaskPathResolver {
+  const program = job.template.program;
+  return compileTaskPaths(
+    {
+      cwd: program.cwd,
+      stdout: program.stdout?.path ?? null,
+      stderr: program.stderr?.path ?? null,
+    },
+    { jobId: job.id, submitDir: job.submitDir, serverUid: state.serverUid },
+  );
+}
+
+/** One task as clients see it; `paths` resolves its paths (see {@link jobTaskPaths}). */
+export function taskView(
+  state: ServerState,
+  taskId: TaskId,
+  task: TaskRecord,
+  paths: TaskPathResolver,
+): TaskView {
+  const visible = userState(task.state);
+  const started = task.startedAt !== null && visible !== "waiting";
+  return {
+    id: taskId,
+    state: visible,
+    instance: task.instance,
+    crash_count: task.crashCount,
+    started_at: started ? task.startedAt : null,
+    finished_at: visible === "waiting" || visible === "running" ? null : task.finishedAt,
+    workers: started ? taskWorkers(state, task) : [],
+    paths: started ? paths(taskId, task.instance) : null,
+    error: visible === "failed" ? task.error : null,
+  };
+}
+
+/** Task description view of a template. */
+export function taskDescView(t: TaskTemplate): TaskDescView {
+  return {
+    program: {
+      args: t.program.args,
+      env: t.program.env,
+      cwd: t.program.cwd,
+      stdout: t.program.stdout?.path ?? null,
+      stderr: t.program.stderr?.path ?? null,
+    },
+    requests: t.requests.map((rq) => ({
+      n_nodes: rq.nNodes ?? 0,
+      min_time_ms: rq.minTimeMs,
+      weight: requestWeight(rq),
+      entries: rq.entries.map((e) => ({
+        resource: e.resource,
+        amount: e.amount,
+        policy: e.policy,
+      })),
+    })),
+    pin_mode: t.pin,
+    priority: t.priority,
+    time_limit_ms: t.timeLimitMs,
+    task_dir: false,
+    crash_limit: t.crashLimit,
+  };
+}
+
+/** Tasks of a job in ascending id order, optionally only those `only` accepts. */
+export function taskViews(
+  state: ServerState,
+  job: Job,
+  only: ((id: TaskId) => boolean) | null,
+): TaskView[] {
+  const views: TaskView[] = [];
+  const paths = jobTaskPaths(state, job);
+  for (const taskId of idSetIterate(job.ids)) {
+    if (only && !only(taskId)) continue;
+    views.push(taskView(state, taskId, job.tasks.get(taskId) ?? pristineTask(), paths));
+  }
+  return views;
+}
+
+/** `job info` view of a job, with all its tasks. */
+export function jobDetailView(state: ServerState, job: Job): JobDetailView {
+  return {
+    info: jobInfoView(job),
+    max_fails: job.maxFails,
+    submitted_at: job.submittedAt,
+    completed_at: job.completedAt,
+    submits: [{
+      ids: job.ids.map((r) => ({ start: r.start, end: r.end })),
+      submit_dir: job.submitDir,
+      task_desc: taskDescView(job.template),
+    }],
+    tasks: taskViews(state, job, null),
+  };
+}

@@ -1,0 +1,109 @@
+import assert from "node:assert/strict";
+import { Rng } from "./_rng.ts";
+import {
+  generateScenario,
+  type ScenarioOptions,
+  type SimOptions,
+  type SimResult,
+  Simulation,
+} from "./mod.ts";
+
+/** `HQ_SIM_SEED=<n>` replays one seed in every scenario below. */
+const REPLAY = Deno.env.get("HQ_SIM_SEED");
+
+interface SimCase {
+  name: string;
+  firstSeed: number;
+  seeds: number;
+  scenario: ScenarioOptions;
+  options: Partial<SimOptions>;
+}
+
+const CASES: SimCase[] = [
+  {
+    name: "hundreds of workers, thousands of mixed tasks, crashes, late and short-lived workers",
+    firstSeed: 1,
+    seeds: 18,
+    scenario: { tasks: 3000, workers: 120, lateWorkers: 40, crashRate: 0.1, cancelRate: 0.05 },
+    options: { scheduler: { prefillMax: 4, prefillReserve: 8 }, maxTimeMs: 60_000 },
+  },
+  {
+    name: "scarce workers, slow channels, prefill without reserve",
+    firstSeed: 1001,
+    seeds: 6,
+    scenario: { tasks: 2000, workers: 20, lateWorkers: 10, crashRate: 0.1, cancelRate: 0.05 },
+    options: {
+      scheduler: { prefillMax: 4, prefillReserve: 0 },
+      maxDelayMs: 300,
+      heartbeatMs: 1000,
+      maxTimeMs: 120_000,
+    },
+  },
+  {
+    name: "default prefill settings under a deep backlog",
+    firstSeed: 2001,
+    seeds: 5,
+    scenario: { tasks: 2500, workers: 30, lateWorkers: 10, crashRate: 0.1, cancelRate: 0.05 },
+    options: { scheduler: { prefillMax: 40, prefillReserve: 16 }, maxTimeMs: 120_000 },
+  },
+  {
+    name: "multi-node tasks over two worker groups among single-node work",
+    firstSeed: 4001,
+    seeds: 5,
+    scenario: {
+      tasks: 800,
+      workers: 16,
+      lateWorkers: 6,
+      crashRate: 0.15,
+      cancelRate: 0.05,
+      multiNode: { rate: 0.2, groups: 2 },
+    },
+    options: { scheduler: { prefillMax: 4, prefillReserve: 4 }, maxTimeMs: 300_000 },
+  },
+  {
+    name: "a handful of workers: every task still ends",
+    firstSeed: 3001,
+    seeds: 5,
+    scenario: { tasks: 1000, workers: 4, lateWorkers: 2, crashRate: 0.2, cancelRate: 0.1 },
+    options: { scheduler: { prefillMax: 2, prefillReserve: 2 }, maxTimeMs: 300_000 },
+  },
+];
+
+/** Runs one seeded scenario; a failure names the seed and how to replay it. */
+function runSeed(c: SimCase, seed: number): SimResult {
+  const plan = generateScenario(new Rng(seed), c.scenario);
+  try {
+    return new Simulation(plan, seed, c.options).run();
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    throw new Error(
+      `Simulation "${c.name}" failed with seed ${seed} (replay: HQ_SIM_SEED=${seed} ` +
+        `./node_modules/deno/deno test -A lib/scheduler/sim/sim_test.ts): ${message}`,
+      { cause: e },
+    );
+  }
+}
+
+for (const c of CASES) {
+  Deno.test(`simulation: ${c.name}`, async (t) => {
+    const seeds = REPLAY !== undefined
+      ? [Number(REPLAY)]
+      : Array.from({ length: c.seeds }, (_, i) => c.firstSeed + i);
+    for (const seed of seeds) {
+      await t.step(`seed ${seed}`, () => {
+        const r = runSeed(c, seed);
+        const total = Object.values(r.counts).reduce((a, b) => a + b, 0);
+        assert.equal(total, c.scenario.tasks);
+        assert.equal(r.counts.waiting! + r.counts.assigned! + r.counts.running!, 0);
+        assert.ok(r.counts.finished! > 0);
+      });
+    }
+  });
+}
+
+Deno.test("simulation: equal seeds replay equal runs", () => {
+  const c = CASES[0]!;
+  const scenario = { ...c.scenario, tasks: 600, workers: 30, lateWorkers: 10 };
+  const once = () => new Simulation(generateScenario(new Rng(77), scenario), 77, c.options).run();
+  assert.deepEqual(once(), once());
+});

@@ -1,0 +1,137 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import type { ProgramSpec, TaskTemplate } from "../../protocol/messages.ts";
+import type { StartOrder, TaskOutcome } from "../core.ts";
+import { type LaunchContext, launchSpec, taskOutcome, TaskProcesses } from "./processes.ts";
+
+function order(program: Partial<ProgramSpec>, over: Partial<TaskTemplate> = {}): StartOrder {
+  return {
+    jobId: 4,
+    taskId: 9,
+    instance: 2,
+    submitDir: "/home/u",
+    classKey: "k",
+    template: {
+      program: { args: ["true"], env: {}, cwd: Deno.cwd(), stdout: null, stderr: null, ...program },
+      requests: [{ entries: [], minTimeMs: 0 }],
+      pin: null,
+      priority: 0,
+      timeLimitMs: null,
+      crashLimit: 5,
+      ...over,
+    },
+    variant: 0,
+    allocation: { resources: [] },
+    nodes: null,
+  };
+}
+
+const CONTEXT: LaunchContext = { workDir: "/w", serverUid: "uid", workerId: 3 };
+
+/** Processes whose ends are collected, in order. */
+function collected(): { procs: TaskProcesses; ends: [string, TaskOutcome][] } {
+  const ends: [string, TaskOutcome][] = [];
+  return { procs: new TaskProcesses((key, outcome) => ends.push([key, outcome])), ends };
+}
+
+Deno.test("taskOutcome(): a cancel wins over a time limit, which wins over the exit", () => {
+  const failed = { kind: "failed", error: "Error: Program terminated with exit code 1." } as const;
+  const none = { canceled: false, timedOut: false };
+  assert.deepEqual(taskOutcome({ kind: "finished" }, none), { kind: "finished" });
+  assert.deepEqual(taskOutcome(failed, none), failed);
+  const limit = { kind: "failed", error: "Time limit reached" };
+  assert.deepEqual(taskOutcome(failed, { canceled: false, timedOut: true }), limit);
+  assert.deepEqual(taskOutcome({ kind: "finished" }, { canceled: false, timedOut: true }), limit);
+  assert.deepEqual(taskOutcome(failed, { canceled: true, timedOut: true }), { kind: "canceled" });
+});
+
+Deno.test("launchSpec() fills the worker's context and gives multi-node tasks a task dir", () => {
+  const single = launchSpec(order({}), CONTEXT);
+  assert.equal(single.serverUid, "uid");
+  assert.equal(single.workerId, 3);
+  assert.equal(single.instance, 2);
+  assert.equal("multiNode" in single, false);
+  const nodes = [{ workerId: 3, hostname: "a" }, {
+    workerId: 5,
+    hostname: "b",
+  }];
+  const multi = launchSpec({ ...order({}), nodes }, CONTEXT);
+  assert.deepEqual(multi.multiNode, { nodes, taskDir: "/w/tasks/4-9-2" });
+});
+
+Deno.test("TaskProcesses reports a finished task and removes its :rm-if-finished output", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { procs, ends } = collected();
+    const out = join(dir, "out");
+    const err = join(dir, "err");
+    const task = order({
+      args: ["sh", "-c", "echo hi; echo oops >&2"],
+      stdout: { path: out, rmIfFinished: true },
+      stderr: { path: err, rmIfFinished: false },
+    });
+    assert.equal(procs.launch(task, CONTEXT), null);
+    assert.equal(procs.size, 1);
+    await procs.idle();
+    assert.deepEqual(ends, [["4:9", { kind: "finished" }]]);
+    assert.equal(procs.size, 0);
+    assert.ok(procs.meanRunMs > 0);
+    await assert.rejects(Deno.stat(out), Deno.errors.NotFound);
+    assert.equal(await Deno.readTextFile(err), "oops\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("TaskProcesses keeps :rm-if-finished output of a failed task", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { procs, ends } = collected();
+    const out = join(dir, "out");
+    const task = order({
+      args: ["sh", "-c", "echo hi; exit 3"],
+      stdout: { path: out, rmIfFinished: true },
+    });
+    assert.equal(procs.launch(task, CONTEXT), null);
+    await procs.idle();
+    assert.deepEqual(ends, [["4:9", {
+      kind: "failed",
+      error: "Error: Program terminated with exit code 3.",
+    }]]);
+    assert.equal(await Deno.readTextFile(out), "hi\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("TaskProcesses ends canceled tasks and tasks past their time limit", async () => {
+  const { procs, ends } = collected();
+  procs.launch({ ...order({ args: ["sleep", "30"] }), taskId: 1 }, CONTEXT);
+  procs.launch({ ...order({ args: ["sleep", "30"] }, { timeLimitMs: 50 }), taskId: 2 }, CONTEXT);
+  procs.launch({ ...order({ args: ["sleep", "30"] }), taskId: 3 }, CONTEXT);
+  assert.equal(procs.size, 3);
+  procs.cancel("4:1");
+  procs.cancel("4:404"); // not running: nothing
+  const started = Date.now();
+  while (ends.length < 2) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(Date.now() - started < 5000);
+  assert.deepEqual(
+    ends.toSorted(([a], [b]) => a.localeCompare(b)),
+    [["4:1", { kind: "canceled" }], ["4:2", { kind: "failed", error: "Time limit reached" }]],
+  );
+  procs.cancelAll();
+  await procs.idle();
+  assert.deepEqual(ends[2], ["4:3", { kind: "canceled" }]);
+});
+
+Deno.test("TaskProcesses returns a task that cannot start as failed, without calling onEnd", () => {
+  const { procs, ends } = collected();
+  const failure = procs.launch(order({ args: ["no-such-program-here"] }), CONTEXT);
+  assert.equal(failure?.kind, "failed");
+  assert.match(
+    (failure as { error: string }).error,
+    /^Error: Cannot execute "no-such-program-here": No such file or directory/,
+  );
+  assert.equal(procs.size, 0);
+  assert.deepEqual(ends, []);
+});

@@ -1,0 +1,178 @@
+/**
+ * The worker process shell: registers through the inbox, reads its
+ * `to-worker` channel, runs tasks on free CPUs (keeping a local queue of
+ * prefilled tasks), and reports starts, ends and heartbeats in batches.
+ *
+ * Each round of the loop waits for the channel (or a flush wake), hands the
+ * server's messages to the pure {@link WorkerCore}, checks the server's lease
+ * and the worker's lifetime, launches what the core starts and sends one
+ * batch. The pieces live beside it: {@link ServerLink} (files shared with the
+ * server), {@link TaskProcesses} (task processes), {@link SendSchedule} (flush
+ * gap and heartbeat), {@link LeaseWatch} (a lost server), {@link Lifetime}
+ * (time limit and retract check) and `worker_end.ts` (how the worker ends).
+ *
+ * @module
+ */
+import type { FromWorkerMsg, ToWorkerMsg, WorkerConfig } from "../../protocol/mod.ts";
+import { assertNever } from "../../common/mod.ts";
+import { pidGone } from "../../common/io/mod.ts";
+import {
+  endForStop,
+  killsOnEnd,
+  LeaseWatch,
+  Lifetime,
+  reportedReason,
+  SendSchedule,
+  WorkerCore,
+  type WorkerEnd,
+  workerTaskKey,
+} from "../mod.ts";
+import { openServerLink, type ServerLink } from "./server_link.ts";
+import { type LaunchContext, TaskProcesses } from "./processes.ts";
+
+export type { WorkerEnd } from "../mod.ts";
+
+/** Options of {@link runWorker}. */
+export interface WorkerOptions {
+  /** The server directory. */
+  serverDir: string;
+  /** How often queued tasks are checked against the remaining lifetime, ms. @default 30000 */
+  retractCheckIntervalMs?: number;
+  /** Called once the server has registered the worker (for `worker start`'s info table). */
+  onRegistered?: (workerId: number, config: WorkerConfig, at: number) => void;
+  /** The worker's settings; pid, start time and process identity are added at registration. */
+  config: Omit<WorkerConfig, "pid" | "startedAt" | "process">;
+  /** Disables watching the channel. @default true on network filesystems */
+  pollOnly?: boolean;
+  /** Poll interval when idle, ms. @default 250 */
+  maxPollMs?: number;
+  /** Log sink. */
+  log: (line: string) => void;
+  /** Resolves on SIGINT or SIGTERM: the worker ends as interrupted. */
+  stopSignal?: Promise<void>;
+}
+
+/** Runs a worker until it ends; resolves with how it ended. */
+export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
+  const { log } = options;
+  const link = await openServerLink(options);
+  const { config } = link;
+  const core = new WorkerCore(config.resources);
+  const context: LaunchContext = { workDir: config.workDir, serverUid: "", workerId: 0 };
+  const schedule = new SendSchedule(config.heartbeatMs);
+  const started = Date.now();
+  const lifetime = new Lifetime({
+    startedAt: config.startedAt,
+    timeLimitMs: config.timeLimitMs,
+    retractEveryMs: options.retractCheckIntervalMs ?? 30_000,
+  }, started);
+  const lease = new LeaseWatch({
+    first: link.lease,
+    here: link.identity.host,
+    read: () => link.readLease(),
+    pidGone,
+  }, started);
+  let registered = false;
+  let end: WorkerEnd | null = null;
+  options.stopSignal?.then(() => {
+    end ??= "interrupted";
+    link.notify();
+  });
+
+  const requestFlush = () => {
+    if (link.wakeScheduled) return;
+    const load = { prefilled: core.prefilled, meanRunMs: procs.meanRunMs, running: procs.size };
+    link.wakeIn(schedule.flushDelayMs(load, Date.now()));
+  };
+  const procs = new TaskProcesses((key, outcome) => {
+    core.onEnded(key, outcome, Date.now());
+    if (end === null) launchStarts();
+    requestFlush();
+  });
+  const launchStarts = () => {
+    for (const order of core.takeStarts()) {
+      const failure = procs.launch(order, context);
+      if (failure) core.onEnded(workerTaskKey(order.jobId, order.taskId), failure, Date.now());
+    }
+  };
+  const handle = (msg: Exclude<ToWorkerMsg, { kind: "ack" }>, now: number) => {
+    switch (msg.kind) {
+      case "registered":
+        registered = true;
+        context.workerId = msg.workerId;
+        context.serverUid = msg.serverUid;
+        log(`[worker] registered as worker ${msg.workerId}`);
+        options.onRegistered?.(msg.workerId, config, now);
+        break;
+      case "computeTasks":
+      case "cancelTasks":
+      case "retractTasks":
+        core.onMessage(msg, now);
+        for (const key of core.takeKills()) procs.cancel(key);
+        break;
+      case "stop":
+        end ??= endForStop(msg.reason);
+        break;
+      default:
+        assertNever(msg, "server record");
+    }
+  };
+  const checkLifetime = (now: number) => {
+    const step = lifetime.step(now);
+    if (step.kind === "expired") end = "timeLimit";
+    else if (step.kind === "retractCheck") {
+      const n = core.returnOverdue(step.remainingMs, now);
+      if (n > 0) log(`[worker] returned ${n} queued tasks whose time request no longer fits`);
+    }
+  };
+
+  log(`[worker] registering with the server at ${options.serverDir} as ${link.key}`);
+  do {
+    await link.wait();
+    const now = Date.now();
+    const inbound = await link.read(end !== null);
+    for (const msg of inbound.messages) {
+      if (msg.kind === "ack") await link.acknowledge(msg.segment);
+      else handle(msg, now);
+    }
+    if (lease.lost(now)) end ??= "connectionLost";
+    if (end === null && registered) {
+      launchStarts();
+      checkLifetime(now);
+    }
+    const batch: FromWorkerMsg[] = inbound.ack ? [inbound.ack] : [];
+    const updates = core.takeUpdates();
+    if (updates.length > 0) batch.push({ kind: "taskUpdates", updates });
+    await link.send(schedule.seal(batch, now));
+  } while (end === null);
+
+  log(`[worker] stopping: ${end}`);
+  await stop(end, { link, core, procs });
+  return end;
+}
+
+/** What the stop sequence works on. */
+interface StopParts {
+  link: ServerLink;
+  core: WorkerCore;
+  procs: TaskProcesses;
+}
+
+/**
+ * Ends the worker: queued tasks go back, running ones are killed (unless a
+ * lost server lets them finish) and awaited, and a server still there hears
+ * the last updates and why the worker stops.
+ */
+async function stop(end: WorkerEnd, { link, core, procs }: StopParts): Promise<void> {
+  core.returnAll(Date.now());
+  if (killsOnEnd(end, link.config.onServerLost)) procs.cancelAll();
+  await procs.idle();
+  const reported = reportedReason(end);
+  if (reported !== null) {
+    await link.send([
+      { kind: "taskUpdates", updates: core.takeUpdates() },
+      { kind: "stopping", reason: reported },
+    ]);
+  }
+  link.close();
+}

@@ -1,0 +1,133 @@
+/**
+ * Module boundaries of `lib/`: every folder has a `mod.ts` that is its
+ * public face; code in another folder (and the role files) imports only
+ * through it; folder dependencies point one way (no cycles) and the engine
+ * never imports the command-line presentation in `lib/cli`.
+ */
+import assert from "node:assert/strict";
+import { dirname, join, normalize, relative } from "node:path";
+import { ROOT } from "./_harness.ts";
+
+const ROLE_FILES = ["hq.ts", "server.ts", "worker.ts", "submit.ts", "alloc.ts", "mod.ts"];
+
+/** Source files of lib/ (no tests, no test data) and the role files, by repo-relative path. */
+async function sources(): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  const walk = async (dir: string) => {
+    for await (const e of Deno.readDir(join(ROOT, dir))) {
+      const path = `${dir}/${e.name}`;
+      if (e.isDirectory && e.name !== "testdata") await walk(path);
+      else if (e.isFile && e.name.endsWith(".ts") && !e.name.endsWith("_test.ts")) {
+        files.set(path, await Deno.readTextFile(join(ROOT, path)));
+      }
+    }
+  };
+  await walk("lib");
+  for (const f of ROLE_FILES) files.set(f, await Deno.readTextFile(join(ROOT, f)));
+  return files;
+}
+
+function stripComments(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`])\/\/.*$/gm, "$1");
+}
+
+/** Repo-relative targets of a module's relative import and export specifiers. */
+export function importTargets(file: string, text: string): string[] {
+  const targets: string[] = [];
+  const re =
+    /(?:^|\n)\s*(?:import|export)\b[^;]*?from\s*["'](\.[^"']+)["']|import\(\s*["'](\.[^"']+)["']\s*\)/g;
+  for (const m of stripComments(text).matchAll(re)) {
+    const spec = m[1] ?? m[2]!;
+    targets.push(relative(ROOT, normalize(join(ROOT, dirname(file), spec))));
+  }
+  return targets;
+}
+
+function folderOf(path: string): string {
+  return dirname(path);
+}
+
+Deno.test("imports between folders of lib/ go through the folder's mod.ts", async () => {
+  const files = await sources();
+  const breaches: string[] = [];
+  for (const [file, text] of files) {
+    for (const target of importTargets(file, text)) {
+      if (!target.startsWith("lib/") || folderOf(target) === folderOf(file)) continue;
+      if (!target.endsWith("/mod.ts")) breaches.push(`${file} imports ${target}`);
+    }
+  }
+  assert.deepEqual(breaches, []);
+});
+
+Deno.test("every folder of lib/ has a mod.ts that is used", async () => {
+  const files = await sources();
+  const folders = new Set([...files.keys()].filter((f) => f.startsWith("lib/")).map(folderOf));
+  const used = new Set<string>();
+  for (const [file, text] of files) {
+    for (const t of importTargets(file, text)) if (t.endsWith("/mod.ts")) used.add(t);
+  }
+  // The simulation's own test is its only user.
+  const simTest = await Deno.readTextFile(join(ROOT, "lib/sim/sim_test.ts"));
+  for (const t of importTargets("lib/sim/sim_test.ts", simTest)) used.add(t);
+  const problems: string[] = [];
+  for (const folder of [...folders].sort()) {
+    if (!files.has(`${folder}/mod.ts`)) problems.push(`${folder} has no mod.ts`);
+    else if (!used.has(`${folder}/mod.ts`)) problems.push(`${folder}/mod.ts is imported nowhere`);
+  }
+  assert.deepEqual(problems, []);
+});
+
+/** Folder dependency edges of lib/ (an io/ folder counts as its own folder). */
+function folderGraph(files: Map<string, string>): Map<string, Set<string>> {
+  const graph = new Map<string, Set<string>>();
+  for (const [file, text] of files) {
+    if (!file.startsWith("lib/")) continue;
+    const from = folderOf(file);
+    for (const target of importTargets(file, text)) {
+      const to = folderOf(target);
+      if (!target.startsWith("lib/") || to === from) continue;
+      if (!graph.has(from)) graph.set(from, new Set());
+      graph.get(from)!.add(to);
+    }
+  }
+  return graph;
+}
+
+/** A cycle in the graph as `a -> b -> a`, or null. */
+export function findCycle(graph: Map<string, Set<string>>): string | null {
+  const state = new Map<string, "open" | "done">();
+  const path: string[] = [];
+  const visit = (node: string): string | null => {
+    if (state.get(node) === "done") return null;
+    if (state.get(node) === "open") return [...path.slice(path.indexOf(node)), node].join(" -> ");
+    state.set(node, "open");
+    path.push(node);
+    for (const next of graph.get(node) ?? []) {
+      const found = visit(next);
+      if (found) return found;
+    }
+    path.pop();
+    state.set(node, "done");
+    return null;
+  };
+  for (const node of graph.keys()) {
+    const found = visit(node);
+    if (found) return found;
+  }
+  return null;
+}
+
+Deno.test("folder dependencies of lib/ point one way, and only the CLI imports lib/cli", async () => {
+  const graph = folderGraph(await sources());
+  assert.equal(findCycle(graph), null);
+  const intoCli = [...graph].filter(([from, to]) =>
+    !from.startsWith("lib/cli") && [...to].some((t) => t.startsWith("lib/cli"))
+  ).map(([from]) => from);
+  assert.deepEqual(intoCli, []);
+});
+
+Deno.test("findCycle() finds a cycle through folders", () => {
+  const g = new Map([["a", new Set(["b"])], ["b", new Set(["c"])], ["c", new Set(["a"])]]);
+  assert.equal(findCycle(g), "a -> b -> c -> a");
+  assert.equal(findCycle(new Map([["a", new Set(["b"])]])), null);
+});
