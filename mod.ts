@@ -38,5 +38,5 @@ export type { ConnectOptions } from "./lib/client/io/mod.ts";
 export { buildSubmit } from "./lib/cli/mod.ts";
 export type { BuiltSubmit, SubmitFlags } from "./lib/cli/mod.ts";
 export type { JobSubmit, TaskTemplate } from "./lib/protocol/mod.ts";
-export type { JobDetailView, JobInfoView, TaskView, WorkerView } from "./lib/server/mod.ts";
+export type { JobDetailView, JobInfoView, TaskView, WorkerView } from "./lib/protocol/mod.ts";
 export { ServerNotRunningError } from "./lib/protocol/io/mod.ts";

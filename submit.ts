@@ -62,7 +62,7 @@ import {
   runCommandLine,
 } from "./lib/cli/io/mod.ts";
 import { idSetIterate, parseIdSet, parseSelector, resolveSelector } from "./lib/common/mod.ts";
-import type { JobInfoView } from "./lib/server/mod.ts";
+import { type JobInfoView } from "./lib/protocol/mod.ts";
 import { type HqClient, withClient } from "./lib/client/io/mod.ts";
 
 const TASK_STATES = ["waiting", "running", "finished", "failed", "canceled", "aborted"] as const;

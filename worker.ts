@@ -34,10 +34,9 @@ import {
   runCommandLine,
 } from "./lib/cli/io/mod.ts";
 import { idSetIterate, parseDuration, parseSelector, resolveSelector } from "./lib/common/mod.ts";
-import { registeredWorkerView, type WorkerView } from "./lib/server/mod.ts";
+import { registeredWorkerView, type WorkerConfig, type WorkerView } from "./lib/protocol/mod.ts";
 import { resolveServerDir } from "./lib/protocol/io/mod.ts";
 import { withClient } from "./lib/client/io/mod.ts";
-import type { WorkerConfig } from "./lib/protocol/mod.ts";
 
 const MIN_UTILIZATION_REGEXP = /^(0(\.\d{1,4})?|1(\.0{1,4})?|\.\d{1,4})$/;
 

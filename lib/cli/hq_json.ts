@@ -7,14 +7,14 @@
  *
  * @module
  */
-import type {
-  JobDetailView,
-  JobInfoView,
-  RequestEntryView,
-  RequestView,
-  TaskDescView,
-  TaskView,
-} from "../server/mod.ts";
+import {
+  type JobDetailView,
+  type JobInfoView,
+  type RequestEntryView,
+  type RequestView,
+  type TaskDescView,
+  type TaskView,
+} from "../protocol/mod.ts";
 import { assertNever } from "../common/mod.ts";
 import { f64, type JsonFloat, type JsonValue } from "./json.ts";
 import { formatJsonDatetime } from "./dates.ts";

@@ -4,7 +4,12 @@
  *
  * @module
  */
-import type { ExplainItemView, ExplainView, WorkerRuntimeView, WorkerView } from "../server/mod.ts";
+import {
+  type ExplainItemView,
+  type ExplainView,
+  type WorkerRuntimeView,
+  type WorkerView,
+} from "../protocol/mod.ts";
 import { FRACTIONS_PER_UNIT } from "../resources/mod.ts";
 import { assertNever } from "../common/mod.ts";
 import { f64, type JsonValue } from "./json.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type ExplainItemView, type ExplainView, isBlocking } from "../server/mod.ts";
+import { type ExplainItemView, type ExplainView, isBlocking } from "../protocol/mod.ts";
 import { formatAmount } from "../resources/mod.ts";
 import { assertNever, formatHumanDuration, formatIdSet, idSetFromIds } from "../common/mod.ts";
 import { renderTable } from "./table.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { JobDetailView, JobInfoView, TaskView } from "../server/mod.ts";
+import { type JobDetailView, type JobInfoView, type TaskView } from "../protocol/mod.ts";
 import {
   formatDurationExact,
   formatHumanDuration,

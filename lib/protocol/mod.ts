@@ -12,3 +12,4 @@ export * from "./layout.ts";
 export * from "./messages.ts";
 export * from "./server_files.ts";
 export * from "./validate.ts";
+export * from "./views.ts";

@@ -13,15 +13,15 @@ import {
   resolveSelector,
 } from "../common/mod.ts";
 import { getTask, isJobComplete, type ServerState } from "../scheduler/mod.ts";
-import {
-  type JobDetailView,
-  jobDetailView,
-  type JobInfoView,
-  jobInfoView,
-  type TaskView,
-  taskViews,
-} from "./views.ts";
-import { type ExplainView, explainView, type WorkerView, workerViews } from "./worker_views.ts";
+import { jobDetailView, jobInfoView, taskViews } from "./views.ts";
+import type {
+  ExplainView,
+  JobDetailView,
+  JobInfoView,
+  TaskView,
+  WorkerView,
+} from "../protocol/mod.ts";
+import { explainView, workerViews } from "./worker_views.ts";
 
 /** Job ids picked by a selector text, among existing jobs. @throws {SyntaxError|RangeError} */
 export function selectJobs(state: ServerState, selector: string): JobId[] {

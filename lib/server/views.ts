@@ -1,4 +1,3 @@
-// deno-lint-ignore-file camelcase -- the view fields follow HyperQueue's snake_case names
 /**
  * Read-only views of the server state: the plain data the server sends to
  * clients for `job list/info`, `task list/info` (and `task explain`, `worker
@@ -15,15 +14,21 @@
  */
 import {
   compileTaskPaths,
-  type IdRange,
   idSetIterate,
-  type JobId,
   type TaskId,
   type TaskPathResolver,
-  type WorkerId,
 } from "../common/mod.ts";
-import type { CrashLimit, TaskTemplate } from "../protocol/mod.ts";
-import { type AllocationPolicy, requestWeight } from "../resources/mod.ts";
+import type {
+  JobDetailView,
+  JobInfoView,
+  TaskDescView,
+  TaskStateName,
+  TaskStatsView,
+  TaskTemplate,
+  TaskView,
+  TaskWorkerView,
+} from "../protocol/mod.ts";
+import { requestWeight } from "../resources/mod.ts";
 import {
   type Job,
   pristineTask,
@@ -31,133 +36,6 @@ import {
   type TaskRecord,
   type TaskState,
 } from "../scheduler/mod.ts";
-
-export type {
-  ExplainItemView,
-  ExplainView,
-  ExplainWorkerView,
-  LastTaskStartedView,
-  WorkerRuntimeView,
-  WorkerView,
-} from "./worker_views.ts";
-
-/** A task state as users see it (assigned tasks are waiting). */
-export type TaskStateName = "waiting" | "running" | "finished" | "failed" | "canceled" | "aborted";
-
-/** Per-state task counts as HyperQueue prints them. */
-export interface TaskStatsView {
-  running: number;
-  finished: number;
-  failed: number;
-  canceled: number;
-  aborted: number;
-  waiting: number;
-}
-
-/** `job list` element; also the `info` of a {@link JobDetailView}. */
-export interface JobInfoView {
-  id: JobId;
-  name: string;
-  task_count: number;
-  /** Whether more tasks may be submitted into the job (open jobs: always false for now). */
-  is_open: boolean;
-  task_stats: TaskStatsView;
-  cancel_reason: string | null;
-}
-
-/** A worker a task runs or ran on. */
-export interface TaskWorkerView {
-  /** Worker id. */
-  id: WorkerId;
-  /** Its host name, or null when the server no longer knows the worker. */
-  hostname: string | null;
-}
-
-/** A task's resolved working directory and output paths (`null` output: discarded). */
-export interface TaskPathsView {
-  cwd: string;
-  stdout: string | null;
-  stderr: string | null;
-}
-
-/** A task of `task list`, `task info` and `job info`. */
-export interface TaskView {
-  id: TaskId;
-  state: TaskStateName;
-  /** Attempt number (HQ_INSTANCE_ID). */
-  instance: number;
-  /** Worker crashes survived. */
-  crash_count: number;
-  /** Start of the current attempt (worker clock), when it started. */
-  started_at: number | null;
-  /** End time of a completed task. */
-  finished_at: number | null;
-  /** Workers it runs or ran on, root first; empty when it has not started. */
-  workers: TaskWorkerView[];
-  /** Resolved paths, when it has started. */
-  paths: TaskPathsView | null;
-  /** Error text of a failed task. */
-  error: string | null;
-}
-
-/** One requested resource of a variant. */
-export interface RequestEntryView {
-  resource: string;
-  /** Amount in 1/10000 (0 for the policy `all`). */
-  amount: number;
-  policy: AllocationPolicy;
-}
-
-/** One resource request variant. */
-export interface RequestView {
-  /** Whole workers of a multi-node task; 0 for a single-node task. */
-  n_nodes: number;
-  /** `--time-request` in ms. */
-  min_time_ms: number;
-  /** Weight in 1/10000 (1.0 is 10000). */
-  weight: number;
-  entries: RequestEntryView[];
-}
-
-/** What every task of a submit shares. */
-export interface TaskDescView {
-  /** The program with its unresolved path templates (`null` output: discarded). */
-  program: {
-    args: string[];
-    env: Record<string, string>;
-    cwd: string;
-    stdout: string | null;
-    stderr: string | null;
-  };
-  requests: RequestView[];
-  pin_mode: "taskset" | "omp" | null;
-  priority: number;
-  time_limit_ms: number | null;
-  task_dir: boolean;
-  crash_limit: CrashLimit;
-}
-
-/** One submit of a job (a job has one submit until open jobs exist). */
-export interface SubmitView {
-  /** Task ids of the submit. */
-  ids: IdRange[];
-  /** The client's directory at submission. */
-  submit_dir: string;
-  task_desc: TaskDescView;
-}
-
-/** `job info` element. */
-export interface JobDetailView {
-  info: JobInfoView;
-  max_fails: number | null;
-  /** Submission time. */
-  submitted_at: number;
-  /** When its last task completed, or null while it has tasks to run. */
-  completed_at: number | null;
-  submits: SubmitView[];
-  /** Tasks by ascending id (all of them, or those asked for). */
-  tasks: TaskView[];
-}
 
 /** User-visible state name of a task state. */
 export function userState(state: TaskState): TaskStateName {

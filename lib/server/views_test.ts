@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import type { TaskUpdate } from "../protocol/messages.ts";
 import { onSubmit, onTaskUpdates } from "../scheduler/reactor.ts";
 import { jobDetailView, taskViews } from "./views.ts";
-import { explainView, registeredWorkerView, workerViews } from "./worker_views.ts";
+import { explainView, workerViews } from "./worker_views.ts";
+import { registeredWorkerView } from "../protocol/mod.ts";
 import {
   addWorkers,
   jobSubmit,

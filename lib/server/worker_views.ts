@@ -1,4 +1,3 @@
-// deno-lint-ignore-file camelcase -- the view fields follow HyperQueue's snake_case names
 /**
  * Read-only views of workers (`worker list/info`) and of `task explain`, as
  * plain data for clients; see `views.ts` for the conventions (ms times,
@@ -6,119 +5,20 @@
  *
  * @module
  */
-import { assertNever, type JobId, type TaskId, type WorkerId } from "../common/mod.ts";
-import { FRACTIONS_PER_UNIT, type ResourcePool } from "../resources/mod.ts";
-import type { WorkerConfig } from "../protocol/mod.ts";
+import { type TaskId, type WorkerId } from "../common/mod.ts";
+import { FRACTIONS_PER_UNIT } from "../resources/mod.ts";
 import {
-  groupSizes,
-  type Job,
-  type ServerState,
-  type WorkerRecord,
-  type WorkerState,
-} from "../scheduler/mod.ts";
-import { type TaskStateName, userState } from "./views.ts";
-
-/** What a worker is doing now (HyperQueue's `WorkerRuntimeInfo`). */
-export type WorkerRuntimeView =
-  | {
-    kind: "singleNode";
-    /** Tasks assigned to the worker to run now or running (prefilled ones not counted). */
-    assigned_tasks: number;
-    /** Tasks it reported as started. */
-    running_tasks: number;
-    /** Whether it is held for a multi-node task (not tracked here: always false). */
-    is_reserved: boolean;
-  }
-  | {
-    kind: "multiNode";
-    /** Whether it is the root of the multi-node task it runs. */
-    main_node: boolean;
-  };
-
-/** The last task a worker started. */
-export interface LastTaskStartedView {
-  job_id: JobId;
-  task_id: TaskId;
-  /** Start time (worker clock). */
-  time: number;
-}
-
-/** `worker list` / `worker info` element. */
-export interface WorkerView {
-  id: WorkerId;
-  /** `running`, or why it ended. */
-  state: WorkerState;
-  configuration: {
-    hostname: string;
-    group: string;
-    work_dir: string;
-    /** What `Data provider` shows (no network here: `<hostname>:files`). */
-    listen_address: string;
-    process_pid: number;
-    heartbeat_ms: number;
-    idle_timeout_ms: number | null;
-    time_limit_ms: number | null;
-    on_server_lost: "stop" | "finish-running";
-    /** `--min-utilization` in 1/10000. */
-    min_utilization: number;
-    /** Pools in the worker's order. */
-    resources: ResourcePool[];
-    manager: { kind: "slurm" | "pbs"; job_id: string } | null;
-  };
-  /** Registration time. */
-  started_at: number;
-  /** When it ended, or null while it runs. */
-  ended_at: number | null;
-  last_task_started: LastTaskStartedView | null;
-  /** Null once the worker has ended. */
-  runtime_info: WorkerRuntimeView | null;
-}
-
-/** One fact about a task on a worker (HyperQueue's `TaskExplainItem`). */
-export type ExplainItemView =
-  | {
-    kind: "time";
-    /** The variant's `--time-request`. */
-    min_time_ms: number;
-    /** What is left of the worker's time limit, or null without one. */
-    remaining_time_ms: number | null;
-  }
-  | {
-    kind: "resources";
-    resource: string;
-    /** Least amount the variant needs (1 unit for `all`), in 1/10000. */
-    request_amount: number;
-    /** What the worker has, in 1/10000. */
-    worker_amount: number;
-  }
-  | {
-    kind: "workerGroup";
-    n_nodes: number;
-    /** Running workers in the worker's group. */
-    group_size: number;
-  };
-
-/** Explanation for one worker. */
-export interface ExplainWorkerView {
-  worker_id: WorkerId;
-  /** Whether some variant has no blocking item. */
-  runnable: boolean;
-  /** Items per variant: a time item first when the variant has a time request. */
-  variants: ExplainItemView[][];
-}
-
-/** `task explain` data. */
-export interface ExplainView {
-  job_id: JobId;
-  task_id: TaskId;
-  state: TaskStateName;
-  /** Dependencies of the task (none until dependencies exist). */
-  n_task_deps: number;
-  /** Dependencies not finished yet. */
-  n_waiting_deps: number;
-  /** Running workers by id. */
-  workers: ExplainWorkerView[];
-}
+  configurationView,
+  type ExplainItemView,
+  type ExplainView,
+  type ExplainWorkerView,
+  isBlocking,
+  type LastTaskStartedView,
+  type WorkerRuntimeView,
+  type WorkerView,
+} from "../protocol/mod.ts";
+import { groupSizes, type Job, type ServerState, type WorkerRecord } from "../scheduler/mod.ts";
+import { userState } from "./views.ts";
 
 function runtimeInfo(w: WorkerRecord): WorkerRuntimeView | null {
   if (w.state !== "running") return null;
@@ -177,28 +77,6 @@ function lastTasksStarted(
   return found;
 }
 
-function configurationView(c: WorkerConfig): WorkerView["configuration"] {
-  return {
-    hostname: c.hostname,
-    group: c.group,
-    work_dir: c.workDir,
-    listen_address: `${c.hostname}:files`,
-    process_pid: c.pid,
-    heartbeat_ms: c.heartbeatMs,
-    idle_timeout_ms: c.idleTimeoutMs,
-    time_limit_ms: c.timeLimitMs,
-    on_server_lost: c.onServerLost,
-    min_utilization: c.minUtilization,
-    resources: c.resources.map((p) => ({
-      name: p.name,
-      kind: p.kind,
-      groups: p.groups,
-      size: p.size,
-    })),
-    manager: c.manager === null ? null : { kind: c.manager.kind, job_id: c.manager.jobId },
-  };
-}
-
 function workerView(w: WorkerRecord, last: LastTaskStartedView | null): WorkerView {
   return {
     id: w.id,
@@ -208,26 +86,6 @@ function workerView(w: WorkerRecord, last: LastTaskStartedView | null): WorkerVi
     ended_at: w.endedAt,
     last_task_started: last,
     runtime_info: runtimeInfo(w),
-  };
-}
-
-/**
- * The view a worker has of itself right after registering (what `worker
- * start` prints): running, no task started yet, no runtime info.
- */
-export function registeredWorkerView(
-  id: WorkerId,
-  config: WorkerConfig,
-  registeredAt: number,
-): WorkerView {
-  return {
-    id,
-    state: "running",
-    configuration: configurationView(config),
-    started_at: registeredAt,
-    ended_at: null,
-    last_task_started: null,
-    runtime_info: null,
   };
 }
 
@@ -298,30 +156,4 @@ export function explainView(
     n_waiting_deps: 0,
     workers,
   };
-}
-
-/**
- * Whether an explain item keeps its variant from running (tako's `is_blocking`).
- *
- * @example Usage
- * ```ts
- * import { isBlocking } from "./worker_views.ts";
- * import assert from "node:assert/strict";
- * const gpus = { kind: "resources" as const, resource: "gpus", request_amount: 20000 };
- * assert.equal(isBlocking({ ...gpus, worker_amount: 10000 }), true);
- * assert.equal(isBlocking({ ...gpus, worker_amount: 40000 }), false);
- * assert.equal(isBlocking({ kind: "time", min_time_ms: 60_000, remaining_time_ms: null }), false);
- * ```
- */
-export function isBlocking(item: ExplainItemView): boolean {
-  switch (item.kind) {
-    case "time":
-      return item.remaining_time_ms !== null && item.min_time_ms > item.remaining_time_ms;
-    case "resources":
-      return item.request_amount > item.worker_amount;
-    case "workerGroup":
-      return item.n_nodes > item.group_size;
-    default:
-      return assertNever(item, "explain item");
-  }
 }

@@ -5,8 +5,14 @@
  *
  * @module
  */
-import type { JobDetailView, JobInfoView, TaskDescView, TaskView } from "../../server/views.ts";
-import type { ExplainView, WorkerView } from "../../server/worker_views.ts";
+import type {
+  ExplainView,
+  JobDetailView,
+  JobInfoView,
+  TaskDescView,
+  TaskView,
+  WorkerView,
+} from "../../protocol/mod.ts";
 import type { ResourcePool } from "../../resources/descriptor.ts";
 import type { ServerInfoData } from "../hq_json_workers.ts";
 

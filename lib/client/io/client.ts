@@ -11,10 +11,15 @@ import {
   CHANNEL,
   clientDir,
   decodeToClient,
+  type ExplainView,
   type FromClientMsg,
   type InstanceLayout,
+  type JobDetailView,
+  type JobInfoView,
   type JobSubmit,
+  type TaskView,
   type ToClientMsg,
+  type WorkerView,
 } from "../../protocol/mod.ts";
 import {
   ChannelReader,
@@ -28,16 +33,7 @@ import {
   ServerNotRunningError,
   Waiter,
 } from "../../protocol/io/mod.ts";
-import type {
-  CancelResult,
-  DebugDump,
-  ExplainView,
-  JobDetailView,
-  JobInfoView,
-  TaskView,
-  WorkerStopResult,
-  WorkerView,
-} from "../../server/mod.ts";
+import { type CancelResult, type DebugDump, type WorkerStopResult } from "../../server/mod.ts";
 
 /**
  * The server answered a request with an error (an unknown job, a bad selector, ...), or with

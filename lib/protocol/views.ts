@@ -1,0 +1,312 @@
+// deno-lint-ignore-file camelcase -- the view fields follow HyperQueue's snake_case names
+/**
+ * What the server answers to client queries: plain data for `job list/info`,
+ * `task list/info/explain` and `worker list/info`, carrying everything
+ * HyperQueue's outputs show in raw form (times in ms since the epoch,
+ * durations in ms, resource amounts in fixed point, 1/10000). The server
+ * builds them from its state (`lib/server`); the client prints them as
+ * HyperQueue's JSON documents or tables (`lib/cli`).
+ *
+ * Times come from the server's clock, except a task's start and end, which
+ * the worker reports with its own clock.
+ *
+ * @module
+ */
+import {
+  assertNever,
+  type IdRange,
+  type JobId,
+  type TaskId,
+  type WorkerId,
+} from "../common/mod.ts";
+import { type AllocationPolicy, type ResourcePool } from "../resources/mod.ts";
+import type { CrashLimit, WorkerConfig, WorkerStopReason } from "./messages.ts";
+
+/** A task state as users see it (assigned tasks are waiting). */
+export type TaskStateName = "waiting" | "running" | "finished" | "failed" | "canceled" | "aborted";
+
+/** Per-state task counts as HyperQueue prints them. */
+export interface TaskStatsView {
+  running: number;
+  finished: number;
+  failed: number;
+  canceled: number;
+  aborted: number;
+  waiting: number;
+}
+
+/** `job list` element; also the `info` of a {@link JobDetailView}. */
+export interface JobInfoView {
+  id: JobId;
+  name: string;
+  task_count: number;
+  /** Whether more tasks may be submitted into the job (open jobs: always false for now). */
+  is_open: boolean;
+  task_stats: TaskStatsView;
+  cancel_reason: string | null;
+}
+
+/** A worker a task runs or ran on. */
+export interface TaskWorkerView {
+  /** Worker id. */
+  id: WorkerId;
+  /** Its host name, or null when the server no longer knows the worker. */
+  hostname: string | null;
+}
+
+/** A task's resolved working directory and output paths (`null` output: discarded). */
+export interface TaskPathsView {
+  cwd: string;
+  stdout: string | null;
+  stderr: string | null;
+}
+
+/** A task of `task list`, `task info` and `job info`. */
+export interface TaskView {
+  id: TaskId;
+  state: TaskStateName;
+  /** Attempt number (HQ_INSTANCE_ID). */
+  instance: number;
+  /** Worker crashes survived. */
+  crash_count: number;
+  /** Start of the current attempt (worker clock), when it started. */
+  started_at: number | null;
+  /** End time of a completed task. */
+  finished_at: number | null;
+  /** Workers it runs or ran on, root first; empty when it has not started. */
+  workers: TaskWorkerView[];
+  /** Resolved paths, when it has started. */
+  paths: TaskPathsView | null;
+  /** Error text of a failed task. */
+  error: string | null;
+}
+
+/** One requested resource of a variant. */
+export interface RequestEntryView {
+  resource: string;
+  /** Amount in 1/10000 (0 for the policy `all`). */
+  amount: number;
+  policy: AllocationPolicy;
+}
+
+/** One resource request variant. */
+export interface RequestView {
+  /** Whole workers of a multi-node task; 0 for a single-node task. */
+  n_nodes: number;
+  /** `--time-request` in ms. */
+  min_time_ms: number;
+  /** Weight in 1/10000 (1.0 is 10000). */
+  weight: number;
+  entries: RequestEntryView[];
+}
+
+/** What every task of a submit shares. */
+export interface TaskDescView {
+  /** The program with its unresolved path templates (`null` output: discarded). */
+  program: {
+    args: string[];
+    env: Record<string, string>;
+    cwd: string;
+    stdout: string | null;
+    stderr: string | null;
+  };
+  requests: RequestView[];
+  pin_mode: "taskset" | "omp" | null;
+  priority: number;
+  time_limit_ms: number | null;
+  task_dir: boolean;
+  crash_limit: CrashLimit;
+}
+
+/** One submit of a job (a job has one submit until open jobs exist). */
+export interface SubmitView {
+  /** Task ids of the submit. */
+  ids: IdRange[];
+  /** The client's directory at submission. */
+  submit_dir: string;
+  task_desc: TaskDescView;
+}
+
+/** `job info` element. */
+export interface JobDetailView {
+  info: JobInfoView;
+  max_fails: number | null;
+  /** Submission time. */
+  submitted_at: number;
+  /** When its last task completed, or null while it has tasks to run. */
+  completed_at: number | null;
+  submits: SubmitView[];
+  /** Tasks by ascending id (all of them, or those asked for). */
+  tasks: TaskView[];
+}
+
+/** What a worker is doing now (HyperQueue's `WorkerRuntimeInfo`). */
+export type WorkerRuntimeView =
+  | {
+    kind: "singleNode";
+    /** Tasks assigned to the worker to run now or running (prefilled ones not counted). */
+    assigned_tasks: number;
+    /** Tasks it reported as started. */
+    running_tasks: number;
+    /** Whether it is held for a multi-node task (not tracked here: always false). */
+    is_reserved: boolean;
+  }
+  | {
+    kind: "multiNode";
+    /** Whether it is the root of the multi-node task it runs. */
+    main_node: boolean;
+  };
+
+/** The last task a worker started. */
+export interface LastTaskStartedView {
+  job_id: JobId;
+  task_id: TaskId;
+  /** Start time (worker clock). */
+  time: number;
+}
+
+/** `worker list` / `worker info` element. */
+export interface WorkerView {
+  id: WorkerId;
+  /** `running`, or why it ended. */
+  state: "running" | WorkerStopReason;
+  configuration: {
+    hostname: string;
+    group: string;
+    work_dir: string;
+    /** What `Data provider` shows (no network here: `<hostname>:files`). */
+    listen_address: string;
+    process_pid: number;
+    heartbeat_ms: number;
+    idle_timeout_ms: number | null;
+    time_limit_ms: number | null;
+    on_server_lost: "stop" | "finish-running";
+    /** `--min-utilization` in 1/10000. */
+    min_utilization: number;
+    /** Pools in the worker's order. */
+    resources: ResourcePool[];
+    manager: { kind: "slurm" | "pbs"; job_id: string } | null;
+  };
+  /** Registration time. */
+  started_at: number;
+  /** When it ended, or null while it runs. */
+  ended_at: number | null;
+  last_task_started: LastTaskStartedView | null;
+  /** Null once the worker has ended. */
+  runtime_info: WorkerRuntimeView | null;
+}
+
+/** One fact about a task on a worker (HyperQueue's `TaskExplainItem`). */
+export type ExplainItemView =
+  | {
+    kind: "time";
+    /** The variant's `--time-request`. */
+    min_time_ms: number;
+    /** What is left of the worker's time limit, or null without one. */
+    remaining_time_ms: number | null;
+  }
+  | {
+    kind: "resources";
+    resource: string;
+    /** Least amount the variant needs (1 unit for `all`), in 1/10000. */
+    request_amount: number;
+    /** What the worker has, in 1/10000. */
+    worker_amount: number;
+  }
+  | {
+    kind: "workerGroup";
+    n_nodes: number;
+    /** Running workers in the worker's group. */
+    group_size: number;
+  };
+
+/** Explanation for one worker. */
+export interface ExplainWorkerView {
+  worker_id: WorkerId;
+  /** Whether some variant has no blocking item. */
+  runnable: boolean;
+  /** Items per variant: a time item first when the variant has a time request. */
+  variants: ExplainItemView[][];
+}
+
+/** `task explain` data. */
+export interface ExplainView {
+  job_id: JobId;
+  task_id: TaskId;
+  state: TaskStateName;
+  /** Dependencies of the task (none until dependencies exist). */
+  n_task_deps: number;
+  /** Dependencies not finished yet. */
+  n_waiting_deps: number;
+  /** Running workers by id. */
+  workers: ExplainWorkerView[];
+}
+
+/** The configuration part of a worker view, from what the worker sent at registration. */
+export function configurationView(c: WorkerConfig): WorkerView["configuration"] {
+  return {
+    hostname: c.hostname,
+    group: c.group,
+    work_dir: c.workDir,
+    listen_address: `${c.hostname}:files`,
+    process_pid: c.pid,
+    heartbeat_ms: c.heartbeatMs,
+    idle_timeout_ms: c.idleTimeoutMs,
+    time_limit_ms: c.timeLimitMs,
+    on_server_lost: c.onServerLost,
+    min_utilization: c.minUtilization,
+    resources: c.resources.map((p) => ({
+      name: p.name,
+      kind: p.kind,
+      groups: p.groups,
+      size: p.size,
+    })),
+    manager: c.manager === null ? null : { kind: c.manager.kind, job_id: c.manager.jobId },
+  };
+}
+
+/**
+ * The view a worker has of itself right after registering (what `worker
+ * start` prints): running, no task started yet, no runtime info.
+ */
+export function registeredWorkerView(
+  id: WorkerId,
+  config: WorkerConfig,
+  registeredAt: number,
+): WorkerView {
+  return {
+    id,
+    state: "running",
+    configuration: configurationView(config),
+    started_at: registeredAt,
+    ended_at: null,
+    last_task_started: null,
+    runtime_info: null,
+  };
+}
+
+/**
+ * Whether an explain item keeps its variant from running (tako's `is_blocking`).
+ *
+ * @example Usage
+ * ```ts
+ * import { isBlocking } from "./views.ts";
+ * import assert from "node:assert/strict";
+ * const gpus = { kind: "resources" as const, resource: "gpus", request_amount: 20000 };
+ * assert.equal(isBlocking({ ...gpus, worker_amount: 10000 }), true);
+ * assert.equal(isBlocking({ ...gpus, worker_amount: 40000 }), false);
+ * assert.equal(isBlocking({ kind: "time", min_time_ms: 60_000, remaining_time_ms: null }), false);
+ * ```
+ */
+export function isBlocking(item: ExplainItemView): boolean {
+  switch (item.kind) {
+    case "time":
+      return item.remaining_time_ms !== null && item.min_time_ms > item.remaining_time_ms;
+    case "resources":
+      return item.request_amount > item.worker_amount;
+    case "workerGroup":
+      return item.n_nodes > item.group_size;
+    default:
+      return assertNever(item, "explain item");
+  }
+}
