@@ -53,9 +53,10 @@ export interface LeaseJudgement {
  * @example Usage
  * ```ts
  * import { judgeLease } from "./lease_watch.ts";
+ * import assert from "node:assert/strict";
  * const seen = { seq: 1, startedAt: 100, at: 0 };
  * const lease = { host: "a", pid: 1, startedAt: 100, seq: 2, at: 0, intervalMs: 500, stopped: false };
- * judgeLease(seen, lease, 1000, "b").verdict; // { kind: "alive" }
+ * assert.deepEqual(judgeLease(seen, lease, 1000, "b").verdict, { kind: "alive" });
  * ```
  */
 export function judgeLease(

@@ -35,8 +35,9 @@ export interface FlushLoad {
  * @example Usage
  * ```ts
  * import { flushGapMs } from "./send_schedule.ts";
- * flushGapMs({ prefilled: 0, meanRunMs: 100, running: 2 }); // 5
- * flushGapMs({ prefilled: 4, meanRunMs: 20, running: 2 }); // 10
+ * import assert from "node:assert/strict";
+ * assert.equal(flushGapMs({ prefilled: 0, meanRunMs: 100, running: 2 }), 5);
+ * assert.equal(flushGapMs({ prefilled: 4, meanRunMs: 20, running: 2 }), 10);
  * ```
  */
 export function flushGapMs(load: FlushLoad): number {

@@ -45,7 +45,11 @@ export class ExecError extends Error {
  * @example Usage
  * ```ts
  * import { taskErrorText } from "./exec_errors.ts";
- * taskErrorText("Program terminated with exit code 1."); // "Error: Program terminated with exit code 1."
+ * import assert from "node:assert/strict";
+ * assert.equal(
+ *   taskErrorText("Program terminated with exit code 1."),
+ *   "Error: Program terminated with exit code 1.",
+ * );
  * ```
  */
 export function taskErrorText(message: string): string {
@@ -118,8 +122,11 @@ const SIGNAL_NUMBERS: Record<string, number> = {
  * @example Usage
  * ```ts
  * import { exitStatusText } from "./exec_errors.ts";
- * exitStatusText({ success: false, code: 137, signal: "SIGKILL" });
- * // "Program terminated with exit code -1. Received signal 9 (SIGKILL)."
+ * import assert from "node:assert/strict";
+ * assert.equal(
+ *   exitStatusText({ success: false, code: 137, signal: "SIGKILL" }),
+ *   "Program terminated with exit code -1. Received signal 9 (SIGKILL).",
+ * );
  * ```
  */
 export function exitStatusText(status: Deno.CommandStatus): string {
@@ -138,7 +145,8 @@ export function exitStatusText(status: Deno.CommandStatus): string {
  * @example Usage
  * ```ts
  * import { rustDebugString } from "./exec_errors.ts";
- * rustDebugString('say "hi"\n'); // '"say \\"hi\\"\\n"'
+ * import assert from "node:assert/strict";
+ * assert.equal(rustDebugString('say "hi"\n'), '"say \\"hi\\"\\n"');
  * ```
  */
 export function rustDebugString(text: string): string {
@@ -185,10 +193,13 @@ function isFile(path: string): boolean {
  *
  * @example Usage
  * ```ts
- * import { cannotExecuteText, ExecError, ENOENT } from "./exec_errors.ts";
- * cannotExecuteText(["foo", "--bar"], new ExecError(ENOENT), "/nonexistent");
- * // 'Cannot execute "foo --bar": No such file or directory (os error 2)\n' +
- * // "The program that you have tried to execute (`foo`) was not found."
+ * import { cannotExecuteText, ENOENT, ExecError } from "./exec_errors.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(
+ *   cannotExecuteText(["foo", "--bar"], new ExecError(ENOENT), "/nonexistent"),
+ *   'Cannot execute "foo --bar": No such file or directory (os error 2)\n' +
+ *     "The program that you have tried to execute (`foo`) was not found.",
+ * );
  * ```
  */
 export function cannotExecuteText(args: readonly string[], error: ExecError, cwd: string): string {

@@ -60,8 +60,9 @@ const IPV4_REGEXP = /^\d{1,3}(\.\d{1,3}){3}$/;
  * @example Usage
  * ```ts
  * import { shortHostname } from "./launcher.ts";
- * shortHostname("cn12.cluster.example.org"); // "cn12"
- * shortHostname("10.0.0.7"); // "10.0.0.7"
+ * import assert from "node:assert/strict";
+ * assert.equal(shortHostname("cn12.cluster.example.org"), "cn12");
+ * assert.equal(shortHostname("10.0.0.7"), "10.0.0.7");
  * ```
  */
 export function shortHostname(hostname: string): string {

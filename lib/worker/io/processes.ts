@@ -68,8 +68,11 @@ export interface EndedBy {
  * @example Usage
  * ```ts
  * import { taskOutcome } from "./processes.ts";
- * taskOutcome({ kind: "finished" }, { canceled: false, timedOut: true });
- * // { kind: "failed", error: "Time limit reached" }
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(
+ *   taskOutcome({ kind: "finished" }, { canceled: false, timedOut: true }),
+ *   { kind: "failed", error: "Time limit reached" },
+ * );
  * ```
  */
 export function taskOutcome(end: TaskEnd, by: EndedBy): TaskOutcome {
