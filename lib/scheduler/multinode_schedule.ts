@@ -38,9 +38,7 @@ export interface MultiNodePlacement {
   cls: RequestClass;
   /** Variant it runs with. */
   variant: number;
-  /** Job id. */
   jobId: JobId;
-  /** Task id. */
   taskId: TaskId;
   /** Priority level it was taken at. */
   priority: number;

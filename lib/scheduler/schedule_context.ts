@@ -29,7 +29,6 @@ export interface PlacementGroup {
   cls: RequestClass;
   /** Variant they run with, or null when prefilled. */
   variant: number | null;
-  /** Job id. */
   jobId: JobId;
   /** Priority level they were taken at. */
   priority: number;

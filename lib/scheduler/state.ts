@@ -30,7 +30,6 @@ export type { TaskRecord, TaskState } from "./task.ts";
 export interface Job {
   /** Job id. */
   id: JobId;
-  /** Name. */
   name: string;
   /** Client's directory at submission. */
   submitDir: string;
@@ -79,11 +78,8 @@ export type WorkerState = "running" | WorkerStopReason;
 export interface WorkerSlot {
   /** The task's record (its key in the worker's map). */
   record: TaskRecord;
-  /** Job id. */
   jobId: JobId;
-  /** Task id. */
   taskId: TaskId;
-  /** Class id. */
   classId: number;
   /** Priority of the task. */
   priority: number;
@@ -105,9 +101,7 @@ export interface WorkerSlot {
 export interface MultiNodeRun {
   /** The task's record. */
   record: TaskRecord;
-  /** Job id. */
   jobId: JobId;
-  /** Task id. */
   taskId: TaskId;
   /** Workers of the task, root first. */
   nodes: WorkerId[];
@@ -121,7 +115,6 @@ export interface WorkerRecord {
   key: string;
   /** Settings sent at registration. */
   config: WorkerConfig;
-  /** State. */
   state: WorkerState;
   /** Registration time (server clock). */
   registeredAt: number;
@@ -178,9 +171,7 @@ export interface ServerState {
   workers: Map<WorkerId, WorkerRecord>;
   /** Worker ids by key. */
   workerKeys: Map<string, WorkerId>;
-  /** Next job id. */
   nextJobId: JobId;
-  /** Next worker id. */
   nextWorkerId: WorkerId;
   /** Request classes by id. */
   classes: Map<number, RequestClass>;

@@ -32,9 +32,7 @@ function bucketBefore(a: Bucket, b: Bucket): boolean {
 
 /** A ready task taken from a queue. */
 export interface QueuedTask {
-  /** Job id. */
   jobId: JobId;
-  /** Task id. */
   taskId: TaskId;
   /** Priority of its job. */
   priority: number;

@@ -41,7 +41,6 @@ import {
 export interface PendingWait {
   /** Client key. */
   client: string | null;
-  /** Request number. */
   request: number;
   /** Jobs waited for. */
   jobIds: JobId[];

@@ -75,7 +75,6 @@ export function createServerSession(state: ServerState, probe?: RoundProbe): Ser
 
 /** Where a channel reader stands: segment number and byte offset. */
 export interface ChannelPosition {
-  /** Segment number. */
   segment: number;
   /** Byte offset within the segment. */
   offset: number;

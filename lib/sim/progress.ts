@@ -165,7 +165,6 @@ export function checkWorkConservation(state: ServerState, now: number): void {
 export interface RoundPlacement {
   /** Worker it went to. */
   workerId: WorkerId;
-  /** Its priority. */
   priority: number;
   /** The request of its variant. */
   request: ResourceRequest;

@@ -26,9 +26,7 @@ import {
 
 /** A task the worker knows about. */
 export interface WorkerTask {
-  /** Job id. */
   jobId: JobId;
-  /** Task id. */
   taskId: TaskId;
   /** Attempt. */
   instance: number;

@@ -40,7 +40,6 @@ export type LeaseVerdict =
 
 /** A verdict and the lease change seen after it. */
 export interface LeaseJudgement {
-  /** The verdict. */
   verdict: LeaseVerdict;
   /** The change to judge the next read against. */
   seen: LeaseSeen;

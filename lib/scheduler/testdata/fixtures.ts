@@ -53,13 +53,10 @@ export function workerConfig(spec: WorkerSpec): WorkerConfig {
 
 /** Options of a test job. */
 export interface JobSpec {
-  /** Priority. */
   priority?: number;
   /** Time request in ms. */
   timeRequestMs?: number;
-  /** Max fails. */
   maxFails?: number | null;
-  /** Crash limit. */
   crashLimit?: CrashLimit;
   /** First task id. */
   first?: number;
