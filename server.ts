@@ -12,6 +12,7 @@ import {
   NO_NETWORK,
   optFlag,
   optString,
+  POLL_OPTIONS,
   quietServerStart,
   renderServerInfo,
   serverInfoJson,
@@ -167,14 +168,7 @@ export const serverCommand: Command = {
           check: durationArg,
           help: "Accepted; the scheduler's rounds are greedy and never need a time limit",
         },
-        { long: "poll-only", help: "Never watch files; poll (for network filesystems)" },
-        {
-          long: "max-poll",
-          value: "MAX_POLL",
-          default: "250ms",
-          check: durationArg,
-          help: "Longest poll interval",
-        },
+        ...POLL_OPTIONS,
         {
           long: "prefill",
           value: "PREFILL",

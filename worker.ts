@@ -17,6 +17,7 @@ import {
   optList,
   optString,
   parseCommandLine,
+  POLL_OPTIONS,
   quietWorkerList,
   renderHwdetect,
   renderWorkerInfo,
@@ -311,14 +312,7 @@ export const WORKER_START_OPTIONS: readonly OptionSpec[] = [
     check: durationArg,
     help: "How often queued tasks are checked against the remaining lifetime",
   },
-  { long: "poll-only", help: "Never watch files; poll (for network filesystems)" },
-  {
-    long: "max-poll",
-    value: "MAX_POLL",
-    default: "250ms",
-    check: durationArg,
-    help: "Longest poll interval",
-  },
+  ...POLL_OPTIONS,
 ];
 
 const startCommand: Command = {

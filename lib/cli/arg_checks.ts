@@ -5,6 +5,7 @@
  * @module
  */
 import { parseDuration, parseIdSet, parseSelector } from "../common/mod.ts";
+import type { OptionSpec } from "./args.ts";
 
 /** Notice for options and commands that only make sense with sockets. */
 export const NO_NETWORK = "is not needed: this server uses no network";
@@ -108,3 +109,15 @@ export function singleIdArg(value: string): void {
     throw new RangeError("expected a single id or `last`");
   }
 }
+
+/** `--poll-only` and `--max-poll`, shared by `server start` and `worker start`. */
+export const POLL_OPTIONS: readonly OptionSpec[] = [
+  { long: "poll-only", help: "Never watch files; poll (for network filesystems)" },
+  {
+    long: "max-poll",
+    value: "MAX_POLL",
+    default: "250ms",
+    check: durationArg,
+    help: "Longest poll interval",
+  },
+];

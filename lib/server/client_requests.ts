@@ -68,16 +68,16 @@ export type CancelResult =
 export type WorkerStopResult = { id: number; result: "stopped" | "alreadyStopped" | "notFound" };
 
 /**
- * Jobs a cancel names, as HyperQueue picks them: `all` is every job still
- * waiting or running, `last` the newest job, ids are taken as given (a
- * missing one is reported).
+ * Ids a `job cancel` or `worker stop` names, as HyperQueue picks them: `all`
+ * is every one still active, `last` the newest, ids as given (a missing one
+ * is reported as not found).
  */
-function cancelTargets(state: ServerState, selector: string): JobId[] {
+function namedIds(selector: string, existing: readonly number[], active: (id: number) => boolean) {
   const sel = parseSelector(selector);
-  const ids = [...state.jobs.keys()].sort((a, b) => a - b);
+  const ids = [...existing].sort((a, b) => a - b);
   switch (sel.kind) {
     case "all":
-      return ids.filter((id) => !isJobComplete(state.jobs.get(id)!));
+      return ids.filter(active);
     case "last":
       return ids.slice(-1);
     case "ids":
@@ -87,20 +87,14 @@ function cancelTargets(state: ServerState, selector: string): JobId[] {
   }
 }
 
-/** Workers a stop names: `all` is every running worker, `last` the newest, ids as given. */
+function cancelTargets(state: ServerState, selector: string): JobId[] {
+  return namedIds(selector, [...state.jobs.keys()], (id) => !isJobComplete(state.jobs.get(id)!));
+}
+
 function stopTargets(state: ServerState, selector: string): number[] {
-  const sel = parseSelector(selector);
-  const ids = [...state.workers.keys()].sort((a, b) => a - b);
-  switch (sel.kind) {
-    case "all":
-      return ids.filter((id) => state.workers.get(id)!.state === "running");
-    case "last":
-      return ids.slice(-1);
-    case "ids":
-      return [...idSetIterate(sel.ids)];
-    default:
-      return assertNever(sel, "selector");
-  }
+  return namedIds(selector, [...state.workers.keys()], (id) => {
+    return state.workers.get(id)!.state === "running";
+  });
 }
 
 /** The submit with the placeholders known now filled in (`onSubmit` takes `nextJobId`). */
