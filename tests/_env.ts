@@ -5,8 +5,11 @@
  * Usage:
  *
  * ```ts
+ * import { netfsViews, requirement } from "./_env.ts";
+ * import assert from "node:assert/strict";
  * const req = requirement(netfsViews() !== undefined, "two sshfs views");
- * Deno.test({ name: "...", ignore: req.ignore, fn: () => { req.check(); ... } });
+ * // Pass `req.ignore` to Deno.test and call `req.check()` first in its body.
+ * assert.equal(typeof req.ignore, "boolean");
  * ```
  *
  * Normally a test whose requirement is missing is ignored (and the reason is
