@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Command, runCommandLine } from "./lib/cli/io/mod.ts";
+import { type Command, type RoleInfo, runCommandLine, runUmbrella } from "./lib/cli/io/mod.ts";
 
 const NAMES = ["add", "list", "info", "log", "pause", "resume", "remove", "dry-run"] as const;
 
@@ -21,6 +21,11 @@ export const allocCommand: Command = {
     },
   })),
 };
+
+/** Entry point of the umbrella for `hq alloc ...`. */
+export function hqMain(argv: readonly string[], roles: readonly RoleInfo[]): Promise<number> {
+  return runUmbrella([allocCommand], argv, roles);
+}
 
 /** Entry point: `deno run -A alloc.ts <subcommand> ...`. */
 export function main(argv: readonly string[]): Promise<number> {

@@ -1,51 +1,45 @@
 /**
- * The umbrella CLI: `hq server|worker|submit|job|task|alloc ...`. Only the
- * role named on the command line is loaded, so a client command never loads
- * the server (or LMDB) and starts fast; `hq <role> ...` and
- * `deno run -A <role>.ts ...` behave the same.
+ * The umbrella CLI: `hq server|worker|submit|job|task|alloc ...`. It finds
+ * the command word and loads only the role file that answers it, so a
+ * client command never loads the server (or LMDB); `hq <role> ...` and
+ * `deno run -A <role>.ts ...` behave the same. A role file is loaded from
+ * the start-up cache (one bundled file, see `lib/cli/launch.ts`) while that
+ * is fresh, else from its sources.
  *
  * @module
  */
-import { firstPositional } from "./lib/cli/mod.ts";
-import { type Command, GLOBAL_OPTIONS, runCommandLine } from "./lib/cli/io/mod.ts";
+import { firstPositional } from "./lib/cli/command_word.ts";
+import { GLOBAL_OPTIONS } from "./lib/cli/globals.ts";
+import { launchCacheDir, moduleToLoad } from "./lib/cli/io/launch.ts";
 
-/**
- * Loads a role file. The specifier is not a literal on purpose: Deno loads
- * every literal `import()` of a module with the module itself, which would
- * load all roles (and LMDB) for every command.
- */
-async function loadRole(file: string, name: string): Promise<Command> {
-  const mod = await import(new URL(file, import.meta.url).href);
-  return mod[name] as Command;
+/** What a role file offers the umbrella. */
+interface RoleModule {
+  hqMain(
+    argv: readonly string[],
+    roles: readonly { name: string; about: string }[],
+  ): Promise<number>;
 }
 
-/** Top-level commands: description, file and export of each. */
-const ROLES: Record<string, { about: string; file: string; name: string }> = {
-  server: { about: "Commands for the server", file: "./server.ts", name: "serverCommand" },
-  job: { about: "Commands for jobs", file: "./submit.ts", name: "jobCommand" },
-  task: { about: "Commands for tasks", file: "./submit.ts", name: "taskCommand" },
-  submit: { about: "Submit a job to HyperQueue", file: "./submit.ts", name: "submitCommand" },
-  worker: { about: "Commands for workers", file: "./worker.ts", name: "workerCommand" },
-  alloc: {
-    about: "Commands for automatic allocation",
-    file: "./alloc.ts",
-    name: "allocCommand",
-  },
-};
+/** Top-level commands: description and the role file that answers each. */
+const ROLES: readonly { name: string; about: string; file: string }[] = [
+  { name: "server", about: "Commands for the server", file: "server.ts" },
+  { name: "job", about: "Commands for jobs", file: "submit.ts" },
+  { name: "task", about: "Commands for tasks", file: "submit.ts" },
+  { name: "submit", about: "Submit a job to HyperQueue", file: "submit.ts" },
+  { name: "worker", about: "Commands for workers", file: "worker.ts" },
+  { name: "alloc", about: "Commands for automatic allocation", file: "alloc.ts" },
+];
 
 /** Runs `hq` on `argv`; returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const found = firstPositional(argv, GLOBAL_OPTIONS);
-  const role = found === undefined ? undefined : ROLES[found];
-  const subcommands: Command[] = role
-    ? [await loadRole(role.file, role.name)]
-    : Object.entries(ROLES).map(([name, r]) => ({ name, about: r.about }));
-  const root: Command = {
-    name: "hq",
-    about: "HyperQueue-compatible task scheduler that coordinates through files",
-    subcommands,
-  };
-  return await runCommandLine(root, argv, { version: true });
+  const word = firstPositional(argv, GLOBAL_OPTIONS);
+  // Help, --version and unknown commands are answered by the client role, which lists all roles.
+  const file = (ROLES.find((r) => r.name === word) ?? ROLES[1]!).file;
+  const root = decodeURIComponent(new URL(".", import.meta.url).pathname);
+  const path = moduleToLoad(root + file, launchCacheDir(root));
+  // Not a literal specifier: Deno would load every role (and LMDB) with this file otherwise.
+  const mod: RoleModule = await import(new URL(`file://${path}`).href);
+  return await mod.hqMain(argv, ROLES.map(({ name, about }) => ({ name, about })));
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -17,7 +17,14 @@ import {
   renderServerInfo,
   serverInfoJson,
 } from "./lib/cli/mod.ts";
-import { type Command, type CommandContext, runCommandLine, UsageError } from "./lib/cli/io/mod.ts";
+import {
+  type Command,
+  type CommandContext,
+  type RoleInfo,
+  runCommandLine,
+  runUmbrella,
+  UsageError,
+} from "./lib/cli/io/mod.ts";
 import { formatDurationExact, parseDuration } from "./lib/common/mod.ts";
 import { connectInstance, resolveServerDir, ServerNotRunningError } from "./lib/protocol/io/mod.ts";
 import { withClient } from "./lib/client/io/mod.ts";
@@ -218,6 +225,11 @@ export const serverCommand: Command = {
     },
   ],
 };
+
+/** Entry point of the umbrella for `hq server ...`. */
+export function hqMain(argv: readonly string[], roles: readonly RoleInfo[]): Promise<number> {
+  return runUmbrella([serverCommand], argv, roles);
+}
 
 /** Entry point: `deno run -A server.ts <start|stop|info|wait> ...`. */
 export function main(argv: readonly string[]): Promise<number> {

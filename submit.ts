@@ -59,10 +59,12 @@ import {
   type Command,
   type CommandContext,
   type Output,
+  type RoleInfo,
   runCommandLine,
+  runUmbrella,
 } from "./lib/cli/io/mod.ts";
 import { idSetIterate, parseIdSet, parseSelector, resolveSelector } from "./lib/common/mod.ts";
-import { type JobInfoView } from "./lib/protocol/mod.ts";
+import type { JobInfoView } from "./lib/protocol/mod.ts";
 import { type HqClient, withClient } from "./lib/client/io/mod.ts";
 
 const TASK_STATES = ["waiting", "running", "finished", "failed", "canceled", "aborted"] as const;
@@ -526,14 +528,9 @@ export function main(argv: readonly string[]): Promise<number> {
   return runCommandLine({ ...submitCommand, name: "submit.ts" }, argv);
 }
 
-/** Entry point for `hq job ...`. */
-export function jobMain(argv: readonly string[]): Promise<number> {
-  return runCommandLine(jobCommand, argv);
-}
-
-/** Entry point for `hq task ...`. */
-export function taskMain(argv: readonly string[]): Promise<number> {
-  return runCommandLine(taskCommand, argv);
+/** Entry point of the umbrella for `hq submit|job|task ...` (and for `hq` alone). */
+export function hqMain(argv: readonly string[], roles: readonly RoleInfo[]): Promise<number> {
+  return runUmbrella([submitCommand, jobCommand, taskCommand], argv, roles);
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -10,6 +10,7 @@ import {
   argList,
   argString,
   durationArg,
+  GLOBAL_OPTIONS,
   hwdetectJson,
   intArg,
   optFlag,
@@ -31,8 +32,9 @@ import {
 import {
   type Command,
   type CommandContext,
-  GLOBAL_OPTIONS,
+  type RoleInfo,
   runCommandLine,
+  runUmbrella,
 } from "./lib/cli/io/mod.ts";
 import { idSetIterate, parseDuration, parseSelector, resolveSelector } from "./lib/common/mod.ts";
 import { registeredWorkerView, type WorkerConfig, type WorkerView } from "./lib/protocol/mod.ts";
@@ -408,6 +410,11 @@ export const workerCommand: Command = {
     },
   ],
 };
+
+/** Entry point of the umbrella for `hq worker ...`. */
+export function hqMain(argv: readonly string[], roles: readonly RoleInfo[]): Promise<number> {
+  return runUmbrella([workerCommand], argv, roles);
+}
 
 /** Entry point: `deno run -A worker.ts <start|stop|list|info|...> ...`. */
 export function main(argv: readonly string[]): Promise<number> {

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { isOptionToken } from "./command_word.ts";
 
 /** One option of a command. */
 export interface OptionSpec {
@@ -243,10 +244,6 @@ function readOption(argv: readonly string[], i: number, level: Level): number {
   // A following option is not a value (clap), but a negative number is.
   level.set(spec, next === undefined || isOptionToken(next) ? undefined : next);
   return 2;
-}
-
-function isOptionToken(token: string): boolean {
-  return token.startsWith("-") && token !== "-" && !/^-\d/.test(token);
 }
 
 /**
@@ -558,35 +555,4 @@ export function argList(p: Parsed, name: string): string[] {
   const v = p.args.get(name);
   if (Array.isArray(v)) return v;
   return typeof v === "string" ? [v] : [];
-}
-
-/**
- * The first word of `argv` that is not an option or an option's value, given
- * the options that may come before it (used to pick a top-level command
- * before loading it).
- *
- * @example Usage
- * ```ts
- * import { firstPositional } from "./args.ts";
- * import assert from "node:assert/strict";
- * const globals = [{ long: "server-dir", value: "DIR", help: "" }, { long: "debug", help: "" }];
- * const argv = ["--server-dir", "/srv", "--debug", "job", "list"];
- * assert.equal(firstPositional(argv, globals), "job");
- * assert.equal(firstPositional(["--server-dir=/srv"], globals), undefined);
- * ```
- */
-export function firstPositional(
-  argv: readonly string[],
-  options: readonly OptionSpec[],
-): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const token = argv[i]!;
-    if (token === "--") return argv[i + 1];
-    if (!isOptionToken(token)) return token;
-    if (token.startsWith("--") && !token.includes("=")) {
-      const spec = options.find((o) => o.long === token.slice(2));
-      if (spec?.value !== undefined) i++;
-    }
-  }
-  return undefined;
 }

@@ -3,7 +3,6 @@ import {
   argList,
   argString,
   type CommandSpec,
-  firstPositional,
   optCount,
   optFlag,
   type OptionSpec,
@@ -13,6 +12,7 @@ import {
   type Parsed,
   UsageError,
 } from "./args.ts";
+import { firstPositional } from "./command_word.ts";
 
 const GLOBALS: OptionSpec[] = [
   { long: "server-dir", value: "SERVER_DIR", env: "HQ_SERVER_DIR", help: "" },

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { formatJson, type JsonValue } from "./json.ts";
-import { type TaskView } from "../protocol/mod.ts";
+import type { TaskView } from "../protocol/mod.ts";
 import {
   emptyJson,
   errorJson,

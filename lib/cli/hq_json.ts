@@ -7,13 +7,13 @@
  *
  * @module
  */
-import {
-  type JobDetailView,
-  type JobInfoView,
-  type RequestEntryView,
-  type RequestView,
-  type TaskDescView,
-  type TaskView,
+import type {
+  JobDetailView,
+  JobInfoView,
+  RequestEntryView,
+  RequestView,
+  TaskDescView,
+  TaskView,
 } from "../protocol/mod.ts";
 import { assertNever } from "../common/mod.ts";
 import { f64, type JsonFloat, type JsonValue } from "./json.ts";

@@ -11,7 +11,7 @@ import {
   taskJson,
 } from "./hq_json.ts";
 import { explainJson, poolJson, serverInfoJson, workerJson } from "./hq_json_workers.ts";
-import { type TaskView } from "../protocol/mod.ts";
+import type { TaskView } from "../protocol/mod.ts";
 import { JOB_FOUR, JOB_ONE, JOBS, SERVER, WORKERS } from "./testdata/fixtures.ts";
 
 const base: TaskView = {

@@ -4,11 +4,11 @@
  *
  * @module
  */
-import {
-  type ExplainItemView,
-  type ExplainView,
-  type WorkerRuntimeView,
-  type WorkerView,
+import type {
+  ExplainItemView,
+  ExplainView,
+  WorkerRuntimeView,
+  WorkerView,
 } from "../protocol/mod.ts";
 import { FRACTIONS_PER_UNIT } from "../resources/mod.ts";
 import { assertNever } from "../common/mod.ts";

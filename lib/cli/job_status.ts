@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type JobInfoView, type TaskStatsView } from "../protocol/mod.ts";
+import type { JobInfoView, TaskStatsView } from "../protocol/mod.ts";
 import { idSetIterate, parseSelector } from "../common/mod.ts";
 
 /** A job state word. */

@@ -7,7 +7,7 @@ import {
   jobWaitCounts,
   missingIds,
 } from "./job_status.ts";
-import { type JobInfoView } from "../protocol/mod.ts";
+import type { JobInfoView } from "../protocol/mod.ts";
 
 const stats = (s: Partial<JobInfoView["task_stats"]>) => ({
   running: 0,

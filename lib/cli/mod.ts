@@ -9,10 +9,13 @@
  */
 export * from "./arg_checks.ts";
 export * from "./args.ts";
+export * from "./command_word.ts";
 export * from "./dates.ts";
+export * from "./globals.ts";
 export * from "./hq_json.ts";
 export * from "./hq_json_workers.ts";
 export * from "./job_status.ts";
+export * from "./launch.ts";
 export * from "./json.ts";
 export * from "./messages.ts";
 export * from "./progress.ts";

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { type JobInfoView, type WorkerView } from "../protocol/mod.ts";
+import type { JobInfoView, WorkerView } from "../protocol/mod.ts";
 import { JOB_SUMMARY_ORDER, jobStatus, jobSummaryCounts } from "./job_status.ts";
 import { workerStateText } from "./render_workers.ts";
 

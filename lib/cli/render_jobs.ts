@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type JobDetailView, type JobInfoView, type TaskView } from "../protocol/mod.ts";
+import type { JobDetailView, JobInfoView, TaskView } from "../protocol/mod.ts";
 import {
   formatDurationExact,
   formatHumanDuration,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type JobInfoView } from "../protocol/mod.ts";
+import type { JobInfoView } from "../protocol/mod.ts";
 import { completedCount, renderProgressBar } from "./progress.ts";
 import { pluralize } from "./text_util.ts";
 

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { type JobDetailView, type SubmitView, type TaskView } from "../protocol/mod.ts";
+import type { JobDetailView, SubmitView, TaskView } from "../protocol/mod.ts";
 import {
   formatDurationExact,
   formatHumanDuration,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type WorkerRuntimeView, type WorkerView } from "../protocol/mod.ts";
+import type { WorkerRuntimeView, WorkerView } from "../protocol/mod.ts";
 import { assertNever, formatDurationExact } from "../common/mod.ts";
 import { renderTable, renderVerticalTable } from "./table.ts";
 import { formatJsonDatetime, formatUtcSeconds } from "./dates.ts";

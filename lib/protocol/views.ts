@@ -19,7 +19,7 @@ import {
   type TaskId,
   type WorkerId,
 } from "../common/mod.ts";
-import { type AllocationPolicy, type ResourcePool } from "../resources/mod.ts";
+import type { AllocationPolicy, ResourcePool } from "../resources/mod.ts";
 import type { CrashLimit, WorkerConfig, WorkerStopReason } from "./messages.ts";
 
 /** A task state as users see it (assigned tasks are waiting). */

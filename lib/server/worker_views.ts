@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type TaskId, type WorkerId } from "../common/mod.ts";
+import type { TaskId, WorkerId } from "../common/mod.ts";
 import { FRACTIONS_PER_UNIT } from "../resources/mod.ts";
 import {
   configurationView,

@@ -11,41 +11,15 @@ import {
   formatJson,
   type JsonValue,
   optFlag,
-  type OptionSpec,
   optString,
   parseCommandLine,
   type Parsed,
   UsageError,
 } from "../mod.ts";
+import { GLOBAL_OPTIONS } from "../globals.ts";
 import { Output, type OutputMode } from "./output.ts";
 
 export { UsageError };
-
-/** HyperQueue's global options: accepted by every command, before, between or after subcommands. */
-export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
-  {
-    long: "server-dir",
-    value: "SERVER_DIR",
-    env: "HQ_SERVER_DIR",
-    help: "The path where access files are stored",
-  },
-  {
-    long: "colors",
-    value: "COLORS",
-    choices: ["auto", "always", "never"],
-    default: "auto",
-    help: "Sets console color policy",
-  },
-  {
-    long: "output-mode",
-    value: "OUTPUT_MODE",
-    choices: ["cli", "json", "quiet"],
-    env: "HQ_OUTPUT_MODE",
-    default: "cli",
-    help: "Sets output formatting",
-  },
-  { long: "debug", env: "HQ_DEBUG", help: "Enables more detailed log output" },
-];
 
 /** What a command handler gets. */
 export interface CommandContext {
@@ -145,4 +119,42 @@ export async function runCommandLine(
     out.error(e instanceof Error ? e.message : String(e));
     return 1;
   }
+}
+
+/** A top-level command of `hq` as the umbrella lists it before loading it. */
+export interface RoleInfo {
+  /** Command word (`job`, `worker`, ...). */
+  readonly name: string;
+  /** One line for `hq --help`. */
+  readonly about: string;
+}
+
+/** What `hq --help` says `hq` is. */
+export const HQ_ABOUT = "HyperQueue-compatible task scheduler that coordinates through files";
+
+/**
+ * Runs `hq` on `argv` with the top-level commands `roles`, of which `own` are
+ * loaded (a role file passes its own commands; the others are listed by name
+ * and description only). Returns the exit code.
+ *
+ * @example Usage
+ * ```ts
+ * import { type CommandContext, runUmbrella } from "./run_cli.ts";
+ * import assert from "node:assert/strict";
+ * const roles = [{ name: "job", about: "Jobs" }, { name: "worker", about: "Workers" }];
+ * const job = {
+ *   name: "job",
+ *   about: "Jobs",
+ *   subcommands: [{ name: "list", about: "", run: (_: CommandContext) => 7 }],
+ * };
+ * assert.equal(await runUmbrella([job], ["--output-mode=quiet", "job", "list"], roles), 7);
+ * ```
+ */
+export function runUmbrella(
+  own: readonly Command[],
+  argv: readonly string[],
+  roles: readonly RoleInfo[],
+): Promise<number> {
+  const subcommands = roles.map((r) => own.find((c) => c.name === r.name) ?? { ...r });
+  return runCommandLine({ name: "hq", about: HQ_ABOUT, subcommands }, argv, { version: true });
 }

@@ -33,7 +33,7 @@ import {
   ServerNotRunningError,
   Waiter,
 } from "../../protocol/io/mod.ts";
-import { type CancelResult, type DebugDump, type WorkerStopResult } from "../../server/mod.ts";
+import type { CancelResult, DebugDump, WorkerStopResult } from "../../server/mod.ts";
 
 /**
  * The server answered a request with an error (an unknown job, a bad selector, ...), or with

@@ -198,7 +198,7 @@ export class ChannelWriter {
   async #check(): Promise<void> {
     let segment = this.#segment;
     if (!(await exists(this.#path(segment)))) {
-      segment = Math.max(segment, await this.#highestListed());
+      segment = Math.max(segment, this.#highestListed());
     }
     while (await exists(this.#path(segment + 1))) segment++;
     if (segment !== this.#segment) {
@@ -232,11 +232,11 @@ export class ChannelWriter {
   }
 
   /** Highest segment number among this channel's files (0 when none). */
-  async #highestListed(): Promise<number> {
+  #highestListed(): number {
     let highest = 0;
     const prefix = `${this.#name}.`;
     try {
-      for await (const entry of Deno.readDir(this.#dir)) {
+      for (const entry of Deno.readDirSync(this.#dir)) {
         if (!entry.name.startsWith(prefix) || !entry.name.endsWith(".log")) continue;
         const middle = entry.name.slice(prefix.length, -4);
         if (!/^(0|[1-9][0-9]*)$/.test(middle)) continue;

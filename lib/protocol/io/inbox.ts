@@ -63,19 +63,20 @@ export async function postToInbox(
  * not decode comes back as `rejected` with the reason. See {@link postToInbox} for an
  * example.
  */
-export async function readInbox(
+export function readInbox(
   layout: InstanceLayout,
   myUid: number | null,
 ): Promise<InboxItem[]> {
+  // Synchronous calls, as in postToInbox: small files, and a client waits for the answer.
   const names: string[] = [];
   try {
-    for await (const entry of Deno.readDir(layout.inboxNew)) {
+    for (const entry of Deno.readDirSync(layout.inboxNew)) {
       if (entry.isFile && !entry.name.startsWith(".")) names.push(entry.name);
       else if (!entry.isFile) names.push(entry.name);
     }
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return [];
-    throw e;
+    if (e instanceof Deno.errors.NotFound) return Promise.resolve([]);
+    return Promise.reject(e);
   }
   names.sort();
   const items: InboxItem[] = [];
@@ -83,7 +84,7 @@ export async function readInbox(
     const path = join(layout.inboxNew, name);
     let text: string;
     try {
-      const info = await Deno.lstat(path);
+      const info = Deno.lstatSync(path);
       if (!info.isFile) {
         items.push({ kind: "rejected", name, reason: "not a regular file" });
         continue;
@@ -92,7 +93,7 @@ export async function readInbox(
         items.push({ kind: "rejected", name, reason: `owned by uid ${info.uid}, not ${myUid}` });
         continue;
       }
-      text = await Deno.readTextFile(path);
+      text = Deno.readTextFileSync(path);
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) continue;
       items.push({ kind: "rejected", name, reason: (e as Error).message });
@@ -104,7 +105,7 @@ export async function readInbox(
       items.push({ kind: "rejected", name, reason: (e as Error).message });
     }
   }
-  return items;
+  return Promise.resolve(items);
 }
 
 /**
@@ -151,10 +152,11 @@ export async function rejectInboxFile(
  * Deletes an inbox file once its request is applied and committed; a file already gone is
  * ignored. See {@link postToInbox} for an example.
  */
-export async function removeInboxFile(layout: InstanceLayout, name: string): Promise<void> {
+export function removeInboxFile(layout: InstanceLayout, name: string): Promise<void> {
   try {
-    await Deno.remove(join(layout.inboxNew, name));
+    Deno.removeSync(join(layout.inboxNew, name));
   } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    if (!(e instanceof Deno.errors.NotFound)) return Promise.reject(e);
   }
+  return Promise.resolve();
 }

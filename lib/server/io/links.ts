@@ -22,6 +22,9 @@ import { ChannelReader, ChannelWriter } from "../../protocol/io/mod.ts";
 import type { Outbox, ServerState } from "../../scheduler/mod.ts";
 import { type ChannelInput, decodeWorkerRecords } from "../mod.ts";
 
+/** Reply writers kept for clients that may ask again; every `hq` command is a new client. */
+const MAX_CLIENT_WRITERS = 256;
+
 interface WorkerChannels {
   reader: ChannelReader;
   writer: ChannelWriter;
@@ -121,11 +124,20 @@ export class ServerLinks {
     if (!writer) {
       const dir = clientDir(this.#layout, client);
       try {
-        await Deno.stat(dir);
+        Deno.statSync(dir);
       } catch {
         return; // the client is gone
       }
-      this.#clients.set(client, writer = new ChannelWriter(dir, CHANNEL.reply));
+      writer = new ChannelWriter(dir, CHANNEL.reply);
+    }
+    // Most recently used last; the oldest beyond the cap are dropped (a client that
+    // comes back gets a new writer, which finds the channel's end again).
+    this.#clients.delete(client);
+    this.#clients.set(client, writer);
+    for (const [old, w] of this.#clients) {
+      if (this.#clients.size <= MAX_CLIENT_WRITERS) break;
+      w.close();
+      this.#clients.delete(old);
     }
     await writer.append([encodeToClient(msg)]);
   }

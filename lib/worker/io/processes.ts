@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { resolve } from "node:path";
+import { joinPath, resolvePath } from "../../common/mod.ts";
 import {
   type LaunchSpec,
   launchTask,
@@ -49,7 +49,10 @@ export function launchSpec(order: StartOrder, context: LaunchContext): LaunchSpe
   };
   if (order.nodes !== null) {
     const name = `${order.jobId}-${order.taskId}-${order.instance}`;
-    spec.multiNode = { nodes: order.nodes, taskDir: resolve(context.workDir, "tasks", name) };
+    spec.multiNode = {
+      nodes: order.nodes,
+      taskDir: resolvePath(Deno.cwd(), joinPath(context.workDir, "tasks", name)),
+    };
   }
   return spec;
 }

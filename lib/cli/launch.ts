@@ -1,0 +1,139 @@
+/**
+ * The start-up cache of the command line, pure part: its manifest format and
+ * the rule that decides whether a cached bundle may stand in for its sources.
+ *
+ * Deno loads a module graph file by file; a client command's graph is about
+ * seventy files, and loading them costs more than the command itself. The
+ * cache holds each role file (`submit.ts`, `worker.ts`, ...) bundled into one
+ * file, built by `deno task build` (run by `npm install`). The umbrella loads a
+ * bundle only while every file it was built from is unchanged (same size and
+ * modification time, the test Python uses for its `.pyc` files); otherwise it
+ * loads the sources, so an edit is never hidden by a stale bundle.
+ *
+ * @module
+ */
+
+/** Version of the manifest format. */
+export const LAUNCH_MANIFEST_VERSION = 1;
+
+/** What identifies one version of a file: its size and modification time. */
+export interface FileStamp {
+  /** Size in bytes. */
+  readonly size: number;
+  /** Modification time, ms since the epoch. */
+  readonly mtimeMs: number;
+}
+
+/** The manifest of one bundle: what it replaces and what it was built from. */
+export interface LaunchEntry {
+  /** Format version, {@link LAUNCH_MANIFEST_VERSION}. */
+  readonly v: number;
+  /** Absolute path of the role file the bundle replaces. */
+  readonly source: string;
+  /** Absolute path of the bundle. */
+  readonly bundle: string;
+  /** Stamp of the bundle as written. */
+  readonly bundleStamp: FileStamp;
+  /** Every local file the bundle was built from (absolute paths) with its stamp then. */
+  readonly inputs: readonly (readonly [path: string, stamp: FileStamp])[];
+}
+
+/**
+ * Base name of a role file's bundle and manifest in the cache (`submit` for
+ * `/repo/submit.ts`: `submit.js`, `submit.json`).
+ *
+ * @example Usage
+ * ```ts
+ * import { launchName } from "./launch.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(launchName("/repo/submit.ts"), "submit");
+ * ```
+ */
+export function launchName(source: string): string {
+  return source.slice(source.lastIndexOf("/") + 1).replace(/\.ts$/, "");
+}
+
+/**
+ * Encodes a manifest as JSON.
+ *
+ * @example Usage
+ * ```ts
+ * import { decodeLaunchEntry, encodeLaunchEntry } from "./launch.ts";
+ * import assert from "node:assert/strict";
+ * const stamp = { size: 1, mtimeMs: 2 };
+ * const m = { v: 1, source: "/r/a.ts", bundle: "/c/a.js", bundleStamp: stamp, inputs: [] };
+ * assert.deepEqual(decodeLaunchEntry(encodeLaunchEntry(m)), m);
+ * ```
+ */
+export function encodeLaunchEntry(entry: LaunchEntry): string {
+  return JSON.stringify(entry) + "\n";
+}
+
+function isStamp(v: unknown): v is FileStamp {
+  const s = v as FileStamp;
+  return typeof v === "object" && v !== null && Number.isFinite(s.size) &&
+    Number.isFinite(s.mtimeMs);
+}
+
+/**
+ * Decodes a manifest; null when the text is not one of this version (a cache
+ * written by another version, or damaged, is ignored rather than trusted).
+ *
+ * @example Usage
+ * ```ts
+ * import { decodeLaunchEntry } from "./launch.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(decodeLaunchEntry('{"v": 99}'), null);
+ * assert.equal(decodeLaunchEntry("not json"), null);
+ * ```
+ */
+export function decodeLaunchEntry(text: string): LaunchEntry | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const e = v as LaunchEntry;
+  const ok = typeof v === "object" && v !== null && e.v === LAUNCH_MANIFEST_VERSION &&
+    typeof e.source === "string" && typeof e.bundle === "string" && isStamp(e.bundleStamp) &&
+    Array.isArray(e.inputs) &&
+    e.inputs.every((i) => Array.isArray(i) && typeof i[0] === "string" && isStamp(i[1]));
+  return ok ? e : null;
+}
+
+/**
+ * Why `entry` may not stand in for its sources, or null when it may: the
+ * bundle or an input is gone or has another size or modification time than
+ * when the bundle was built. `stat` returns null for a missing file.
+ *
+ * @example Usage
+ * ```ts
+ * import { staleReason } from "./launch.ts";
+ * import assert from "node:assert/strict";
+ * const stamp = { size: 10, mtimeMs: 1000 };
+ * const entry = {
+ *   v: 1,
+ *   source: "/a.ts",
+ *   bundle: "/b.js",
+ *   bundleStamp: stamp,
+ *   inputs: [["/a.ts", stamp]] as const,
+ * };
+ * const files = new Map([["/b.js", stamp], ["/a.ts", stamp]]);
+ * assert.equal(staleReason(entry, (p) => files.get(p) ?? null), null);
+ * files.set("/a.ts", { size: 10, mtimeMs: 2000 });
+ * assert.equal(staleReason(entry, (p) => files.get(p) ?? null), "/a.ts changed");
+ * ```
+ */
+export function staleReason(
+  entry: LaunchEntry,
+  stat: (path: string) => FileStamp | null,
+): string | null {
+  const same = (a: FileStamp | null, b: FileStamp) =>
+    a !== null && a.size === b.size && a.mtimeMs === b.mtimeMs;
+  if (!same(stat(entry.bundle), entry.bundleStamp)) return `${entry.bundle} changed`;
+  for (const [path, stamp] of entry.inputs) {
+    if (!same(stat(path), stamp)) return `${path} changed`;
+  }
+  return null;
+}

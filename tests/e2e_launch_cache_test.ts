@@ -1,0 +1,121 @@
+/**
+ * The start-up cache end to end: `tools/build_cli.ts` bundles the role files,
+ * `hq` loads a bundle only while nothing it was built from changed, and a
+ * command answers the same through a bundle as from the sources.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Cluster, HQ_TS, ROOT } from "./_harness.ts";
+import { decodeLaunchEntry, encodeLaunchEntry, type LaunchEntry } from "../lib/cli/mod.ts";
+
+const DENO = Deno.execPath();
+const MARK = "launch-cache-test: loaded from the bundle";
+
+async function deno(args: string[], env: Record<string, string> = {}, cwd = ROOT) {
+  const out = await new Deno.Command(DENO, { args, cwd, env, stdin: "null" }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+async function readEntry(cache: string, name: string): Promise<LaunchEntry> {
+  const entry = decodeLaunchEntry(await Deno.readTextFile(join(cache, `${name}.json`)));
+  assert.ok(entry, `${name}.json decodes`);
+  return entry;
+}
+
+/** Rewrites a bundle to print MARK when loaded, and its manifest to match the new bundle. */
+async function markBundle(cache: string, name: string): Promise<void> {
+  const entry = await readEntry(cache, name);
+  const text = await Deno.readTextFile(entry.bundle);
+  await Deno.writeTextFile(entry.bundle, `console.error(${JSON.stringify(MARK)});\n${text}`);
+  const st = await Deno.stat(entry.bundle);
+  await writeEntry(cache, name, {
+    ...entry,
+    bundleStamp: { size: st.size, mtimeMs: st.mtime!.getTime() },
+  });
+}
+
+async function writeEntry(cache: string, name: string, entry: LaunchEntry): Promise<void> {
+  await Deno.writeTextFile(join(cache, `${name}.json`), encodeLaunchEntry(entry));
+}
+
+Deno.test("hq loads a fresh bundle, and the sources once an input or the bundle changed", async () => {
+  await using c = await Cluster.create();
+  const cache = join(c.root, "cache");
+  const built = await deno(["run", "-A", "tools/build_cli.ts", cache]);
+  assert.equal(built.code, 0, built.stderr);
+  const entry = await readEntry(cache, "submit");
+  assert.equal(entry.source, join(ROOT, "submit.ts"));
+  assert.ok(entry.inputs.some(([p]) => p === join(ROOT, "lib/cli/args.ts")), "inputs name args.ts");
+  assert.ok(!entry.inputs.some(([p]) => p.includes("/node_modules/")), "no npm files");
+
+  await markBundle(cache, "submit");
+  const viaBundle = await deno(["run", "-A", HQ_TS, "--version"], { HQ_CLI_CACHE: cache });
+  assert.equal(viaBundle.code, 0, viaBundle.stderr);
+  assert.match(viaBundle.stderr, new RegExp(MARK));
+  assert.equal(viaBundle.stdout.trim(), "hyperqueue 0.1.0");
+
+  // Off: the sources, whatever the cache holds.
+  const off = await deno(["run", "-A", HQ_TS, "--version"], { HQ_CLI_CACHE: "off" });
+  assert.doesNotMatch(off.stderr, new RegExp(MARK));
+  assert.equal(off.stdout, viaBundle.stdout);
+
+  // An input whose stamp differs from the manifest's: the bundle is stale, the sources load.
+  const marked = await readEntry(cache, "submit");
+  const [first, ...rest] = marked.inputs;
+  const touched: LaunchEntry = {
+    ...marked,
+    inputs: [[first![0], { ...first![1], mtimeMs: first![1].mtimeMs - 1000 }], ...rest],
+  };
+  await writeEntry(cache, "submit", touched);
+  const stale = await deno(["run", "-A", HQ_TS, "--version"], { HQ_CLI_CACHE: cache });
+  assert.equal(stale.code, 0, stale.stderr);
+  assert.doesNotMatch(stale.stderr, new RegExp(MARK));
+
+  // A bundle changed after its manifest was written is not trusted either.
+  await writeEntry(cache, "submit", marked);
+  await Deno.writeTextFile(marked.bundle, "\n", { append: true });
+  const edited = await deno(["run", "-A", HQ_TS, "--version"], { HQ_CLI_CACHE: cache });
+  assert.doesNotMatch(edited.stderr, new RegExp(MARK));
+
+  // A manifest of another format version is ignored.
+  await writeEntry(cache, "submit", { ...marked, v: 999 });
+  const foreign = await deno(["run", "-A", HQ_TS, "--version"], { HQ_CLI_CACHE: cache });
+  assert.equal(foreign.code, 0, foreign.stderr);
+  assert.doesNotMatch(foreign.stderr, new RegExp(MARK));
+});
+
+Deno.test("every role answers the same through its bundle as from its sources", async () => {
+  await using c = await Cluster.create();
+  const cache = join(c.root, "cache");
+  assert.equal((await deno(["run", "-A", "tools/build_cli.ts", cache])).code, 0);
+  for (const name of ["submit", "worker", "server", "alloc"]) await markBundle(cache, name);
+  c.startServer();
+  await c.waitServerReady();
+  c.startWorker(["--cpus", "1"]);
+  const submitted = await c.hq(["submit", "--wait", "--", "true"]);
+  assert.equal(submitted.code, 0, submitted.stderr);
+  const commands = [
+    ["--output-mode", "json", "job", "list"],
+    ["--output-mode", "json", "job", "info", "1"],
+    ["--output-mode", "json", "task", "list", "1"],
+    ["worker", "list", "--output-mode", "quiet"],
+    ["server", "info", "--output-mode", "json"],
+    ["alloc", "list"],
+    ["job", "info", "7"],
+    ["bogus"],
+  ];
+  for (const args of commands) {
+    const viaBundle = await c.hq(args, { env: { HQ_CLI_CACHE: cache } });
+    const viaSources = await c.hq(args, { env: { HQ_CLI_CACHE: "off" } });
+    const label = args.join(" ");
+    assert.match(viaBundle.stderr, new RegExp(MARK), `${label}: bundle loaded`);
+    assert.doesNotMatch(viaSources.stderr, new RegExp(MARK), `${label}: sources loaded`);
+    assert.equal(viaBundle.code, viaSources.code, `${label}: exit code`);
+    const same = (s: string) => s.replace(new RegExp(`${MARK}\\n`), "").replace(/^\S+Z /gm, "");
+    assert.equal(same(viaBundle.stdout), same(viaSources.stdout), `${label}: stdout`);
+    assert.equal(same(viaBundle.stderr), same(viaSources.stderr), `${label}: stderr`);
+  }
+  const stopped = await c.hq(["server", "stop"], { env: { HQ_CLI_CACHE: cache } });
+  assert.equal(stopped.code, 0, stopped.stderr);
+});
