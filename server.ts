@@ -20,6 +20,8 @@ import {
 import {
   type Command,
   type CommandContext,
+  launchCacheDir,
+  moduleToLoad,
   type RoleInfo,
   runCommandLine,
   runUmbrella,
@@ -66,6 +68,7 @@ async function start(ctx: CommandContext): Promise<void> {
     idleTimeoutMs: idle === undefined ? null : parseDuration(idle),
     ...(journal === undefined ? {} : { journalPath: journal }),
     ...(flushPeriod === undefined ? {} : { journalFlushPeriodMs: parseDuration(flushPeriod) }),
+    workerProgram: workerProgram(),
     log: (line) => out.log("INFO", line),
     onReady: (identity) => {
       if (out.mode === "json") out.json(serverInfoJson(identity, dir));
@@ -74,6 +77,15 @@ async function start(ctx: CommandContext): Promise<void> {
     },
     stopSignal: stopSignal(),
   });
+}
+
+/**
+ * How allocations start a worker: this Deno running the worker role, from the start-up cache's
+ * bundle when it is fresh (one file to load on every node), else from the sources.
+ */
+function workerProgram(): string[] {
+  const root = decodeURIComponent(new URL(".", import.meta.url).pathname);
+  return [Deno.execPath(), "run", "-A", moduleToLoad(`${root}worker.ts`, launchCacheDir(root))];
 }
 
 async function stop(ctx: CommandContext): Promise<void> {

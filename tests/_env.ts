@@ -1,6 +1,6 @@
 /**
  * Helpers for tests that need something from the test environment (for
- * example two views of a network filesystem).
+ * example two views of a network filesystem, or a running SLURM).
  *
  * Usage:
  *
@@ -59,14 +59,44 @@ export function sshLogin(): { port: number; key: string; ssh: string } | undefin
   } catch {
     return undefined;
   }
+  const ssh = onPath("ssh");
+  return ssh === undefined ? undefined : { port, key, ssh };
+}
+
+/** The first file called `name` in a `PATH` directory, or undefined. */
+function onPath(name: string): string | undefined {
   for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    if (dir === "") continue;
     try {
-      if (Deno.statSync(`${dir}/ssh`).isFile) return { port, key, ssh: `${dir}/ssh` };
+      if (Deno.statSync(`${dir}/${name}`).isFile) return `${dir}/${name}`;
     } catch {
       // not here
     }
   }
   return undefined;
+}
+
+let slurmAnswer: boolean | undefined;
+
+/**
+ * Whether a real SLURM is there to submit to (`tools/slurm.sh start`, whose
+ * `SLURM_CONF` line must be exported): true when `HQ_TEST_SLURM=1`,
+ * `sbatch`, `scontrol`, `scancel` and `squeue` are on `PATH`, and
+ * `scontrol ping` reports the controller up. Asked once per process.
+ */
+export function slurmAvailable(): boolean {
+  if (slurmAnswer !== undefined) return slurmAnswer;
+  slurmAnswer = false;
+  if (Deno.env.get("HQ_TEST_SLURM") !== "1") return false;
+  const tools = ["sbatch", "scontrol", "scancel", "squeue"];
+  if (tools.some((tool) => onPath(tool) === undefined)) return false;
+  try {
+    const ping = new Deno.Command("scontrol", { args: ["ping"], stdin: "null" }).outputSync();
+    slurmAnswer = ping.success && new TextDecoder().decode(ping.stdout).includes(" is UP");
+  } catch {
+    // not runnable
+  }
+  return slurmAnswer;
 }
 
 /** What {@link requirement} returns: pass `ignore` to `Deno.test`, call `check()` first in `fn`. */

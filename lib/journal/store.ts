@@ -7,12 +7,13 @@
 import type { IdRange, JobId, TaskId, WorkerId } from "../common/mod.ts";
 import type { TaskTemplate, WorkerConfig } from "../protocol/mod.ts";
 import type { TaskRecord, WorkerState } from "../scheduler/mod.ts";
+import type { QueueRecord } from "../autoalloc/mod.ts";
 
 /**
  * Journal format version, written in {@link MetaRecord.format}; a journal of another major
  * version is refused (bump the major on any change an older server cannot read).
  */
-export const JOURNAL_VERSION = { major: 2, minor: 0 } as const;
+export const JOURNAL_VERSION = { major: 2, minor: 1 } as const;
 
 /** The journal's header: format version, server identity and id counters. */
 export interface MetaRecord {
@@ -60,6 +61,10 @@ export interface JournalData {
   offsets: { workerId: WorkerId; segment: number; offset: number }[];
   /** Submit requests already applied (request key to job id), so a replayed one is not. */
   requests: { key: string; jobId: JobId }[];
+  /** Automatic allocation queues with their allocations (format 2.1; absent before). */
+  queues?: QueueRecord[];
+  /** Next automatic allocation queue id (format 2.1). */
+  nextQueueId?: number;
 }
 
 /**
@@ -76,6 +81,12 @@ export interface JournalBatch {
   requestsDone: { key: string; jobId: JobId }[];
   /** Request keys whose inbox files are gone, so they can be forgotten. */
   requestsForget: string[];
+  /** Automatic allocation queues added or changed. */
+  queues?: QueueRecord[];
+  /** Automatic allocation queues removed. */
+  queuesRemoved?: number[];
+  /** Next automatic allocation queue id, when it changed. */
+  nextQueueId?: number;
 }
 
 /**
@@ -168,6 +179,8 @@ export class MemoryJournalStore implements JournalStore {
   #workers = new Map<WorkerId, WorkerRecordStored>();
   #offsets = new Map<WorkerId, { workerId: WorkerId; segment: number; offset: number }>();
   #requests = new Map<string, JobId>();
+  #queues = new Map<number, QueueRecord>();
+  #nextQueueId: number | undefined;
 
   /** Reads everything (deep copies). */
   load(): JournalData {
@@ -178,6 +191,8 @@ export class MemoryJournalStore implements JournalStore {
       workers: [...this.#workers.values()],
       offsets: [...this.#offsets.values()],
       requests: [...this.#requests].map(([key, jobId]) => ({ key, jobId })),
+      queues: [...this.#queues.values()],
+      ...(this.#nextQueueId === undefined ? {} : { nextQueueId: this.#nextQueueId }),
     });
   }
 
@@ -191,6 +206,9 @@ export class MemoryJournalStore implements JournalStore {
     for (const o of b.offsets) this.#offsets.set(o.workerId, o);
     for (const r of b.requestsDone) this.#requests.set(r.key, r.jobId);
     for (const k of b.requestsForget) this.#requests.delete(k);
+    for (const q of b.queues ?? []) this.#queues.set(q.id, q);
+    for (const id of b.queuesRemoved ?? []) this.#queues.delete(id);
+    if (b.nextQueueId !== undefined) this.#nextQueueId = b.nextQueueId;
   }
 
   /** Nothing to flush. */

@@ -62,6 +62,15 @@ const FROM_CLIENT: Schema = {
   ping: {},
   debugDump: {},
   registerWorker: { key: "string", config: "object" },
+  allocAdd: { params: "object", dryRun: "boolean" },
+  allocDryRun: { params: "object" },
+  allocList: {},
+  allocInfo: { queueId: "number" },
+  allocPause: { queueId: "number" },
+  allocResume: { queueId: "number" },
+  allocRemove: { queueId: "number", force: "boolean" },
+  allocExplain: { queueId: "number" },
+  allocLog: { allocationId: "string" },
 };
 
 const TO_WORKER: Schema = {

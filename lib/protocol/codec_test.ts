@@ -75,9 +75,18 @@ Deno.test("codec rejects malformed records", () => {
 
 Deno.test("message kinds are pinned to the protocol version", () => {
   // Changing a union must come with a PROTOCOL_VERSION bump and an update here.
-  assert.equal(PROTOCOL_VERSION, 3);
+  assert.equal(PROTOCOL_VERSION, 4);
   assert.deepEqual(MESSAGE_KINDS, {
     fromClient: [
+      "allocAdd",
+      "allocDryRun",
+      "allocExplain",
+      "allocInfo",
+      "allocList",
+      "allocLog",
+      "allocPause",
+      "allocRemove",
+      "allocResume",
       "debugDump",
       "jobCancel",
       "jobInfo",

@@ -14,7 +14,7 @@ import type { ResourcePool, ResourceRequest } from "../resources/mod.ts";
  * Protocol version, the `v` of every record; bump on any incompatible change of these unions
  * (the guard test on `MESSAGE_KINDS` in `codec.ts` fails until you do).
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** Where a task's stdout or stderr goes; `null` discards it. */
 export type StdioSpec = { path: string; rmIfFinished: boolean } | null;
@@ -119,8 +119,83 @@ export interface RegisterWorkerMsg {
   config: WorkerConfig;
 }
 
+/** The batch systems a queue can submit to. */
+export type ManagerKind = "slurm" | "pbs";
+
+/** What `hq alloc add` fixes about a queue (HyperQueue's `QueueParameters`). */
+export interface QueueParams {
+  /** Batch system. */
+  manager: ManagerKind;
+  /** Most allocations queued in the batch system at once (`--backlog`, default 1). */
+  backlog: number;
+  /** Most nodes, so workers, in one allocation (`--max-workers-per-alloc`, default 1). */
+  maxWorkersPerAlloc: number;
+  /** Cap on queued and running workers of the queue (`--max-worker-count`); null: none. */
+  maxWorkerCount: number | null;
+  /** Walltime of each allocation in ms (`--time-limit`). */
+  timeLimitMs: number;
+  /** Queue name (`--name`); null: `hq-<id>` in job names. */
+  name: string | null;
+  /** Shell command run before the worker (`--worker-start-cmd`); the worker runs only if it succeeds. */
+  workerStartCmd: string | null;
+  /** Shell command run after the worker ends (`--worker-stop-cmd`), whatever its outcome. */
+  workerStopCmd: string | null;
+  /** Prefix of the worker command (`--worker-wrap-cmd`, e.g. `podman run ...`). */
+  workerWrapCmd: string | null;
+  /** Worker's own time limit in ms (`--worker-time-limit`, at most the queue's); null: the queue's. */
+  workerTimeLimitMs: number | null;
+  /** Worker idle timeout in ms (`--idle-timeout`, default 5 minutes). */
+  idleTimeoutMs: number;
+  /** `--on-server-lost` of the workers. */
+  onServerLost: "stop" | "finish-running";
+  /**
+   * Worker flags passed through to `hq worker start` as given (`--cpus`, `--resource`,
+   * `--group`, `--no-hyper-threading`, `--min-utilization`, ...), as argument words.
+   */
+  workerArgs: string[];
+  /** `--cpus` as given, or null: the resource guess before a worker connects. */
+  cpus: string | null;
+  /** `--resource` values as given (`NAME=DEF`): the rest of the guess. */
+  resources: string[];
+  /** `--min-utilization` in 1/10000 of the CPUs. */
+  minUtilization: number;
+  /** Everything after `--`, passed to sbatch/qsub verbatim. */
+  additionalArgs: string[];
+}
+
+/** Requests of `hq alloc ...`. */
+export type AllocMsg =
+  /** Adds a queue, after a test submission unless `dryRun` is false. */
+  | { kind: "allocAdd"; params: QueueParams; dryRun: boolean }
+  /** Submits a test allocation and cancels it (`hq alloc dry-run`). */
+  | { kind: "allocDryRun"; params: QueueParams }
+  | { kind: "allocList" }
+  | { kind: "allocInfo"; queueId: number }
+  | { kind: "allocPause"; queueId: number }
+  | { kind: "allocResume"; queueId: number }
+  | { kind: "allocRemove"; queueId: number; force: boolean }
+  | { kind: "allocExplain"; queueId: number }
+  /** Where an allocation's files are (`hq alloc log`). */
+  | { kind: "allocLog"; allocationId: string };
+
+/**
+ * Whether a client request is one of `hq alloc`'s.
+ *
+ * @example Usage
+ * ```ts
+ * import { isAllocMsg } from "./messages.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(isAllocMsg({ kind: "allocList" }), true);
+ * assert.equal(isAllocMsg({ kind: "jobList" }), false);
+ * ```
+ */
+export function isAllocMsg(msg: FromClientMsg): msg is AllocMsg {
+  return msg.kind.startsWith("alloc");
+}
+
 /** Client requests, one per inbox file. */
 export type FromClientMsg =
+  | AllocMsg
   | { kind: "submit"; job: JobSubmit }
   | { kind: "jobList" }
   | { kind: "jobInfo"; selector: string }

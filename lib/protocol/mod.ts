@@ -6,6 +6,7 @@
  *
  * @module
  */
+export * from "./alloc_views.ts";
 export * from "./codec.ts";
 export * from "./framing.ts";
 export * from "./layout.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import { isValidResourceName } from "../resources/mod.ts";
-import type { JobSubmit, WorkerConfig } from "./messages.ts";
+import type { JobSubmit, QueueParams, WorkerConfig } from "./messages.ts";
 import { idSetSize } from "../common/mod.ts";
 
 /** A payload that does not have the expected shape. */
@@ -190,4 +190,56 @@ export function validateWorkerConfig(v: unknown): WorkerConfig {
     fail("worker", "process must be {host, bootId, pidNamespace, startTicks}");
   }
   return v as unknown as WorkerConfig;
+}
+
+function isStrOrNull(v: unknown): boolean {
+  return v === null || typeof v === "string";
+}
+
+function isStrList(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === "string");
+}
+
+/**
+ * Validates the parameters of an automatic allocation queue: types, and the rules of
+ * `hq alloc add` (backlog and workers per allocation at least 1, a positive time limit, a
+ * worker time limit within it). @throws {PayloadError}
+ *
+ * @example Usage
+ * ```ts
+ * import { PayloadError, validateQueueParams } from "./validate.ts";
+ * import assert from "node:assert/strict";
+ * assert.throws(() => validateQueueParams({ manager: "lsf" }), PayloadError);
+ * ```
+ */
+export function validateQueueParams(v: unknown): QueueParams {
+  const what = "queue";
+  if (!isObj(v)) fail(what, "parameters are not an object");
+  if (v.manager !== "slurm" && v.manager !== "pbs") fail(what, "manager must be slurm or pbs");
+  if (!isInt(v.backlog, 1)) fail(what, "backlog must be at least 1");
+  if (!isInt(v.maxWorkersPerAlloc, 1)) fail(what, "max workers per allocation must be at least 1");
+  if (!(v.maxWorkerCount === null || isInt(v.maxWorkerCount, 1))) {
+    fail(what, "max worker count must be at least 1");
+  }
+  if (!isInt(v.timeLimitMs, 1)) fail(what, "time limit must be positive");
+  if (!(v.workerTimeLimitMs === null || isInt(v.workerTimeLimitMs, 1))) {
+    fail(what, "worker time limit must be positive");
+  }
+  if (v.workerTimeLimitMs !== null && (v.workerTimeLimitMs as number) > (v.timeLimitMs as number)) {
+    fail(what, "worker time limit cannot be greater than the time limit");
+  }
+  if (!isInt(v.idleTimeoutMs)) fail(what, "idle timeout must be a duration");
+  if (v.onServerLost !== "stop" && v.onServerLost !== "finish-running") {
+    fail(what, "on-server-lost must be stop or finish-running");
+  }
+  for (const k of ["name", "workerStartCmd", "workerStopCmd", "workerWrapCmd", "cpus"]) {
+    if (!isStrOrNull(v[k])) fail(what, `${k} must be a string or null`);
+  }
+  for (const k of ["workerArgs", "resources", "additionalArgs"]) {
+    if (!isStrList(v[k])) fail(what, `${k} must be a list of strings`);
+  }
+  if (!isInt(v.minUtilization) || (v.minUtilization as number) > 10_000) {
+    fail(what, "min utilization must be 0..10000");
+  }
+  return v as unknown as QueueParams;
 }

@@ -12,6 +12,7 @@ export * from "./multinode_schedule.ts";
 export * from "./reactor.ts";
 export * from "./schedule.ts";
 export * from "./schedule_commit.ts";
+export * from "./query.ts";
 export * from "./schedule_context.ts";
 export * from "./schedule_min_utilization.ts";
 export * from "./schedule_place.ts";

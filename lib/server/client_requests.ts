@@ -12,6 +12,7 @@ import {
   parseSelector,
 } from "../common/mod.ts";
 import {
+  type AllocMsg,
   type InboxEnvelope,
   type JobSubmit,
   type StdioSpec,
@@ -124,10 +125,10 @@ function withSubmitPlaceholders(job: JobSubmit, state: ServerState): JobSubmit {
   };
 }
 
-/** Handles one client request. Errors in the request become error replies. */
+/** Handles one client request other than `hq alloc`'s. Errors become error replies. */
 export function handleClientMsg(
   state: ServerState,
-  env: InboxEnvelope,
+  env: InboxEnvelope & { msg: Exclude<InboxEnvelope["msg"], AllocMsg> },
   now: number,
   out: Outbox,
   waits: PendingWait[],

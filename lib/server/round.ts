@@ -25,6 +25,7 @@ import {
   type FromWorkerMsg,
   type InboxEnvelope,
   type InboxItem,
+  isAllocMsg,
   isValidKey,
   type TaskUpdate,
   type ToClientMsg,
@@ -43,6 +44,16 @@ import {
   type ServerState,
 } from "../scheduler/mod.ts";
 import { handleClientMsg, type PendingWait } from "./client_requests.ts";
+import {
+  type AutoallocAction,
+  type AutoallocContext,
+  type AutoallocEvent,
+  type AutoallocState,
+  createAutoallocState,
+  takeQueueBatch,
+} from "../autoalloc/mod.ts";
+import { type AllocSession, handleAllocMsg, type PendingDryRun } from "./alloc_requests.ts";
+import { autoallocStep } from "./alloc_round.ts";
 import { jobListData, jobsComplete } from "./queries.ts";
 
 /** Hooks between a round's phases, for the simulation's invariant checks. */
@@ -54,7 +65,7 @@ export interface RoundProbe {
 }
 
 /** What the server keeps between rounds besides the scheduler state. */
-export interface ServerSession {
+export interface ServerSession extends AllocSession {
   /** Scheduler state, applied submits included. */
   readonly state: ServerState;
   /** `job wait` requests not answered yet. */
@@ -68,9 +79,29 @@ export interface ServerSession {
   readonly probe?: RoundProbe;
 }
 
+/** Automatic allocation of a new session. */
+export interface SessionAutoalloc {
+  /** Restored state; empty by default. */
+  state?: AutoallocState;
+  /** What scripts need; without it nothing is submitted (the simulation). */
+  context?: AutoallocContext | null;
+}
+
 /** A session around `state`, with no pending waits. */
-export function createServerSession(state: ServerState, probe?: RoundProbe): ServerSession {
-  return { state, waits: [], forget: new Map(), ...(probe ? { probe } : {}) };
+export function createServerSession(
+  state: ServerState,
+  probe?: RoundProbe,
+  autoalloc: SessionAutoalloc = {},
+): ServerSession {
+  return {
+    state,
+    waits: [],
+    forget: new Map(),
+    ...(probe ? { probe } : {}),
+    autoalloc: autoalloc.state ?? createAutoallocState(),
+    autoallocContext: autoalloc.context ?? null,
+    dryRuns: new Map<number, PendingDryRun>(),
+  };
 }
 
 /** Where a channel reader stands: segment number and byte offset. */
@@ -102,6 +133,8 @@ export interface RoundInputs {
   dead: readonly WorkerId[];
   /** Whether a stop signal arrived. */
   stopSignal: boolean;
+  /** Reports of the batch system commands the shell ran (none when absent). */
+  autoalloc?: readonly AutoallocEvent[];
 }
 
 /** A reply to a client, sent after the commit. */
@@ -138,6 +171,8 @@ export interface RoundOutput {
   stop: boolean;
   /** Whether a scheduling pass ran. */
   scheduled: boolean;
+  /** Batch system commands to run, after the commit. */
+  autoalloc: AutoallocAction[];
 }
 
 /** Decodes one worker's channel records; undecodable ones become log lines. */
@@ -177,6 +212,7 @@ export function serverRound(
     busy: false,
     stop: inputs.stopSignal,
     scheduled: false,
+    autoalloc: [],
   };
   const running = new Set<WorkerId>();
   for (const w of state.workers.values()) if (w.state === "running") running.add(w.id);
@@ -229,10 +265,23 @@ export function serverRound(
     out.scheduled = true;
   }
 
+  const registered = out.open.map((o) => o.workerId);
+  for (const id of registered) running.add(id);
+  for (const id of running) if (state.workers.get(id)?.state !== "running") out.close.push(id);
+  const alloc = autoallocStep(session, state, {
+    events: inputs.autoalloc ?? [],
+    registered,
+    ended: out.close,
+    newWork: requestsDone.length > 0,
+    stop: out.stop,
+  }, now);
+  out.autoalloc.push(...alloc.actions);
+  out.replies.push(...alloc.replies);
+  out.log.push(...alloc.log);
+  if ((inputs.autoalloc ?? []).length > 0) activity = true;
+
   out.batch = journalBatch(session, offsets, requestsDone, new Set(out.processed));
   answerWaits(session, out);
-  for (const { workerId } of out.open) running.add(workerId);
-  for (const id of running) if (state.workers.get(id)?.state !== "running") out.close.push(id);
   out.busy = activity || out.outbox.size > 0;
   return out;
 }
@@ -263,8 +312,13 @@ function applyInboxItem(
     // A known key is a running worker whose channel is open, or an ended one.
     if (!known) out.open.push({ workerId: result, key: msg.key });
     out.log.push(`[server] worker ${result} registered from ${msg.config.hostname}`);
+  } else if (isAllocMsg(msg)) {
+    const handled = handleAllocMsg(session, state, env.client, env.request, msg, now);
+    if (handled.reply) out.replies.push({ client: env.client, msg: handled.reply });
+    out.autoalloc.push(...handled.actions);
+    out.log.push(...handled.log);
   } else {
-    const handled = handleClientMsg(state, env, now, out.outbox, session.waits);
+    const handled = handleClientMsg(state, { ...env, msg }, now, out.outbox, session.waits);
     if (handled.reply) out.replies.push({ client: env.client, msg: handled.reply });
     if (handled.requestKey !== undefined && handled.jobId !== undefined) {
       requestsDone.push({ key: handled.requestKey, jobId: handled.jobId });
@@ -344,10 +398,17 @@ function journalBatch(
     requestsForget.push(key);
     session.forget.delete(name);
   }
-  const batch = { ...takeBatch(session.state), offsets, requestsDone, requestsForget };
+  const batch = {
+    ...takeBatch(session.state),
+    offsets,
+    requestsDone,
+    requestsForget,
+    ...takeQueueBatch(session.autoalloc),
+  };
   const empty = !batch.meta && batch.jobs.length === 0 && batch.tasks.length === 0 &&
     batch.workers.length === 0 && offsets.length === 0 && requestsDone.length === 0 &&
-    requestsForget.length === 0;
+    requestsForget.length === 0 && batch.queues.length === 0 &&
+    batch.queuesRemoved.length === 0 && batch.nextQueueId === undefined;
   return empty ? null : batch;
 }
 

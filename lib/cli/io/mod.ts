@@ -7,3 +7,4 @@
  */
 export * from "./output.ts";
 export * from "./run_cli.ts";
+export * from "./launch.ts";

@@ -8,6 +8,7 @@
 import type { IdRange, JobId } from "../../common/mod.ts";
 import { randomToken } from "../../common/io/mod.ts";
 import {
+  type AllocMsg,
   CHANNEL,
   clientDir,
   decodeToClient,
@@ -277,6 +278,11 @@ export class HqClient {
   /** Stops selected workers; one outcome per worker id the selector names. */
   stopWorkers(selector: string): Promise<WorkerStopResult[]> {
     return this.#data({ kind: "workerStop", selector });
+  }
+
+  /** Sends an `hq alloc` request; resolves with the server's data (queued dry runs take a while). */
+  alloc<T>(msg: AllocMsg): Promise<T> {
+    return this.#data(msg);
   }
 
   /** The server's internal scheduler state (`hq server debug-dump`). */

@@ -3,7 +3,8 @@
  *
  * Keys are arrays: `["m"]` meta, `["j", job]`, `["t", job, task]`,
  * `["w", worker]`, `["o", worker]` channel offsets, `["r", key]` applied
- * submit requests. Each commit is one synchronous write transaction.
+ * submit requests, `["q", queue]` automatic allocation queues and `["A"]` the
+ * next queue id. Each commit is one synchronous write transaction.
  *
  * @module
  */
@@ -17,6 +18,7 @@ import {
   JournalVersionError,
   type MetaRecord,
 } from "../mod.ts";
+import type { QueueRecord } from "../../autoalloc/mod.ts";
 
 type Key = (string | number)[];
 
@@ -125,7 +127,13 @@ export class LmdbJournalStore implements JournalStore {
       workers: [],
       offsets: [],
       requests: [],
+      queues: [],
     };
+    const nextQueueId = db.get(["A"]) as number | undefined;
+    if (nextQueueId !== undefined) data.nextQueueId = nextQueueId;
+    for (const { key, value } of db.getRange({ start: ["q"], end: ["q", Infinity] })) {
+      if (key[0] === "q") data.queues!.push(value as QueueRecord);
+    }
     for (const { key, value } of db.getRange({ start: ["j"], end: ["j", Infinity] })) {
       if (key[0] === "j") data.jobs.push(value as JournalData["jobs"][number]);
     }
@@ -177,6 +185,9 @@ export class LmdbJournalStore implements JournalStore {
       }
       for (const r of batch.requestsDone) db.putSync(["r", r.key], r.jobId);
       for (const k of batch.requestsForget) db.removeSync(["r", k]);
+      for (const q of batch.queues ?? []) db.putSync(["q", q.id], q);
+      for (const id of batch.queuesRemoved ?? []) db.removeSync(["q", id]);
+      if (batch.nextQueueId !== undefined) db.putSync(["A"], batch.nextQueueId);
     });
   }
 

@@ -10,6 +10,7 @@ import {
   type InstanceLayout,
   instanceLayout,
   type Lease,
+  PROTOCOL_VERSION,
   type ServerIdentity,
 } from "../mod.ts";
 
@@ -268,6 +269,12 @@ export async function connectInstance(
   const { live, lease } = await isLeaseLive(layout.lease);
   if (!identity || !live || !lease) {
     throw noServer(serverDir, "the server's lease is stale: the server stopped or died");
+  }
+  // Requests of another protocol version would be rejected unanswered: say so instead.
+  if (identity.protocol !== PROTOCOL_VERSION) {
+    throw new ServerDirError(
+      `The server at "${serverDir}" speaks protocol version ${identity.protocol}, this program ${PROTOCOL_VERSION}: run the same version of hq for the server, its workers and clients`,
+    );
   }
   return { layout, identity, lease };
 }

@@ -28,6 +28,8 @@ import { lockJournal } from "./journal_lock.ts";
 import { LeaseKeeper, linkCurrent, openInstance, unlinkCurrent } from "./instance.ts";
 import { createServerSession, serverRound } from "../mod.ts";
 import { ServerLinks } from "./links.ts";
+import { restoreAutoalloc, settingsFromEnv } from "../../autoalloc/mod.ts";
+import { AutoallocDriver } from "../../autoalloc/io/mod.ts";
 
 /** Least time between two rounds, so that bursts of records share a round (HyperQueue: 20 ms). */
 const MIN_ROUND_GAP_MS = 10;
@@ -68,6 +70,11 @@ export interface ServerOptions {
   journalPath?: string;
   /** Longest time committed state waits before it is forced to disk, ms. @default 1000 */
   journalFlushPeriodMs?: number;
+  /**
+   * Words that start a worker in an allocation (absolute paths), e.g. Deno and the bundled
+   * worker. Without them, `hq alloc add` is refused.
+   */
+  workerProgram?: readonly string[];
 }
 
 /** Runs a server until `server stop` or the stop signal. */
@@ -130,7 +137,23 @@ export async function runServer(options: ServerOptions): Promise<void> {
   );
   options.onReady?.(identity);
 
-  const session = createServerSession(state);
+  const autoalloc = restoreAutoalloc(
+    data.queues ?? [],
+    data.nextQueueId ?? 1,
+    settingsFromEnv((name) => Deno.env.get(name)),
+  );
+  if (autoalloc.queues.size > 0) {
+    log(`[server] restored ${autoalloc.queues.size} allocation queues`);
+  }
+  const session = createServerSession(state, undefined, {
+    state: autoalloc,
+    context: options.workerProgram === undefined ? null : {
+      program: options.workerProgram,
+      serverDir: options.serverDir,
+      instanceRoot: layout.root,
+    },
+  });
+  const driver = new AutoallocDriver({ onEvent: () => waiter.notify(), log });
   const links = new ServerLinks(layout, !networkFs, log);
   let stopSignal = false;
   options.stopSignal?.then(() => {
@@ -185,7 +208,12 @@ export async function runServer(options: ServerOptions): Promise<void> {
       (key, id) => sweep || dirtyKeys.has(key) || dead.includes(id) || fresh.has(id),
     );
 
-    const round = serverRound(session, { inbox, channels, dead, stopSignal }, now);
+    const events = driver.take();
+    const round = serverRound(
+      session,
+      { inbox, channels, dead, stopSignal, autoalloc: events },
+      now,
+    );
     for (const line of round.log) log(line);
     for (const r of round.reject) await rejectInboxFile(layout, r.name, r.reason);
     for (const a of round.acks) await links.acknowledge(a.workerId, a.segment);
@@ -210,6 +238,7 @@ export async function runServer(options: ServerOptions): Promise<void> {
     links.close(round.close);
     for (const r of round.replies) await links.reply(r.client, r.msg);
     for (const name of round.processed) await removeInboxFile(layout, name);
+    for (const action of round.autoalloc) driver.run(action);
     if (round.busy) {
       waiter.busy();
       lastRound = now;
@@ -217,6 +246,8 @@ export async function runServer(options: ServerOptions): Promise<void> {
     if (round.stop) break;
   }
 
+  // Allocations are cancelled before the server goes.
+  await driver.idle();
   waiter.close();
   links.closeAll();
   await store.flush();

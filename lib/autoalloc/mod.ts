@@ -1,0 +1,15 @@
+/**
+ * Automatic allocation, pure: queues and allocations (`queue.ts`), their
+ * state and events (`state.ts`), the pass that decides what to submit
+ * (`policy.ts`), the batch scripts (`script.ts`) and the parsers of the batch
+ * systems' outputs (`manager_output.ts`). The commands run in `io/`.
+ *
+ * @module
+ */
+export * from "./manager_output.ts";
+export * from "./policy.ts";
+export * from "./queue.ts";
+export * from "./records.ts";
+export * from "./script.ts";
+export * from "./state.ts";
+export * from "./submission.ts";

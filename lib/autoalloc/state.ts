@@ -1,0 +1,469 @@
+/**
+ * Automatic allocation's state in the server and how events change it: queues
+ * added, paused, resumed and removed; allocations submitted, started by
+ * their first worker, ended by their last one or by the batch system's word;
+ * failures counted and the back-off and auto-pause they lead to. Pure: the
+ * shell runs the batch system's commands (the {@link AutoallocAction}s) and
+ * brings their results back as {@link AutoallocEvent}s.
+ *
+ * @module
+ */
+import { assertNever } from "../common/mod.ts";
+import type { Allocation, AllocationState, ManagerKind, Queue, QueueParams } from "./queue.ts";
+
+/** Settings; HyperQueue's `HQ_AUTOALLOC_*` variables override them (see the server shell). */
+export interface AutoallocSettings {
+  /**
+   * Least time between passes that events ask for, ms. HyperQueue checks every 5 s; 1 s here,
+   * so that a submit reaches the batch system within about a second.
+   */
+  tickMs: number;
+  /** Pass at most this long apart even with no event, ms (30 s). */
+  maxDelayMs: number;
+  /** Ask the batch system about live allocations this often, ms (30 min). */
+  refreshMs: number;
+  /** Allocations failing in a row that pause the queue (3). */
+  maxAllocationFails: number;
+  /** Submissions failing in a row that pause the queue (10). */
+  maxSubmitFails: number;
+  /** Delays after 0, 1, 2, ... failures in a row, ms (`[0, 1m, 15m, 30m, 60m]`, the last repeats). */
+  backoffMs: readonly number[];
+  /** An allocation whose workers were all lost this soon after connecting failed, ms (60 s). */
+  failFastMs: number;
+  /** Directories of ended allocations kept per queue (20). */
+  keepEnded: number;
+}
+
+/** HyperQueue's defaults (but {@link AutoallocSettings.tickMs}). */
+export const DEFAULT_AUTOALLOC_SETTINGS: AutoallocSettings = {
+  tickMs: 1_000,
+  maxDelayMs: 30_000,
+  refreshMs: 30 * 60_000,
+  maxAllocationFails: 3,
+  maxSubmitFails: 10,
+  backoffMs: [0, 60_000, 15 * 60_000, 30 * 60_000, 60 * 60_000],
+  failFastMs: 60_000,
+  keepEnded: 20,
+};
+
+/** What the shell must do for automatic allocation. */
+export type AutoallocAction =
+  /** Write `script` into the allocation dir `dir` and submit it. */
+  | {
+    kind: "submit";
+    queueId: number;
+    manager: ManagerKind;
+    dir: string;
+    script: string;
+    workerCount: number;
+  }
+  /** Cancel allocations (at `server stop`, `alloc remove`, a dry run's test allocation). */
+  | { kind: "cancel"; manager: ManagerKind; ids: string[] }
+  /** Ask the batch system for the state of allocations. */
+  | { kind: "status"; manager: ManagerKind; ids: string[] }
+  /** Submit `script` in `dir` and cancel it at once, to see that submitting works. */
+  | { kind: "dryRun"; token: number; manager: ManagerKind; dir: string; script: string }
+  /** Remove directories of allocations no longer kept. */
+  | { kind: "removeDirs"; dirs: string[] };
+
+/** What the shell saw when it did an {@link AutoallocAction}. */
+export type AutoallocEvent =
+  | {
+    kind: "submitted";
+    queueId: number;
+    manager: ManagerKind;
+    id: string;
+    dir: string;
+    workerCount: number;
+  }
+  | { kind: "submitFailed"; queueId: number; dir: string; error: string }
+  | {
+    kind: "status";
+    manager: ManagerKind;
+    states: { id: string; state: AllocationState | null; reason: string | null }[];
+  }
+  | { kind: "statusFailed"; manager: ManagerKind; ids: string[]; error: string }
+  | { kind: "dryRunDone"; token: number; error: string | null };
+
+/** Automatic allocation in the server. */
+export interface AutoallocState {
+  settings: AutoallocSettings;
+  /** Queues by id. */
+  queues: Map<number, Queue>;
+  nextQueueId: number;
+  /** Submissions sent to the shell and not answered yet, per queue: workers they ask for. */
+  inFlight: Map<number, number[]>;
+  /** Last pass, ms; null before the first. */
+  lastPassAt: number | null;
+  /** Whether something happened that can change a pass's answer. */
+  wanted: boolean;
+  /** Last status query sent, ms. */
+  lastRefreshAt: number;
+  /** Status queries not answered yet. */
+  refreshing: number;
+  /** Status query errors in a row per allocation id. */
+  statusErrors: Map<string, number>;
+  /** Queues changed since the last commit (a removed one is missing from `queues`). */
+  dirtyQueues: Set<number>;
+  /** Whether `nextQueueId` changed since the last commit. */
+  dirtyMeta: boolean;
+  /** Number of the next dry run (its directory, `autoalloc/dry-run/<NNN>`). */
+  nextDryRun: number;
+  /** Directories of allocations forgotten since the last round, to remove. */
+  forgottenDirs: string[];
+}
+
+/** An empty state with `settings`. */
+export function createAutoallocState(
+  settings: AutoallocSettings = DEFAULT_AUTOALLOC_SETTINGS,
+): AutoallocState {
+  return {
+    settings,
+    queues: new Map(),
+    nextQueueId: 1,
+    inFlight: new Map(),
+    lastPassAt: null,
+    wanted: false,
+    lastRefreshAt: 0,
+    refreshing: 0,
+    statusErrors: new Map(),
+    dirtyQueues: new Set(),
+    dirtyMeta: false,
+    nextDryRun: 1,
+    forgottenDirs: [],
+  };
+}
+
+/** Adds a queue; returns it. */
+export function addQueue(aa: AutoallocState, params: QueueParams, now: number): Queue {
+  const queue: Queue = {
+    id: aa.nextQueueId++,
+    params,
+    state: "active",
+    pauseReason: null,
+    allocations: new Map(),
+    submitFailures: 0,
+    allocationFailures: 0,
+    backoffStep: 0,
+    nextSubmitAt: now,
+    dirCounter: 0,
+    observedCapacity: null,
+  };
+  aa.queues.set(queue.id, queue);
+  aa.dirtyQueues.add(queue.id);
+  aa.dirtyMeta = true;
+  aa.wanted = true;
+  return queue;
+}
+
+/** Allocations of a queue that may still start workers (queued or running). */
+export function liveAllocations(queue: Queue): Allocation[] {
+  return [...queue.allocations.values()].filter((a) =>
+    a.state === "queued" || a.state === "running"
+  );
+}
+
+/** The allocation with batch id `id`, with its queue. */
+export function findAllocation(
+  aa: AutoallocState,
+  id: string,
+): { queue: Queue; allocation: Allocation } | undefined {
+  for (const queue of aa.queues.values()) {
+    const allocation = queue.allocations.get(id);
+    if (allocation) return { queue, allocation };
+  }
+  return undefined;
+}
+
+/** Pauses a queue (`hq alloc pause`, or a failure limit with its reason). */
+export function pauseQueue(aa: AutoallocState, queue: Queue, reason: string): void {
+  queue.state = "paused";
+  queue.pauseReason = reason;
+  aa.dirtyQueues.add(queue.id);
+}
+
+/** Resumes a queue: failure counts and back-off start over. */
+export function resumeQueue(aa: AutoallocState, queue: Queue, now: number): void {
+  queue.state = "active";
+  queue.pauseReason = null;
+  queue.submitFailures = 0;
+  queue.allocationFailures = 0;
+  queue.backoffStep = 0;
+  queue.nextSubmitAt = now;
+  aa.dirtyQueues.add(queue.id);
+  aa.wanted = true;
+}
+
+/**
+ * Removes a queue; returns the ids of its live allocations, for the shell to
+ * cancel.
+ */
+export function removeQueue(aa: AutoallocState, queue: Queue): string[] {
+  const live = liveAllocations(queue).map((a) => a.id);
+  aa.queues.delete(queue.id);
+  aa.inFlight.delete(queue.id);
+  aa.dirtyQueues.add(queue.id);
+  return live;
+}
+
+function backoff(aa: AutoallocState, queue: Queue, now: number): void {
+  const delays = aa.settings.backoffMs;
+  queue.backoffStep = Math.min(queue.backoffStep + 1, delays.length - 1);
+  queue.nextSubmitAt = now + (delays[queue.backoffStep] ?? 0);
+}
+
+function endAllocation(
+  aa: AutoallocState,
+  queue: Queue,
+  a: Allocation,
+  state: "finished" | "failed",
+  reason: string,
+  now: number,
+): void {
+  if (a.state === "finished" || a.state === "failed") return;
+  a.state = state;
+  a.endedAt = now;
+  a.endReason = reason;
+  aa.dirtyQueues.add(queue.id);
+  aa.wanted = true;
+  if (state === "failed") {
+    queue.allocationFailures++;
+    backoff(aa, queue, now);
+    const limit = aa.settings.maxAllocationFails;
+    if (queue.state === "active" && queue.allocationFailures >= limit) {
+      pauseQueue(aa, queue, `${limit} allocations failed in a row (the last: ${reason})`);
+    }
+  } else {
+    queue.allocationFailures = 0;
+  }
+  pruneEnded(aa, queue);
+}
+
+/** Keeps the newest `keepEnded` ended allocations of a queue. */
+function pruneEnded(aa: AutoallocState, queue: Queue): void {
+  const ended = [...queue.allocations.values()].filter((a) =>
+    a.state === "finished" || a.state === "failed"
+  ).sort((x, y) => (x.endedAt ?? 0) - (y.endedAt ?? 0));
+  for (const a of ended.slice(0, Math.max(0, ended.length - aa.settings.keepEnded))) {
+    queue.allocations.delete(a.id);
+    aa.forgottenDirs.push(a.dir);
+  }
+}
+
+/** Applies what the shell saw; returns log lines. */
+export function onAutoallocEvent(aa: AutoallocState, event: AutoallocEvent, now: number): string[] {
+  const log: string[] = [];
+  switch (event.kind) {
+    case "submitted": {
+      takeInFlight(aa, event.queueId, event.workerCount);
+      const queue = aa.queues.get(event.queueId);
+      if (!queue) {
+        // Removed meanwhile: nobody tracks it; the shell cancels what it reports here.
+        log.push(`[autoalloc] allocation ${event.id} of removed queue ${event.queueId}`);
+        break;
+      }
+      queue.allocations.set(event.id, {
+        id: event.id,
+        queueId: queue.id,
+        workerCount: event.workerCount,
+        dir: event.dir,
+        state: "queued",
+        queuedAt: now,
+        startedAt: null,
+        endedAt: null,
+        connected: {},
+        disconnected: {},
+        endReason: null,
+      });
+      queue.submitFailures = 0;
+      queue.backoffStep = 0;
+      aa.dirtyQueues.add(queue.id);
+      log.push(
+        `[autoalloc] queue ${queue.id}: submitted allocation ${event.id} (${event.workerCount} worker${
+          event.workerCount === 1 ? "" : "s"
+        })`,
+      );
+      break;
+    }
+    case "submitFailed": {
+      takeInFlight(aa, event.queueId, null);
+      const queue = aa.queues.get(event.queueId);
+      if (!queue) break;
+      queue.submitFailures++;
+      backoff(aa, queue, now);
+      aa.dirtyQueues.add(queue.id);
+      log.push(`[autoalloc] queue ${queue.id}: submitting an allocation failed: ${event.error}`);
+      const limit = aa.settings.maxSubmitFails;
+      if (queue.state === "active" && queue.submitFailures >= limit) {
+        pauseQueue(aa, queue, `${limit} submissions failed in a row (the last: ${event.error})`);
+      }
+      break;
+    }
+    case "status": {
+      aa.refreshing = Math.max(0, aa.refreshing - 1);
+      for (const s of event.states) {
+        aa.statusErrors.delete(s.id);
+        const found = findAllocation(aa, s.id);
+        if (!found || s.state === null) continue;
+        const { queue, allocation: a } = found;
+        if (s.state === "running" && a.state === "queued") {
+          a.state = "running";
+          a.startedAt = now;
+          aa.dirtyQueues.add(queue.id);
+        } else if (s.state === "finished" || s.state === "failed") {
+          const never = Object.keys(a.connected).length === 0;
+          const failed = s.state === "failed" || never;
+          const why = s.reason ?? (never ? "it ended before any worker connected" : "it ended");
+          endAllocation(aa, queue, a, failed ? "failed" : "finished", why, now);
+        }
+      }
+      break;
+    }
+    case "statusFailed": {
+      aa.refreshing = Math.max(0, aa.refreshing - 1);
+      for (const id of event.ids) {
+        const errors = (aa.statusErrors.get(id) ?? 0) + 1;
+        aa.statusErrors.set(id, errors);
+        const found = findAllocation(aa, id);
+        if (!found) continue;
+        const { queue, allocation: a } = found;
+        // HyperQueue's limits: a queued allocation the batch system keeps failing to
+        // describe failed, a running one finished.
+        if (a.state === "queued" && errors > 10) {
+          endAllocation(aa, queue, a, "failed", `status unknown: ${event.error}`, now);
+        } else if (a.state === "running" && errors > 20) {
+          endAllocation(aa, queue, a, "finished", `status unknown: ${event.error}`, now);
+        }
+      }
+      log.push(`[autoalloc] status query failed: ${event.error}`);
+      break;
+    }
+    case "dryRunDone":
+      break;
+    default:
+      return assertNever(event, "autoalloc event");
+  }
+  return log;
+}
+
+function takeInFlight(aa: AutoallocState, queueId: number, workers: number | null): void {
+  const list = aa.inFlight.get(queueId);
+  if (!list) return;
+  const i = workers === null ? 0 : list.indexOf(workers);
+  list.splice(i < 0 ? 0 : i, 1);
+  if (list.length === 0) aa.inFlight.delete(queueId);
+}
+
+/**
+ * A worker registered: when it names an allocation of a queue, the allocation
+ * runs and the queue learns its workers' real resources.
+ */
+export function onAllocationWorker(
+  aa: AutoallocState,
+  workerId: number,
+  manager: { kind: ManagerKind; jobId: string } | null,
+  capacity: Record<string, number>,
+  now: number,
+): void {
+  if (manager === null) return;
+  const found = findAllocation(aa, manager.jobId);
+  if (!found) return;
+  const { queue, allocation: a } = found;
+  if (a.state === "queued") {
+    a.state = "running";
+    a.startedAt = now;
+  }
+  a.connected[workerId] = now;
+  queue.observedCapacity = capacity;
+  aa.dirtyQueues.add(queue.id);
+  aa.wanted = true;
+}
+
+/**
+ * A worker ended. Its allocation finishes when every worker it asked for
+ * connected and left; it failed when all of them were lost within
+ * `failFastMs` of connecting.
+ */
+export function onAllocationWorkerEnded(
+  aa: AutoallocState,
+  workerId: number,
+  manager: { kind: ManagerKind; jobId: string } | null,
+  reason: string,
+  lost: boolean,
+  now: number,
+): void {
+  if (manager === null) return;
+  const found = findAllocation(aa, manager.jobId);
+  if (!found) return;
+  const { queue, allocation: a } = found;
+  if (a.connected[workerId] === undefined) return;
+  a.disconnected[workerId] = lost ? `lost: ${reason}` : reason;
+  aa.dirtyQueues.add(queue.id);
+  aa.wanted = true;
+  const ids = Object.keys(a.connected);
+  if (ids.length < a.workerCount || !ids.every((id) => a.disconnected[Number(id)])) return;
+  const fast = ids.every((id) =>
+    a.disconnected[Number(id)]!.startsWith("lost: ") &&
+    now - a.connected[Number(id)]! <= aa.settings.failFastMs
+  );
+  if (fast) {
+    endAllocation(aa, queue, a, "failed", `its workers were lost within a minute (${reason})`, now);
+  } else {
+    endAllocation(aa, queue, a, "finished", `its workers ended (${reason})`, now);
+  }
+}
+
+/** Workers of a queue that are queued or running (live allocations and submissions in flight). */
+export function queueWorkers(
+  aa: AutoallocState,
+  queue: Queue,
+): { queued: number; running: number } {
+  let queued = (aa.inFlight.get(queue.id) ?? []).reduce((s, n) => s + n, 0);
+  let running = 0;
+  for (const a of liveAllocations(queue)) {
+    if (a.state === "queued") queued += a.workerCount;
+    else running += a.workerCount - Object.keys(a.disconnected).length;
+  }
+  return { queued, running };
+}
+
+/** Queued allocations of a queue, submissions in flight included. */
+export function queuedAllocations(aa: AutoallocState, queue: Queue): number {
+  const live = liveAllocations(queue).filter((a) => a.state === "queued").length;
+  return live + (aa.inFlight.get(queue.id)?.length ?? 0);
+}
+
+/**
+ * Settings with HyperQueue's environment overrides applied (mainly for tests):
+ * `HQ_AUTOALLOC_REFRESH_INTERVAL_MS`, `HQ_AUTOALLOC_MAX_SCHEDULE_DELAY_MS`,
+ * `HQ_AUTOALLOC_SCHEDULE_TICK_INTERVAL_MS`, `HQ_AUTOALLOC_MAX_ALLOCATION_FAILS`.
+ *
+ * @example Usage
+ * ```ts
+ * import { settingsFromEnv } from "./state.ts";
+ * import assert from "node:assert/strict";
+ * const env: Record<string, string> = { HQ_AUTOALLOC_REFRESH_INTERVAL_MS: "500" };
+ * assert.equal(settingsFromEnv((n) => env[n]).refreshMs, 500);
+ * assert.throws(() => settingsFromEnv(() => "soon"), RangeError);
+ * ```
+ *
+ * @throws {RangeError} When a variable is not a non-negative integer.
+ */
+export function settingsFromEnv(get: (name: string) => string | undefined): AutoallocSettings {
+  const read = (name: string, fallback: number): number => {
+    const text = get(name);
+    if (text === undefined || text === "") return fallback;
+    if (!/^\d+$/.test(text)) {
+      throw new RangeError(`${name}="${text}" is not a non-negative integer`);
+    }
+    return Number(text);
+  };
+  const d = DEFAULT_AUTOALLOC_SETTINGS;
+  return {
+    ...d,
+    refreshMs: read("HQ_AUTOALLOC_REFRESH_INTERVAL_MS", d.refreshMs),
+    maxDelayMs: read("HQ_AUTOALLOC_MAX_SCHEDULE_DELAY_MS", d.maxDelayMs),
+    tickMs: read("HQ_AUTOALLOC_SCHEDULE_TICK_INTERVAL_MS", d.tickMs),
+    maxAllocationFails: read("HQ_AUTOALLOC_MAX_ALLOCATION_FAILS", d.maxAllocationFails),
+  };
+}
