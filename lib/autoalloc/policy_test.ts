@@ -140,7 +140,13 @@ Deno.test("decideSubmissions(): a paused queue submits nothing and says why", ()
 Deno.test("decideSubmissions(): failures back off by 0, 1, 15, 30, 60 minutes and 10 pause", () => {
   const { sched, aa } = setup([["cpus=1", 8]], { cpus: "4" });
   const fail = (now: number) =>
-    onAutoallocEvent(aa, { kind: "submitFailed", queueId: 1, dir: "/d", error: "boom" }, now);
+    onAutoallocEvent(aa, {
+      kind: "submitFailed",
+      queueId: 1,
+      dir: "/d",
+      error: "boom",
+      workerCount: 1,
+    }, now);
   const queue = aa.queues.get(1)!;
   fail(0);
   assert.equal(queue.nextSubmitAt, 60_000);
@@ -157,7 +163,11 @@ Deno.test("decideSubmissions(): failures back off by 0, 1, 15, 30, 60 minutes an
 
 Deno.test("decideSubmissions(): a success resets the back-off", () => {
   const { aa } = setup([["cpus=1", 8]], { cpus: "4", backlog: 2 });
-  onAutoallocEvent(aa, { kind: "submitFailed", queueId: 1, dir: "/d", error: "x" }, 0);
+  onAutoallocEvent(
+    aa,
+    { kind: "submitFailed", queueId: 1, dir: "/d", error: "x", workerCount: 1 },
+    0,
+  );
   submitted(aa, 1, "7");
   const queue = aa.queues.get(1)!;
   assert.equal(queue.backoffStep, 0);

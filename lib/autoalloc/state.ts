@@ -76,7 +76,7 @@ export type AutoallocEvent =
     dir: string;
     workerCount: number;
   }
-  | { kind: "submitFailed"; queueId: number; dir: string; error: string }
+  | { kind: "submitFailed"; queueId: number; dir: string; error: string; workerCount: number }
   | {
     kind: "status";
     manager: ManagerKind;
@@ -286,7 +286,7 @@ export function onAutoallocEvent(aa: AutoallocState, event: AutoallocEvent, now:
       break;
     }
     case "submitFailed": {
-      takeInFlight(aa, event.queueId, null);
+      takeInFlight(aa, event.queueId, event.workerCount);
       const queue = aa.queues.get(event.queueId);
       if (!queue) break;
       queue.submitFailures++;
@@ -346,11 +346,11 @@ export function onAutoallocEvent(aa: AutoallocState, event: AutoallocEvent, now:
   return log;
 }
 
-function takeInFlight(aa: AutoallocState, queueId: number, workers: number | null): void {
+function takeInFlight(aa: AutoallocState, queueId: number, workers: number): void {
   const list = aa.inFlight.get(queueId);
   if (!list) return;
-  const i = workers === null ? 0 : list.indexOf(workers);
-  list.splice(i < 0 ? 0 : i, 1);
+  const i = list.indexOf(workers);
+  if (i >= 0) list.splice(i, 1);
   if (list.length === 0) aa.inFlight.delete(queueId);
 }
 

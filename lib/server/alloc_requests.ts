@@ -12,6 +12,7 @@ import {
   type AutoallocAction,
   type AutoallocContext,
   type AutoallocState,
+  checkAdditionalArgs,
   decideSubmissions,
   dryRunAction,
   findAllocation,
@@ -145,6 +146,8 @@ export function handleAllocMsg(
       case "allocAdd":
       case "allocDryRun": {
         const params = validateQueueParams(msg.params);
+        const refused = checkAdditionalArgs(params.manager, params.additionalArgs);
+        if (refused !== null) throw new RangeError(refused);
         const add = msg.kind === "allocAdd";
         if (add && !msg.dryRun) {
           const queue = addQueue(aa, params, now);

@@ -108,11 +108,23 @@ export function autoallocStep(
     for (const d of decideSubmissions(aa, sched, now)) {
       const queue = aa.queues.get(d.queueId)!;
       for (const workers of d.submit) {
-        out.actions.push(submissionAction(queue, workers, ctx));
         const list = aa.inFlight.get(queue.id) ?? [];
         list.push(workers);
         aa.inFlight.set(queue.id, list);
         aa.dirtyQueues.add(queue.id);
+        try {
+          out.actions.push(submissionAction(queue, workers, ctx));
+        } catch (e) {
+          const error = (e as Error).message;
+          out.log.push(
+            ...onAutoallocEvent(
+              aa,
+              { kind: "submitFailed", queueId: queue.id, dir: "", error, workerCount: workers },
+              now,
+            ),
+          );
+          break;
+        }
       }
     }
   }

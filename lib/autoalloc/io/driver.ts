@@ -192,7 +192,7 @@ export class AutoallocDriver {
           const id = await submit(manager, dir);
           return { kind: "submitted", queueId, manager, id, dir, workerCount };
         } catch (e) {
-          return { kind: "submitFailed", queueId, dir, error: (e as Error).message };
+          return { kind: "submitFailed", queueId, dir, error: (e as Error).message, workerCount };
         }
       }
       case "cancel": {
