@@ -23,6 +23,8 @@ export interface BenchResults {
   sleepXargsMs?: number;
   schedulerSection: string;
   cliSection: string;
+  /** Markdown of `autoalloc.ts`, or empty. */
+  autoallocSection?: string;
 }
 
 /** Renders the results as markdown. */
@@ -120,5 +122,6 @@ export function renderReport(r: BenchResults): string {
   }
   if (schedulerSection) parts.push(schedulerSection);
   if (r.cliSection) parts.push(r.cliSection);
+  if (r.autoallocSection) parts.push(r.autoallocSection);
   return parts.join("\n\n");
 }

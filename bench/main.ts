@@ -11,6 +11,8 @@
  *    shows it running (locally; and worker on view B, listed via view A).
  * 4. CLI start-up of client commands next to an empty Deno script
  *    (`cli_startup.ts`).
+ * 5. Automatic allocation under a local SLURM (`autoalloc.ts`; started by
+ *    `tools/slurm.sh` when running as root, skipped otherwise).
  *
  * Env: HQ_BENCH_TASKS (default 10000); HQ_TEST_NETFS_A / HQ_TEST_NETFS_B.
  * Flag: --netfs creates the views with tools/netfs.sh when running as root
@@ -34,6 +36,7 @@ import {
 import { type BenchResults, renderReport } from "./_report.ts";
 import { diagnostics, measureAppearance, measureLatency } from "./_measure.ts";
 import { benchCliStartup } from "./cli_startup.ts";
+import { benchAutoalloc } from "./autoalloc.ts";
 
 const N = Number(Deno.env.get("HQ_BENCH_TASKS") ?? "10000");
 if (!Number.isInteger(N) || N < 1) throw new Error(`Invalid HQ_BENCH_TASKS: ${N}`);
@@ -92,6 +95,7 @@ const sleepRun: number[] = [];
 let sleepXargsMs: number | undefined;
 let schedulerSection = "";
 let cliSection = "";
+let autoallocSection = "";
 const SLEEP_TASKS = 2000;
 
 async function countFiles(dir: string): Promise<number> {
@@ -346,6 +350,7 @@ function report(): string {
     ...(sleepXargsMs === undefined ? {} : { sleepXargsMs }),
     schedulerSection,
     cliSection,
+    autoallocSection,
   });
 }
 
@@ -360,6 +365,8 @@ try {
   ], REPO_ROOT);
   log("CLI start-up");
   cliSection = await benchCliStartup();
+  log("automatic allocation under SLURM");
+  autoallocSection = await benchAutoalloc();
   await benchLocal();
   await benchNetfs();
 } catch (e) {

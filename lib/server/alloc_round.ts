@@ -65,6 +65,8 @@ export function autoallocStep(
 ): AllocStepOutput {
   const aa = session.autoalloc;
   const out: AllocStepOutput = { actions: [], replies: [], log: [] };
+  // At a stop every allocation is cancelled, also those whose workers the stop just ended.
+  const cancels = inputs.stop ? cancelAll(session) : [];
   for (const event of inputs.events) {
     if (event.kind === "dryRunDone") {
       const done = finishDryRun(session, event.token, event.error, now);
@@ -97,7 +99,7 @@ export function autoallocStep(
     out.actions.push({ kind: "removeDirs", dirs: aa.forgottenDirs.splice(0) });
   }
   if (inputs.stop) {
-    out.actions.push(...cancelAll(session));
+    out.actions.push(...cancels);
     return out;
   }
   const ctx = session.autoallocContext;
