@@ -82,6 +82,18 @@ async function start(ctx: CommandContext): Promise<number> {
   const manager = detectManager(optString(p, "manager")!);
   const idle = optString(p, "idle-timeout");
   const limit = optString(p, "time-limit");
+  // Inside an allocation without --time-limit, the allocation's remaining walltime bounds it.
+  let timeLimitMs = limit === undefined ? null : parseDuration(limit);
+  if (timeLimitMs === null && manager !== null) {
+    const { remainingWalltimeMs } = await import("./lib/autoalloc/io/mod.ts");
+    timeLimitMs = await remainingWalltimeMs(manager);
+    if (timeLimitMs !== null) {
+      out.log(
+        "INFO",
+        `Time limit from the ${manager.kind} allocation: ${Math.round(timeLimitMs / 1000)}s left`,
+      );
+    }
+  }
   const workDir = optString(p, "work-dir") ?? await Deno.makeTempDir({ prefix: "hq-worker" });
   const reason = await runWorker(
     {
@@ -93,7 +105,7 @@ async function start(ctx: CommandContext): Promise<number> {
         hostname: optString(p, "hostname") ?? localHostname(),
         heartbeatMs,
         idleTimeoutMs: idle === undefined ? null : parseDuration(idle),
-        timeLimitMs: limit === undefined ? null : parseDuration(limit),
+        timeLimitMs,
         workDir,
         onServerLost: optString(p, "on-server-lost") as "stop" | "finish-running",
         group: optString(p, "group") ?? manager?.jobId ?? "default",

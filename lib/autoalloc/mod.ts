@@ -13,3 +13,4 @@ export * from "./records.ts";
 export * from "./script.ts";
 export * from "./state.ts";
 export * from "./submission.ts";
+export * from "./walltime.ts";

@@ -5,3 +5,4 @@
  * @module
  */
 export * from "./driver.ts";
+export * from "./walltime.ts";
