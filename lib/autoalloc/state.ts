@@ -111,6 +111,8 @@ export interface AutoallocState {
   nextDryRun: number;
   /** Directories of allocations forgotten since the last round, to remove. */
   forgottenDirs: string[];
+  /** Log lines of changes no request asked for (a queue pausing itself), until taken. */
+  log: string[];
 }
 
 /** An empty state with `settings`. */
@@ -131,6 +133,7 @@ export function createAutoallocState(
     dirtyMeta: false,
     nextDryRun: 1,
     forgottenDirs: [],
+    log: [],
   };
 }
 
@@ -180,6 +183,7 @@ export function pauseQueue(aa: AutoallocState, queue: Queue, reason: string): vo
   queue.state = "paused";
   queue.pauseReason = reason;
   aa.dirtyQueues.add(queue.id);
+  aa.log.push(`[autoalloc] queue ${queue.id} paused: ${reason}`);
 }
 
 /** Resumes a queue: failure counts and back-off start over. */
@@ -226,6 +230,7 @@ function endAllocation(
   a.endReason = reason;
   aa.dirtyQueues.add(queue.id);
   aa.wanted = true;
+  aa.log.push(`[autoalloc] allocation ${a.id} of queue ${queue.id} ${state}: ${reason}`);
   if (state === "failed") {
     queue.allocationFailures++;
     backoff(aa, queue, now);

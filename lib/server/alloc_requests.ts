@@ -168,7 +168,7 @@ export function handleAllocMsg(
       case "allocPause": {
         const queue = queueOf(aa, msg.queueId);
         pauseQueue(aa, queue, "paused by the user");
-        return { ...data(null), log: [`[autoalloc] queue ${queue.id} paused`] };
+        return data(null);
       }
       case "allocResume": {
         const queue = queueOf(aa, msg.queueId);

@@ -95,6 +95,7 @@ export function autoallocStep(
     onAllocationWorkerEnded(aa, id, w.config.manager, w.state, lost, now);
   }
   if (inputs.newWork) aa.wanted = true;
+  out.log.push(...aa.log.splice(0));
   if (aa.forgottenDirs.length > 0) {
     out.actions.push({ kind: "removeDirs", dirs: aa.forgottenDirs.splice(0) });
   }
