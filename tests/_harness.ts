@@ -133,25 +133,33 @@ export class Cluster implements AsyncDisposable {
     return new Cluster(root, join(root, "sd"), join(root, "sd"), join(root, "work"));
   }
 
-  private spawn(name: string, args: string[], cwd: string): Proc {
+  private spawn(name: string, args: string[], cwd: string, env?: Record<string, string>): Proc {
     const child = new Deno.Command(denoBin(), {
       args: ["run", "-A", HQ_TS, ...args],
       cwd,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
+      ...(env ? { env } : {}),
     }).spawn();
     const p = new Proc(name, child);
     this.procs.push(p);
     return p;
   }
 
-  /** Starts `hq server start` (foreground) on the server dir (or `opts.serverDir`). Does not wait. */
-  startServer(args: string[] = [], opts: { serverDir?: string } = {}): Proc {
+  /**
+   * Starts `hq server start` (foreground) on the server dir (or `opts.serverDir`), with
+   * `opts.env` added to the inherited environment. Does not wait.
+   */
+  startServer(
+    args: string[] = [],
+    opts: { serverDir?: string; env?: Record<string, string> } = {},
+  ): Proc {
     return this.spawn(
       `server#${this.procs.filter((p) => p.name.startsWith("server")).length + 1}`,
       ["server", "start", "--server-dir", opts.serverDir ?? this.serverDir, ...args],
       this.workDir,
+      opts.env,
     );
   }
 
