@@ -182,7 +182,7 @@ Deno.test("passDue(): events ask for a pass after the tick, silence after the lo
   assert.equal(passDue(aa, 10_000), false);
   assert.equal(passDue(aa, 30_000), true);
   aa.wanted = true;
-  assert.equal(passDue(aa, 500), false);
-  assert.equal(passDue(aa, 1_000), true);
+  assert.equal(passDue(aa, 50), false);
+  assert.equal(passDue(aa, 100), true);
   assert.equal(passDue(createAutoallocState(), 0), false);
 });

@@ -14,8 +14,8 @@ import type { Allocation, AllocationState, ManagerKind, Queue, QueueParams } fro
 /** Settings; HyperQueue's `HQ_AUTOALLOC_*` variables override them (see the server shell). */
 export interface AutoallocSettings {
   /**
-   * Least time between passes that events ask for, ms. HyperQueue checks every 5 s; 1 s here,
-   * so that a submit reaches the batch system within about a second.
+   * Least time between passes that events ask for, ms. HyperQueue checks every 5 s; 100 ms
+   * here (a pass is one scheduler query), so that a submit reaches the batch system at once.
    */
   tickMs: number;
   /** Pass at most this long apart even with no event, ms (30 s). */
@@ -36,7 +36,7 @@ export interface AutoallocSettings {
 
 /** HyperQueue's defaults (but {@link AutoallocSettings.tickMs}). */
 export const DEFAULT_AUTOALLOC_SETTINGS: AutoallocSettings = {
-  tickMs: 1_000,
+  tickMs: 100,
   maxDelayMs: 30_000,
   refreshMs: 30 * 60_000,
   maxAllocationFails: 3,
