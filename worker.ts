@@ -94,7 +94,8 @@ async function start(ctx: CommandContext): Promise<number> {
       );
     }
   }
-  const workDir = optString(p, "work-dir") ?? await Deno.makeTempDir({ prefix: "hq-worker" });
+  const givenWorkDir = optString(p, "work-dir");
+  const workDir = givenWorkDir ?? await Deno.makeTempDir({ prefix: "hq-worker" });
   const reason = await runWorker(
     {
       serverDir: resolveServerDir(ctx.serverDir),
@@ -126,6 +127,8 @@ async function start(ctx: CommandContext): Promise<number> {
       }),
     } as Parameters<typeof runWorker>[0],
   );
+  // A working directory of its own goes with the worker, as HyperQueue's does.
+  if (givenWorkDir === undefined) await Deno.remove(workDir, { recursive: true }).catch(() => {});
   if (reason === "connectionLost") {
     out.log("ERROR", "Worker stopped: the server was lost");
     return 1;
