@@ -27,14 +27,18 @@ async function sh(cmd: string, args: string[], env: Record<string, string> = {})
 }
 
 /** A SLURM to use: the caller's, or one started here (stopped by the returned function). */
-async function slurm(root: string): Promise<{ stop: () => Promise<void> } | string> {
+async function slurm(): Promise<{ stop: () => Promise<void> } | string> {
   if (Deno.env.get("SLURM_CONF") && (await sh("scontrol", ["ping"]).catch(() => null))?.ok) {
     return { stop: () => Promise.resolve() };
   }
   if (Deno.uid() !== 0) return "no SLURM (SLURM_CONF) and not root to start one";
-  const state = `${root}/slurm`;
+  // A directory of its own: munged (another user) must reach it, and the bench's root is 0700.
+  const state = await Deno.makeTempDir({ prefix: "hq-bench-slurm-" });
   const started = await sh("bash", [`${REPO_ROOT}tools/slurm.sh`, "start", state]);
-  if (!started.ok) return `tools/slurm.sh start failed: ${started.stderr.trim().split("\n").pop()}`;
+  if (!started.ok) {
+    const lines = started.stderr.trim().split("\n");
+    return `tools/slurm.sh start failed: ${lines.slice(-3).join(" / ")}`;
+  }
   for (const line of started.stdout.split("\n")) {
     const [k, v] = line.split("=");
     if (k === "SLURM_CONF" && v) Deno.env.set("SLURM_CONF", v);
@@ -42,6 +46,7 @@ async function slurm(root: string): Promise<{ stop: () => Promise<void> } | stri
   return {
     stop: async () => {
       await sh("bash", [`${REPO_ROOT}tools/slurm.sh`, "stop", state]);
+      await Deno.remove(state, { recursive: true }).catch(() => {});
     },
   };
 }
@@ -82,7 +87,7 @@ async function allocations(client: HqClient): Promise<AllocationView[]> {
 export async function benchAutoalloc(): Promise<string> {
   const title = "### Automatic allocation under a local SLURM\n\n";
   const root = await Deno.makeTempDir({ prefix: "hq-bench-aa-" });
-  const cluster = await slurm(root);
+  const cluster = await slurm();
   if (typeof cluster === "string") {
     await Deno.remove(root, { recursive: true });
     return `${title}skipped: ${cluster}`;
