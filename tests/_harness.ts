@@ -379,3 +379,33 @@ export type ExplainItemJson =
   | { Time: { min_time: { secs: number; nanos: number }; remaining_time: unknown } }
   | { Resources: { resource: string; request_amount: number; worker_amount: number } }
   | { WorkerGroup: { n_nodes: number; group_size: number } };
+
+/** One allocation of `alloc info --output-mode json` (HyperQueue's keys). */
+export interface AllocationJson {
+  id: string;
+  // deno-lint-ignore camelcase
+  target_worker_count: number;
+  // deno-lint-ignore camelcase
+  queued_at: string;
+  // deno-lint-ignore camelcase
+  started_at: string | null;
+  // deno-lint-ignore camelcase
+  ended_at: string | null;
+  status: string;
+  workdir: string;
+}
+
+/** One queue of `alloc list --output-mode json`. */
+export interface QueueJson {
+  id: number;
+  state: string;
+  manager: string;
+  // deno-lint-ignore camelcase
+  additional_args: string[];
+}
+
+/** The allocation part of a worker of `worker list --output-mode json`. */
+export interface WorkerAllocJson {
+  id: number;
+  allocation: { id: string; manager: string } | null;
+}

@@ -13,7 +13,14 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Cluster, ROOT, waitFor } from "./_harness.ts";
+import {
+  type AllocationJson,
+  Cluster,
+  type QueueJson,
+  ROOT,
+  waitFor,
+  type WorkerAllocJson as WorkerJson,
+} from "./_harness.ts";
 
 /** The stand-in commands. */
 const STANDIN = join(ROOT, "tests", "pbs_standin");
@@ -42,36 +49,6 @@ interface StandinCall {
   program: string;
   cwd: string;
   args: string[];
-}
-
-/** One allocation of `alloc info --output-mode json` (HyperQueue's keys). */
-interface AllocationJson {
-  id: string;
-  // deno-lint-ignore camelcase
-  target_worker_count: number;
-  // deno-lint-ignore camelcase
-  queued_at: string;
-  // deno-lint-ignore camelcase
-  started_at: string | null;
-  // deno-lint-ignore camelcase
-  ended_at: string | null;
-  status: string;
-  workdir: string;
-}
-
-/** One queue of `alloc list --output-mode json`. */
-interface QueueJson {
-  id: number;
-  state: string;
-  manager: string;
-  // deno-lint-ignore camelcase
-  additional_args: string[];
-}
-
-/** One worker of `worker list --output-mode json`. */
-interface WorkerJson {
-  id: number;
-  allocation: { id: string; manager: string } | null;
 }
 
 /** The stand-in PBS of one test: its state directory and what it holds. */

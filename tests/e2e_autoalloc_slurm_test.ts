@@ -13,7 +13,13 @@
  * touched.
  */
 import assert from "node:assert/strict";
-import { Cluster, waitFor } from "./_harness.ts";
+import {
+  type AllocationJson,
+  Cluster,
+  type QueueJson,
+  waitFor,
+  type WorkerAllocJson as WorkerJson,
+} from "./_harness.ts";
 import { requirement, slurmAvailable } from "./_env.ts";
 
 const req = requirement(slurmAvailable(), "a running single-node SLURM (tools/slurm.sh start)");
@@ -44,30 +50,6 @@ interface SlurmJob {
   workDir: string;
 }
 
-/** One allocation of `alloc info --output-mode json` (HyperQueue's keys). */
-interface AllocationJson {
-  id: string;
-  // deno-lint-ignore camelcase
-  target_worker_count: number;
-  // deno-lint-ignore camelcase
-  queued_at: string;
-  // deno-lint-ignore camelcase
-  started_at: string | null;
-  // deno-lint-ignore camelcase
-  ended_at: string | null;
-  status: string;
-  workdir: string;
-}
-
-/** One queue of `alloc list --output-mode json`. */
-interface QueueJson {
-  id: number;
-  state: string;
-  manager: string;
-  // deno-lint-ignore camelcase
-  additional_args: string[];
-}
-
 /** `alloc explain --output-mode json`. */
 interface AllocExplainJson {
   // deno-lint-ignore camelcase
@@ -80,12 +62,6 @@ interface AllocExplainJson {
   wanted_workers: number;
   submit: number[];
   limits: string[];
-}
-
-/** One worker of `worker list --output-mode json`. */
-interface WorkerJson {
-  id: number;
-  allocation: { id: string; manager: string } | null;
 }
 
 /** Runs a SLURM client command; resolves with its exit code and decoded output. */

@@ -12,30 +12,7 @@ import {
   type WorkerCommandOptions,
 } from "./script.ts";
 import type { QueueParams } from "./queue.ts";
-
-/** HyperQueue's defaults for a SLURM queue (1 h, backlog 1, one worker per allocation), overridden. */
-function testQueueParams(over: Partial<QueueParams> = {}): QueueParams {
-  return {
-    manager: "slurm",
-    backlog: 1,
-    maxWorkersPerAlloc: 1,
-    maxWorkerCount: null,
-    timeLimitMs: 3_600_000,
-    name: null,
-    workerStartCmd: null,
-    workerStopCmd: null,
-    workerWrapCmd: null,
-    workerTimeLimitMs: null,
-    idleTimeoutMs: 300_000,
-    onServerLost: "finish-running",
-    workerArgs: [],
-    cpus: null,
-    resources: [],
-    minUtilization: 0,
-    additionalArgs: [],
-    ...over,
-  };
-}
+import { testQueueParams } from "./testdata/params.ts";
 
 const DENO_WORKER = ["/usr/bin/deno", "run", "-A", "/repo/dist/hq-worker.js"];
 const SERVER_DIR = "/home/alice/.hq-server/001";
