@@ -9,6 +9,7 @@ import { formatDurationExact } from "../common/mod.ts";
 import { formatJsonDatetime, formatUtcSeconds } from "./dates.ts";
 import { renderTable, renderVerticalTable } from "./table.ts";
 import type { JsonValue } from "./json.ts";
+import { durationJson } from "./hq_json.ts";
 import { formatResourceVariants } from "./resource_text.ts";
 
 /** A request's variants on one line (`cpus: 1 compact`, variants joined by ` or `). */
@@ -116,7 +117,7 @@ export function queueListJson(queues: readonly QueueView[]): JsonValue {
     additional_args: q.params.additionalArgs,
     backlog: q.params.backlog,
     max_workers_per_alloc: q.params.maxWorkersPerAlloc,
-    timelimit: q.params.timeLimitMs / 1000,
+    timelimit: durationJson(q.params.timeLimitMs),
     max_worker_count: q.params.maxWorkerCount,
     worker_args: q.params.workerArgs,
     known_worker_resources: workerResources(q) === "" ? null : workerResources(q),
