@@ -352,7 +352,13 @@ Deno.test("autoalloc pbs: tasks without workers get an allocation whose worker r
       assert.match(row, /\| FINISHED +\|/);
       assert.equal(row.match(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/g)?.length, 3, row);
     }
-    // PBS saw the job scripts end on their own, with exit status 0.
+    // PBS saw the job scripts end on their own, with exit status 0 (a script ends a moment
+    // after its worker left, so wait for that).
+    await waitFor(
+      async () => (await allocationJobs(pbs)).every(([, j]) => j.job_state === "F"),
+      15000,
+      "the allocation jobs to end",
+    );
     const mine = await allocationJobs(pbs);
     assert.equal(mine.length, ended.length);
     for (const [id, j] of mine) {

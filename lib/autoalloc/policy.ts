@@ -24,7 +24,12 @@ import {
 } from "../scheduler/mod.ts";
 import { FRACTIONS_PER_UNIT, parseResourceDef, poolUnits } from "../resources/mod.ts";
 import type { Queue } from "./queue.ts";
-import { type AutoallocState, queuedAllocations, queueWorkers } from "./state.ts";
+import {
+  type AutoallocState,
+  pendingAllocationSizes,
+  queuedAllocations,
+  queueWorkers,
+} from "./state.ts";
 
 /** Why a queue submits what it submits, for `hq alloc explain` and the log. */
 export interface QueueDecision {
@@ -160,7 +165,19 @@ export function decideSubmissions(
       decision.limits.push(`max worker count ${queue.params.maxWorkerCount}`);
     }
     const per = queue.params.maxWorkersPerAlloc;
-    const wanted = [...answer.multiNode];
+    // Multi-node tasks first take allocations still starting that are big enough.
+    const pending = pendingAllocationSizes(aa, queue).sort((a, b) => a - b);
+    const multiNode = answer.multiNode.filter((n) => {
+      const i = pending.findIndex((size) => size >= n);
+      if (i < 0) return true;
+      pending.splice(i, 1);
+      return false;
+    });
+    if (answer.workers === 0 && multiNode.length === 0) {
+      decision.limits.push("the waiting tasks are covered by allocations still starting");
+      return;
+    }
+    const wanted = [...multiNode];
     for (let left = answer.workers; left > 0; left -= per) wanted.push(Math.min(per, left));
     let workersLeft = workerRoom;
     for (const n of wanted) {

@@ -129,6 +129,20 @@ Deno.test("decideSubmissions(): multi-node tasks go to a queue whose allocations
   assert.deepEqual(big!.submit, [3, 3]);
 });
 
+Deno.test("decideSubmissions(): a multi-node task waits for an allocation still starting", () => {
+  const sched = createServerState("uid");
+  onSubmit(sched, multiNodeSubmit(2, 1), 0);
+  const aa = createAutoallocState();
+  addQueue(aa, testQueueParams({ cpus: "4", maxWorkersPerAlloc: 2, backlog: 3 }), 0);
+  assert.deepEqual(decideSubmissions(aa, sched, 0)[0]!.submit, [2]);
+  submitted(aa, 1, "100", 2);
+  // Its first worker connected, the second not yet: no second allocation for the same task.
+  onAllocationWorker(aa, 1, { kind: "slurm", jobId: "100" }, { cpus: 40000 }, 0);
+  const [d] = decideSubmissions(aa, sched, 0);
+  assert.deepEqual(d!.submit, []);
+  assert.match(d!.limits.join("\n"), /allocations still starting/);
+});
+
 Deno.test("decideSubmissions(): a paused queue submits nothing and says why", () => {
   const { sched, aa } = setup([["cpus=1", 8]], { cpus: "4" });
   pauseQueue(aa, aa.queues.get(1)!, "by the user");

@@ -418,7 +418,10 @@ export function onAllocationWorkerEnded(
   }
 }
 
-/** Workers of a queue that are queued or running (live allocations and submissions in flight). */
+/**
+ * Workers of a queue still to come (submissions in flight, queued allocations, workers of
+ * running allocations that have not connected yet) and running (connected, not gone).
+ */
 export function queueWorkers(
   aa: AutoallocState,
   queue: Queue,
@@ -426,10 +429,24 @@ export function queueWorkers(
   let queued = (aa.inFlight.get(queue.id) ?? []).reduce((s, n) => s + n, 0);
   let running = 0;
   for (const a of liveAllocations(queue)) {
-    if (a.state === "queued") queued += a.workerCount;
-    else running += a.workerCount - Object.keys(a.disconnected).length;
+    const connected = Object.keys(a.connected).length;
+    queued += Math.max(0, a.workerCount - connected);
+    running += connected - Object.keys(a.disconnected).length;
   }
   return { queued, running };
+}
+
+/**
+ * Sizes of the allocations of a queue whose workers are still to come, whole or in part:
+ * submissions in flight, queued allocations, and running ones not all of whose workers
+ * connected. A multi-node task waits for one of these rather than for a new allocation.
+ */
+export function pendingAllocationSizes(aa: AutoallocState, queue: Queue): number[] {
+  const sizes = [...(aa.inFlight.get(queue.id) ?? [])];
+  for (const a of liveAllocations(queue)) {
+    if (Object.keys(a.connected).length < a.workerCount) sizes.push(a.workerCount);
+  }
+  return sizes;
 }
 
 /** Queued allocations of a queue, submissions in flight included. */

@@ -105,11 +105,14 @@ Deno.test("status queries that keep failing end a queued allocation after 10 err
   assert.equal(a.state, "failed");
 });
 
-Deno.test("queueWorkers() counts in-flight and queued workers as queued, connected as running", () => {
+Deno.test("queueWorkers() counts workers still to come as queued, connected ones as running", () => {
   const aa = withAllocation(2);
   aa.inFlight.set(1, [3]);
   assert.deepEqual(queueWorkers(aa, aa.queues.get(1)!), { queued: 5, running: 0 });
+  // One of the allocation's two workers connected: the other is still to come.
   onAllocationWorker(aa, 1, slurm("9"), { cpus: 40000 }, 0);
+  assert.deepEqual(queueWorkers(aa, aa.queues.get(1)!), { queued: 4, running: 1 });
+  onAllocationWorker(aa, 2, slurm("9"), { cpus: 40000 }, 0);
   assert.deepEqual(queueWorkers(aa, aa.queues.get(1)!), { queued: 3, running: 2 });
 });
 
