@@ -57,6 +57,7 @@ async function start(ctx: CommandContext): Promise<void> {
     new URL("./lib/server/io/run.ts", import.meta.url).href
   );
   out.log("INFO", "No online server found, starting a new server");
+  const program = workerProgram();
   const dir = resolveServerDir(ctx.serverDir);
   const journal = optString(p, "journal");
   const flushPeriod = optString(p, "journal-flush-period");
@@ -68,7 +69,7 @@ async function start(ctx: CommandContext): Promise<void> {
     idleTimeoutMs: idle === undefined ? null : parseDuration(idle),
     ...(journal === undefined ? {} : { journalPath: journal }),
     ...(flushPeriod === undefined ? {} : { journalFlushPeriodMs: parseDuration(flushPeriod) }),
-    workerProgram: workerProgram(),
+    workerProgram: program,
     log: (line) => out.log("INFO", line),
     onReady: (identity) => {
       if (out.mode === "json") out.json(serverInfoJson(identity, dir));
@@ -80,11 +81,18 @@ async function start(ctx: CommandContext): Promise<void> {
 }
 
 /**
- * How allocations start a worker: this Deno running the worker role, from the start-up cache's
- * bundle when it is fresh (one file to load on every node), else from the sources.
+ * How allocations start a worker: a compiled `dist/hq-worker` where the user built one
+ * (`deno task compile-worker`), else this Deno running the worker role, from the start-up
+ * cache's bundle when it is fresh (one file to load on every node), else from the sources.
  */
 function workerProgram(): string[] {
   const root = decodeURIComponent(new URL(".", import.meta.url).pathname);
+  const compiled = `${root}dist/hq-worker`;
+  try {
+    if (Deno.statSync(compiled).isFile) return [compiled];
+  } catch {
+    // none built
+  }
   return [Deno.execPath(), "run", "-A", moduleToLoad(`${root}worker.ts`, launchCacheDir(root))];
 }
 

@@ -351,6 +351,8 @@ Deno.test("autoalloc pbs: tasks without workers get an allocation whose worker r
       assert.ok(row, `alloc info lists ${a.id}:\n${info.stdout}`);
       assert.match(row, /\| FINISHED +\|/);
       assert.equal(row.match(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/g)?.length, 3, row);
+      // Why it ended, in the last column.
+      assert.match(row, /\| its workers ended \(idleTimeout\) +\|$/);
     }
     // PBS saw the job scripts end on their own, with exit status 0 (a script ends a moment
     // after its worker left, so wait for that).

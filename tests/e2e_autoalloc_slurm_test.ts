@@ -227,6 +227,8 @@ Deno.test({
         assert.ok(row, `alloc info lists ${a.id}:\n${info.stdout}`);
         assert.match(row, /\| FINISHED +\|/);
         assert.equal(row.match(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/g)?.length, 3, row);
+        // Why it ended, in the last column.
+        assert.match(row, /\| its workers ended \(idleTimeout\) +\|$/);
       }
       // SLURM saw the batch scripts end on their own.
       await waitFor(
@@ -330,7 +332,11 @@ Deno.test({
       );
       assert.equal(failed.length, 3, JSON.stringify(failed));
       const info = await c.hqOk(["alloc", "info", "1"]);
-      assert.equal(info.stdout.match(/\| FAILED/g)?.length, 3, info.stdout);
+      assert.equal(info.stdout.match(/\| FAILED +\|/g)?.length, 3, info.stdout);
+      // Each says why it failed: SLURM's word on a script that never started a worker.
+      for (const line of info.stdout.split("\n").filter((l) => /\| FAILED +\|/.test(l))) {
+        assert.match(line, /\| FAILED, exit code 1[^|]*\|$/, line);
+      }
 
       const [queue] = await waitFor(
         async () => {

@@ -155,7 +155,7 @@ export interface WorkerCommandOptions {
   /**
    * Words between the program and the worker's options.
    *
-   * @default {["start"]} when the program's last word ends with `worker.js` or `worker.ts`, else `["worker", "start"]`
+   * @default {["start"]} when the program's last word ends with `worker`, `worker.js` or `worker.ts`, else `["worker", "start"]`
    */
   subcommand?: readonly string[];
   /** The server directory the worker reads (`--server-dir`). */
@@ -171,7 +171,8 @@ export interface WorkerCommandOptions {
 
 function defaultSubcommand(program: readonly string[]): readonly string[] {
   const last = program[program.length - 1] ?? "";
-  return /worker\.[jt]s$/.test(last) ? ["start"] : ["worker", "start"];
+  // The worker role (`worker.ts`, its bundle, a compiled `hq-worker`) takes `start`; `hq` both.
+  return /worker(\.[jt]s)?$/.test(last) ? ["start"] : ["worker", "start"];
 }
 
 /**

@@ -111,6 +111,11 @@ Deno.test("workerCommand() picks the subcommand from the program or takes it giv
     workerCommand(params, options({ program: ["/bin/hq"] })),
     /^\/bin\/hq worker start /,
   );
+  // A compiled worker (`deno task compile-worker`) is the worker role itself.
+  assert.match(
+    workerCommand(params, options({ program: ["/repo/dist/hq-worker"] })),
+    /^\/repo\/dist\/hq-worker start /,
+  );
   assert.match(
     workerCommand(params, options({ program: ["/bin/hq"], subcommand: ["w", "go"] })),
     /^\/bin\/hq w go --idle-timeout /,

@@ -82,27 +82,52 @@ export function renderQueueList(queues: readonly QueueView[]): string {
 
 const TIME = (ms: number | null) => (ms === null ? "" : formatUtcSeconds(ms));
 
-/** An allocation's state as listed, with why it ended when it failed. */
-function allocationState(a: AllocationView): string {
-  const text = a.state.toUpperCase();
-  return a.state === "failed" && a.endReason ? `${text} (${a.endReason})` : text;
-}
-
 /**
- * `hq alloc info`: ID, State, Working directory, Worker count, Queue time,
- * Start time, Finish time.
+ * `hq alloc info`: HyperQueue's columns (ID, State, Working directory, Worker
+ * count, Queue time, Start time, Finish time) and, last, why each ended
+ * allocation ended.
+ *
+ * @example Usage
+ * ```ts
+ * import { renderAllocations } from "./render_alloc.ts";
+ * import assert from "node:assert/strict";
+ * const a = {
+ *   id: "7",
+ *   queueId: 1,
+ *   workerCount: 1,
+ *   dir: "/s/001/autoalloc/1/001",
+ *   state: "failed" as const,
+ *   queuedAt: 0,
+ *   startedAt: null,
+ *   endedAt: 60_000,
+ *   connected: [],
+ *   disconnected: [],
+ *   endReason: "FAILED, exit code 1",
+ * };
+ * assert.match(renderAllocations([a]), /\| 7  \| FAILED \|.*\| FAILED, exit code 1 \|/);
+ * ```
  */
 export function renderAllocations(allocations: readonly AllocationView[]): string {
   return renderTable(
-    ["ID", "State", "Working directory", "Worker count", "Queue time", "Start time", "Finish time"],
+    [
+      "ID",
+      "State",
+      "Working directory",
+      "Worker count",
+      "Queue time",
+      "Start time",
+      "Finish time",
+      "End reason",
+    ],
     allocations.map((a) => [
       a.id,
-      allocationState(a),
+      a.state.toUpperCase(),
       a.dir,
       String(a.workerCount),
       TIME(a.queuedAt),
       TIME(a.startedAt),
       TIME(a.endedAt),
+      a.endReason ?? "",
     ]),
   );
 }

@@ -154,6 +154,9 @@ export async function runServer(options: ServerOptions): Promise<void> {
     },
   });
   const driver = new AutoallocDriver({ onEvent: () => waiter.notify(), log });
+  if (options.workerProgram) {
+    log(`[server] allocations start workers with ${options.workerProgram.join(" ")}`);
+  }
   const links = new ServerLinks(layout, !networkFs, log);
   let stopSignal = false;
   options.stopSignal?.then(() => {
