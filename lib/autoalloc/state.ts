@@ -56,13 +56,22 @@ export type AutoallocAction =
     dir: string;
     script: string;
     workerCount: number;
+    /** Files the script runs (the worker program), checked to exist before submitting. */
+    requires: string[];
   }
   /** Cancel allocations (at `server stop`, `alloc remove`, a dry run's test allocation). */
   | { kind: "cancel"; manager: ManagerKind; ids: string[] }
   /** Ask the batch system for the state of allocations. */
   | { kind: "status"; manager: ManagerKind; ids: string[] }
   /** Submit `script` in `dir` and cancel it at once, to see that submitting works. */
-  | { kind: "dryRun"; token: number; manager: ManagerKind; dir: string; script: string }
+  | {
+    kind: "dryRun";
+    token: number;
+    manager: ManagerKind;
+    dir: string;
+    script: string;
+    requires: string[];
+  }
   /** Remove directories of allocations no longer kept. */
   | { kind: "removeDirs"; dirs: string[] };
 

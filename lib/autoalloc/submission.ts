@@ -21,6 +21,11 @@ export interface AutoallocContext {
   instanceRoot: string;
 }
 
+/** The program's words that are absolute paths: the files every allocation needs. */
+function requiredFiles(ctx: AutoallocContext): string[] {
+  return ctx.program.filter((w) => w.startsWith("/"));
+}
+
 /** Directory name of a queue: `<id>` or `<id>-<name>`. */
 export function queueDirName(queue: Pick<Queue, "id" | "params">): string {
   const name = queue.params.name?.replace(/[^A-Za-z0-9_.-]/g, "_");
@@ -75,6 +80,7 @@ export function submissionAction(
     dir,
     script: script(queue.params, workerCount, jobName, dir, ctx, false),
     workerCount,
+    requires: requiredFiles(ctx),
   };
 }
 
@@ -97,5 +103,6 @@ export function dryRunAction(
     manager,
     dir,
     script: script(params, params.maxWorkersPerAlloc, jobName, dir, ctx, true),
+    requires: requiredFiles(ctx),
   };
 }

@@ -58,6 +58,17 @@ function failure(program: string, r: CommandResult): string {
   return text || `${program} exited with code ${r.code}`;
 }
 
+/** Throws when a file the script runs is missing (checked on this machine, before submitting). */
+function checkRequired(paths: readonly string[]): void {
+  for (const path of paths) {
+    try {
+      Deno.statSync(path);
+    } catch {
+      throw new Error(`the worker program ${path} does not exist`);
+    }
+  }
+}
+
 /** Writes the directory and script of an allocation; returns the script's path. */
 async function writeScript(dir: string, script: string): Promise<string> {
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
@@ -188,6 +199,7 @@ export class AutoallocDriver {
       case "submit": {
         const { queueId, manager, dir, workerCount } = action;
         try {
+          checkRequired(action.requires);
           await writeScript(dir, action.script);
           const id = await submit(manager, dir);
           return { kind: "submitted", queueId, manager, id, dir, workerCount };
@@ -206,6 +218,7 @@ export class AutoallocDriver {
         const { token, manager, dir } = action;
         let id: string;
         try {
+          checkRequired(action.requires);
           await writeScript(dir, action.script);
           id = await submit(manager, dir);
         } catch (e) {
