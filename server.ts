@@ -85,8 +85,9 @@ async function start(ctx: CommandContext): Promise<void> {
  * (`deno task compile-worker`), else this Deno running the worker role, from the start-up
  * cache's bundle when it is fresh (one file to load on every node), else from the sources.
  */
-function workerProgram(): string[] {
-  const root = decodeURIComponent(new URL(".", import.meta.url).pathname);
+export function workerProgram(
+  root = decodeURIComponent(new URL(".", import.meta.url).pathname),
+): string[] {
   const compiled = `${root}dist/hq-worker`;
   try {
     if (Deno.statSync(compiled).isFile) return [compiled];

@@ -4,7 +4,7 @@ import { PROTOCOL_VERSION } from "../protocol/messages.ts";
 import { createServerState } from "../scheduler/state.ts";
 import { jobSubmit, workerConfig } from "../scheduler/testdata/fixtures.ts";
 import { testQueueParams } from "../autoalloc/testdata/params.ts";
-import type { AutoallocEvent } from "../autoalloc/mod.ts";
+import { type AutoallocEvent, restoreAutoalloc } from "../autoalloc/mod.ts";
 import { createServerSession, type RoundInputs, serverRound, type ServerSession } from "./round.ts";
 
 const CTX = {
@@ -222,4 +222,65 @@ Deno.test("alloc remove refuses a queue with running allocations without --force
     { kind: "cancel", manager: "slurm", ids: ["5"] },
   ]);
   assert.deepEqual(forced.batch?.queuesRemoved, [1]);
+});
+
+Deno.test("a restored server asks the batch system about allocations still alive at once", () => {
+  const aa = restoreAutoalloc([{
+    id: 1,
+    params: testQueueParams(),
+    state: "active",
+    pauseReason: null,
+    submitFailures: 0,
+    allocationFailures: 0,
+    backoffStep: 0,
+    nextSubmitAt: 0,
+    dirCounter: 2,
+    observedCapacity: null,
+    allocations: [
+      {
+        id: "41",
+        queueId: 1,
+        workerCount: 1,
+        dir: "/s/001/autoalloc/1/001",
+        state: "running",
+        queuedAt: 0,
+        startedAt: 10,
+        endedAt: null,
+        connected: { 3: 10 },
+        disconnected: {},
+        endReason: null,
+      },
+      {
+        id: "40",
+        queueId: 1,
+        workerCount: 1,
+        dir: "/s/001/autoalloc/1/000",
+        state: "finished",
+        queuedAt: 0,
+        startedAt: 5,
+        endedAt: 9,
+        connected: { 2: 5 },
+        disconnected: { 2: "idleTimeout" },
+        endReason: "its workers ended",
+      },
+    ],
+  }], 2);
+  const s = createServerSession(createServerState("uid"), undefined, { state: aa, context: CTX });
+  const out = serverRound(s, inputs({}), 1_000_000);
+  assert.deepEqual(out.autoalloc.filter((a) => a.kind === "status"), [
+    { kind: "status", manager: "slurm", ids: ["41"] },
+  ]);
+  // The batch system says it ended: it is finished, and the queue is free again.
+  serverRound(
+    s,
+    inputs({
+      autoalloc: [{
+        kind: "status",
+        manager: "slurm",
+        states: [{ id: "41", state: "finished", reason: "COMPLETED" }],
+      }],
+    }),
+    1_000_100,
+  );
+  assert.equal(s.autoalloc.queues.get(1)!.allocations.get("41")!.state, "finished");
 });
