@@ -90,14 +90,30 @@ export class ServerLinks {
 
   /** Lets a worker's writer drop the segments before `segment` (the worker read them). */
   async acknowledge(workerId: WorkerId, segment: number): Promise<void> {
-    await this.#workers.get(workerId)?.writer.acknowledge(segment);
+    try {
+      await this.#workers.get(workerId)?.writer.acknowledge(segment);
+    } catch (e) {
+      this.#log(
+        `[server] worker ${workerId}: could not drop old segments: ${(e as Error).message}`,
+      );
+    }
   }
 
-  /** Appends each worker's messages to its channel. */
+  /**
+   * Appends each worker's messages to its channel. A write that fails is logged and the
+   * others still go out: one broken channel must not stop the server.
+   */
   async send(outbox: Outbox): Promise<void> {
     for (const [workerId, msgs] of outbox) {
       const ch = this.#workers.get(workerId);
-      if (ch) await ch.writer.append(msgs.map(encodeToWorker));
+      if (!ch) continue;
+      try {
+        await ch.writer.append(msgs.map(encodeToWorker));
+      } catch (e) {
+        this.#log(
+          `[server] worker ${workerId}: could not write its channel: ${(e as Error).message}`,
+        );
+      }
     }
   }
 
@@ -139,6 +155,14 @@ export class ServerLinks {
       w.close();
       this.#clients.delete(old);
     }
-    await writer.append([encodeToClient(msg)]);
+    try {
+      await writer.append([encodeToClient(msg)]);
+    } catch (e) {
+      // A client that gave up and removed its directory, a full disk: its answer is lost,
+      // the server goes on.
+      this.#log(`[server] could not answer client ${client}: ${(e as Error).message}`);
+      writer.close();
+      this.#clients.delete(client);
+    }
   }
 }

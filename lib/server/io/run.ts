@@ -218,7 +218,11 @@ export async function runServer(options: ServerOptions): Promise<void> {
       now,
     );
     for (const line of round.log) log(line);
-    for (const r of round.reject) await rejectInboxFile(layout, r.name, r.reason);
+    for (const r of round.reject) {
+      await rejectInboxFile(layout, r.name, r.reason).catch((e) =>
+        log(`[server] could not move inbox file ${r.name} to rejected/: ${(e as Error).message}`)
+      );
+    }
     for (const a of round.acks) await links.acknowledge(a.workerId, a.segment);
     fresh = new Set(round.open.filter((o) => links.open(o.workerId, o.key)).map((o) => o.workerId));
     if (round.batch) {
@@ -240,7 +244,11 @@ export async function runServer(options: ServerOptions): Promise<void> {
     // messages (a `stop`) went out.
     links.close(round.close);
     for (const r of round.replies) await links.reply(r.client, r.msg);
-    for (const name of round.processed) await removeInboxFile(layout, name);
+    for (const name of round.processed) {
+      await removeInboxFile(layout, name).catch((e) =>
+        log(`[server] could not remove inbox file ${name}: ${(e as Error).message}`)
+      );
+    }
     for (const action of round.autoalloc) driver.run(action);
     if (round.busy) {
       waiter.busy();
