@@ -32,6 +32,9 @@ import { type LaunchContext, TaskProcesses } from "./processes.ts";
 
 export type { WorkerEnd } from "../mod.ts";
 
+/** How soon a failed write to the server is tried again, ms. */
+const RETRY_SEND_MS = 200;
+
 /** Options of {@link runWorker}. */
 export interface WorkerOptions {
   /** The server directory. */
@@ -127,25 +130,50 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
   };
 
   log(`[worker] registering with the server at ${options.serverDir} as ${link.key}`);
-  do {
-    await link.wait();
-    const now = Date.now();
-    const inbound = await link.read(end !== null);
-    for (const msg of inbound.messages) {
-      if (msg.kind === "ack") await link.acknowledge(msg.segment);
-      else handle(msg, now);
-    }
-    if (lease.lost(now)) end ??= "connectionLost";
-    if (end === null && registered) {
-      launchStarts();
-      checkLifetime(now);
-    }
-    const batch: FromWorkerMsg[] = inbound.ack ? [inbound.ack] : [];
-    const updates = core.takeUpdates();
-    if (updates.length > 0) batch.push({ kind: "taskUpdates", updates });
-    await link.send(schedule.seal(batch, now));
-  } while (end === null);
+  // Messages a failed write could not deliver go out first with the next batch.
+  let unsent: FromWorkerMsg[] = [];
+  let sendError: string | null = null;
+  try {
+    do {
+      await link.wait();
+      const now = Date.now();
+      const inbound = await link.read(end !== null);
+      for (const msg of inbound.messages) {
+        if (msg.kind === "ack") await link.acknowledge(msg.segment).catch(() => {});
+        else handle(msg, now);
+      }
+      if (lease.lost(now)) end ??= "connectionLost";
+      if (end === null && registered) {
+        launchStarts();
+        checkLifetime(now);
+      }
+      const batch: FromWorkerMsg[] = inbound.ack ? [inbound.ack] : [];
+      const updates = core.takeUpdates();
+      if (updates.length > 0) batch.push({ kind: "taskUpdates", updates });
+      const msgs = [...unsent, ...schedule.seal(batch, now)];
+      try {
+        await link.send(msgs);
+        unsent = [];
+        sendError = null;
+      } catch (e) {
+        // A full disk or quota: keep everything for the next try, log once per cause.
+        unsent = msgs;
+        const text = (e as Error).message;
+        if (text !== sendError) log(`[worker] could not write to the server, will retry: ${text}`);
+        sendError = text;
+        link.wakeIn(RETRY_SEND_MS);
+      }
+    } while (end === null);
+  } catch (e) {
+    // Never leave task processes behind.
+    log(`[worker] failed: ${(e as Error).message}; killing its tasks`);
+    procs.cancelAll();
+    await procs.idle();
+    link.close();
+    throw e;
+  }
 
+  if (unsent.length > 0) await link.send(unsent).catch(() => {});
   log(`[worker] stopping: ${end}`);
   await stop(end, { link, core, procs });
   return end;
@@ -172,7 +200,7 @@ async function stop(end: WorkerEnd, { link, core, procs }: StopParts): Promise<v
     await link.send([
       { kind: "taskUpdates", updates: core.takeUpdates() },
       { kind: "stopping", reason: reported },
-    ]);
+    ]).catch(() => {});
   }
   link.close();
 }
