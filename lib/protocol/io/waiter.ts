@@ -167,6 +167,26 @@ export class Waiter {
   }
 }
 
+/**
+ * The real path of `path`, symlinks resolved: a directory that does not exist yet takes the
+ * real path of its nearest existing ancestor.
+ */
+function realPathOfNearest(path: string): string {
+  const rest: string[] = [];
+  let head = path;
+  for (;;) {
+    try {
+      const real = Deno.realPathSync(head);
+      return rest.length === 0 ? real : `${real.replace(/\/$/, "")}/${rest.reverse().join("/")}`;
+    } catch {
+      const slash = head.lastIndexOf("/");
+      if (slash <= 0) return path;
+      rest.push(head.slice(slash + 1));
+      head = head.slice(0, slash);
+    }
+  }
+}
+
 const NETWORK_FS = new Set(["nfs", "nfs4", "lustre", "gpfs", "beegfs", "cifs", "smb3", "9p"]);
 
 /**
@@ -189,6 +209,7 @@ export function isNetworkFs(path: string): boolean {
   } catch {
     return false;
   }
+  path = realPathOfNearest(path);
   let best = "";
   let bestType = "";
   for (const line of text.split("\n")) {
