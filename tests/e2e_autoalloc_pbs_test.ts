@@ -496,6 +496,14 @@ Deno.test("autoalloc pbs: a 2-node task gets a 2-node allocation, its workers st
     );
     assert.equal(alloc!.id, id);
     assert.equal(alloc!.target_worker_count, 2);
-    const ended = (await pbs.jobs())[id];
-    assert.deepEqual([ended?.job_state, ended?.Exit_status], ["F", 0]);
+    // The job script ends a moment after its workers left.
+    const ended = await waitFor(
+      async () => {
+        const j = (await pbs.jobs())[id];
+        return j?.job_state === "F" ? j : undefined;
+      },
+      15_000,
+      "the allocation's job to end",
+    );
+    assert.equal(ended.Exit_status, 0);
   }));
