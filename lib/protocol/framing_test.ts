@@ -131,19 +131,18 @@ Deno.test("decodeRecords() skips a line of NUL bytes and waits on a trailing NUL
   assert.deepEqual(tail.corrupt, []);
 });
 
-Deno.test("decodeRecords() decodes 100k records quickly", () => {
+// Its speed (the target was under 100 ms) is measured by `deno task bench`, not here.
+Deno.test("decodeRecords() decodes 100k records in one pass", () => {
   const payloads: string[] = [];
   for (let i = 0; i < 100_000; i++) {
     payloads.push(JSON.stringify({ kind: "finished", task: i, worker: 17, time: 1712345678901 }));
   }
   const bytes = encodeRecords(payloads);
-  decodeRecords(bytes); // warm up
-  const started = performance.now();
   const result = decodeRecords(bytes);
-  const elapsed = performance.now() - started;
   assert.equal(result.records.length, 100_000);
   assert.equal(result.records[99_999]!.payload, payloads[99_999]);
-  assert.ok(elapsed < 100, `decoding took ${elapsed.toFixed(1)} ms`);
+  assert.equal(result.consumed, bytes.length);
+  assert.deepEqual(result.corrupt, []);
 });
 
 const jsonTexts = fc.array(fc.jsonValue().map((v) => JSON.stringify(v)), { maxLength: 20 });
