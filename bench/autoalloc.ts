@@ -78,6 +78,31 @@ async function hq(args: string[], cwd: string): Promise<string> {
   return await run(DENO, ["run", "-A", HQ_TS, ...args], cwd);
 }
 
+/**
+ * Starts a server in `<root>/<name>` with one SLURM queue (5 minutes, partition debug, no dry
+ * run) and the queue options `queue`; returns its server dir.
+ */
+async function serverWithQueue(root: string, name: string, queue: string[]): Promise<string> {
+  const sd = `${root}/${name}`;
+  startServer(`aa bench ${name}`, sd);
+  await hq(["server", "wait", "--server-dir", sd], root);
+  await hq([
+    "alloc",
+    "add",
+    "slurm",
+    "--time-limit",
+    "5m",
+    ...queue,
+    "--no-dry-run",
+    "--server-dir",
+    sd,
+    "--",
+    "-p",
+    "debug",
+  ], root);
+  return sd;
+}
+
 async function allocations(client: HqClient): Promise<AllocationView[]> {
   const q = await client.alloc<QueueView>({ kind: "allocInfo", queueId: 1 });
   return q.allocations;
@@ -99,26 +124,7 @@ export async function benchAutoalloc(): Promise<string> {
     const own = samples.sort((a, b) => a - b)[1]!;
     const rows: string[][] = [];
     // 1. Latencies.
-    const sd1 = `${root}/sd1`;
-    startServer("aa bench server 1", sd1);
-    await hq(["server", "wait", "--server-dir", sd1], root);
-    await hq([
-      "alloc",
-      "add",
-      "slurm",
-      "--time-limit",
-      "5m",
-      "--idle-timeout",
-      "5s",
-      "--cpus",
-      "1",
-      "--no-dry-run",
-      "--server-dir",
-      sd1,
-      "--",
-      "-p",
-      "debug",
-    ], root);
+    const sd1 = await serverWithQueue(root, "sd1", ["--idle-timeout", "5s", "--cpus", "1"]);
     const c1 = await HqClient.connect(sd1);
     try {
       const t0 = performance.now();
@@ -151,15 +157,7 @@ export async function benchAutoalloc(): Promise<string> {
       await c1.close();
     }
     // 2. Allocations submitted against the ideal.
-    const sd2 = `${root}/sd2`;
-    startServer("aa bench server 2", sd2);
-    await hq(["server", "wait", "--server-dir", sd2], root);
-    await hq([
-      "alloc",
-      "add",
-      "slurm",
-      "--time-limit",
-      "5m",
+    const sd2 = await serverWithQueue(root, "sd2", [
       "--idle-timeout",
       "3s",
       "--cpus",
@@ -168,13 +166,7 @@ export async function benchAutoalloc(): Promise<string> {
       "4",
       "--max-worker-count",
       "10",
-      "--no-dry-run",
-      "--server-dir",
-      sd2,
-      "--",
-      "-p",
-      "debug",
-    ], root);
+    ]);
     const c2 = await HqClient.connect(sd2);
     let submitted = 0;
     try {

@@ -14,19 +14,16 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
-  type AllocationJson,
   Cluster,
   type QueueJson,
   ROOT,
   waitFor,
   type WorkerAllocJson as WorkerJson,
 } from "./_harness.ts";
+import { allocations, assertAllocationsIdledOut, FAST_REFRESH } from "./_autoalloc.ts";
 
 /** The stand-in commands. */
 const STANDIN = join(ROOT, "tests", "pbs_standin");
-
-/** Status queries every second (HyperQueue's default is 30 min), so PBS's word comes fast. */
-const FAST_REFRESH = { HQ_AUTOALLOC_REFRESH_INTERVAL_MS: "1000" };
 
 const decoder = new TextDecoder();
 
@@ -166,10 +163,6 @@ async function withPbsCluster(fn: (c: Cluster, pbs: StandinPbs) => Promise<void>
     left = await pbs.killLeftovers();
   }
   if (left.length > 0) throw new Error(`stand-in job processes left running: ${left.join(", ")}`);
-}
-
-async function allocations(c: Cluster, queue = 1): Promise<AllocationJson[]> {
-  return await c.json<AllocationJson[]>(["alloc", "info", String(queue)]);
 }
 
 /** Allocation jobs of queue `queue` (named `hq-<queue>-<n>`) that the stand-in knows. */
@@ -328,32 +321,8 @@ Deno.test("autoalloc pbs: tasks without workers get an allocation whose worker r
     assert.equal(wait.code, 0, wait.stderr);
     assert.ok(await c.jobFinished(job), "all 20 tasks finished");
 
-    // Idle for 5 s, the worker leaves; then its allocation has ended.
-    await c.waitWorkers(0, 20_000, "the workers to leave after their idle timeout");
-    const ended = await waitFor(
-      async () => {
-        const all = await allocations(c);
-        return all.length > 0 && all.every((a) => a.status === "finished") ? all : undefined;
-      },
-      15_000,
-      "every allocation to be FINISHED",
-    );
-    for (const a of ended) {
-      assert.ok(a.started_at !== null && a.ended_at !== null, JSON.stringify(a));
-      assert.ok(Date.parse(a.queued_at) <= Date.parse(a.started_at), JSON.stringify(a));
-      assert.ok(Date.parse(a.started_at) <= Date.parse(a.ended_at), JSON.stringify(a));
-      assert.equal(a.target_worker_count, 1);
-    }
-    assert.ok(ended.some((a) => a.id === firstId));
-    const info = await c.hqOk(["alloc", "info", "1"]);
-    for (const a of ended) {
-      const row = info.stdout.split("\n").find((l) => l.includes(`| ${a.id} `));
-      assert.ok(row, `alloc info lists ${a.id}:\n${info.stdout}`);
-      assert.match(row, /\| FINISHED +\|/);
-      assert.equal(row.match(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/g)?.length, 3, row);
-      // Why it ended, in the last column.
-      assert.match(row, /\| its workers ended \(idleTimeout\) +\|$/);
-    }
+    // Idle for 5 s, the workers leave; then their allocations have ended.
+    const ended = await assertAllocationsIdledOut(c, firstId);
     // PBS saw the job scripts end on their own, with exit status 0 (a script ends a moment
     // after its worker left, so wait for that).
     await waitFor(

@@ -14,18 +14,15 @@
  */
 import assert from "node:assert/strict";
 import {
-  type AllocationJson,
   Cluster,
   type QueueJson,
   waitFor,
   type WorkerAllocJson as WorkerJson,
 } from "./_harness.ts";
 import { requirement, slurmAvailable } from "./_env.ts";
+import { allocations, assertAllocationsIdledOut, FAST_REFRESH } from "./_autoalloc.ts";
 
 const req = requirement(slurmAvailable(), "a running single-node SLURM (tools/slurm.sh start)");
-
-/** Status queries every second (HyperQueue's default is 30 min), so SLURM's word comes fast. */
-const FAST_REFRESH = { HQ_AUTOALLOC_REFRESH_INTERVAL_MS: "1000" };
 
 const decoder = new TextDecoder();
 
@@ -136,10 +133,6 @@ async function withSlurmCluster(fn: (c: Cluster) => Promise<void>): Promise<void
   }
 }
 
-async function allocations(c: Cluster, queue = 1): Promise<AllocationJson[]> {
-  return await c.json<AllocationJson[]>(["alloc", "info", String(queue)]);
-}
-
 /** Asserts that `r` failed with exactly one line on stderr that matches `message`. */
 function assertOneLineError(
   r: { code: number; stdout: string; stderr: string },
@@ -204,32 +197,8 @@ Deno.test({
       assert.equal(wait.code, 0, wait.stderr);
       assert.ok(await c.jobFinished(job), "all 20 tasks finished");
 
-      // Idle for 5 s, the worker leaves; then its allocation has ended.
-      await c.waitWorkers(0, 20_000, "the workers to leave after their idle timeout");
-      const ended = await waitFor(
-        async () => {
-          const all = await allocations(c);
-          return all.length > 0 && all.every((a) => a.status === "finished") ? all : undefined;
-        },
-        15_000,
-        "every allocation to be FINISHED",
-      );
-      for (const a of ended) {
-        assert.ok(a.started_at !== null && a.ended_at !== null, JSON.stringify(a));
-        assert.ok(Date.parse(a.queued_at) <= Date.parse(a.started_at), JSON.stringify(a));
-        assert.ok(Date.parse(a.started_at) <= Date.parse(a.ended_at), JSON.stringify(a));
-        assert.equal(a.target_worker_count, 1);
-      }
-      assert.ok(ended.some((a) => a.id === first.id));
-      const info = await c.hqOk(["alloc", "info", "1"]);
-      for (const a of ended) {
-        const row = info.stdout.split("\n").find((l) => l.includes(`| ${a.id} `));
-        assert.ok(row, `alloc info lists ${a.id}:\n${info.stdout}`);
-        assert.match(row, /\| FINISHED +\|/);
-        assert.equal(row.match(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/g)?.length, 3, row);
-        // Why it ended, in the last column.
-        assert.match(row, /\| its workers ended \(idleTimeout\) +\|$/);
-      }
+      // Idle for 5 s, the workers leave; then their allocations have ended.
+      const ended = await assertAllocationsIdledOut(c, first.id);
       // SLURM saw the batch scripts end on their own.
       await waitFor(
         async () => {

@@ -44,7 +44,8 @@ export interface AllocStepOutput {
   log: string[];
 }
 
-function cancelAll(session: AllocSession): AutoallocAction[] {
+/** Ids of the live allocations of every queue, by batch system. */
+function liveIdsByManager(session: AllocSession): Map<ManagerKind, string[]> {
   const ids = new Map<ManagerKind, string[]>();
   for (const q of session.autoalloc.queues.values()) {
     for (const a of liveAllocations(q)) {
@@ -53,7 +54,11 @@ function cancelAll(session: AllocSession): AutoallocAction[] {
       ids.set(q.params.manager, list);
     }
   }
-  return [...ids].map(([manager, list]) => ({ kind: "cancel", manager, ids: list }));
+  return ids;
+}
+
+function cancelAll(session: AllocSession): AutoallocAction[] {
+  return [...liveIdsByManager(session)].map(([manager, ids]) => ({ kind: "cancel", manager, ids }));
 }
 
 /** Runs automatic allocation's part of a round at `now`. */
@@ -132,14 +137,8 @@ export function autoallocStep(
     }
   }
   if (aa.refreshing === 0 && now - aa.lastRefreshAt >= aa.settings.refreshMs) {
-    const ids = new Map<ManagerKind, string[]>();
-    for (const q of aa.queues.values()) {
-      for (const a of liveAllocations(q)) {
-        ids.set(q.params.manager, [...(ids.get(q.params.manager) ?? []), a.id]);
-      }
-    }
     aa.lastRefreshAt = now;
-    for (const [manager, list] of ids) {
+    for (const [manager, list] of liveIdsByManager(session)) {
       out.actions.push({ kind: "status", manager, ids: list });
       aa.refreshing++;
     }
