@@ -32,42 +32,8 @@ usage() {
   exit 2
 }
 
-# Absolute, physical path of a directory (created if needed when $2 = create).
-abs_dir() {
-  if [[ "${2:-}" == create ]]; then mkdir -p -- "$1"; fi
-  (cd -- "$1" && pwd -P)
-}
-
-# True when PID is a live (not zombie) process whose /proc/PID/comm is $2.
-pid_is() {
-  local pid="$1" want="$2" comm stat
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  comm="$(cat "/proc/$pid/comm" 2>/dev/null)" || return 1
-  [[ "$comm" == "$want" ]] || return 1
-  # A daemon's exit is reaped by whoever adopted it, maybe late; a zombie is dead.
-  stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || return 1
-  stat="${stat##*) }"
-  [[ "${stat%% *}" != Z ]]
-}
-
-# Signal a recorded pid (TERM, then KILL after ~3 s) if it is still $2.
-stop_pid() {
-  local pid="$1" want="$2" i
-  pid_is "$pid" "$want" || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 30; i++)); do
-    pid_is "$pid" "$want" || return 0
-    sleep 0.1
-  done
-  log "$want (pid $pid) ignored SIGTERM; sending SIGKILL"
-  kill -KILL "$pid" 2>/dev/null || true
-}
-
-read_pid() {
-  local f="$1"
-  [[ -f "$f" ]] || return 0
-  tr -dc '0-9' <"$f" || true
-}
+# shellcheck source=tools/_daemon.sh
+. "$(dirname "${BASH_SOURCE[0]}")/_daemon.sh"
 
 ensure_packages() {
   local missing=0
@@ -284,11 +250,11 @@ cmd_stop() {
     unmount_view "$sd/$view"
   done
   for view in a b; do
-    stop_pid "$(read_pid "$sd/sshfs-$view.pid")" sshfs
+    stop_pid "$(read_pid "$sd/sshfs-$view.pid")" sshfs 3
   done
   pid="$(read_pid "$sd/sshd.pid.recorded")"
   [[ -n "$pid" ]] || pid="$(read_pid "$sd/sshd.pid")"
-  stop_pid "$pid" sshd
+  stop_pid "$pid" sshd 3
   for view in a b; do
     if mountpoint -q "$sd/$view" 2>/dev/null; then
       log "$sd/$view is still mounted; leaving $sd in place"
