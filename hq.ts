@@ -28,6 +28,7 @@ const ROLES: readonly { name: string; about: string; file: string }[] = [
   { name: "submit", about: "Submit a job to HyperQueue", file: "submit.ts" },
   { name: "worker", about: "Commands for workers", file: "worker.ts" },
   { name: "alloc", about: "Commands for automatic allocation", file: "alloc.ts" },
+  { name: "journal", about: "Manage events and journal data", file: "server.ts" },
 ];
 
 /** Runs `hq` on `argv`; returns the exit code. */

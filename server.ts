@@ -9,6 +9,8 @@
 import {
   argString,
   durationArg,
+  formatJsonLine,
+  journalEventJson,
   NO_NETWORK,
   optFlag,
   optString,
@@ -30,6 +32,7 @@ import {
 import { formatDurationExact, parseDuration } from "./lib/common/mod.ts";
 import { connectInstance, resolveServerDir, ServerNotRunningError } from "./lib/protocol/io/mod.ts";
 import { withClient } from "./lib/client/io/mod.ts";
+import type { JournalEventView } from "./lib/protocol/mod.ts";
 
 function stopSignal(): Promise<void> {
   return new Promise((resolve) => {
@@ -247,9 +250,70 @@ export const serverCommand: Command = {
   ],
 };
 
-/** Entry point of the umbrella for `hq server ...`. */
+function printEvents(ctx: CommandContext, events: readonly JournalEventView[]): void {
+  for (const e of events) ctx.out.text(formatJsonLine(journalEventJson(e)));
+}
+
+async function journalExport(ctx: CommandContext): Promise<void> {
+  // Not a literal specifier: only this command loads LMDB.
+  const { exportJournal }: typeof import("./lib/server/io/mod.ts") = await import(
+    new URL("./lib/server/io/journal_export.ts", import.meta.url).href
+  );
+  const events = exportJournal(argString(ctx.parsed, "JOURNAL")!);
+  printEvents(ctx, events);
+  ctx.out.log("INFO", `Outputted ${events.length} ${events.length === 1 ? "event" : "events"}`);
+}
+
+async function journalReplay(ctx: CommandContext): Promise<void> {
+  const events = await withClient(ctx.serverDir, (client) => client.journalEvents());
+  printEvents(ctx, events);
+}
+
+async function journalStream(ctx: CommandContext): Promise<void> {
+  await withClient(ctx.serverDir, (client) => client.streamJournal((e) => printEvents(ctx, e)));
+}
+
+async function journalPrune(ctx: CommandContext): Promise<void> {
+  await withClient(ctx.serverDir, (client) => client.pruneJournal());
+}
+
+async function journalFlush(ctx: CommandContext): Promise<void> {
+  await withClient(ctx.serverDir, (client) => client.flushJournal());
+}
+
+/** The `journal` command tree (HyperQueue's, on this project's journal). */
+export const journalCommand: Command = {
+  name: "journal",
+  about: "Manage events and journal data",
+  subcommands: [
+    {
+      name: "export",
+      about: "Export the events of a journal to NDJSON on stdout (the journal is only read)",
+      args: [{
+        name: "JOURNAL",
+        required: true,
+        help: "An instance's journal directory, or a file given to server start --journal",
+      }],
+      run: journalExport,
+    },
+    {
+      name: "stream",
+      about: "Stream events from the running server: past ones, then live ones",
+      run: journalStream,
+    },
+    { name: "replay", about: "Print the past events of the running server", run: journalReplay },
+    {
+      name: "prune",
+      about: "Remove completed jobs and ended workers from the server and its journal",
+      run: journalPrune,
+    },
+    { name: "flush", about: "Force the server to write its journal to disk", run: journalFlush },
+  ],
+};
+
+/** Entry point of the umbrella for `hq server ...` and `hq journal ...`. */
 export function hqMain(argv: readonly string[], roles: readonly RoleInfo[]): Promise<number> {
-  return runUmbrella([serverCommand], argv, roles);
+  return runUmbrella([serverCommand, journalCommand], argv, roles);
 }
 
 /** Entry point: `deno run -A server.ts <start|stop|info|wait> ...`. */

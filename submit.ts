@@ -64,7 +64,7 @@ import {
   runUmbrella,
 } from "./lib/cli/io/mod.ts";
 import { idSetIterate, parseIdSet, parseSelector, resolveSelector } from "./lib/common/mod.ts";
-import type { JobInfoView } from "./lib/protocol/mod.ts";
+import type { ForgettableState, JobInfoView } from "./lib/protocol/mod.ts";
 import { type HqClient, withClient } from "./lib/client/io/mod.ts";
 
 const TASK_STATES = ["waiting", "running", "finished", "failed", "canceled", "aborted"] as const;
@@ -296,6 +296,22 @@ async function jobCancel(ctx: CommandContext): Promise<void> {
   logAll(out, cancelLogLines(results));
 }
 
+const FORGET_STATES = ["finished", "failed", "canceled", "aborted"] as const;
+
+async function jobForget(ctx: CommandContext): Promise<void> {
+  const { parsed: p, out } = ctx;
+  const filter = (stateFilter(p, "filter") ?? [...FORGET_STATES]) as ForgettableState[];
+  const r = await withClient(
+    ctx.serverDir,
+    (client) => client.forget(argString(p, "SELECTOR")!, filter),
+  );
+  // HyperQueue's words, its grammar included ("1 job were forgotten").
+  const ignored = r.ignored > 0
+    ? `, ${r.ignored} were ignored due to wrong state or invalid ID`
+    : "";
+  out.log("INFO", `${r.forgotten} ${r.forgotten === 1 ? "job" : "jobs"} were forgotten${ignored}`);
+}
+
 async function jobWait(ctx: CommandContext): Promise<void> {
   const started = Date.now();
   await withClient(
@@ -374,6 +390,19 @@ export const jobCommand: Command = {
         help: "Why the jobs are canceled (at most 200 characters)",
       }],
       run: jobCancel,
+    },
+    {
+      name: "forget",
+      about: "Forget completed jobs: the server drops them from memory and its journal",
+      args: [SELECTOR_ARG],
+      options: [{
+        long: "filter",
+        value: "FILTER",
+        multiple: true,
+        check: stateListArg(FORGET_STATES),
+        help: "Forget only jobs in these states (comma-separated; default: all four)",
+      }],
+      run: jobForget,
     },
     { ...submitCommand, about: "Submit a job to HyperQueue" },
     {

@@ -102,6 +102,7 @@ async function start(ctx: CommandContext): Promise<number> {
       ...(optFlag(p, "poll-only") ? { pollOnly: true } : {}),
       maxPollMs: parseDuration(optString(p, "max-poll")!),
       retractCheckIntervalMs: parseDuration(optString(p, "retract-check-interval")!),
+      serverLostTimeoutMs: parseDuration(optString(p, "server-lost-timeout")!),
       config: {
         hostname: optString(p, "hostname") ?? localHostname(),
         heartbeatMs,
@@ -131,6 +132,10 @@ async function start(ctx: CommandContext): Promise<number> {
   if (givenWorkDir === undefined) await Deno.remove(workDir, { recursive: true }).catch(() => {});
   if (reason === "connectionLost") {
     out.log("ERROR", "Worker stopped: the server was lost");
+    return 1;
+  }
+  if (reason === "declaredLost") {
+    out.log("ERROR", "Worker stopped: the server declared it lost and runs its tasks elsewhere");
     return 1;
   }
   return 0;
@@ -262,6 +267,14 @@ export const WORKER_START_OPTIONS: readonly OptionSpec[] = [
     choices: ["stop", "finish-running"],
     default: "stop",
     help: "What to do when the server is lost",
+  },
+  {
+    long: "server-lost-timeout",
+    value: "SERVER_LOST_TIMEOUT",
+    default: "5m",
+    check: durationArg,
+    help: "How long to wait for a server that died to come back to the same directory " +
+      "before following --on-server-lost (running tasks keep running meanwhile)",
   },
   { long: "work-dir", value: "WORK_DIR", help: "Working directory of the worker" },
   {

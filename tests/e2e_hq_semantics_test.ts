@@ -265,12 +265,14 @@ Deno.test("e2e: server stop exits 0 and its workers exit 1; worker stop exits 0"
   });
 });
 
-Deno.test("e2e: a worker whose server was killed exits 1", async () => {
+Deno.test("e2e: a worker whose server was killed exits 1 once --server-lost-timeout passed", async () => {
   await using c = await Cluster.create();
   await c.withLogs(async () => {
     const server = c.startServer();
     await c.waitServerReady();
-    const w = c.startWorker(["--cpus", "1"]);
+    // HyperQueue's workers end with their server; here they wait for it to come back
+    // (5m by default), and a zero timeout gives HyperQueue's behaviour.
+    const w = c.startWorker(["--cpus", "1", "--server-lost-timeout", "0s"]);
     await c.waitWorkers(1);
     server.kill("SIGKILL");
     await server.status;

@@ -108,8 +108,36 @@ function sortedKeys(obj: { readonly [key: string]: JsonValue | undefined }): str
   return plain ? keys.sort() : keys.sort(compareKeys);
 }
 
-/** The plain writer: exact for every document, but slow for big ones. */
-function write(value: JsonValue, indent: string, out: string[]): void {
+/**
+ * Prints a document on one line as serde_json's `Display` does (keys sorted at every
+ * level): a line of NDJSON.
+ *
+ * @example Usage
+ * ```ts
+ * import { f64, formatJsonLine } from "./json.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(formatJsonLine({ b: [1, f64(2)], a: "x" }), '{"a":"x","b":[1,2.0]}');
+ * ```
+ */
+export function formatJsonLine(value: JsonValue): string {
+  const marks: Marks = { floats: false, keys: false };
+  let prepared: unknown;
+  try {
+    prepared = prepare(value, marks);
+  } catch (e) {
+    if (!(e instanceof MarkerClash)) throw e;
+    const out: string[] = [];
+    write(value, null, out);
+    return out.join("");
+  }
+  let text = JSON.stringify(prepared);
+  if (marks.floats) text = text.replace(FLOAT_REGEXP, "$1");
+  if (marks.keys) text = text.replaceAll(`"${KEY}`, '"');
+  return text;
+}
+
+/** The plain writer: exact for every document, but slow for big ones; `null` indent: one line. */
+function write(value: JsonValue, indent: string | null, out: string[]): void {
   if (value === null) {
     out.push("null");
   } else if (typeof value === "boolean") {
@@ -126,6 +154,15 @@ function write(value: JsonValue, indent: string, out: string[]): void {
       out.push("[]");
       return;
     }
+    if (indent === null) {
+      out.push("[");
+      items.forEach((item, i) => {
+        if (i > 0) out.push(",");
+        write(item, null, out);
+      });
+      out.push("]");
+      return;
+    }
     const inner = indent + "  ";
     out.push("[\n");
     items.forEach((item, i) => {
@@ -139,6 +176,15 @@ function write(value: JsonValue, indent: string, out: string[]): void {
     const keys = sortedKeys(obj);
     if (keys.length === 0) {
       out.push("{}");
+      return;
+    }
+    if (indent === null) {
+      out.push("{");
+      keys.forEach((key, i) => {
+        out.push(i > 0 ? "," : "", JSON.stringify(key), ":");
+        write(obj[key]!, null, out);
+      });
+      out.push("}");
       return;
     }
     const inner = indent + "  ";

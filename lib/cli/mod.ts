@@ -15,6 +15,7 @@ export * from "./globals.ts";
 export * from "./hq_json.ts";
 export * from "./hq_json_workers.ts";
 export * from "./job_status.ts";
+export * from "./journal_json.ts";
 export * from "./launch.ts";
 export * from "./json.ts";
 export * from "./messages.ts";

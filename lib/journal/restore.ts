@@ -10,16 +10,20 @@ import {
   createServerState,
   emptyCounts,
   ensureClass,
+  holdSlot,
   isJobComplete,
   type Job,
   markTaskDirty,
   newWorkerRecord,
   pristineTask,
+  type RequestClass,
   type SchedulerConfig,
   type ServerState,
   type TaskRecord,
   TaskTable,
+  type WorkerSlot,
 } from "../scheduler/mod.ts";
+import { isMultiNode } from "../resources/mod.ts";
 import {
   type JobRecord,
   JOURNAL_VERSION,
@@ -40,7 +44,9 @@ export interface Restored {
 /**
  * Builds the server state from journal data at time `now` (ms since epoch). Unfinished tasks
  * go back to waiting with a new instance id; workers that were running are
- * marked lost (they re-register on their own). `freshUid` becomes the server uid only when
+ * marked lost (they re-register on their own). With `reattachUntil` (a server taking over a
+ * crashed one's instance), running workers stay running as reattaching until then, with the
+ * tasks that ran on them (see `lib/scheduler/reattach.ts`). `freshUid` becomes the server uid only when
  * the journal has none yet. Every requeued task and lost worker is marked dirty, so the next
  * {@link takeBatch} writes them back.
  *
@@ -86,8 +92,12 @@ export function restoreState(
   freshUid: string,
   now: number,
   config?: SchedulerConfig,
+  reattachUntil?: number,
 ): Restored {
   const state = createServerState(data.meta?.serverUid ?? freshUid, config);
+  const reattach = reattachUntil !== undefined;
+  const kept = restoreWorkers(state, data.workers, now, reattach);
+  if (reattach && kept > 0) state.reattachUntil = reattachUntil;
   if (data.meta) {
     state.nextJobId = data.meta.nextJobId;
     state.nextWorkerId = data.meta.nextWorkerId;
@@ -125,6 +135,12 @@ export function restoreState(
         throw new RangeError(`Cannot restore job ${rec.id}: task ${taskId} is not in the job`);
       }
       const task: TaskRecord = { ...pristineTask(), ...saved };
+      if (reattach && keepRunning(state, job, cls, taskId, task)) {
+        job.tasks.set(taskId, task);
+        job.counts.running++;
+        recorded++;
+        continue;
+      }
       if (task.state === "assigned" || task.state === "running") {
         task.state = "waiting";
         task.instance++;
@@ -147,22 +163,71 @@ export function restoreState(
     if (isJobComplete(job) && job.completedAt === null) job.completedAt = now;
     state.jobs.set(job.id, job);
   }
-  let lostWorkers = 0;
-  for (const w of data.workers) {
+  state.needsSchedule = true;
+  const wereRunning = data.workers.filter((w) => w.state === "running").length;
+  return { state, requeued, lostWorkers: wereRunning - kept };
+}
+
+/**
+ * Adds the stored workers. Those that were running are lost, or, when `reattach`, kept
+ * running and marked reattaching (the server took over a crashed one). Returns how many
+ * were kept.
+ */
+function restoreWorkers(
+  state: ServerState,
+  workers: readonly WorkerRecordStored[],
+  now: number,
+  reattach: boolean,
+): number {
+  let kept = 0;
+  for (const w of workers) {
     const wasRunning = w.state === "running";
-    if (wasRunning) lostWorkers++;
     const record = newWorkerRecord(w.id, w.key, w.config, w.registeredAt);
-    record.state = wasRunning ? "connectionLost" : w.state;
-    record.endedAt = wasRunning ? now : w.endedAt;
+    if (wasRunning && reattach) {
+      record.reattaching = true;
+      kept++;
+    } else {
+      record.state = wasRunning ? "connectionLost" : w.state;
+      record.endedAt = wasRunning ? now : w.endedAt;
+    }
     record.lastSeen = now;
     record.lastBusyAt = now;
     record.lastTaskStartedAt = w.lastTaskStartedAt;
     state.workers.set(w.id, record);
     state.workerKeys.set(w.key, w.id);
-    if (wasRunning) state.dirtyWorkers.add(w.id);
+    if (wasRunning && !reattach) state.dirtyWorkers.add(w.id);
   }
-  state.needsSchedule = true;
-  return { state, requeued, lostWorkers };
+  return kept;
+}
+
+/**
+ * Places a task stored as running back on its worker when that worker is reattaching
+ * (single-node tasks only; a multi-node run is requeued). Returns whether it was kept.
+ */
+function keepRunning(
+  state: ServerState,
+  job: Job,
+  cls: RequestClass,
+  taskId: number,
+  task: TaskRecord,
+): boolean {
+  if (task.state !== "running" || task.workerId === null || task.variant === null) return false;
+  const worker = state.workers.get(task.workerId);
+  const request = job.template.requests[task.variant];
+  if (!worker?.reattaching || request === undefined || isMultiNode(request)) return false;
+  const slot: WorkerSlot = {
+    record: task,
+    jobId: job.id,
+    taskId,
+    classId: cls.id,
+    priority: job.template.priority,
+    variant: task.variant,
+    retracting: false,
+    canceled: false,
+  };
+  worker.tasks.set(task, slot);
+  holdSlot(state, worker, slot, 1);
+  return true;
 }
 
 function jobRecord(job: Job): JobRecord {
@@ -236,5 +301,13 @@ export function takeBatch(state: ServerState): JournalBatch {
     batch.workers.push(stored);
   }
   state.dirtyWorkers.clear();
+  if (state.forgottenJobs.size > 0) {
+    batch.jobsRemoved = [...state.forgottenJobs];
+    state.forgottenJobs.clear();
+  }
+  if (state.removedWorkers.size > 0) {
+    batch.workersRemoved = [...state.removedWorkers];
+    state.removedWorkers.clear();
+  }
   return batch;
 }

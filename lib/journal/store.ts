@@ -13,7 +13,7 @@ import type { QueueRecord } from "../autoalloc/mod.ts";
  * Journal format version, written in {@link MetaRecord.format}; a journal of another major
  * version is refused (bump the major on any change an older server cannot read).
  */
-export const JOURNAL_VERSION = { major: 2, minor: 1 } as const;
+export const JOURNAL_VERSION = { major: 2, minor: 2 } as const;
 
 /** The journal's header: format version, server identity and id counters. */
 export interface MetaRecord {
@@ -87,6 +87,10 @@ export interface JournalBatch {
   queuesRemoved?: number[];
   /** Next automatic allocation queue id, when it changed. */
   nextQueueId?: number;
+  /** Jobs forgotten (`job forget`): their records and all their tasks are removed. */
+  jobsRemoved?: JobId[];
+  /** Ended workers pruned (`journal prune`): their records and channel offsets are removed. */
+  workersRemoved?: WorkerId[];
 }
 
 /**
@@ -209,6 +213,14 @@ export class MemoryJournalStore implements JournalStore {
     for (const q of b.queues ?? []) this.#queues.set(q.id, q);
     for (const id of b.queuesRemoved ?? []) this.#queues.delete(id);
     if (b.nextQueueId !== undefined) this.#nextQueueId = b.nextQueueId;
+    for (const id of b.workersRemoved ?? []) {
+      this.#workers.delete(id);
+      this.#offsets.delete(id);
+    }
+    for (const id of b.jobsRemoved ?? []) {
+      this.#jobs.delete(id);
+      for (const [key, t] of this.#tasks) if (t.jobId === id) this.#tasks.delete(key);
+    }
   }
 
   /** Nothing to flush. */

@@ -54,6 +54,10 @@ const FROM_CLIENT: Schema = {
   jobInfo: { selector: "string" },
   jobCancel: { selector: "string", reason: "string|null" },
   jobWait: { selector: "string" },
+  jobForget: { selector: "string", filter: "array" },
+  journalEvents: { live: "boolean" },
+  journalPrune: {},
+  journalFlush: {},
   taskList: { selector: "string", taskIds: "any" },
   taskExplain: { selector: "string", taskId: "number" },
   workerList: {},
@@ -80,6 +84,7 @@ const TO_WORKER: Schema = {
   retractTasks: { tasks: "array" },
   stop: { reason: "string" },
   ack: { segment: "number" },
+  serverRestarted: { serverStartedAt: "number" },
 };
 
 const FROM_WORKER: Schema = {
@@ -87,6 +92,7 @@ const FROM_WORKER: Schema = {
   taskUpdates: { updates: "array" },
   stopping: { reason: "string" },
   ack: { segment: "number" },
+  reattached: { running: "array" },
 };
 
 const TO_CLIENT: Schema = {
@@ -235,6 +241,23 @@ const TASK_UPDATE: Schema = {
   rejected: { ...TASK_REF, variant: "number" },
 };
 
+const RUNNING_TASK: Schema = {
+  running: {
+    jobId: "number",
+    id: "number",
+    instance: "number",
+    variant: "number",
+    startedAt: "number",
+  },
+};
+
+function asObject(value: unknown): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ProtocolSyntaxError("Cannot decode running task: not an object");
+  }
+  return value as Record<string, unknown>;
+}
+
 /**
  * Decodes a worker-to-server record, checking each task update of a `taskUpdates` record too.
  *
@@ -260,6 +283,10 @@ export function decodeFromWorker(text: string): FromWorkerMsg {
   const msg = checkShape(obj, FROM_WORKER, "worker record");
   if (msg.kind === "taskUpdates") {
     for (const update of msg.updates as unknown[]) checkShape(update, TASK_UPDATE, "task update");
+  } else if (msg.kind === "reattached") {
+    for (const task of msg.running as unknown[]) {
+      checkShape({ kind: "running", ...asObject(task) }, RUNNING_TASK, "running task");
+    }
   }
   return stripVersion(msg);
 }

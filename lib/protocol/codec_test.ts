@@ -75,7 +75,7 @@ Deno.test("codec rejects malformed records", () => {
 
 Deno.test("message kinds are pinned to the protocol version", () => {
   // Changing a union must come with a PROTOCOL_VERSION bump and an update here.
-  assert.equal(PROTOCOL_VERSION, 4);
+  assert.equal(PROTOCOL_VERSION, 5);
   assert.deepEqual(MESSAGE_KINDS, {
     fromClient: [
       "allocAdd",
@@ -89,9 +89,13 @@ Deno.test("message kinds are pinned to the protocol version", () => {
       "allocResume",
       "debugDump",
       "jobCancel",
+      "jobForget",
       "jobInfo",
       "jobList",
       "jobWait",
+      "journalEvents",
+      "journalFlush",
+      "journalPrune",
       "ping",
       "registerWorker",
       "serverStop",
@@ -101,8 +105,16 @@ Deno.test("message kinds are pinned to the protocol version", () => {
       "workerList",
       "workerStop",
     ],
-    toWorker: ["ack", "cancelTasks", "computeTasks", "registered", "retractTasks", "stop"],
-    fromWorker: ["ack", "heartbeat", "stopping", "taskUpdates"],
+    toWorker: [
+      "ack",
+      "cancelTasks",
+      "computeTasks",
+      "registered",
+      "retractTasks",
+      "serverRestarted",
+      "stop",
+    ],
+    fromWorker: ["ack", "heartbeat", "reattached", "stopping", "taskUpdates"],
     toClient: ["data", "error", "submitted"],
   });
 });

@@ -14,7 +14,7 @@ import type { ResourcePool, ResourceRequest } from "../resources/mod.ts";
  * Protocol version, the `v` of every record; bump on any incompatible change of these unions
  * (the guard test on `MESSAGE_KINDS` in `codec.ts` fails until you do).
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 /** Where a task's stdout or stderr goes; `null` discards it. */
 export type StdioSpec = { path: string; rmIfFinished: boolean } | null;
@@ -193,6 +193,29 @@ export function isAllocMsg(msg: FromClientMsg): msg is AllocMsg {
   return msg.kind.startsWith("alloc");
 }
 
+/** Job states `job forget --filter` accepts. */
+export type ForgettableState = "finished" | "failed" | "canceled" | "aborted";
+
+/** What `job forget` did: jobs dropped, and jobs selected but kept (unknown or not complete). */
+export interface ForgetResult {
+  forgotten: number;
+  ignored: number;
+}
+
+/** `hq journal ...` requests. */
+export type JournalMsg =
+  /** Past events (`journal replay`), then, with `live`, every new one (`journal stream`). */
+  | { kind: "journalEvents"; live: boolean }
+  /** Forgets every completed job and ended worker (`journal prune`). */
+  | { kind: "journalPrune" }
+  /** Forces the journal to disk (`journal flush`). */
+  | { kind: "journalFlush" };
+
+/** Whether a client request is one of `hq journal`'s. */
+export function isJournalMsg(msg: { kind: string }): msg is JournalMsg {
+  return msg.kind.startsWith("journal");
+}
+
 /** Client requests, one per inbox file. */
 export type FromClientMsg =
   | AllocMsg
@@ -201,6 +224,9 @@ export type FromClientMsg =
   | { kind: "jobInfo"; selector: string }
   | { kind: "jobCancel"; selector: string; reason: string | null }
   | { kind: "jobWait"; selector: string }
+  /** Drops completed jobs whose state is in `filter` from memory and the journal. */
+  | { kind: "jobForget"; selector: string; filter: ForgettableState[] }
+  | JournalMsg
   | { kind: "taskList"; selector: string; taskIds: IdRange[] | null }
   | { kind: "taskExplain"; selector: string; taskId: TaskId }
   | { kind: "workerList" }
@@ -256,7 +282,13 @@ export type ToWorkerMsg =
   | { kind: "cancelTasks"; tasks: TaskRef[] }
   | { kind: "retractTasks"; tasks: TaskRef[] }
   | { kind: "stop"; reason: WorkerStopReason }
-  | { kind: "ack"; segment: number };
+  | { kind: "ack"; segment: number }
+  /**
+   * The first record of a server that took over a crashed server's instance: what the
+   * worker read before it came from the dead server. The worker drops its unstarted
+   * tasks and answers `reattached`.
+   */
+  | { kind: "serverRestarted"; serverStartedAt: number };
 
 /** Why a worker ended (HyperQueue's worker exit reasons). */
 export type WorkerStopReason =
@@ -273,6 +305,14 @@ export interface TaskRef {
   id: TaskId;
   /** Instance id (attempt number, from 0). */
   instance: number;
+}
+
+/** A task a worker runs, as it reports it when it reattaches to a restarted server. */
+export interface RunningTaskRef extends TaskRef {
+  /** Variant it runs with. */
+  variant: number;
+  /** When it started (worker clock). */
+  startedAt: number;
 }
 
 /**
@@ -294,7 +334,9 @@ export type FromWorkerMsg =
   | { kind: "heartbeat"; at: number }
   | { kind: "taskUpdates"; updates: TaskUpdate[] }
   | { kind: "stopping"; reason: WorkerStopReason }
-  | { kind: "ack"; segment: number };
+  | { kind: "ack"; segment: number }
+  /** The answer to `serverRestarted`: every task still running here; nothing else is queued. */
+  | { kind: "reattached"; running: RunningTaskRef[] };
 
 /** Server to client reply records. */
 export type ToClientMsg =

@@ -9,6 +9,7 @@
 export * from "./alloc_views.ts";
 export * from "./codec.ts";
 export * from "./framing.ts";
+export * from "./journal_views.ts";
 export * from "./layout.ts";
 export * from "./messages.ts";
 export * from "./server_files.ts";

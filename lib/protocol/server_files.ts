@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { ProcessIdentity } from "./messages.ts";
 
 /** Identity written by the server to `server.json` (what `hq server info` shows). */
 export interface ServerIdentity {
@@ -24,7 +25,11 @@ export interface ServerIdentity {
   journal: string;
 }
 
-/** Content of the lease file. */
+/**
+ * Content of the lease file. Written by the live server only (its lease
+ * writer thread). `process` is absent in leases of older servers: readers
+ * judge those by whether the lease moves.
+ */
 export interface Lease {
   /** Host of the holder. */
   host: string;
@@ -40,4 +45,9 @@ export interface Lease {
   intervalMs: number;
   /** Set by a clean stop: clients give up at once instead of waiting for the lease to age. */
   stopped: boolean;
+  /**
+   * Identity of the holder's process (boot id, pid namespace, start ticks): on the same
+   * machine it tells a live holder from a dead one whose pid was reused.
+   */
+  process?: ProcessIdentity;
 }

@@ -25,3 +25,5 @@ export * from "./task_queue.ts";
 export * from "./task_table.ts";
 export * from "./worker_events.ts";
 export * from "./worker_load.ts";
+export * from "./reattach.ts";
+export * from "./forget.ts";

@@ -33,6 +33,7 @@ import { ClassQueue } from "./task_queue.ts";
 import { TaskTable } from "./task_table.ts";
 import { holdResources } from "./worker_load.ts";
 import { onMultiNodeSlotReleased } from "./multinode.ts";
+import { adoptStarted } from "./reattach.ts";
 
 /** Messages to send after the round's commit, batched per worker. */
 export type Outbox = Map<WorkerId, ToWorkerMsg[]>;
@@ -209,9 +210,22 @@ export function onTaskUpdates(
   for (const update of updates) {
     const task = state.jobs.get(update.jobId)?.tasks.get(update.id);
     const slot = task && worker.tasks.get(task);
-    if (!task || !slot) continue;
+    if (!task || !slot) {
+      // An attempt the server did not place here: adopted while the worker reattaches
+      // (see `reattach.ts`), otherwise stopped, so that no task runs twice.
+      if (update.kind === "started" && !adoptStarted(state, worker, update, now)) {
+        const ref = { jobId: update.jobId, id: update.id, instance: update.instance };
+        sendToWorker(out, workerId, { kind: "cancelTasks", tasks: [ref] });
+      }
+      continue;
+    }
     const job = state.jobs.get(update.jobId)!;
     if (task.instance !== update.instance) continue;
+    // A variant the job does not have (a forged or damaged record) never reaches the accounting.
+    if (
+      (update.kind === "started" || update.kind === "rejected") &&
+      job.template.requests[update.variant] === undefined
+    ) continue;
     if (slot.canceled) {
       // The server already ended the task; only the worker's resources are left to settle.
       if (update.kind === "started") {

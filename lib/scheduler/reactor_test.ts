@@ -399,3 +399,16 @@ Deno.test("onTick(): prefilled tasks do not keep a worker from its idle timeout"
     crashCount: 0,
   });
 });
+
+Deno.test("onTaskUpdates(): a start with a variant the job does not have is ignored", () => {
+  const s = testState(1, 0);
+  const [w] = addWorkers(s, [{ pools: ["cpus=1"] }]);
+  onSubmit(s, jobSubmit("cpus=1", 2), 0);
+  assert.deepEqual(round(s), { 1: ["1:0/v0", "1:1/q"] });
+  // The prefilled task 1 "starts" with variant 7, or -1, or 0.5: no such variant.
+  for (const variant of [7, -1, 0.5]) {
+    apply(s, w!, [{ kind: "started", jobId: 1, id: 1, instance: 0, at: 1, variant }]);
+  }
+  assert.equal(s.jobs.get(1)!.tasks.get(1)!.state, "assigned");
+  assert.equal(s.workers.get(w!)!.free.get("cpus"), 0, "nothing more held");
+});

@@ -17,7 +17,7 @@
  * @module
  */
 import { type IdSet, idSetHas, type JobId, type TaskId, type WorkerId } from "../common/mod.ts";
-import type { TaskTemplate, WorkerConfig, WorkerStopReason } from "../protocol/mod.ts";
+import type { TaskRef, TaskTemplate, WorkerConfig, WorkerStopReason } from "../protocol/mod.ts";
 import type { Amount, ResourceRequest } from "../resources/mod.ts";
 import { ClassQueue } from "./task_queue.ts";
 import type { TaskTable } from "./task_table.ts";
@@ -146,6 +146,11 @@ export interface WorkerRecord {
   blocked: Set<string>;
   /** The multi-node task occupying the whole worker, or null. */
   multiNode: MultiNodeRun | null;
+  /**
+   * Restored by a server that took over a crashed one, and not yet answered its
+   * `serverRestarted`: it may run tasks this server has not heard of.
+   */
+  reattaching: boolean;
 }
 
 /** Scheduler settings. */
@@ -207,6 +212,22 @@ export interface ServerState {
    * applied twice. Restored from the journal.
    */
   appliedRequests: Map<string, JobId>;
+  /**
+   * Until when scheduling waits for restored workers to reattach (a server that took over
+   * a crashed one does not know which waiting tasks they started); null when none is
+   * reattaching.
+   */
+  reattachUntil: number | null;
+  /**
+   * Tasks the dead server sent to each restored worker (read back from its channels): if the
+   * worker is lost before it reattaches, any of them may have run, so they run again under a
+   * new instance id.
+   */
+  sentBeforeRestart: Map<WorkerId, TaskRef[]>;
+  /** Jobs forgotten since the last commit: the journal drops them. */
+  forgottenJobs: Set<JobId>;
+  /** Ended workers pruned since the last commit: the journal drops them. */
+  removedWorkers: Set<WorkerId>;
 }
 
 /** Creates an empty state. */
@@ -234,6 +255,10 @@ export function createServerState(
     needsSchedule: false,
     scheduleAt: null,
     appliedRequests: new Map(),
+    reattachUntil: null,
+    sentBeforeRestart: new Map(),
+    forgottenJobs: new Set(),
+    removedWorkers: new Set(),
   };
 }
 

@@ -22,6 +22,8 @@ interface Bucket {
   range: number;
   next: number;
   requeued: BinaryHeap<number>;
+  /** The ids in `requeued` (a task is queued at most once, or a round could take it twice). */
+  inHeap: Set<number>;
   queued: boolean;
 }
 
@@ -78,10 +80,19 @@ export class ClassQueue {
     this.#enqueue(bucket);
   }
 
-  /** Puts a single task (back) into the queue. */
+  /**
+   * Puts a single task (back) into the queue, unless it is queued already: still ahead of
+   * its job's cursor (a restored server adopts running tasks it never took from the
+   * queue), or requeued before and not taken since.
+   */
   push(jobId: JobId, priority: number, taskId: TaskId): void {
     const bucket = this.#bucket(jobId, priority);
+    if (bucket.inHeap.has(taskId) || ahead(bucket, taskId)) {
+      this.#enqueue(bucket);
+      return;
+    }
     bucket.requeued.push(taskId);
+    bucket.inHeap.add(taskId);
     this.#enqueue(bucket);
   }
 
@@ -92,6 +103,7 @@ export class ClassQueue {
     bucket.ids = [];
     bucket.range = 0;
     while (bucket.requeued.size > 0) bucket.requeued.pop();
+    bucket.inHeap.clear();
   }
 
   /** The next waiting task without taking it. */
@@ -112,7 +124,7 @@ export class ClassQueue {
     const top = this.peek(isWaiting);
     if (!top || (priority !== undefined && top.priority !== priority)) return undefined;
     const bucket = this.#heap.peek()!;
-    if (bucket.requeued.peek() === top.taskId) bucket.requeued.pop();
+    if (bucket.requeued.peek() === top.taskId) this.#popHeap(bucket);
     else this.#advance(bucket);
     return top;
   }
@@ -136,7 +148,7 @@ export class ClassQueue {
         continue;
       }
       if (bucket.priority !== priority) return -1;
-      if (bucket.requeued.peek() === taskId) bucket.requeued.pop();
+      if (bucket.requeued.peek() === taskId) this.#popHeap(bucket);
       else this.#advance(bucket);
       this.#lastJob = bucket.jobId;
       return taskId;
@@ -158,11 +170,17 @@ export class ClassQueue {
         range: 0,
         next: 0,
         requeued: new BinaryHeap<number>((a, b) => a < b),
+        inHeap: new Set(),
         queued: false,
       };
       this.#buckets.set(jobId, bucket);
     }
     return bucket;
+  }
+
+  #popHeap(bucket: Bucket): void {
+    const id = bucket.requeued.pop();
+    if (id !== undefined) bucket.inHeap.delete(id);
   }
 
   #enqueue(bucket: Bucket): void {
@@ -186,7 +204,7 @@ export class ClassQueue {
 
   #bucketPeek(bucket: Bucket, isWaiting: IsWaiting): TaskId | undefined {
     while (bucket.requeued.size > 0 && !isWaiting(bucket.jobId, bucket.requeued.peek()!)) {
-      bucket.requeued.pop();
+      this.#popHeap(bucket);
     }
     while (bucket.range < bucket.ids.length && !isWaiting(bucket.jobId, bucket.next)) {
       this.#advance(bucket);
@@ -197,4 +215,22 @@ export class ClassQueue {
     if (fromRanges === undefined) return fromHeap;
     return fromHeap < fromRanges ? fromHeap : fromRanges;
   }
+}
+
+/** Whether `taskId` is one of the bucket's ids the cursor has not passed yet. */
+function ahead(bucket: Bucket, taskId: TaskId): boolean {
+  const { ids } = bucket;
+  if (bucket.range >= ids.length) return false;
+  const current = ids[bucket.range]!;
+  if (taskId >= bucket.next && taskId <= current.end) return true;
+  let lo = bucket.range + 1;
+  let hi = ids.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const r = ids[mid]!;
+    if (taskId < r.start) hi = mid - 1;
+    else if (taskId > r.end) lo = mid + 1;
+    else return true;
+  }
+  return false;
 }

@@ -177,3 +177,20 @@ Deno.test("ClassQueue.takeAt() skips a drained higher-priority job before compar
   assert.equal(q.takeAt(isWaiting, 0), 2);
   assert.equal(q.takeAt(isWaiting, 0), -1);
 });
+
+Deno.test("ClassQueue holds a task once: a push while it is ahead of the cursor, or pushed twice", () => {
+  const q = new ClassQueue();
+  q.addJob(1, 0, [{ start: 0, end: 3 }, { start: 10, end: 12 }]);
+  // Tasks 2 and 11 left waiting without being taken (adopted by a restored server), then
+  // came back: the cursor will still reach them.
+  q.push(1, 0, 2);
+  q.push(1, 0, 11);
+  // Task 5 is not in the ranges: pushed twice, queued once.
+  q.push(1, 0, 5);
+  q.push(1, 0, 5);
+  assert.deepEqual(drain(q).map(([, , t]) => t), [0, 1, 2, 3, 5, 10, 11, 12]);
+  // Once the cursor passed it, a push queues it again, once.
+  q.push(1, 0, 2);
+  q.push(1, 0, 2);
+  assert.deepEqual(drain(q).map(([, , t]) => t), [2]);
+});

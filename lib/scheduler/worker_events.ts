@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { WorkerId } from "../common/mod.ts";
+import { idSetHas, type WorkerId } from "../common/mod.ts";
 import type { CrashLimit, WorkerConfig, WorkerStopReason } from "../protocol/mod.ts";
 import { isWorkerBusy, materializeTask, type ServerState, type WorkerRecord } from "./state.ts";
 import { workerCapacity } from "./worker_load.ts";
@@ -37,6 +37,7 @@ export function newWorkerRecord(
     classLoad: new Map(),
     blocked: new Set(),
     multiNode: null,
+    reattaching: false,
   };
 }
 
@@ -103,8 +104,10 @@ export function onWorkerLost(
 ): void {
   const worker = state.workers.get(workerId);
   if (!worker || worker.state !== "running") return;
+  if (worker.reattaching) renewSentBeforeRestart(state, workerId, now);
   worker.state = reason;
   worker.endedAt = now;
+  worker.reattaching = false;
   state.dirtyWorkers.add(workerId);
   state.changedWorkers.delete(workerId);
   const crash = isWorkerFailure(reason);
@@ -143,6 +146,23 @@ export function onWorkerLost(
 }
 
 /**
+ * A restored worker is lost before it reattached: the tasks the dead server sent it that wait
+ * again may have run there (their starts never reached a journal), so each gets a new
+ * instance id, keeping its output apart from that attempt's.
+ */
+function renewSentBeforeRestart(state: ServerState, workerId: WorkerId, now: number): void {
+  for (const ref of state.sentBeforeRestart.get(workerId) ?? []) {
+    const job = state.jobs.get(ref.jobId);
+    if (!job || !idSetHas(job.ids, ref.id)) continue;
+    const task = materializeTask(job, ref.id);
+    if (task.state !== "waiting" || task.instance !== ref.instance) continue;
+    task.instance++;
+    setTaskState(state, job, ref.id, task, "waiting", now);
+  }
+  state.sentBeforeRestart.delete(workerId);
+}
+
+/**
  * Periodic checks: lost heartbeats, idle timeouts, reservations that lapse
  * with time. A worker idles from its registration or from when its last
  * assigned or running task left ({@link isWorkerBusy}; the reactors restart
@@ -156,6 +176,9 @@ export function onTick(state: ServerState, now: number, out: Outbox): void {
   for (const worker of state.workers.values()) {
     if (worker.state !== "running") continue;
     if (now - worker.lastSeen > 2 * worker.config.heartbeatMs) {
+      // A worker that is only slow (a stopped process, a lagging mount) reads this later and
+      // stops its tasks: they run elsewhere now.
+      sendToWorker(out, worker.id, { kind: "stop", reason: "heartbeatLost" });
       onWorkerLost(state, worker.id, "heartbeatLost", now);
       continue;
     }

@@ -13,14 +13,19 @@ import {
 } from "../common/mod.ts";
 import {
   type AllocMsg,
+  type ForgetResult,
+  type ForgettableState,
   type InboxEnvelope,
   type JobSubmit,
+  type JournalMsg,
   type StdioSpec,
   type ToClientMsg,
   validateJobSubmit,
 } from "../protocol/mod.ts";
 import { debugDump } from "./debug_dump.ts";
 import {
+  canForget,
+  forgetJob,
   isJobComplete,
   onSubmit,
   onWorkerLost,
@@ -98,6 +103,22 @@ function stopTargets(state: ServerState, selector: string): number[] {
   });
 }
 
+const FORGETTABLE: readonly ForgettableState[] = ["finished", "failed", "canceled", "aborted"];
+
+/** The states of a `job forget --filter`, checked (the request crossed a file). */
+function checkForgetFilter(filter: readonly unknown[]): ForgettableState[] {
+  for (const s of filter) {
+    if (!FORGETTABLE.includes(s as ForgettableState)) {
+      throw new RangeError(
+        `Cannot forget jobs in state ${JSON.stringify(s)}: expected one of ${
+          FORGETTABLE.join(", ")
+        }`,
+      );
+    }
+  }
+  return filter as ForgettableState[];
+}
+
 /** The submit with the placeholders known now filled in (`onSubmit` takes `nextJobId`). */
 function withSubmitPlaceholders(job: JobSubmit, state: ServerState): JobSubmit {
   const program = job.template.program;
@@ -128,7 +149,7 @@ function withSubmitPlaceholders(job: JobSubmit, state: ServerState): JobSubmit {
 /** Handles one client request other than `hq alloc`'s. Errors become error replies. */
 export function handleClientMsg(
   state: ServerState,
-  env: InboxEnvelope & { msg: Exclude<InboxEnvelope["msg"], AllocMsg> },
+  env: InboxEnvelope & { msg: Exclude<InboxEnvelope["msg"], AllocMsg | JournalMsg> },
   now: number,
   out: Outbox,
   waits: PendingWait[],
@@ -175,6 +196,15 @@ export function handleClientMsg(
           return { id, result: "canceled", canceled, alreadyFinished: job.size - canceled };
         });
         return { reply: { kind: "data", request, data: results } };
+      }
+      case "jobForget": {
+        const filter = new Set(checkForgetFilter(msg.filter));
+        const result: ForgetResult = { forgotten: 0, ignored: 0 };
+        for (const id of namedIds(msg.selector, [...state.jobs.keys()], () => true)) {
+          if (canForget(state, id, filter) && forgetJob(state, id)) result.forgotten++;
+          else result.ignored++;
+        }
+        return { reply: { kind: "data", request, data: result } };
       }
       case "jobWait": {
         const jobIds = selectJobs(state, msg.selector);

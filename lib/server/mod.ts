@@ -8,6 +8,8 @@
  */
 export * from "./client_requests.ts";
 export * from "./debug_dump.ts";
+export * from "./journal_events.ts";
+export * from "./journal_requests.ts";
 export * from "./queries.ts";
 export * from "./round.ts";
 export * from "./views.ts";

@@ -11,8 +11,9 @@
  * 3. workers whose process is gone (after what they wrote before dying);
  * 4. periodic checks (`onTick`): heartbeats, idle timeouts, lapsed reservations;
  * 5. a stop (signal or `server stop`) ends every worker;
- * 6. a scheduling pass when one is needed;
- * 7. the journal batch, then the answers to `job wait`s that completed.
+ * 6. after a takeover, workers that did not reattach in time are lost;
+ * 7. a scheduling pass when one is needed and no restored worker is still reattaching;
+ * 8. the journal batch, then the answers to `job wait`s that completed.
  *
  * The shell then commits the batch and only after that sends the outbox,
  * closes the channels of ended workers, replies and removes inbox files.
@@ -26,6 +27,7 @@ import {
   type InboxEnvelope,
   type InboxItem,
   isAllocMsg,
+  isJournalMsg,
   isValidKey,
   type TaskUpdate,
   type ToClientMsg,
@@ -33,9 +35,13 @@ import {
 } from "../protocol/mod.ts";
 import { type JournalBatch, takeBatch } from "../journal/mod.ts";
 import {
+  awaitingReattach,
+  endReattachIfDone,
+  expireReattach,
   onTaskUpdates,
   onTick,
   onWorkerLost,
+  onWorkerReattached,
   onWorkerRegistered,
   onWorkerSeen,
   type Outbox,
@@ -55,6 +61,12 @@ import {
 import { type AllocSession, handleAllocMsg, type PendingDryRun } from "./alloc_requests.ts";
 import { autoallocStep } from "./alloc_round.ts";
 import { jobListData, jobsComplete } from "./queries.ts";
+import {
+  createJournalSession,
+  handleJournalMsg,
+  type JournalSession,
+  streamReplies,
+} from "./journal_requests.ts";
 
 /** Hooks between a round's phases, for the simulation's invariant checks. */
 export interface RoundProbe {
@@ -77,6 +89,8 @@ export interface ServerSession extends AllocSession {
   readonly forget: Map<string, string>;
   /** Checks between phases (simulation only). */
   readonly probe?: RoundProbe;
+  /** Journal events: the server's start and the clients streaming them. */
+  readonly journal: JournalSession;
 }
 
 /** Automatic allocation of a new session. */
@@ -87,16 +101,24 @@ export interface SessionAutoalloc {
   context?: AutoallocContext | null;
 }
 
+/** Options of a new session besides its state. */
+export interface SessionOptions {
+  /** When the server started (its journal's `server-start` event). @default 0 */
+  startedAt?: number;
+}
+
 /** A session around `state`, with no pending waits. */
 export function createServerSession(
   state: ServerState,
   probe?: RoundProbe,
   autoalloc: SessionAutoalloc = {},
+  options: SessionOptions = {},
 ): ServerSession {
   return {
     state,
     waits: [],
     forget: new Map(),
+    journal: createJournalSession(options.startedAt ?? 0),
     ...(probe ? { probe } : {}),
     autoalloc: autoalloc.state ?? createAutoallocState(),
     autoallocContext: autoalloc.context ?? null,
@@ -173,6 +195,8 @@ export interface RoundOutput {
   scheduled: boolean;
   /** Batch system commands to run, after the commit. */
   autoalloc: AutoallocAction[];
+  /** Whether the journal must be forced to disk before the replies (`journal flush|prune`). */
+  flush: boolean;
 }
 
 /** Decodes one worker's channel records; undecodable ones become log lines. */
@@ -213,6 +237,7 @@ export function serverRound(
     stop: inputs.stopSignal,
     scheduled: false,
     autoalloc: [],
+    flush: false,
   };
   const running = new Set<WorkerId>();
   for (const w of state.workers.values()) if (w.state === "running") running.add(w.id);
@@ -260,7 +285,14 @@ export function serverRound(
   if (lostInTick) probe?.afterPhase?.("tick");
 
   if (out.stop) stopAllWorkers(state, now, out.outbox);
-  if (state.needsSchedule) {
+  if (state.reattachUntil !== null) {
+    endReattachIfDone(state);
+    for (const id of expireReattach(state, now, out.outbox)) {
+      out.log.push(`[server] worker ${id} lost: it did not reattach to this server`);
+    }
+  }
+  // Until restored workers reattach, a waiting task may be running on one of them.
+  if (state.needsSchedule && !awaitingReattach(state)) {
     schedule(state, now, out.outbox);
     out.scheduled = true;
   }
@@ -281,6 +313,7 @@ export function serverRound(
   if ((inputs.autoalloc ?? []).length > 0) activity = true;
 
   out.batch = journalBatch(session, offsets, requestsDone, new Set(out.processed));
+  if (out.batch) out.replies.push(...streamReplies(session.journal, state, out.batch));
   answerWaits(session, out);
   out.busy = activity || out.outbox.size > 0;
   return out;
@@ -312,6 +345,10 @@ function applyInboxItem(
     // A known key is a running worker whose channel is open, or an ended one.
     if (!known) out.open.push({ workerId: result, key: msg.key });
     out.log.push(`[server] worker ${result} registered from ${msg.config.hostname}`);
+  } else if (isJournalMsg(msg)) {
+    const handled = handleJournalMsg(session.journal, state, { ...env, msg });
+    out.replies.push({ client: env.client, msg: handled.reply });
+    if (handled.flush) out.flush = true;
   } else if (isAllocMsg(msg)) {
     const handled = handleAllocMsg(session, state, env.client, env.request, msg, now);
     if (handled.reply) out.replies.push({ client: env.client, msg: handled.reply });
@@ -353,6 +390,12 @@ function applyRecord(
     case "ack":
       out.acks.push({ workerId, segment: msg.segment });
       return false;
+    case "reattached":
+      onWorkerReattached(state, workerId, msg.running, now, out.outbox);
+      out.log.push(
+        `[server] worker ${workerId} reattached with ${msg.running.length} running tasks`,
+      );
+      return true;
     default:
       return assertNever(msg, "worker record");
   }
@@ -407,7 +450,8 @@ function journalBatch(
   };
   const empty = !batch.meta && batch.jobs.length === 0 && batch.tasks.length === 0 &&
     batch.workers.length === 0 && offsets.length === 0 && requestsDone.length === 0 &&
-    requestsForget.length === 0 && batch.queues.length === 0 &&
+    requestsForget.length === 0 && batch.queues.length === 0 && !batch.jobsRemoved &&
+    !batch.workersRemoved &&
     batch.queuesRemoved.length === 0 && batch.nextQueueId === undefined;
   return empty ? null : batch;
 }

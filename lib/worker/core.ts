@@ -16,7 +16,14 @@
  * @module
  */
 import type { JobId, TaskId } from "../common/mod.ts";
-import type { TaskNode, TaskRef, TaskTemplate, TaskUpdate, ToWorkerMsg } from "../protocol/mod.ts";
+import type {
+  RunningTaskRef,
+  TaskNode,
+  TaskRef,
+  TaskTemplate,
+  TaskUpdate,
+  ToWorkerMsg,
+} from "../protocol/mod.ts";
 import {
   type Allocation,
   isMultiNode,
@@ -46,6 +53,8 @@ export interface StartOrder extends WorkerTask {
   allocation: Allocation;
   /** Workers of a multi-node task, this one (the root) first; null for a single-node task. */
   nodes: TaskNode[] | null;
+  /** When it started (worker clock). */
+  startedAt: number;
 }
 
 /** How a launched task ended. */
@@ -75,6 +84,7 @@ export class WorkerCore {
   #starts: StartOrder[] = [];
   #kills: string[] = [];
   #updates: TaskUpdate[] = [];
+  #held = false;
 
   /** Creates the core for the worker's pools. */
   constructor(pools: readonly ResourcePool[]) {
@@ -93,10 +103,53 @@ export class WorkerCore {
     return n;
   }
 
+  /** Whether new starts are held (see {@link WorkerCore.setHeld}). */
+  get held(): boolean {
+    return this.#held;
+  }
+
+  /**
+   * Holds or releases new starts. While the server is gone or replaced, the worker
+   * starts nothing more: tasks sent to run are returned, a prefilled task does not take
+   * over the resources of one that ended, and queued tasks left without a running task of
+   * their class go back. Running tasks run on.
+   */
+  setHeld(held: boolean, now: number): void {
+    if (this.#held === held) return;
+    this.#held = held;
+    if (!held) this.#returnOrphans(now);
+  }
+
+  /**
+   * Forgets the queued tasks without a word to the server: they came from a server that
+   * died, and the one that took over holds them as waiting.
+   */
+  dropQueued(): void {
+    this.#prefill.clear();
+  }
+
+  /** The tasks running here, for a restarted server (`reattached`). */
+  runningRefs(): RunningTaskRef[] {
+    return [...this.#running.values()].map((o) => ({
+      jobId: o.jobId,
+      id: o.taskId,
+      instance: o.instance,
+      variant: o.variant,
+      startedAt: o.startedAt,
+    }));
+  }
+
   /** Applies a task-related server message (`computeTasks`, `cancelTasks`, `retractTasks`). */
   onMessage(msg: ToWorkerMsg, now: number): void {
     switch (msg.kind) {
       case "computeTasks": {
+        if (this.#held) {
+          for (const a of msg.tasks) {
+            const ref = { jobId: msg.jobId, id: a.id, instance: a.instance, at: now };
+            this.#updates.push({ kind: "returned", ...ref });
+          }
+          break;
+        }
         const classKey = JSON.stringify(msg.template.requests);
         const base = {
           jobId: msg.jobId,
@@ -170,10 +223,16 @@ export class WorkerCore {
         : { kind: outcome.kind, ...ref },
     );
     if (order.nodes !== null) return; // Held nothing; multi-node tasks are never prefilled.
-    const next = this.#prefill.get(order.classKey)?.shift();
+    const next = this.#held ? undefined : this.#prefill.get(order.classKey)?.shift();
     if (next) {
       this.#launch(
-        { ...next, variant: order.variant, allocation: order.allocation, nodes: null },
+        {
+          ...next,
+          variant: order.variant,
+          allocation: order.allocation,
+          nodes: null,
+          startedAt: now,
+        },
         now,
       );
     } else {
@@ -238,7 +297,8 @@ export class WorkerCore {
     const request = task.template.requests[variant];
     if (request && isMultiNode(request)) {
       const self = nodes ?? [];
-      this.#launch({ ...task, variant, allocation: { resources: [] }, nodes: self }, now);
+      const order = { ...task, variant, allocation: { resources: [] }, nodes: self };
+      this.#launch({ ...order, startedAt: now }, now);
       return;
     }
     const allocation = request ? this.#allocator.tryAllocate(request) : null;
@@ -253,7 +313,7 @@ export class WorkerCore {
       });
       return;
     }
-    this.#launch({ ...task, variant, allocation, nodes: null }, now);
+    this.#launch({ ...task, variant, allocation, nodes: null, startedAt: now }, now);
   }
 
   #launch(order: StartOrder, now: number): void {

@@ -3,20 +3,25 @@
  * server rewrites its lease file every `intervalMs`, and the worker reads it
  * at most once a {@link LEASE_CHECK_MS}.
  *
- * - A lease with a new `startedAt` is another server (restarted): lost.
- * - A lease marked `stopped` (a clean stop) is lost too.
- * - A lease that stays unchanged for ten intervals (at least 15 s) is lost.
+ * - A lease with a new `startedAt` is another server that took over the
+ *   instance: `replaced` (the worker waits for its `serverRestarted`).
+ * - A lease marked `stopped` (a clean stop): `stopped`.
+ * - A lease that stays unchanged for ten intervals (at least 15 s): `gone`.
  *   An unreadable lease (a rename seen half-way on a network mount) is not
  *   evidence by itself; only time without a change is.
- * - A lease on this host that stopped moving for two intervals is lost at
+ * - A lease on this host that stopped moving for two intervals is `gone` at
  *   once if the server's pid is gone (killed). A moving lease is never
  *   doubted that way: the pid may be another pid namespace's.
+ *
+ * A gone server may come back (a restart on the same instance): the worker
+ * decides how long it waits (`--server-lost-timeout`).
  *
  * Pure: the file read and the pid check are injected, time is passed in.
  *
  * @module
  */
 import type { Lease } from "../protocol/mod.ts";
+import { assertNever } from "../common/mod.ts";
 
 /** Least time between two reads of the lease, ms. */
 export const LEASE_CHECK_MS = 1000;
@@ -34,9 +39,14 @@ export interface LeaseSeen {
 /** What a read of the lease says about the server. */
 export type LeaseVerdict =
   | { kind: "alive" }
-  | { kind: "lost" }
-  /** The server on this host is lost if process `pid` is gone. */
-  | { kind: "lostIfGone"; pid: number };
+  | { kind: "gone" }
+  | { kind: "stopped" }
+  | { kind: "replaced" }
+  /** The server on this host is gone if process `pid` is gone. */
+  | { kind: "goneIfPidGone"; pid: number };
+
+/** What the worker knows about its server after a check. */
+export type ServerLiveness = "alive" | "gone" | "stopped" | "replaced";
 
 /** A verdict and the lease change seen after it. */
 export interface LeaseJudgement {
@@ -64,18 +74,20 @@ export function judgeLease(
   now: number,
   here: string,
 ): LeaseJudgement {
+  if (lease?.stopped) {
+    return { verdict: { kind: "stopped" }, seen: { ...seen, seq: lease.seq, at: now } };
+  }
   if (lease && (lease.seq !== seen.seq || lease.startedAt !== seen.startedAt)) {
-    const lost = lease.startedAt !== seen.startedAt || lease.stopped;
     return {
-      verdict: lost ? { kind: "lost" } : { kind: "alive" },
+      verdict: lease.startedAt !== seen.startedAt ? { kind: "replaced" } : { kind: "alive" },
       seen: { seq: lease.seq, startedAt: lease.startedAt, at: now },
     };
   }
   if (now - seen.at > Math.max(10 * (lease?.intervalMs ?? 1000), 15_000)) {
-    return { verdict: { kind: "lost" }, seen };
+    return { verdict: { kind: "gone" }, seen };
   }
   if (lease && now - seen.at > 2 * lease.intervalMs && lease.host === here) {
-    return { verdict: { kind: "lostIfGone", pid: lease.pid }, seen };
+    return { verdict: { kind: "goneIfPidGone", pid: lease.pid }, seen };
   }
   return { verdict: { kind: "alive" }, seen };
 }
@@ -97,6 +109,7 @@ export class LeaseWatch {
   readonly #options: LeaseWatchOptions;
   #seen: LeaseSeen;
   #lastCheck: number;
+  #last: ServerLiveness = "alive";
 
   /** Starts watching at `now`. */
   constructor(options: LeaseWatchOptions, now: number) {
@@ -105,19 +118,41 @@ export class LeaseWatch {
     this.#lastCheck = now;
   }
 
-  /** Whether the server is lost; reads the lease only when {@link LEASE_CHECK_MS} passed. */
-  lost(now: number): boolean {
-    if (now - this.#lastCheck < LEASE_CHECK_MS) return false;
+  /**
+   * Follows the server that started at `startedAt` (its `serverRestarted` arrived, maybe
+   * before its lease was read): its lease is not news any more.
+   */
+  follow(startedAt: number, now: number): void {
+    if (this.#seen.startedAt === startedAt) return;
+    this.#seen = { seq: -1, startedAt, at: now };
+    this.#last = "alive";
+  }
+
+  /**
+   * The server's state; reads the lease only when {@link LEASE_CHECK_MS} passed, and
+   * answers what the last read said otherwise. `replaced` is answered once, by the read
+   * that saw the new server.
+   */
+  check(now: number): ServerLiveness {
+    if (now - this.#lastCheck < LEASE_CHECK_MS) {
+      return this.#last === "replaced" ? "alive" : this.#last;
+    }
     this.#lastCheck = now;
     const { verdict, seen } = judgeLease(this.#seen, this.#options.read(), now, this.#options.here);
     this.#seen = seen;
     switch (verdict.kind) {
       case "alive":
-        return false;
-      case "lost":
-        return true;
-      case "lostIfGone":
-        return this.#options.pidGone(verdict.pid);
+      case "gone":
+      case "stopped":
+      case "replaced":
+        this.#last = verdict.kind;
+        break;
+      case "goneIfPidGone":
+        this.#last = this.#options.pidGone(verdict.pid) ? "gone" : "alive";
+        break;
+      default:
+        assertNever(verdict, "lease verdict");
     }
+    return this.#last;
   }
 }

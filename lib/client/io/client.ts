@@ -13,11 +13,14 @@ import {
   clientDir,
   decodeToClient,
   type ExplainView,
+  type ForgetResult,
+  type ForgettableState,
   type FromClientMsg,
   type InstanceLayout,
   type JobDetailView,
   type JobInfoView,
   type JobSubmit,
+  type JournalEventView,
   type TaskView,
   type ToClientMsg,
   type WorkerView,
@@ -125,7 +128,7 @@ export class HqClient {
   #waiter: Waiter;
   #request = 0;
   #pending = new Map<number, ToClientMsg>();
-  #lease: { seq: number; at: number; intervalMs: number };
+  #lease: { seq: number; startedAt: number; at: number; intervalMs: number };
 
   private constructor(
     layout: InstanceLayout,
@@ -140,7 +143,12 @@ export class HqClient {
     this.#dir = clientDir(layout, key);
     this.#reader = new ChannelReader(this.#dir, CHANNEL.reply);
     this.#waiter = new Waiter({ paths: [this.#dir], pollOnly, minMs: 5, maxMs: 200 });
-    this.#lease = { seq: lease.seq, at: Date.now(), intervalMs: lease.intervalMs };
+    this.#lease = {
+      seq: lease.seq,
+      startedAt: lease.startedAt,
+      at: Date.now(),
+      intervalMs: lease.intervalMs,
+    };
   }
 
   /**
@@ -172,12 +180,14 @@ export class HqClient {
    */
   async request(msg: FromClientMsg): Promise<ToClientMsg> {
     const request = ++this.#request;
-    await postToInbox(this.#layout, this.#key, {
-      client: this.#key,
-      request,
-      sentAt: Date.now(),
-      msg,
-    });
+    const post = () =>
+      postToInbox(this.#layout, this.#key, {
+        client: this.#key,
+        request,
+        sentAt: Date.now(),
+        msg,
+      });
+    await post();
     let leaseError: ServerNotRunningError | undefined;
     for (;;) {
       const res = await this.#reader.read();
@@ -195,7 +205,10 @@ export class HqClient {
       // one more read follows a stopped or stale lease before giving up.
       if (leaseError) throw leaseError;
       try {
-        this.#checkLease();
+        // A server that took over the instance after a crash may never have seen the
+        // request, or lost a pending wait with its memory: ask it again (a submit is
+        // applied once per request key, whichever server gets it).
+        if (this.#checkLease() === "restarted") await post();
       } catch (e) {
         if (!(e instanceof ServerNotRunningError)) throw e;
         leaseError = e;
@@ -205,17 +218,26 @@ export class HqClient {
     }
   }
 
-  #checkLease(): void {
+  /** Whether the server still lives; "restarted" when another server took over the instance. */
+  #checkLease(): "alive" | "restarted" {
     const lease = readJsonFile<Lease>(this.#layout.lease);
     const now = Date.now();
     if (lease && lease.stopped) {
       throw new ServerNotRunningError("The server stopped before answering");
     }
-    if (lease && lease.seq !== this.#lease.seq) {
-      this.#lease = { seq: lease.seq, at: now, intervalMs: lease.intervalMs };
+    if (lease && (lease.seq !== this.#lease.seq || lease.startedAt !== this.#lease.startedAt)) {
+      const restarted = lease.startedAt !== this.#lease.startedAt;
+      this.#lease = {
+        seq: lease.seq,
+        startedAt: lease.startedAt,
+        at: now,
+        intervalMs: lease.intervalMs,
+      };
+      return restarted ? "restarted" : "alive";
     } else if (now - this.#lease.at > Math.max(5 * this.#lease.intervalMs, 5000)) {
       throw new ServerNotRunningError("The server stopped responding (its lease is stale)");
     }
+    return "alive";
   }
 
   async #data<T>(msg: FromClientMsg): Promise<T> {
@@ -263,6 +285,56 @@ export class HqClient {
   /** Cancels selected jobs; one outcome per job id the selector names. */
   cancel(selector: string, reason: string | null = null): Promise<CancelResult[]> {
     return this.#data({ kind: "jobCancel", selector, reason });
+  }
+
+  /** Every event the server's state tells of (`hq journal replay`). */
+  journalEvents(): Promise<JournalEventView[]> {
+    return this.#data({ kind: "journalEvents", live: false });
+  }
+
+  /**
+   * Past events, then live ones as they happen (`hq journal stream`), each batch handed to
+   * `onEvents`; resolves when the server stops.
+   */
+  async streamJournal(onEvents: (events: JournalEventView[]) => void): Promise<void> {
+    const request = ++this.#request;
+    await postToInbox(this.#layout, this.#key, {
+      client: this.#key,
+      request,
+      sentAt: Date.now(),
+      msg: { kind: "journalEvents", live: true },
+    });
+    for (;;) {
+      const res = await this.#reader.read();
+      for (const rec of res.records) {
+        const reply = decodeToClient(rec.payload);
+        if (reply.request !== request) this.#pending.set(reply.request, reply);
+        else if (reply.kind === "data") onEvents(reply.data as JournalEventView[]);
+        else if (reply.kind === "error") throw new RequestError(reply.message);
+      }
+      try {
+        this.#checkLease();
+      } catch (e) {
+        if (e instanceof ServerNotRunningError) return;
+        throw e;
+      }
+      await this.#waiter.wait();
+    }
+  }
+
+  /** Forgets completed jobs and ended workers in the server and its journal (`hq journal prune`). */
+  async pruneJournal(): Promise<void> {
+    await this.#data({ kind: "journalPrune" });
+  }
+
+  /** Forces the server's journal to disk (`hq journal flush`). */
+  async flushJournal(): Promise<void> {
+    await this.#data({ kind: "journalFlush" });
+  }
+
+  /** Forgets the selected complete jobs whose state is in `filter` (`hq job forget`). */
+  forget(selector: string, filter: ForgettableState[]): Promise<ForgetResult> {
+    return this.#data({ kind: "jobForget", selector, filter });
   }
 
   /** Waits until the selected jobs are complete; returns their final state. */

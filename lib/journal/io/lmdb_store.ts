@@ -99,14 +99,21 @@ export class LmdbJournalStore implements JournalStore {
 
   /**
    * Opens (creating) the environment at `path`: a directory holding
-   * `data.mdb`, or a file of its own.
+   * `data.mdb`, or a file of its own. With `readOnly` (`hq journal export`), nothing is
+   * created or written.
    *
    * @throws {JournalVersionError} When the journal has another major format version.
    * @throws {JournalFormatError} When `path` holds something that is not an LMDB journal.
    */
-  constructor(path: string) {
+  constructor(path: string, options: { readOnly?: boolean } = {}) {
     checkLmdbFile(path);
-    this.#db = open<unknown, Key>({ path, compression: false, encoding: "msgpack", noSync: true });
+    this.#db = open<unknown, Key>({
+      path,
+      compression: false,
+      encoding: "msgpack",
+      noSync: true,
+      ...(options.readOnly ? { readOnly: true } : {}),
+    });
     const meta = this.#db.get(["m"]) as MetaRecord | undefined;
     if (meta && meta.format.major !== JOURNAL_VERSION.major) {
       const relation = meta.format.major > JOURNAL_VERSION.major ? "newer" : "older";
@@ -188,6 +195,16 @@ export class LmdbJournalStore implements JournalStore {
       for (const q of batch.queues ?? []) db.putSync(["q", q.id], q);
       for (const id of batch.queuesRemoved ?? []) db.removeSync(["q", id]);
       if (batch.nextQueueId !== undefined) db.putSync(["A"], batch.nextQueueId);
+      for (const id of batch.workersRemoved ?? []) {
+        db.removeSync(["w", id]);
+        db.removeSync(["o", id]);
+      }
+      for (const id of batch.jobsRemoved ?? []) {
+        db.removeSync(["j", id]);
+        for (const key of [...db.getKeys({ start: ["t", id], end: ["t", id, Infinity] })]) {
+          db.removeSync(key);
+        }
+      }
     });
   }
 

@@ -83,3 +83,47 @@ Deno.test("LmdbJournalStore refuses a foreign file instead of crashing", async (
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("LmdbJournalStore removes a forgotten job with all its tasks, and only those", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const store = new LmdbJournalStore(dir);
+    const record = {
+      state: "finished" as const,
+      instance: 0,
+      crashCount: 0,
+      workerId: 1,
+      variant: 0,
+      startedAt: 1,
+      finishedAt: 2,
+      error: null,
+    };
+    const job = (id: number) => ({
+      id,
+      name: "j",
+      submitDir: "/tmp",
+      submittedAt: 0,
+      maxFails: null,
+      template: {} as never,
+      ids: [{ start: 0, end: 2 }],
+      cancelReason: null,
+      completedAt: 3,
+    });
+    const empty = { workers: [], offsets: [], requestsDone: [], requestsForget: [] };
+    store.commit({
+      ...empty,
+      jobs: [job(1), job(2), job(10)],
+      tasks: [1, 2, 10].flatMap((jobId) => [0, 1, 2].map((taskId) => ({ jobId, taskId, record }))),
+    });
+    store.commit({ ...empty, jobs: [], tasks: [], jobsRemoved: [1] });
+    const data = store.load();
+    assert.deepEqual(data.jobs.map((j) => j.id), [2, 10]);
+    assert.deepEqual(
+      data.tasks.map((t) => `${t.jobId}:${t.taskId}`),
+      ["2:0", "2:1", "2:2", "10:0", "10:1", "10:2"],
+    );
+    await store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

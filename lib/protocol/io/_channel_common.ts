@@ -24,6 +24,13 @@ export interface ChannelWriterOptions {
    */
   keepOpen?: boolean;
   /**
+   * Flush each batch's data (`fdatasync`) before the file is closed, so that a failure
+   * the filesystem reports late is seen: NFS reports a full quota at close, which Deno
+   * cannot see. On NFS the close flushes the same data anyway. Ignored with `keepOpen`.
+   * @default {false}
+   */
+  syncData?: boolean;
+  /**
    * Where the previous writer process left off (its last
    * {@linkcode ChannelWriter.prototype.position}). A restarted writer must pass
    * it. Before its first append the writer checks the files: it moves on to

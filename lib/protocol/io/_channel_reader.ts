@@ -6,6 +6,7 @@
 import { decodeRecords } from "../mod.ts";
 import { readFrom } from "./fs_util.ts";
 import { KeptFile } from "./_kept_file.ts";
+import { ForeignFileError } from "./owned_file.ts";
 import {
   type ChannelCorruptRecord,
   type ChannelPosition,
@@ -60,6 +61,7 @@ export class ChannelReader {
   #offset: number;
   #graceMs: number;
   #suspect: Suspect | undefined;
+  #refused: string | undefined;
 
   /**
    * Creates a reader for the channel `name` in `dir`. Touches no file until
@@ -134,9 +136,22 @@ export class ChannelReader {
     while (true) {
       const segment = this.#segment;
       const path = segmentPath(this.#dir, this.#name, segment);
-      const bytes = this.#kept
-        ? this.#kept.readFrom(path, this.#offset)
-        : await readFrom(path, this.#offset);
+      let bytes: Uint8Array | undefined;
+      try {
+        bytes = this.#kept
+          ? this.#kept.readFrom(path, this.#offset)
+          : await readFrom(path, this.#offset);
+      } catch (error) {
+        if (!(error instanceof ForeignFileError)) throw error;
+        // Never read: reported once, and the channel waits for a file it may trust.
+        if (this.#refused !== error.message) {
+          this.#refused = error.message;
+          const at = { segment, offset: this.#offset, end: this.#offset };
+          corrupt.push({ ...at, reason: error.message, path });
+        }
+        break;
+      }
+      this.#refused = undefined;
       if (bytes === undefined || bytes.length === 0) break;
       const next = this.#consume(bytes, path, records, corrupt);
       if (next === undefined) break;

@@ -54,6 +54,7 @@ import {
  */
 export class ChannelWriter {
   #kept: KeptFile | null;
+  #syncData: boolean;
   #dir: string;
   #name: string;
   #segmentBytes: number;
@@ -90,6 +91,7 @@ export class ChannelWriter {
     this.#segment = checked.segment;
     this.#size = checked.offset;
     this.#kept = options.keepOpen ? new KeptFile() : null;
+    this.#syncData = options.syncData ?? false;
   }
 
   /** Releases a kept-open file (see `keepOpen`). */
@@ -168,6 +170,9 @@ export class ChannelWriter {
     if (!this.#checked) await this.#check();
     if (this.#size >= this.#segmentBytes) {
       const next = this.#segment + 1;
+      // The new segment exists before the record that points to it: a reader on a network
+      // mount that looked for it too early would cache "no such file" for a while.
+      await appendBytes(this.#path(next), new Uint8Array(0));
       await this.#write(encodeRecords([rotationPayload(next)]));
       this.#segment = next;
       this.#size = 0;
@@ -181,7 +186,7 @@ export class ChannelWriter {
     const data = this.#prefix === undefined ? bytes : concat(this.#prefix, bytes);
     try {
       if (this.#kept) this.#kept.append(this.#path(this.#segment), data);
-      else await appendBytes(this.#path(this.#segment), data);
+      else await appendBytes(this.#path(this.#segment), data, { syncData: this.#syncData });
     } catch (error) {
       this.#checked = false;
       throw error;

@@ -9,6 +9,7 @@
  * @module
  */
 import { readToEndSync, writeAllSync } from "./fs_util.ts";
+import { openOwnedSync } from "./owned_file.ts";
 
 /** A lazily opened file that is reopened when the path changes. */
 export class KeptFile {
@@ -19,7 +20,7 @@ export class KeptFile {
   append(path: string, bytes: Uint8Array): void {
     const file = this.#open(
       path,
-      () => Deno.openSync(path, { append: true, create: true, mode: 0o600 }),
+      () => openOwnedSync(path, { append: true, create: true, mode: 0o600 }),
     );
     try {
       writeAllSync(file, bytes);
@@ -33,7 +34,7 @@ export class KeptFile {
   readFrom(path: string, offset: number): Uint8Array | undefined {
     let file: Deno.FsFile;
     try {
-      file = this.#open(path, () => Deno.openSync(path, { read: true }));
+      file = this.#open(path, () => openOwnedSync(path, { read: true }));
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) return undefined;
       throw error;

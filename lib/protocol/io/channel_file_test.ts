@@ -331,3 +331,23 @@ Deno.test("kept-open writer and reader deliver every record across rotations", a
     }
   });
 });
+
+Deno.test("ChannelWriter creates the next segment before the rotation record that points to it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const writer = new ChannelWriter(dir, "log", { segmentBytes: 1 });
+    await writer.append(['"a"']);
+    // Segment 1 cannot be created (a directory stands in its way): no rotation record
+    // may point to it.
+    await Deno.mkdir(`${dir}/log.1.log`);
+    await assert.rejects(writer.append(['"b"']));
+    const text = await Deno.readTextFile(`${dir}/log.0.log`);
+    assert.ok(!text.includes("$rotate"), text);
+    await Deno.remove(`${dir}/log.1.log`);
+    await writer.append(['"b"']);
+    const reader = new ChannelReader(dir, "log");
+    assert.deepEqual((await reader.read()).records.map((r) => r.payload), ['"a"', '"b"']);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

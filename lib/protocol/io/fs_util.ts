@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { foreignDirReason, ForeignFileError, openOwnedSync } from "./owned_file.ts";
 
 /** Options for {@linkcode writeFileAtomic}. */
 export interface WriteFileAtomicOptions {
@@ -37,6 +38,12 @@ export interface AppendBytesOptions {
    * @default {0o600}
    */
   mode?: number;
+  /**
+   * Flush the data (`fdatasync`) before closing, so that an error reported late (a full
+   * quota on NFS) is raised here.
+   * @default {false}
+   */
+  syncData?: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -179,8 +186,9 @@ export async function writeFileAtomic(
 /**
  * Creates the directory `path` and any missing parents with `mode` (before
  * the umask). Tolerates a concurrent creator: a directory that already exists
- * is fine. Throws `Deno.errors.AlreadyExists` when `path` exists but is not a
- * directory. The mode of an existing directory is left unchanged.
+ * is fine. Refuses (`ForeignFileError`) a `path` that is not a directory, is a
+ * symbolic link or belongs to another user. The mode of an existing directory
+ * is left unchanged.
  *
  * @example Usage
  * ```ts
@@ -192,7 +200,7 @@ export async function writeFileAtomic(
  *   await ensureDirMode(`${dir}/clients/c1`); // already there: fine
  *   assert.ok(Deno.statSync(`${dir}/clients/c1`).isDirectory);
  *   await Deno.writeTextFile(`${dir}/file`, "");
- *   await assert.rejects(ensureDirMode(`${dir}/file`), Deno.errors.AlreadyExists);
+ *   await assert.rejects(ensureDirMode(`${dir}/file`), { name: "ForeignFileError" });
  * } finally {
  *   await Deno.remove(dir, { recursive: true });
  * }
@@ -208,7 +216,13 @@ export function ensureDirMode(path: string, mode = 0o700): Promise<void> {
     Deno.mkdirSync(path, { recursive: true, mode });
   } catch (error) {
     if (!(error instanceof Deno.errors.AlreadyExists)) return Promise.reject(error);
-    if (!Deno.statSync(path).isDirectory) return Promise.reject(error);
+  }
+  try {
+    // Made here or found: it must be a real directory of this user, not a planted link.
+    const reason = foreignDirReason(Deno.lstatSync(path));
+    if (reason !== null) return Promise.reject(new ForeignFileError(path, reason));
+  } catch (error) {
+    return Promise.reject(error);
   }
   return Promise.resolve();
 }
@@ -276,11 +290,12 @@ export function appendBytes(
   // Synchronous calls: a few microseconds each on a local disk, where the
   // thread hand-off of an async call costs more than the call; callers still
   // await the result.
-  const { create = true, mode = 0o600 } = options;
+  const { create = true, mode = 0o600, syncData = false } = options;
   try {
-    const file = Deno.openSync(path, { append: true, create, mode });
+    const file = openOwnedSync(path, { append: true, create, mode });
     try {
       writeAllSync(file, bytes);
+      if (syncData && bytes.length > 0) file.syncDataSync();
     } finally {
       file.close();
     }
@@ -323,7 +338,7 @@ export function readFrom(path: string, offset: number): Promise<Uint8Array | und
   // Synchronous for the same reason as appendBytes().
   let file: Deno.FsFile;
   try {
-    file = Deno.openSync(path, { read: true });
+    file = openOwnedSync(path, { read: true });
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return Promise.resolve(undefined);
     return Promise.reject(error);

@@ -8,5 +8,6 @@
 export * from "./channel_file.ts";
 export * from "./fs_util.ts";
 export * from "./inbox.ts";
+export * from "./owned_file.ts";
 export * from "./server_dir.ts";
 export * from "./waiter.ts";

@@ -5,11 +5,13 @@
  * @module
  */
 import { joinPath as join } from "../../common/mod.ts";
+import { machineIdentity, pidGone, processGone } from "../../common/io/mod.ts";
 import {
   CURRENT_LINK,
   type InstanceLayout,
   instanceLayout,
   type Lease,
+  type ProcessIdentity,
   PROTOCOL_VERSION,
   type ServerIdentity,
 } from "../mod.ts";
@@ -70,8 +72,8 @@ export function resolveServerDir(flag: string | undefined): string {
 }
 
 /**
- * The local host name, as the server writes it to `server.json` and the lease (a lease of the
- * same host is checked by pid).
+ * The local host name, as the server writes it to `server.json` and the lease (a lease of
+ * this machine is checked by pid and process start time, see {@link holderOnThisMachine}).
  */
 export function localHostname(): string {
   return Deno.hostname();
@@ -182,23 +184,147 @@ export function readJsonFile<T>(path: string): T | undefined {
   }
 }
 
-function processExists(pid: number): boolean {
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * How long a lease may stay unchanged while its holder lives, as judged by a
+ * process that cannot check the holder's process (another machine): five
+ * intervals, at least 5 s. The holder's lease writer runs on its own thread,
+ * so a long synchronous pause of the server's main thread does not stop the
+ * lease; a holder whose rewrites keep failing stops itself before this age.
+ *
+ * @example Usage
+ * ```ts
+ * import { leaseStaleAfterMs } from "./server_dir.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(leaseStaleAfterMs(1000), 5000);
+ * assert.equal(leaseStaleAfterMs(2000), 10000);
+ * ```
+ */
+export function leaseStaleAfterMs(intervalMs: number): number {
+  return Math.max(5 * intervalMs, 5000);
 }
 
 /**
- * Decides whether the lease holder is alive. On the same host the pid is
- * checked (in `/proc`); elsewhere the lease must change within a few intervals,
- * so the call can take up to `max(3 * intervalMs, 2 s)`.
+ * Reads a lease file; undefined when it is missing, torn or not a lease.
+ *
+ * @example Usage
+ * ```ts
+ * import { readLease } from "./server_dir.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   await Deno.writeTextFile(`${dir}/lease`, '{"host":"a","pid":1}');
+ *   assert.equal(readLease(`${dir}/lease`), undefined);
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export function readLease(path: string): Lease | undefined {
+  const l = readJsonFile<Partial<Lease>>(path);
+  if (
+    !l || typeof l !== "object" || typeof l.host !== "string" || typeof l.pid !== "number" ||
+    typeof l.startedAt !== "number" || typeof l.seq !== "number" ||
+    typeof l.intervalMs !== "number" || !(l.intervalMs > 0)
+  ) {
+    return undefined;
+  }
+  return l as Lease;
+}
+
+/** Whether two leases are the same write (holder and counter). */
+export function sameLeaseWrite(a: Lease | undefined, b: Lease | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.host === b.host && a.pid === b.pid && a.startedAt === b.startedAt && a.seq === b.seq;
+}
+
+/** A process that holds (or claims) an instance: the part of a lease or claim that names it. */
+export interface Holder {
+  /** Host name of the holder. */
+  host: string;
+  /** Its pid (in its own pid namespace). */
+  pid: number;
+  /** Its identity; absent in records of older servers. */
+  process?: ProcessIdentity;
+}
+
+/**
+ * What this machine can tell about a holder's process without watching its
+ * lease: `alive` or `dead` when it runs (ran) on this boot of this machine in
+ * this pid namespace, judged by pid plus process start time (a reused pid is
+ * not the holder); `unknown` otherwise (another machine, a reboot since, a
+ * record without identity whose pid still exists here).
+ *
+ * @example Usage
+ * ```ts
+ * import { holderOnThisMachine } from "./server_dir.ts";
+ * import { ownProcessIdentity } from "../../common/io/mod.ts";
+ * import assert from "node:assert/strict";
+ * const process = ownProcessIdentity();
+ * if (process.startTicks !== null && process.bootId !== null && process.pidNamespace !== null) {
+ *   assert.equal(holderOnThisMachine({ host: process.host, pid: Deno.pid, process }), "alive");
+ *   const reused = { ...process, startTicks: process.startTicks + 1 };
+ *   assert.equal(holderOnThisMachine({ host: process.host, pid: Deno.pid, process: reused }), "dead");
+ * }
+ * ```
+ */
+export function holderOnThisMachine(
+  holder: Holder,
+  here: Omit<ProcessIdentity, "startTicks"> = machineIdentity(),
+): "alive" | "dead" | "unknown" {
+  const p = holder.process;
+  if (p === undefined || typeof p !== "object" || p === null) {
+    // Records of older servers: a missing pid on this host is a dead holder; a present
+    // one may be a reuse (after a reboot) and is judged by the lease moving.
+    return holder.host === here.host && pidGone(holder.pid) ? "dead" : "unknown";
+  }
+  if (
+    p.bootId === null || p.pidNamespace === null || p.bootId !== here.bootId ||
+    p.pidNamespace !== here.pidNamespace
+  ) {
+    return "unknown";
+  }
+  if (processGone(holder.pid, p, here)) return "dead";
+  return p.startTicks === null ? "unknown" : "alive";
+}
+
+/**
+ * Watches the lease at `leasePath` for a write other than `seen` (undefined: no
+ * lease) for up to `withinMs`; returns the new lease, or undefined when none came.
+ */
+export async function waitLeaseChange(
+  leasePath: string,
+  seen: Lease | undefined,
+  withinMs: number,
+): Promise<Lease | undefined> {
+  const deadline = Date.now() + withinMs;
+  const step = Math.min(250, seen?.intervalMs ?? 100);
+  for (;;) {
+    const again = readLease(leasePath);
+    if (again && !sameLeaseWrite(again, seen)) return again;
+    if (Date.now() >= deadline) return undefined;
+    await new Promise((r) => setTimeout(r, step));
+  }
+}
+
+/** Options of {@link isLeaseLive}. */
+export interface IsLeaseLiveOptions {
+  /**
+   * How long an unchanged lease of a holder this machine cannot check counts as live.
+   * @default leaseStaleAfterMs(lease.intervalMs)
+   */
+  stillMs?: number;
+}
+
+/**
+ * Decides whether the lease holder is alive. A holder on this machine (same
+ * boot, same pid namespace) is judged at once by its pid and process start
+ * time; any other must rewrite the lease within {@link leaseStaleAfterMs}, so
+ * the call can take that long. A stopped lease is not live.
  *
  * @example Usage
  * ```ts
  * import { isLeaseLive, localHostname } from "./server_dir.ts";
+ * import { ownProcessIdentity } from "../../common/io/mod.ts";
  * import assert from "node:assert/strict";
  * const dir = await Deno.makeTempDir();
  * try {
@@ -210,9 +336,10 @@ function processExists(pid: number): boolean {
  *     at: Date.now(),
  *     intervalMs: 1000,
  *     stopped: false,
+ *     process: ownProcessIdentity(),
  *   };
  *   await Deno.writeTextFile(`${dir}/lease`, JSON.stringify(lease));
- *   // This process holds it; on Linux its pid shows in /proc.
+ *   // This process holds it; on Linux /proc tells its pid and start time.
  *   if (Deno.build.os === "linux") assert.equal((await isLeaseLive(`${dir}/lease`)).live, true);
  *   await Deno.writeTextFile(`${dir}/lease`, JSON.stringify({ ...lease, stopped: true }));
  *   assert.equal((await isLeaseLive(`${dir}/lease`)).live, false);
@@ -224,20 +351,18 @@ function processExists(pid: number): boolean {
  */
 export async function isLeaseLive(
   leasePath: string,
+  options: IsLeaseLiveOptions = {},
 ): Promise<{ live: boolean; lease: Lease | undefined }> {
-  const lease = readJsonFile<Lease>(leasePath);
-  if (!lease || typeof lease.seq !== "number") return { live: false, lease };
-  if (lease.stopped) return { live: false, lease };
-  if (lease.host === localHostname()) return { live: processExists(lease.pid), lease };
-  const deadline = Date.now() + Math.max(3 * lease.intervalMs, 2000);
-  while (Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, Math.min(250, lease.intervalMs)));
-    const again = readJsonFile<Lease>(leasePath);
-    if (again && (again.seq !== lease.seq || again.startedAt !== lease.startedAt)) {
-      return { live: !again.stopped, lease: again };
-    }
-  }
-  return { live: false, lease };
+  const lease = readLease(leasePath);
+  if (!lease || lease.stopped) return { live: false, lease };
+  const here = holderOnThisMachine(lease);
+  if (here !== "unknown") return { live: here === "alive", lease };
+  const moved = await waitLeaseChange(
+    leasePath,
+    lease,
+    options.stillMs ?? leaseStaleAfterMs(lease.intervalMs),
+  );
+  return moved ? { live: !moved.stopped, lease: moved } : { live: false, lease };
 }
 
 /**

@@ -10,15 +10,18 @@ import type { WorkerId } from "../../common/mod.ts";
 import {
   CHANNEL,
   clientDir,
+  decodeToWorker,
   encodeToClient,
   encodeToWorker,
   type InstanceLayout,
   isValidKey,
+  type TaskRef,
   type ToClientMsg,
+  type ToWorkerMsg,
   workerDir,
   workerOutboxDir,
 } from "../../protocol/mod.ts";
-import { ChannelReader, ChannelWriter } from "../../protocol/io/mod.ts";
+import { type ChannelPosition, ChannelReader, ChannelWriter } from "../../protocol/io/mod.ts";
 import type { Outbox, ServerState } from "../../scheduler/mod.ts";
 import { type ChannelInput, decodeWorkerRecords } from "../mod.ts";
 
@@ -37,6 +40,11 @@ export class ServerLinks {
   readonly #log: (line: string) => void;
   readonly #workers = new Map<WorkerId, WorkerChannels>();
   readonly #clients = new Map<string, ChannelWriter>();
+  readonly #unsent = new Map<WorkerId, ToWorkerMsg[]>();
+  readonly #closing = new Set<WorkerId>();
+  readonly #unsentReplies = new Map<string, ToClientMsg[]>();
+  /** Last failure cause per worker or client, so that each is logged once. */
+  readonly #causes = new Map<string, string>();
 
   /** Links under `layout`; `keepOpen` keeps segments open between calls (local filesystems). */
   constructor(layout: InstanceLayout, keepOpen: boolean, log: (line: string) => void) {
@@ -45,16 +53,20 @@ export class ServerLinks {
     this.#log = log;
   }
 
-  /** Opens the channels of a newly registered worker; false when they are open already. */
-  open(workerId: WorkerId, key: string): boolean {
+  /**
+   * Opens the channels of a newly registered worker, or of a restored one reading on
+   * from `start` (its journaled offset); false when they are open already.
+   */
+  open(workerId: WorkerId, key: string, start?: ChannelPosition): boolean {
     if (this.#workers.has(workerId)) return false;
     const keepOpen = this.#keepOpen;
     this.#workers.set(workerId, {
-      reader: new ChannelReader(workerDir(this.#layout, key), CHANNEL.toServer, undefined, {
+      reader: new ChannelReader(workerDir(this.#layout, key), CHANNEL.toServer, start, {
         keepOpen,
       }),
       writer: new ChannelWriter(workerOutboxDir(this.#layout, key), CHANNEL.toWorker, {
         keepOpen,
+        syncData: !keepOpen,
       }),
     });
     return true;
@@ -99,33 +111,78 @@ export class ServerLinks {
     }
   }
 
+  /** Whether messages or replies wait for a failed write to be retried. */
+  get pending(): boolean {
+    return this.#unsent.size > 0 || this.#unsentReplies.size > 0;
+  }
+
   /**
-   * Appends each worker's messages to its channel. A write that fails is logged and the
-   * others still go out: one broken channel must not stop the server.
+   * Appends each worker's messages to its channel, after those a failed write kept. A write
+   * that fails (a full disk) keeps its messages for the next call and is logged once per
+   * cause; the others still go out. A worker whose directory is gone loses them.
    */
   async send(outbox: Outbox): Promise<void> {
-    for (const [workerId, msgs] of outbox) {
+    for (const workerId of new Set([...this.#unsent.keys(), ...outbox.keys()])) {
       const ch = this.#workers.get(workerId);
+      const msgs = [...(this.#unsent.get(workerId) ?? []), ...(outbox.get(workerId) ?? [])];
+      this.#unsent.delete(workerId);
       if (!ch) continue;
+      const what = `worker ${workerId}`;
       try {
         await ch.writer.append(msgs.map(encodeToWorker));
+        this.#recovered(what);
+        if (this.#closing.delete(workerId)) this.close([workerId]);
       } catch (e) {
-        this.#log(
-          `[server] worker ${workerId}: could not write its channel: ${(e as Error).message}`,
-        );
+        if (e instanceof Deno.errors.NotFound) {
+          this.#log(`[server] ${what}: its channel is gone: ${(e as Error).message}`);
+          continue;
+        }
+        this.#unsent.set(workerId, msgs);
+        this.#failed(what, `could not write its channel, will retry: ${(e as Error).message}`);
       }
     }
   }
 
-  /** Closes the channels of ended workers. */
+  /** Closes the channels of ended workers (once their last messages are written). */
   close(workerIds: Iterable<WorkerId>): void {
     for (const workerId of workerIds) {
       const ch = this.#workers.get(workerId);
       if (!ch) continue;
+      if (this.#unsent.has(workerId)) {
+        this.#closing.add(workerId);
+        continue;
+      }
       ch.reader.close();
       ch.writer.close();
       this.#workers.delete(workerId);
     }
+  }
+
+  /** Writes the replies a failed write kept; returns the clients found gone meanwhile. */
+  async retryReplies(): Promise<string[]> {
+    const gone: string[] = [];
+    for (const client of [...this.#unsentReplies.keys()]) {
+      const msgs = this.#unsentReplies.get(client)!;
+      this.#unsentReplies.delete(client);
+      for (const msg of msgs) {
+        if ((await this.reply(client, msg)) === "gone") {
+          gone.push(client);
+          break;
+        }
+      }
+    }
+    return gone;
+  }
+
+  #failed(what: string, line: string): void {
+    const cause = line.split(":")[0]!;
+    if (this.#causes.get(what) === cause) return;
+    this.#causes.set(what, cause);
+    this.#log(`[server] ${what}: ${line}`);
+  }
+
+  #recovered(what: string): void {
+    if (this.#causes.delete(what)) this.#log(`[server] ${what}: written again`);
   }
 
   /** Closes every worker channel. */
@@ -133,16 +190,24 @@ export class ServerLinks {
     this.close([...this.#workers.keys()]);
   }
 
-  /** Appends a reply to a client's reply channel; a client that is gone is skipped. */
-  async reply(client: string | null, msg: ToClientMsg): Promise<void> {
-    if (client === null || !isValidKey(client)) return;
+  /**
+   * Appends a reply to a client's reply channel: `sent`, `queued` (a failed write, tried
+   * again by {@link retryReplies}) or `gone` (no such client, or its directory is gone).
+   */
+  async reply(client: string | null, msg: ToClientMsg): Promise<"sent" | "queued" | "gone"> {
+    if (client === null || !isValidKey(client)) return "gone";
+    const queued = this.#unsentReplies.get(client);
+    if (queued) {
+      queued.push(msg); // after the ones waiting, in order
+      return "queued";
+    }
     let writer = this.#clients.get(client);
     if (!writer) {
       const dir = clientDir(this.#layout, client);
       try {
         Deno.statSync(dir);
       } catch {
-        return; // the client is gone
+        return "gone";
       }
       writer = new ChannelWriter(dir, CHANNEL.reply);
     }
@@ -157,12 +222,55 @@ export class ServerLinks {
     }
     try {
       await writer.append([encodeToClient(msg)]);
+      this.#recovered(`client ${client}`);
+      return "sent";
     } catch (e) {
-      // A client that gave up and removed its directory, a full disk: its answer is lost,
-      // the server goes on.
-      this.#log(`[server] could not answer client ${client}: ${(e as Error).message}`);
       writer.close();
       this.#clients.delete(client);
+      if (e instanceof Deno.errors.NotFound) {
+        // A client that gave up and removed its directory: its answer is not needed.
+        this.#log(`[server] could not answer client ${client}: ${(e as Error).message}`);
+        return "gone";
+      }
+      // A full disk: the answer waits, the server goes on.
+      this.#unsentReplies.set(client, [msg]);
+      this.#failed(`client ${client}`, `could not answer, will retry: ${(e as Error).message}`);
+      return "queued";
     }
   }
+}
+
+/**
+ * The tasks a server sent to a worker that are still in its `to-worker` channel (segments the
+ * worker has not acknowledged yet): what a dead server may have handed it after its last
+ * commit. Undecodable records are skipped.
+ */
+export async function sentTasks(layout: InstanceLayout, key: string): Promise<TaskRef[]> {
+  const dir = workerOutboxDir(layout, key);
+  let lowest: number | undefined;
+  try {
+    for (const e of Deno.readDirSync(dir)) {
+      const m = /^to-worker\.(\d+)\.log$/.exec(e.name);
+      if (m) lowest = Math.min(lowest ?? Infinity, Number(m[1]));
+    }
+  } catch {
+    return [];
+  }
+  if (lowest === undefined) return [];
+  const reader = new ChannelReader(dir, CHANNEL.toWorker, { segment: lowest, offset: 0 });
+  const refs: TaskRef[] = [];
+  try {
+    for (const rec of (await reader.read()).records) {
+      try {
+        const msg = decodeToWorker(rec.payload);
+        if (msg.kind !== "computeTasks") continue;
+        for (const t of msg.tasks) refs.push({ jobId: msg.jobId, id: t.id, instance: t.instance });
+      } catch {
+        // not a message of this version: nothing this server sent
+      }
+    }
+  } finally {
+    reader.close();
+  }
+  return refs;
 }

@@ -6,8 +6,6 @@
  *
  * @module
  */
-import { join } from "node:path";
-import { copyFile } from "node:fs/promises";
 import { resolvePath, type WorkerId } from "../../common/mod.ts";
 import { machineIdentity, processGone, randomToken } from "../../common/io/mod.ts";
 import { CHANNEL, PROTOCOL_VERSION } from "../../protocol/mod.ts";
@@ -21,13 +19,15 @@ import {
   Waiter,
   writeFileAtomic,
 } from "../../protocol/io/mod.ts";
-import { LmdbJournalStore } from "../../journal/io/mod.ts";
 import { restoreState, takeBatch } from "../../journal/mod.ts";
-import { DEFAULT_SCHEDULER_CONFIG } from "../../scheduler/mod.ts";
+import { DEFAULT_SCHEDULER_CONFIG, type Outbox, REATTACH_WAIT_MS } from "../../scheduler/mod.ts";
 import { lockJournal } from "./journal_lock.ts";
-import { LeaseKeeper, linkCurrent, openInstance, unlinkCurrent } from "./instance.ts";
-import { createServerSession, serverRound } from "../mod.ts";
-import { ServerLinks } from "./links.ts";
+import { linkCurrent, openInstance, unlinkCurrent } from "./instance.ts";
+import { openGuardedJournal } from "./guarded_journal.ts";
+import { createServerSession, dropStreams, serverRound, type ServerSession } from "../mod.ts";
+import { Janitor } from "./janitor.ts";
+import { persist } from "./persist.ts";
+import { sentTasks, ServerLinks } from "./links.ts";
 import { restoreAutoalloc, settingsFromEnv } from "../../autoalloc/mod.ts";
 import { AutoallocDriver } from "../../autoalloc/io/mod.ts";
 
@@ -71,10 +71,24 @@ export interface ServerOptions {
   /** Longest time committed state waits before it is forced to disk, ms. @default 1000 */
   journalFlushPeriodMs?: number;
   /**
+   * After taking over a crashed server's instance, how long scheduling waits for its
+   * workers to reattach, ms. @default REATTACH_WAIT_MS
+   */
+  reattachWaitMs?: number;
+  /**
    * Words that start a worker in an allocation (absolute paths), e.g. Deno and the bundled
    * worker. Without them, `hq alloc add` is refused.
    */
   workerProgram?: readonly string[];
+}
+
+/** Clients the server still owes an answer or a stream: their directories stay. */
+function busyClients(session: ServerSession): Set<string> {
+  const busy = new Set<string>();
+  for (const w of session.waits) if (w.client !== null) busy.add(w.client);
+  for (const s of session.journal.streams) busy.add(s.client);
+  for (const d of session.dryRuns.values()) if (d.client !== null) busy.add(d.client);
+  return busy;
 }
 
 /** Runs a server until `server stop` or the stop signal. */
@@ -84,26 +98,47 @@ export async function runServer(options: ServerOptions): Promise<void> {
     ? undefined
     : resolvePath(Deno.cwd(), options.journalPath);
   const flushEveryMs = options.journalFlushPeriodMs ?? FLUSH_EVERY_MS;
-  const opened = await openInstance(options.serverDir);
-  const layout = opened.layout;
   const unlockJournal = journalPath === undefined
     ? () => {}
     : await lockJournal(journalPath, options.serverDir);
-  if (opened.previousJournal && journalPath === undefined) {
-    await copyFile(join(opened.previousJournal, "data.mdb"), join(layout.journal, "data.mdb"));
-  }
-  const store = new LmdbJournalStore(journalPath ?? layout.journal);
-  const now0 = Date.now();
+  // Claims the instance (one server per instance) and starts its lease, kept by a thread.
+  const opened = await openInstance(options.serverDir, {
+    leaseIntervalMs: options.leaseIntervalMs ?? 1000,
+    externalJournal: journalPath !== undefined,
+    log: (line) => log(`[server] ${line}`),
+    onLost: (reason) => {
+      // Another server may own the instance now: stop as if killed (the journal is whole
+      // at every commit) and write nothing more.
+      log(`[server] lost the instance: ${reason}; stopping at once`);
+      Deno.exit(1);
+    },
+  }).catch((e) => {
+    unlockJournal();
+    throw e;
+  });
+  const { layout, lease } = opened;
+  // Every commit checks the lease first (see guarded_journal.ts).
+  const store = await openGuardedJournal(journalPath ?? layout.journal, {
+    lease,
+    copyFrom: opened.previousJournal,
+  });
+  // The server started when it claimed the instance: its lease says so to the workers.
+  const now0 = lease.startedAt;
   const data = store.load();
+  // Workers of a crashed server's instance still poll it: they reattach.
+  const reattachUntil = opened.takeover
+    ? now0 + (options.reattachWaitMs ?? REATTACH_WAIT_MS)
+    : undefined;
   const restored = restoreState(data, randomToken(6), now0, {
     ...DEFAULT_SCHEDULER_CONFIG,
     prefillMax: options.prefillMax ?? DEFAULT_SCHEDULER_CONFIG.prefillMax,
     workerIdleTimeoutMs: options.idleTimeoutMs ?? null,
-  });
+  }, reattachUntil);
   const state = restored.state;
-  if (state.jobs.size > 0 || restored.lostWorkers > 0) {
+  const reattaching = [...state.workers.values()].filter((w) => w.reattaching);
+  if (state.jobs.size > 0 || restored.lostWorkers > 0 || reattaching.length > 0) {
     log(
-      `[server] restored ${state.jobs.size} jobs (${restored.requeued} tasks requeued, ${restored.lostWorkers} workers lost)`,
+      `[server] restored ${state.jobs.size} jobs (${restored.requeued} tasks requeued, ${restored.lostWorkers} workers lost, ${reattaching.length} workers reattaching)`,
     );
   }
   const identity: ServerIdentity = {
@@ -116,9 +151,7 @@ export async function runServer(options: ServerOptions): Promise<void> {
     instance: layout.root,
     journal: journalPath ?? layout.journal,
   };
-  const lease = new LeaseKeeper(layout.lease, options.leaseIntervalMs ?? 1000, now0);
   await writeFileAtomic(layout.serverJson, JSON.stringify(identity, null, 2));
-  await lease.start();
   await linkCurrent(options.serverDir, layout);
   store.commit(takeBatch(state));
 
@@ -152,12 +185,23 @@ export async function runServer(options: ServerOptions): Promise<void> {
       serverDir: options.serverDir,
       instanceRoot: layout.root,
     },
-  });
+  }, { startedAt: now0 });
   const driver = new AutoallocDriver({ onEvent: () => waiter.notify(), log });
   if (options.workerProgram) {
     log(`[server] allocations start workers with ${options.workerProgram.join(" ")}`);
   }
   const links = new ServerLinks(layout, !networkFs, log);
+  // Restored workers read on from their journaled offsets; the first record they get from
+  // this server tells them that what came before is the dead server's.
+  const offsets = new Map(data.offsets.map((o) => [o.workerId, o]));
+  const restartNotes: Outbox = new Map();
+  for (const w of reattaching) {
+    state.sentBeforeRestart.set(w.id, await sentTasks(layout, w.key));
+    const at = offsets.get(w.id);
+    links.open(w.id, w.key, at && { segment: at.segment, offset: at.offset });
+    restartNotes.set(w.id, [{ kind: "serverRestarted", serverStartedAt: now0 }]);
+  }
+  await links.send(restartNotes);
   let stopSignal = false;
   options.stopSignal?.then(() => {
     stopSignal = true;
@@ -165,11 +209,19 @@ export async function runServer(options: ServerOptions): Promise<void> {
   });
 
   const here = machineIdentity();
+  const janitor = new Janitor(layout, here, log);
+  const retire = (id: WorkerId, now: number) => {
+    const w = state.workers.get(id);
+    if (w) janitor.retire(id, { key: w.key, pid: w.config.pid, process: w.config.process }, now);
+  };
+  // Workers that ended before this server started may have left their directories.
+  for (const w of state.workers.values()) if (w.state !== "running") retire(w.id, now0);
   let lastRound = 0;
   let lastSweep = 0;
   let lastLiveness = 0;
   let dirtySince: number | null = null;
-  let fresh = new Set<WorkerId>(); // channels opened last round: read in the next one
+  // Channels opened last round: read in the next one.
+  let fresh = new Set<WorkerId>(reattaching.map((w) => w.id));
   while (true) {
     await waiter.wait();
     // With a watcher, only the inbox and channels it reported are read; a wake by
@@ -193,6 +245,7 @@ export async function runServer(options: ServerOptions): Promise<void> {
     const dead: WorkerId[] = [];
     if (now - lastLiveness >= LIVENESS_EVERY_MS) {
       lastLiveness = now;
+      janitor.sweep(now, busyClients(session));
       for (const w of state.workers.values()) {
         if (w.state === "running" && processGone(w.config.pid, w.config.process, here)) {
           dead.push(w.id);
@@ -225,25 +278,33 @@ export async function runServer(options: ServerOptions): Promise<void> {
     }
     for (const a of round.acks) await links.acknowledge(a.workerId, a.segment);
     fresh = new Set(round.open.filter((o) => links.open(o.workerId, o.key)).map((o) => o.workerId));
-    if (round.batch) {
-      store.commit(round.batch);
-      dirtySince ??= now;
+    if (round.batch) dirtySince ??= now;
+    // A submit is acknowledged only once it is on disk; the rest is flushed about once a second.
+    const flush = (round.batch?.requestsDone.length ?? 0) > 0 || round.flush ||
+      (dirtySince !== null && now - dirtySince >= flushEveryMs);
+    const written = await persist(store, round.batch, flush, {
+      log,
+      giveUp: () => stopSignal,
+    });
+    if (!written) {
+      log("[server] stopping without writing the last round: the journal cannot be written");
+      break;
     }
-    if (
-      (round.batch?.requestsDone.length ?? 0) > 0 ||
-      (dirtySince !== null && now - dirtySince >= flushEveryMs)
-    ) {
-      // A submit is acknowledged only once it is on disk; the rest is flushed about once a second.
-      await store.flush();
-      dirtySince = null;
-    }
+    if (flush) dirtySince = null;
 
     // Committed: now tell the world.
     await links.send(round.outbox);
     // Channels of ended workers are dropped only now, after their last
     // messages (a `stop`) went out.
     links.close(round.close);
-    for (const r of round.replies) await links.reply(r.client, r.msg);
+    for (const id of round.close) retire(id, now);
+    // A client that went away stops streaming journal events.
+    for (const client of await links.retryReplies()) dropStreams(session.journal, client);
+    for (const r of round.replies) {
+      if ((await links.reply(r.client, r.msg)) === "gone" && r.client !== null) {
+        dropStreams(session.journal, r.client);
+      }
+    }
     for (const name of round.processed) {
       await removeInboxFile(layout, name).catch((e) =>
         log(`[server] could not remove inbox file ${name}: ${(e as Error).message}`)
@@ -261,9 +322,12 @@ export async function runServer(options: ServerOptions): Promise<void> {
   await driver.idle();
   waiter.close();
   links.closeAll();
-  await store.flush();
-  await lease.stop(true);
+  await store.flush().catch((e) =>
+    log(`[server] could not flush the journal at the end: ${(e as Error).message}`)
+  );
+  // The link goes first: a starter then makes a new instance rather than taking this one over.
   await unlinkCurrent(options.serverDir, layout);
+  await lease.stop(true);
   await store.close();
   unlockJournal();
   log("[server] stopped");

@@ -23,6 +23,7 @@ function order(program: Partial<ProgramSpec>, over: Partial<TaskTemplate> = {}):
     variant: 0,
     allocation: { resources: [] },
     nodes: null,
+    startedAt: 0,
   };
 }
 

@@ -14,7 +14,7 @@
  * @module
  */
 import type { FromWorkerMsg, ToWorkerMsg, WorkerConfig } from "../../protocol/mod.ts";
-import { assertNever } from "../../common/mod.ts";
+import { assertNever, formatDurationExact } from "../../common/mod.ts";
 import { pidGone } from "../../common/io/mod.ts";
 import {
   endForStop,
@@ -34,6 +34,13 @@ export type { WorkerEnd } from "../mod.ts";
 
 /** How soon a failed write to the server is tried again, ms. */
 const RETRY_SEND_MS = 200;
+/**
+ * How long a worker waits for the `serverRestarted` of a server that took over its
+ * instance; one that does not send it does not know the worker.
+ */
+const RESTART_NOTE_WAIT_MS = 30_000;
+/** Default of `--server-lost-timeout`, ms. */
+export const DEFAULT_SERVER_LOST_TIMEOUT_MS = 5 * 60_000;
 
 /** Options of {@link runWorker}. */
 export interface WorkerOptions {
@@ -53,6 +60,11 @@ export interface WorkerOptions {
   log: (line: string) => void;
   /** Resolves on SIGINT or SIGTERM: the worker ends as interrupted. */
   stopSignal?: Promise<void>;
+  /**
+   * How long a worker whose server died waits for a server to come back to the same
+   * instance before it follows `--on-server-lost`, ms. @default DEFAULT_SERVER_LOST_TIMEOUT_MS
+   */
+  serverLostTimeoutMs?: number;
 }
 
 /** Runs a worker until it ends; resolves with how it ended. */
@@ -77,6 +89,13 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
   }, started);
   let registered = false;
   let end: WorkerEnd | null = null;
+  const serverLostTimeoutMs = options.serverLostTimeoutMs ?? DEFAULT_SERVER_LOST_TIMEOUT_MS;
+  // Since when the server has been gone (null: it is there), and since when a server that
+  // took over the instance has been seen without its `serverRestarted` yet.
+  let goneSince: number | null = null;
+  let replacedAt: number | null = null;
+  let reattach = false;
+  let lastLoop = Date.now();
   options.stopSignal?.then(() => {
     end ??= "interrupted";
     link.notify();
@@ -88,6 +107,9 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
     link.wakeIn(schedule.flushDelayMs(load, Date.now()));
   };
   const procs = new TaskProcesses((key, outcome) => {
+    // A process that was stopped (SIGSTOP) may have been declared lost meanwhile: it
+    // starts nothing before its loop has read the server's news.
+    if (Date.now() - lastLoop > config.heartbeatMs) core.setHeld(true, Date.now());
     core.onEnded(key, outcome, Date.now());
     if (end === null) launchStarts();
     requestFlush();
@@ -116,6 +138,16 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
       case "stop":
         end ??= endForStop(msg.reason);
         break;
+      case "serverRestarted":
+        // Everything read before came from the server that died: its queued tasks are
+        // waiting again in the new server, which hears what runs here.
+        log("[worker] the server was restarted; reattaching");
+        core.dropQueued();
+        lease.follow(msg.serverStartedAt, now);
+        goneSince = null;
+        replacedAt = null;
+        reattach = true;
+        break;
       default:
         assertNever(msg, "server record");
     }
@@ -129,6 +161,39 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
     }
   };
 
+  // A dead server may come back on the same instance within the timeout: running tasks
+  // run on meanwhile, nothing new starts, and the worker reattaches to the new server.
+  const watchServer = (now: number) => {
+    switch (lease.check(now)) {
+      case "alive":
+        if (goneSince !== null && replacedAt === null) log("[worker] the server is back");
+        if (replacedAt === null) goneSince = null;
+        break;
+      case "gone":
+        if (goneSince === null) {
+          log(
+            `[worker] the server is gone; waiting ${
+              formatDurationExact(serverLostTimeoutMs)
+            } for it to come back`,
+          );
+        }
+        goneSince ??= now;
+        break;
+      case "replaced":
+        replacedAt ??= now;
+        goneSince ??= now;
+        break;
+      case "stopped":
+        end ??= "connectionLost";
+        break;
+    }
+    if (goneSince !== null && now - goneSince >= serverLostTimeoutMs) end ??= "connectionLost";
+    if (replacedAt !== null && now - replacedAt >= RESTART_NOTE_WAIT_MS) {
+      log("[worker] the server that took over the instance does not know this worker");
+      end ??= "declaredLost";
+    }
+  };
+
   log(`[worker] registering with the server at ${options.serverDir} as ${link.key}`);
   // Messages a failed write could not deliver go out first with the next batch.
   let unsent: FromWorkerMsg[] = [];
@@ -137,12 +202,14 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
     do {
       await link.wait();
       const now = Date.now();
+      lastLoop = now;
       const inbound = await link.read(end !== null);
       for (const msg of inbound.messages) {
         if (msg.kind === "ack") await link.acknowledge(msg.segment).catch(() => {});
         else handle(msg, now);
       }
-      if (lease.lost(now)) end ??= "connectionLost";
+      watchServer(now);
+      core.setHeld(goneSince !== null, now);
       if (end === null && registered) {
         launchStarts();
         checkLifetime(now);
@@ -150,6 +217,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
       const batch: FromWorkerMsg[] = inbound.ack ? [inbound.ack] : [];
       const updates = core.takeUpdates();
       if (updates.length > 0) batch.push({ kind: "taskUpdates", updates });
+      if (reattach) {
+        batch.push({ kind: "reattached", running: core.runningRefs() });
+        reattach = false;
+      }
       const msgs = [...unsent, ...schedule.seal(batch, now)];
       try {
         await link.send(msgs);

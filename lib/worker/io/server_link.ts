@@ -89,7 +89,7 @@ export async function openServerLink(options: ServerLinkOptions): Promise<Server
   await ensureDirMode(dir, 0o700);
   await ensureDirMode(outbox, 0o700);
   const local = !isNetworkFs(dir);
-  const writer = new ChannelWriter(dir, CHANNEL.toServer, { keepOpen: local });
+  const writer = new ChannelWriter(dir, CHANNEL.toServer, { keepOpen: local, syncData: !local });
   const reader = new ChannelReader(outbox, CHANNEL.toWorker, undefined, { keepOpen: local });
   await postToInbox(layout, key, {
     client: null,

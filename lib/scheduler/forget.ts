@@ -1,0 +1,44 @@
+/**
+ * `job forget`: completed jobs leave the server's memory and its journal for
+ * good. Only complete jobs qualify (no task waits, is assigned or runs), so no
+ * worker holds anything of them. No I/O, no clock reads.
+ *
+ * @module
+ */
+import type { JobId } from "../common/mod.ts";
+import type { ForgettableState } from "../protocol/mod.ts";
+import { isJobComplete, type Job, type ServerState } from "./state.ts";
+
+/** The state word of a complete job, as `job forget --filter` names it (HyperQueue's order). */
+export function completedState(job: Job): ForgettableState {
+  if (job.counts.failed > 0) return "failed";
+  if (job.counts.aborted > 0) return "aborted";
+  if (job.counts.canceled > 0) return "canceled";
+  return "finished";
+}
+
+/** Whether a job may be forgotten with `filter`: it exists, is complete and in a listed state. */
+export function canForget(
+  state: ServerState,
+  jobId: JobId,
+  filter: ReadonlySet<ForgettableState>,
+): boolean {
+  const job = state.jobs.get(jobId);
+  return job !== undefined && isJobComplete(job) && filter.has(completedState(job));
+}
+
+/**
+ * Drops a complete job: its record, its tasks and its queue entry go; the next journal
+ * batch removes it from the journal. Returns false (and changes nothing) for a job that
+ * does not exist or is not complete.
+ */
+export function forgetJob(state: ServerState, jobId: JobId): boolean {
+  const job = state.jobs.get(jobId);
+  if (!job || !isJobComplete(job)) return false;
+  state.classes.get(job.classId)?.queue.removeJob(jobId);
+  state.jobs.delete(jobId);
+  state.dirtyJobs.delete(jobId);
+  state.dirtyTasks.delete(jobId);
+  state.forgottenJobs.add(jobId);
+  return true;
+}
