@@ -64,6 +64,7 @@ async function start(ctx: CommandContext): Promise<void> {
   const dir = resolveServerDir(ctx.serverDir);
   const journal = optString(p, "journal");
   const flushPeriod = optString(p, "journal-flush-period");
+  const retention = optString(p, "job-retention");
   await runServer({
     serverDir: dir,
     ...(optFlag(p, "poll-only") ? { pollOnly: true } : {}),
@@ -72,6 +73,7 @@ async function start(ctx: CommandContext): Promise<void> {
     idleTimeoutMs: idle === undefined ? null : parseDuration(idle),
     ...(journal === undefined ? {} : { journalPath: journal }),
     ...(flushPeriod === undefined ? {} : { journalFlushPeriodMs: parseDuration(flushPeriod) }),
+    ...(retention === undefined ? {} : { jobRetentionMs: parseDuration(retention) }),
     workerProgram: program,
     log: (line) => out.log("INFO", line),
     onReady: (identity) => {
@@ -179,6 +181,13 @@ export const serverCommand: Command = {
           check: durationArg,
           help: "Longest time committed state waits before it is forced to disk " +
             "(every commit survives a killed server at once)",
+        },
+        {
+          long: "job-retention",
+          value: "JOB_RETENTION",
+          check: durationArg,
+          help: "Forget completed jobs this long after they completed, as `hq job forget` " +
+            "does (default: keep them)",
         },
         {
           long: "access-file",

@@ -91,3 +91,44 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "e2e: netfs: a view-B worker reattaches to a server killed and restarted on view A",
+  ignore: req.ignore,
+  fn: async () => {
+    req.check();
+    await using c = await Cluster.create({ netfs: true });
+    const log = join(c.workDir, "run.log");
+    const lines = async () =>
+      ((await readOr(log)) ?? "").split("\n").filter((l) => l !== "").map((l) => l.split(" "));
+    await c.withLogs(async () => {
+      const first = c.startServer(POLL);
+      await c.waitServerReady(30000);
+      const w = c.startWorker(["--cpus", "2", "--server-lost-timeout", "2m", ...POLL], {
+        view: "b",
+      });
+      await c.waitWorkers(1, 60000, "worker registration");
+      const job = await c.submit([
+        "--array",
+        "1-6",
+        "--",
+        "bash",
+        "-c",
+        `echo "S $HQ_TASK_ID $HQ_INSTANCE_ID" >> ${log}; sleep 2; ` +
+        `echo "E $HQ_TASK_ID $HQ_INSTANCE_ID" >> ${log}`,
+      ]);
+      await waitFor(async () => (await lines()).length >= 2, 60000, "two tasks started");
+      first.kill("SIGKILL");
+      await first.status;
+      c.startServer(POLL);
+      await c.waitServerReady(30000);
+      await waitFor(() => c.jobFinished(job), 90000, "the job finished after the restart");
+      const all = await lines();
+      for (let t = 1; t <= 6; t++) {
+        const mine = all.filter((l) => l[1] === String(t));
+        assert.deepEqual(mine.map((l) => `${l[0]}${l[2]}`), ["S0", "E0"], `task ${t}: ${all}`);
+      }
+      assert.ok(pidAlive(w.pid), "the worker kept running");
+    });
+  },
+});

@@ -198,3 +198,24 @@ Deno.test("tasks the dead server sent to a worker lost before it reattached run 
   assert.equal(t.state.sentBeforeRestart.size, 0);
   assert.equal(taskState(t, 1)[1], 0);
 });
+
+Deno.test("with a job retention, completed jobs are forgotten once it has passed", () => {
+  const s = createServerSession(createServerState("uid", CONFIG), undefined, {}, {
+    jobRetentionMs: 10_000,
+  });
+  const submit = { kind: "submit" as const, job: jobSubmit("cpus=1", 1) };
+  serverRound(s, inputs({ inbox: [message("a", "c", submit)] }), 0);
+  serverRound(
+    s,
+    inputs({ inbox: [message("b", "c", { kind: "jobCancel", selector: "1", reason: null })] }),
+    5_000,
+  );
+  assert.equal(s.state.jobs.get(1)?.completedAt, 5_000);
+  serverRound(s, inputs({}), 14_999);
+  assert.ok(s.state.jobs.has(1), "kept within its retention");
+  // Looked at about once a second.
+  const r = serverRound(s, inputs({}), 16_000);
+  assert.equal(s.state.jobs.has(1), false);
+  assert.deepEqual(r.batch?.jobsRemoved, [1]);
+  assert.deepEqual(r.log, ["[server] forgot 1 completed jobs past their retention"]);
+});

@@ -38,6 +38,7 @@ import {
   awaitingReattach,
   endReattachIfDone,
   expireReattach,
+  forgetJob,
   onTaskUpdates,
   onTick,
   onWorkerLost,
@@ -91,6 +92,8 @@ export interface ServerSession extends AllocSession {
   readonly probe?: RoundProbe;
   /** Journal events: the server's start and the clients streaming them. */
   readonly journal: JournalSession;
+  /** Completed jobs' retention (null: kept) and when it was last applied. */
+  readonly retention: { ms: number | null; lastCheck: number };
 }
 
 /** Automatic allocation of a new session. */
@@ -105,7 +108,15 @@ export interface SessionAutoalloc {
 export interface SessionOptions {
   /** When the server started (its journal's `server-start` event). @default 0 */
   startedAt?: number;
+  /**
+   * How long a completed job is kept before it is forgotten as by `hq job forget`
+   * (`server start --job-retention`), ms. @default null (kept until forgotten)
+   */
+  jobRetentionMs?: number | null;
 }
+
+/** Least time between two looks for jobs past their retention, ms. */
+const RETENTION_CHECK_MS = 1000;
 
 /** A session around `state`, with no pending waits. */
 export function createServerSession(
@@ -119,6 +130,7 @@ export function createServerSession(
     waits: [],
     forget: new Map(),
     journal: createJournalSession(options.startedAt ?? 0),
+    retention: { ms: options.jobRetentionMs ?? null, lastCheck: 0 },
     ...(probe ? { probe } : {}),
     autoalloc: autoalloc.state ?? createAutoallocState(),
     autoallocContext: autoalloc.context ?? null,
@@ -312,6 +324,7 @@ export function serverRound(
   out.log.push(...alloc.log);
   if ((inputs.autoalloc ?? []).length > 0) activity = true;
 
+  forgetExpired(session, now, out);
   out.batch = journalBatch(session, offsets, requestsDone, new Set(out.processed));
   if (out.batch) out.replies.push(...streamReplies(session.journal, state, out.batch));
   answerWaits(session, out);
@@ -426,6 +439,20 @@ function stopAllWorkers(state: ServerState, now: number, out: Outbox): void {
     onWorkerLost(state, w.id, "stopped", now);
   }
   state.needsSchedule = false;
+}
+
+/** Forgets the jobs that completed longer ago than the retention allows. */
+function forgetExpired(session: ServerSession, now: number, out: RoundOutput): void {
+  const { retention, state } = session;
+  if (retention.ms === null || now - retention.lastCheck < RETENTION_CHECK_MS) return;
+  retention.lastCheck = now;
+  let n = 0;
+  for (const job of [...state.jobs.values()]) {
+    if (job.completedAt !== null && now - job.completedAt >= retention.ms) {
+      if (forgetJob(state, job.id)) n++;
+    }
+  }
+  if (n > 0) out.log.push(`[server] forgot ${n} completed jobs past their retention`);
 }
 
 /** The round's journal batch, or null when it would be empty. */

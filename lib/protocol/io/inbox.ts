@@ -140,11 +140,40 @@ export async function rejectInboxFile(
   reason: string,
 ): Promise<void> {
   const stamp = `${Date.now()}-${name}`;
+  const kept = join(layout.rejected, stamp);
   try {
-    await Deno.rename(join(layout.inboxNew, name), join(layout.rejected, stamp));
-    await writeFileAtomic(join(layout.rejected, `${stamp}.reason`), reason + "\n");
+    await Deno.rename(join(layout.inboxNew, name), kept);
+    // A huge or endless stream of bad files must not fill the disk: a bounded head of each,
+    // and only the newest ones.
+    if (Deno.lstatSync(kept).size > MAX_REJECTED_BYTES) Deno.truncateSync(kept, MAX_REJECTED_BYTES);
+    await writeFileAtomic(`${kept}.reason`, reason + "\n");
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  pruneRejected(layout.rejected);
+}
+
+/** Most files kept in `rejected/` (a file and its reason count as two). */
+export const MAX_REJECTED_FILES = 200;
+/** Most bytes kept of one rejected file. */
+export const MAX_REJECTED_BYTES = 64 * 1024;
+
+/** Removes the oldest rejected files beyond {@link MAX_REJECTED_FILES} (names start with a time). */
+function pruneRejected(dir: string): void {
+  let names: string[];
+  try {
+    names = [...Deno.readDirSync(dir)].map((e) => e.name);
+  } catch {
+    return;
+  }
+  if (names.length <= MAX_REJECTED_FILES) return;
+  names.sort();
+  for (const old of names.slice(0, names.length - MAX_REJECTED_FILES)) {
+    try {
+      Deno.removeSync(join(dir, old));
+    } catch {
+      // gone already
+    }
   }
 }
 

@@ -253,3 +253,34 @@ export async function unlinkCurrent(serverDir: string, layout: InstanceLayout): 
     } catch { /* already gone */ }
   }
 }
+
+/** How many instance directories (the running one included) a new server keeps. */
+export const KEPT_INSTANCES = 3;
+
+/**
+ * Removes instance directories older than the newest `keep` ones up to `current` (their journals
+ * were carried forward; the newest stay for `hq journal export`). Failures are logged; returns
+ * the names removed.
+ */
+export function pruneOldInstances(
+  serverDir: string,
+  current: InstanceLayout,
+  log: (line: string) => void,
+  keep = KEPT_INSTANCES,
+): string[] {
+  const currentName = current.root.slice(current.root.lastIndexOf("/") + 1);
+  const currentN = parseInstanceName(currentName);
+  if (currentN === undefined) return [];
+  const removed: string[] = [];
+  for (const entry of Deno.readDirSync(serverDir)) {
+    const n = parseInstanceName(entry.name);
+    if (n === undefined || !entry.isDirectory || n > currentN - keep) continue;
+    try {
+      Deno.removeSync(join(serverDir, entry.name), { recursive: true });
+      removed.push(entry.name);
+    } catch (e) {
+      log(`[server] could not remove the old instance ${entry.name}: ${(e as Error).message}`);
+    }
+  }
+  return removed.sort();
+}

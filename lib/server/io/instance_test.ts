@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { ownProcessIdentity } from "../../common/io/mod.ts";
-import type { Lease } from "../../protocol/mod.ts";
+import { instanceLayout, type Lease } from "../../protocol/mod.ts";
 import { ServerRunningError } from "./claim.ts";
-import { type OpenedInstance, openInstance } from "./instance.ts";
+import { type OpenedInstance, openInstance, pruneOldInstances } from "./instance.ts";
 import { ServerDirError } from "../../protocol/io/mod.ts";
 
 /** A lease of a process that has ended (this machine, its pid gone). */
@@ -88,4 +88,23 @@ Deno.test("openInstance() refuses a link to an instance that does not exist", as
       `hq-current points at "${dir}/007", which does not exist`,
     );
   });
+});
+
+Deno.test("pruneOldInstances() keeps the newest instances up to the running one", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const n of ["001", "002", "003", "004", "005", "notes"]) await Deno.mkdir(`${dir}/${n}`);
+    const lines: string[] = [];
+    const removed = pruneOldInstances(dir, instanceLayout(`${dir}/005`), (l) => lines.push(l));
+    assert.deepEqual(removed, ["001", "002"]);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+      "003",
+      "004",
+      "005",
+      "notes",
+    ]);
+    assert.deepEqual(lines, []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -22,7 +22,7 @@ import {
 import { restoreState, takeBatch } from "../../journal/mod.ts";
 import { DEFAULT_SCHEDULER_CONFIG, type Outbox, REATTACH_WAIT_MS } from "../../scheduler/mod.ts";
 import { lockJournal } from "./journal_lock.ts";
-import { linkCurrent, openInstance, unlinkCurrent } from "./instance.ts";
+import { linkCurrent, openInstance, pruneOldInstances, unlinkCurrent } from "./instance.ts";
 import { openGuardedJournal } from "./guarded_journal.ts";
 import { createServerSession, dropStreams, serverRound, type ServerSession } from "../mod.ts";
 import { Janitor } from "./janitor.ts";
@@ -75,6 +75,8 @@ export interface ServerOptions {
    * workers to reattach, ms. @default REATTACH_WAIT_MS
    */
   reattachWaitMs?: number;
+  /** How long completed jobs are kept before they are forgotten, ms. @default null (kept) */
+  jobRetentionMs?: number | null;
   /**
    * Words that start a worker in an allocation (absolute paths), e.g. Deno and the bundled
    * worker. Without them, `hq alloc add` is refused.
@@ -122,6 +124,10 @@ export async function runServer(options: ServerOptions): Promise<void> {
     lease,
     copyFrom: opened.previousJournal,
   });
+  if (!opened.takeover) {
+    const removed = pruneOldInstances(options.serverDir, layout, log);
+    if (removed.length > 0) log(`[server] removed old instances ${removed.join(", ")}`);
+  }
   // The server started when it claimed the instance: its lease says so to the workers.
   const now0 = lease.startedAt;
   const data = store.load();
@@ -185,7 +191,7 @@ export async function runServer(options: ServerOptions): Promise<void> {
       serverDir: options.serverDir,
       instanceRoot: layout.root,
     },
-  }, { startedAt: now0 });
+  }, { startedAt: now0, jobRetentionMs: options.jobRetentionMs ?? null });
   const driver = new AutoallocDriver({ onEvent: () => waiter.notify(), log });
   if (options.workerProgram) {
     log(`[server] allocations start workers with ${options.workerProgram.join(" ")}`);
