@@ -25,6 +25,8 @@ export interface BenchResults {
   cliSection: string;
   /** Markdown of `autoalloc.ts`, or empty. */
   autoallocSection?: string;
+  /** Markdown of `growth.ts`, or empty. */
+  growthSection?: string;
 }
 
 /** Renders the results as markdown. */
@@ -123,5 +125,6 @@ export function renderReport(r: BenchResults): string {
   if (schedulerSection) parts.push(schedulerSection);
   if (r.cliSection) parts.push(r.cliSection);
   if (r.autoallocSection) parts.push(r.autoallocSection);
+  if (r.growthSection) parts.push(r.growthSection);
   return parts.join("\n\n");
 }

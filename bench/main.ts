@@ -13,6 +13,8 @@
  *    (`cli_startup.ts`).
  * 5. Automatic allocation under a local SLURM (`autoalloc.ts`; started by
  *    `tools/slurm.sh` when running as root, skipped otherwise).
+ * 6. Bounded growth: server RSS and instance files around 1,000 clients and
+ *    100 worker start/stop cycles (`growth.ts`).
  *
  * Env: HQ_BENCH_TASKS (default 10000); HQ_TEST_NETFS_A / HQ_TEST_NETFS_B.
  * Flag: --netfs creates the views with tools/netfs.sh when running as root
@@ -37,6 +39,7 @@ import { type BenchResults, renderReport } from "./_report.ts";
 import { diagnostics, measureAppearance, measureLatency } from "./_measure.ts";
 import { benchCliStartup } from "./cli_startup.ts";
 import { benchAutoalloc } from "./autoalloc.ts";
+import { benchGrowth } from "./growth.ts";
 
 const N = Number(Deno.env.get("HQ_BENCH_TASKS") ?? "10000");
 if (!Number.isInteger(N) || N < 1) throw new Error(`Invalid HQ_BENCH_TASKS: ${N}`);
@@ -96,6 +99,7 @@ let sleepXargsMs: number | undefined;
 let schedulerSection = "";
 let cliSection = "";
 let autoallocSection = "";
+let growthSection = "";
 const SLEEP_TASKS = 2000;
 
 async function countFiles(dir: string): Promise<number> {
@@ -351,6 +355,7 @@ function report(): string {
     schedulerSection,
     cliSection,
     autoallocSection,
+    growthSection,
   });
 }
 
@@ -369,6 +374,10 @@ try {
   autoallocSection = await benchAutoalloc();
   await benchLocal();
   await benchNetfs();
+  log("bounded growth");
+  const growthRoot = await Deno.makeTempDir({ prefix: "hq-bench-growth-" });
+  tempRoots.push(growthRoot);
+  growthSection = await benchGrowth(growthRoot, log);
 } catch (e) {
   failed = e;
 } finally {

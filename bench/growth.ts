@@ -1,0 +1,88 @@
+// deno-lint-ignore-file no-console
+/**
+ * Bounded growth: a server's resident memory and its instance directory's
+ * file count before and after 1,000 client commands (each a new client, as
+ * `hq job list` is) and 100 worker start/stop cycles. Both must stay flat.
+ *
+ * Env: HQ_BENCH_GROWTH_CLIENTS (default 1000), HQ_BENCH_GROWTH_CYCLES (default 100).
+ *
+ * @module
+ */
+import { HqClient } from "../mod.ts";
+import { connect, mdTable, sleep, startServer, startWorker, waitNewWorker } from "./_util.ts";
+
+const CLIENTS = Number(Deno.env.get("HQ_BENCH_GROWTH_CLIENTS") ?? "1000");
+const CYCLES = Number(Deno.env.get("HQ_BENCH_GROWTH_CYCLES") ?? "100");
+
+/** Resident memory of a process, MiB (from `/proc`). */
+function rssMiB(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+function countFiles(dir: string): number {
+  let n = 0;
+  for (const e of Deno.readDirSync(dir)) {
+    n += e.isDirectory ? 1 + countFiles(`${dir}/${e.name}`) : 1;
+  }
+  return n;
+}
+
+/** Runs the growth bench in `root`; returns its report section. */
+export async function benchGrowth(root: string, log: (m: string) => void): Promise<string> {
+  const sd = `${root}/sd`;
+  const server = startServer("growth server", sd);
+  const client = await connect(sd, server);
+  const instance = `${sd}/001`;
+  const jobLists = async (n: number) => {
+    for (let i = 0; i < n; i++) {
+      const c = await HqClient.connect(sd);
+      await c.listJobs();
+      await c.close();
+    }
+  };
+  // Warm up (JIT, first allocations), then settle.
+  await jobLists(100);
+  await sleep(1500);
+  const rows: string[][] = [];
+  const sample = (phase: string) => {
+    const row = [phase, rssMiB(server.pid).toFixed(1), String(countFiles(instance))];
+    rows.push(row);
+    log(`growth ${phase}: ${row[1]} MiB RSS, ${row[2]} files`);
+  };
+  sample("start");
+  await jobLists(CLIENTS);
+  await sleep(1500);
+  sample(`after ${CLIENTS} clients`);
+  const known = new Set<number>();
+  for (let i = 0; i < CYCLES; i++) {
+    const w = startWorker(`growth worker ${i}`, sd, `${root}/work`, ["--cpus", "1"]);
+    const { id } = await waitNewWorker(client, known, w);
+    known.add(id);
+    await client.stopWorkers(String(id));
+    await w.status;
+  }
+  await sleep(1500);
+  sample(`after ${CYCLES} worker cycles`);
+  await client.close();
+  await server.stop(5000);
+  const [first, , last] = rows;
+  const ratio = (a: string, b: string) => (Number(b) / Number(a)).toFixed(2);
+  return [
+    `### Bounded growth (server RSS and instance files)\n`,
+    mdTable(["phase", "server RSS (MiB)", "files in the instance dir"], rows),
+    `\nEnd / start: RSS ${ratio(first![1]!, last![1]!)}x, files ${
+      ratio(first![2]!, last![2]!)
+    }x (one new worker record per cycle is kept for \`worker list --all\`).`,
+  ].join("\n");
+}
+
+if (import.meta.main) {
+  const root = await Deno.makeTempDir({ prefix: "hq-bench-growth-" });
+  try {
+    console.log(await benchGrowth(root, (m) => console.error(`[bench] ${m}`)));
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+}
