@@ -32,7 +32,7 @@ import {
   runUmbrella,
   UsageError,
 } from "./lib/cli/io/mod.ts";
-import { parseDuration } from "./lib/common/mod.ts";
+import { parseDurationMs } from "./lib/common/mod.ts";
 import { parseAmount, parseResourceDef } from "./lib/resources/mod.ts";
 import type {
   AllocationView,
@@ -115,14 +115,14 @@ function queueParams(ctx: CommandContext, manager: ManagerKind): QueueParams {
       "the following required arguments were not provided: --time-limit <TIME_LIMIT>",
     );
   }
-  const timeLimitMs = parseDuration(limit);
+  const timeLimitMs = parseDurationMs(limit);
   const workerLimit = optString(p, "worker-time-limit");
-  const workerTimeLimitMs = workerLimit === undefined ? null : parseDuration(workerLimit);
+  const workerTimeLimitMs = workerLimit === undefined ? null : parseDurationMs(workerLimit);
   if (workerTimeLimitMs !== null && workerTimeLimitMs > timeLimitMs) {
     throw new Error("Worker time limit cannot be larger than queue time limit");
   }
   const idle = optString(p, "idle-timeout");
-  const idleTimeoutMs = idle === undefined ? 300_000 : parseDuration(idle);
+  const idleTimeoutMs = idle === undefined ? 300_000 : parseDurationMs(idle);
   if (idleTimeoutMs > TEN_MINUTES) {
     ctx.out.log(
       "WARN",

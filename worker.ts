@@ -37,7 +37,13 @@ import {
   runCommandLine,
   runUmbrella,
 } from "./lib/cli/io/mod.ts";
-import { idSetIterate, parseDuration, parseSelector, resolveSelector } from "./lib/common/mod.ts";
+import {
+  idSetIterate,
+  parseDuration,
+  parseDurationMs,
+  parseSelector,
+  resolveSelector,
+} from "./lib/common/mod.ts";
 import { registeredWorkerView, type WorkerConfig, type WorkerView } from "./lib/protocol/mod.ts";
 import { resolveServerDir } from "./lib/protocol/io/mod.ts";
 import { withClient } from "./lib/client/io/mod.ts";
@@ -78,12 +84,12 @@ async function start(ctx: CommandContext): Promise<number> {
       "--overview-interval is accepted, but this version collects no hardware overviews",
     );
   }
-  const heartbeatMs = parseDuration(optString(p, "heartbeat")!);
+  const heartbeatMs = parseDurationMs(optString(p, "heartbeat")!);
   const manager = detectManager(optString(p, "manager")!);
   const idle = optString(p, "idle-timeout");
   const limit = optString(p, "time-limit");
   // Inside an allocation without --time-limit, the allocation's remaining walltime bounds it.
-  let timeLimitMs = limit === undefined ? null : parseDuration(limit);
+  let timeLimitMs = limit === undefined ? null : parseDurationMs(limit);
   if (timeLimitMs === null && manager !== null) {
     const { remainingWalltimeMs } = await import("./lib/autoalloc/io/mod.ts");
     timeLimitMs = await remainingWalltimeMs(manager);
@@ -100,13 +106,13 @@ async function start(ctx: CommandContext): Promise<number> {
     {
       serverDir: resolveServerDir(ctx.serverDir),
       ...(optFlag(p, "poll-only") ? { pollOnly: true } : {}),
-      maxPollMs: parseDuration(optString(p, "max-poll")!),
-      retractCheckIntervalMs: parseDuration(optString(p, "retract-check-interval")!),
-      serverLostTimeoutMs: parseDuration(optString(p, "server-lost-timeout")!),
+      maxPollMs: parseDurationMs(optString(p, "max-poll")!),
+      retractCheckIntervalMs: parseDurationMs(optString(p, "retract-check-interval")!),
+      serverLostTimeoutMs: parseDurationMs(optString(p, "server-lost-timeout")!),
       config: {
         hostname: optString(p, "hostname") ?? localHostname(),
         heartbeatMs,
-        idleTimeoutMs: idle === undefined ? null : parseDuration(idle),
+        idleTimeoutMs: idle === undefined ? null : parseDurationMs(idle),
         timeLimitMs,
         workDir,
         onServerLost: optString(p, "on-server-lost") as "stop" | "finish-running",
@@ -132,6 +138,10 @@ async function start(ctx: CommandContext): Promise<number> {
   if (givenWorkDir === undefined) await Deno.remove(workDir, { recursive: true }).catch(() => {});
   if (reason === "connectionLost") {
     out.log("ERROR", "Worker stopped: the server was lost");
+    return 1;
+  }
+  if (reason === "refused") {
+    out.log("ERROR", "Worker stopped: the server refused its registration");
     return 1;
   }
   if (reason === "declaredLost") {

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { escapeControl, quote } from "../common/mod.ts";
 import { isOptionToken } from "./command_word.ts";
 
 /** One option of a command. */
@@ -147,15 +148,18 @@ function argLabel(a: ArgSpec): string {
 function checkValue(label: string, value: string, spec: OptionSpec | ArgSpec): void {
   if ("choices" in spec && spec.choices && !spec.choices.includes(value)) {
     throw new UsageError(
-      `invalid value '${value}' for '${label}' [possible values: ${spec.choices.join(", ")}]`,
+      `invalid value ${quote(value, "'")} for '${label}' [possible values: ${
+        spec.choices.join(", ")
+      }]`,
     );
   }
   if (!spec.check) return;
   try {
     spec.check(value);
   } catch (e) {
-    const message = (e instanceof Error ? e.message : String(e)).split("\n")[0];
-    throw new UsageError(`invalid value '${value}' for '${label}': ${message}`);
+    // One line: the check's message may quote the value as typed.
+    const message = escapeControl(e instanceof Error ? e.message : String(e));
+    throw new UsageError(`invalid value ${quote(value, "'")} for '${label}': ${message}`);
   }
 }
 
@@ -175,7 +179,7 @@ class Level {
     if (spec.value === undefined) {
       if (value !== undefined) {
         throw new UsageError(
-          `unexpected value '${value}' for '${label}' found; no more were expected`,
+          `unexpected value ${quote(value, "'")} for '${label}' found; no more were expected`,
         );
       }
       if (spec.count) {
@@ -234,7 +238,7 @@ function readOption(argv: readonly string[], i: number, level: Level): number {
     inline = rest.startsWith("=") ? rest.slice(1) : rest;
   }
   const spec = level.find(name);
-  if (!spec) throw new UsageError(`unexpected argument '${name}' found`);
+  if (!spec) throw new UsageError(`unexpected argument ${quote(name, "'")} found`);
   if (spec === HELP) return 0;
   if (spec.value === undefined || inline !== undefined) {
     level.set(spec, inline);
@@ -316,7 +320,7 @@ export function parseCommandLine<TRun>(
       continue;
     }
     const sub = node.subcommands.find((c) => c.name === token);
-    if (!sub) throw new UsageError(`unrecognized subcommand '${token}'`);
+    if (!sub) throw new UsageError(`unrecognized subcommand ${quote(token, "'")}`);
     node = sub;
     path.push(sub.name);
     level = new Level(levelSpecs(sub, false));
@@ -331,7 +335,7 @@ export function parseCommandLine<TRun>(
   let afterDashDash = false;
   const positional = (word: string, from: number): boolean => {
     const spec = specs[argIndex];
-    if (!spec) throw new UsageError(`unexpected argument '${word}' found`);
+    if (!spec) throw new UsageError(`unexpected argument ${quote(word, "'")} found`);
     if (spec.trailing) {
       const rest = argv.slice(from);
       if (rest[0] !== undefined) checkValue(argLabel(spec), rest[0], spec);

@@ -10,8 +10,9 @@ import {
   DEFAULT_STDERR,
   DEFAULT_STDOUT,
   findPlaceholders,
-  parseDuration,
+  parseDurationMs,
   parseIdSet,
+  quote,
   unknownPlaceholders,
 } from "../common/mod.ts";
 import { buildRequestVariants, parseAmount } from "../resources/mod.ts";
@@ -112,7 +113,9 @@ export function parseStdio(text: string | undefined, fallback: string): StdioSpe
 export function parseWeight(text: string): number {
   if (!/^\d+(\.\d{1,4})?$/.test(text) || Number(text) <= 0) {
     throw new UsageError(
-      `Invalid value "${text}" for --weight: expected a number > 0 with at most 4 decimal places`,
+      `Invalid value ${
+        quote(text)
+      } for --weight: expected a number > 0 with at most 4 decimal places`,
     );
   }
   return parseAmount(text);
@@ -136,9 +139,11 @@ export function parseWeight(text: string): number {
 export function parseCrashLimit(text: string | undefined): CrashLimit {
   if (text === undefined) return 5;
   if (text === "never-restart" || text === "unlimited") return text;
-  if (!/^\d+$/.test(text) || Number(text) === 0) {
+  if (!/^\d+$/.test(text) || Number(text) === 0 || !Number.isSafeInteger(Number(text))) {
     throw new UsageError(
-      `Invalid value "${text}" for --crash-limit: expected a positive integer, "never-restart" or "unlimited"`,
+      `Invalid value ${
+        quote(text)
+      } for --crash-limit: expected a positive integer, "never-restart" or "unlimited"`,
     );
   }
   return Number(text);
@@ -163,7 +168,9 @@ export function parseCrashLimit(text: string | undefined): CrashLimit {
 export function parseNodes(flags: SubmitFlags): number {
   if (flags.nodes === undefined) return 0;
   if (!/^\d+$/.test(flags.nodes) || !Number.isSafeInteger(Number(flags.nodes))) {
-    throw new UsageError(`Invalid value "${flags.nodes}" for --nodes: expected an integer >= 0`);
+    throw new UsageError(
+      `Invalid value ${quote(flags.nodes)} for --nodes: expected an integer >= 0`,
+    );
   }
   const n = Number(flags.nodes);
   if (n === 0) return 0;
@@ -217,7 +224,7 @@ export function buildSubmit(flags: SubmitFlags, command: string[], submitDir: st
   let pin: "taskset" | "omp" | null = null;
   if (flags.pin !== undefined) {
     if (flags.pin !== "taskset" && flags.pin !== "omp") {
-      throw new UsageError(`Invalid value "${flags.pin}" for --pin: expected taskset or omp`);
+      throw new UsageError(`Invalid value ${quote(flags.pin)} for --pin: expected taskset or omp`);
     }
     pin = flags.pin;
   }
@@ -225,34 +232,39 @@ export function buildSubmit(flags: SubmitFlags, command: string[], submitDir: st
   try {
     ids = flags.array === undefined ? [{ start: 0, end: 0 }] : parseIdSet(flags.array);
   } catch (e) {
-    throw new UsageError(`Invalid value "${flags.array}" for --array: ${(e as Error).message}`);
+    throw new UsageError(
+      `Invalid value ${quote(flags.array!)} for --array: ${(e as Error).message}`,
+    );
   }
   const env: Record<string, string> = {};
   for (const item of flags.env ?? []) {
     const eq = item.indexOf("=");
     const key = eq < 0 ? item : item.slice(0, eq);
     if (key === "" || /[\s=]/.test(key)) {
-      throw new UsageError(`Invalid value "${item}" for --env: expected KEY=VALUE`);
+      throw new UsageError(`Invalid value ${quote(item)} for --env: expected KEY=VALUE`);
     }
-    if (key in env) {
+    if (Object.hasOwn(env, key)) {
       warnings.push(
         "Some environment variables were ignored. Check if you haven't used duplicate keys.",
       );
     }
     env[key] = eq < 0 ? "" : item.slice(eq + 1);
   }
-  const priority = flags.priority === undefined ? 0 : Number(flags.priority);
+  // `+ 0` makes "-0" a plain 0 (JSON has no negative zero).
+  const priority = flags.priority === undefined ? 0 : Number(flags.priority) + 0;
   if (
     !Number.isSafeInteger(priority) || !/^-?\d+$/.test(flags.priority ?? "0") ||
     Math.abs(priority) > 2 ** 31
   ) {
-    throw new UsageError(`Invalid value "${flags.priority}" for --priority: expected an integer`);
+    throw new UsageError(
+      `Invalid value ${quote(flags.priority!)} for --priority: expected an integer`,
+    );
   }
   let maxFails: number | null = null;
   if (flags.maxFails !== undefined) {
-    if (!/^\d+$/.test(flags.maxFails)) {
+    if (!/^\d+$/.test(flags.maxFails) || !Number.isSafeInteger(Number(flags.maxFails))) {
       throw new UsageError(
-        `Invalid value "${flags.maxFails}" for --max-fails: expected an integer >= 0`,
+        `Invalid value ${quote(flags.maxFails)} for --max-fails: expected an integer >= 0`,
       );
     }
     maxFails = Number(flags.maxFails);
@@ -260,9 +272,9 @@ export function buildSubmit(flags: SubmitFlags, command: string[], submitDir: st
   const duration = (name: string, text: string | undefined) => {
     if (text === undefined) return null;
     try {
-      return parseDuration(text);
+      return parseDurationMs(text);
     } catch (e) {
-      throw new UsageError(`Invalid value "${text}" for ${name}: ${(e as Error).message}`);
+      throw new UsageError(`Invalid value ${quote(text)} for ${name}: ${(e as Error).message}`);
     }
   };
   const timeLimitMs = duration("--time-limit", flags.timeLimit);
@@ -284,7 +296,9 @@ export function buildSubmit(flags: SubmitFlags, command: string[], submitDir: st
     }
   }
   if (timeLimitMs === 0) {
-    throw new UsageError(`Invalid value "${flags.timeLimit}" for --time-limit: must be positive`);
+    throw new UsageError(
+      `Invalid value ${quote(flags.timeLimit!)} for --time-limit: must be positive`,
+    );
   }
   const stdout = parseStdio(flags.stdout, DEFAULT_STDOUT);
   const stderr = parseStdio(flags.stderr, DEFAULT_STDERR);
@@ -332,7 +346,7 @@ export function buildSubmit(flags: SubmitFlags, command: string[], submitDir: st
   }
   const name = flags.name ?? command[0]!.split("/").pop()!;
   if (name === "" || /[\n\t]/.test(name)) {
-    throw new UsageError(`Invalid value "${name}" for --name: no newlines or tabs allowed`);
+    throw new UsageError(`Invalid value ${quote(name)} for --name: no newlines or tabs allowed`);
   }
   return {
     warnings,

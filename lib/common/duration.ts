@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { quote } from "./quote.ts";
 
 const NS_PER_MS = 1_000_000n;
 const NS_PER_S = 1_000_000_000n;
@@ -35,7 +36,7 @@ const MAX_MS = BigInt(Number.MAX_SAFE_INTEGER);
 function nanosToMs(input: string, nanos: bigint): number {
   const whole = nanos / NS_PER_MS;
   if (whole > MAX_MS) {
-    throw new RangeError(`Cannot parse duration "${input}": it is too long`);
+    throw new RangeError(`Cannot parse duration ${quote(input)}: it is too long`);
   }
   return Number(whole) + Number(nanos % NS_PER_MS) / 1e6;
 }
@@ -46,7 +47,7 @@ function parseHms(input: string, match: RegExpExecArray): number {
   const seconds = Number(match[3]!);
   if (minutes >= 60 || seconds >= 60) {
     throw new RangeError(
-      `Cannot parse duration "${input}": minutes and seconds must be below 60 in HH:MM:SS`,
+      `Cannot parse duration ${quote(input)}: minutes and seconds must be below 60 in HH:MM:SS`,
     );
   }
   const totalSeconds = hours * 3_600n + BigInt(minutes * 60 + seconds);
@@ -77,12 +78,14 @@ function parseHms(input: string, match: RegExpExecArray): number {
 export function parseDuration(text: string): number {
   const input = text.trim();
   if (input === "") {
-    throw new SyntaxError(`Cannot parse duration "${text}": it is empty`);
+    throw new SyntaxError(`Cannot parse duration ${quote(text)}: it is empty`);
   }
   const hms = HMS_REGEXP.exec(input);
   if (hms !== null) return parseHms(text, hms);
   if (input.includes(":")) {
-    throw new SyntaxError(`Cannot parse duration "${text}": expected HH:MM:SS, e.g. "01:30:00"`);
+    throw new SyntaxError(
+      `Cannot parse duration ${quote(text)}: expected HH:MM:SS, e.g. "01:30:00"`,
+    );
   }
 
   let total = 0n;
@@ -93,29 +96,54 @@ export function parseDuration(text: string): number {
     if (match === null) {
       const rest = input.slice(pos);
       throw new SyntaxError(
-        `Cannot parse duration "${text}": expected a number at "${rest}"`,
+        `Cannot parse duration ${quote(text)}: expected a number at ${quote(rest)}`,
       );
     }
     const [whole, digits, fraction, unit] = match as unknown as [string, string, string?, string?];
     if (fraction !== undefined) {
       throw new SyntaxError(
-        `Cannot parse duration "${text}": fractions are not supported in "${whole.trim()}", use smaller units, e.g. "1s 500ms"`,
+        `Cannot parse duration ${quote(text)}: fractions are not supported in ${
+          quote(whole.trim())
+        }, use smaller units, e.g. "1s 500ms"`,
       );
     }
     if (unit === undefined || unit === "") {
       throw new SyntaxError(
-        `Cannot parse duration "${text}": missing unit after "${digits}", e.g. "${digits}s"`,
+        `Cannot parse duration ${quote(text)}: missing unit after ${
+          quote(digits)
+        }, e.g. "${digits}s"`,
       );
     }
     const nanos = UNIT_NANOS.get(unit);
     if (nanos === undefined) {
-      throw new SyntaxError(`Cannot parse duration "${text}": unknown unit "${unit}"`);
+      throw new SyntaxError(`Cannot parse duration ${quote(text)}: unknown unit ${quote(unit)}`);
     }
     total += BigInt(digits) * nanos;
     pos += whole.length;
     while (pos < input.length && /\s/.test(input[pos]!)) pos++;
   }
   return nanosToMs(text, total);
+}
+
+/**
+ * Parses a duration as {@link parseDuration} does, into whole milliseconds: a fraction (from
+ * `ns`/`us` terms) is rounded up, so a positive duration never becomes 0. For everything
+ * that travels as an integer number of ms (time limits, time requests, heartbeats).
+ *
+ * @example Usage
+ * ```ts
+ * import { parseDurationMs } from "./duration.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(parseDurationMs("1500us"), 2);
+ * assert.equal(parseDurationMs("1us"), 1);
+ * assert.equal(parseDurationMs("1h"), 3_600_000);
+ * ```
+ *
+ * @throws {SyntaxError} As {@link parseDuration}.
+ * @throws {RangeError} As {@link parseDuration}.
+ */
+export function parseDurationMs(text: string): number {
+  return Math.ceil(parseDuration(text));
 }
 
 function checkMs(ms: number, what: string): void {

@@ -4,12 +4,16 @@
  *
  * @module
  */
+import { quote } from "./quote.ts";
 
 /** Largest id HyperQueue accepts (u32). */
 export const MAX_ID = 4_294_967_295;
 
-/** Most ranges a step expression such as `0-100:2` may expand into. */
-export const MAX_STEP_EXPANSION = 10_000_000;
+/**
+ * Most single ids the step expressions of one id set (`0-100:2`) may expand into, all
+ * items together: each becomes a range of its own (a million take about 0.3 s to parse).
+ */
+export const MAX_STEP_EXPANSION = 1_000_000;
 
 /** One inclusive range of ids, `start <= end`. */
 export interface IdRange {
@@ -28,13 +32,13 @@ const NUMBER_REGEXP = /^[0-9][0-9_]*$/;
 
 function parseIdNumber(input: string, part: string): number {
   if (!NUMBER_REGEXP.test(part)) {
-    const shown = part === "" ? "a missing number" : `"${part}"`;
-    throw new SyntaxError(`Cannot parse id set "${input}": expected a number, found ${shown}`);
+    const shown = part === "" ? "a missing number" : quote(part);
+    throw new SyntaxError(`Cannot parse id set ${quote(input)}: expected a number, found ${shown}`);
   }
   const value = Number(part.replaceAll("_", ""));
   if (value > MAX_ID) {
     throw new RangeError(
-      `Cannot parse id set "${input}": ${part} is larger than the maximum id ${MAX_ID}`,
+      `Cannot parse id set ${quote(input)}: ${part} is larger than the maximum id ${MAX_ID}`,
     );
   }
   return value;
@@ -48,7 +52,9 @@ function parseIdItem(input: string, item: string, out: IdRange[]): void {
   if (dash === -1) {
     if (stepPart !== undefined) {
       throw new SyntaxError(
-        `Cannot parse id set "${input}": a step needs a range, as in "0-10:2", found "${item}"`,
+        `Cannot parse id set ${quote(input)}: a step needs a range, as in "0-10:2", found ${
+          quote(item)
+        }`,
       );
     }
     const id = parseIdNumber(input, rangePart.trim());
@@ -59,7 +65,7 @@ function parseIdItem(input: string, item: string, out: IdRange[]): void {
   const end = parseIdNumber(input, rangePart.slice(dash + 1).trim());
   if (end < start) {
     throw new RangeError(
-      `Cannot parse id set "${input}": range "${item}" ends before it starts`,
+      `Cannot parse id set ${quote(input)}: range ${quote(item)} ends before it starts`,
     );
   }
   if (stepPart === undefined) {
@@ -68,7 +74,9 @@ function parseIdItem(input: string, item: string, out: IdRange[]): void {
   }
   const step = parseIdNumber(input, stepPart.trim());
   if (step === 0) {
-    throw new RangeError(`Cannot parse id set "${input}": step in "${item}" must be positive`);
+    throw new RangeError(
+      `Cannot parse id set ${quote(input)}: step in ${quote(item)} must be positive`,
+    );
   }
   if (step === 1) {
     out.push({ start, end });
@@ -77,22 +85,37 @@ function parseIdItem(input: string, item: string, out: IdRange[]): void {
   const count = Math.floor((end - start) / step) + 1;
   if (count > MAX_STEP_EXPANSION) {
     throw new RangeError(
-      `Cannot parse id set "${input}": "${item}" has ${count} ids, more than ${MAX_STEP_EXPANSION}`,
+      `Cannot parse id set ${quote(input)}: ${
+        quote(item)
+      } has ${count} ids, more than ${MAX_STEP_EXPANSION}`,
+    );
+  }
+  if (out.length + count > MAX_STEP_EXPANSION) {
+    throw new RangeError(
+      `Cannot parse id set ${quote(input)}: its steps give more than ${MAX_STEP_EXPANSION} ids`,
     );
   }
   for (let id = start; id <= end; id += step) out.push({ start: id, end: id });
 }
 
-/** Sorts ranges and merges overlapping or adjacent ones. */
+/**
+ * Sorts ranges and merges overlapping or adjacent ones. `ranges` are the parser's own
+ * (fresh objects): kept as they are where nothing merges, and not sorted when already in order
+ * (a step expression gives them in order).
+ */
 function normalizeRanges(ranges: IdRange[]): IdSet {
-  ranges.sort((a, b) => a.start - b.start || a.end - b.end);
+  let sorted = true;
+  for (let i = 1; i < ranges.length && sorted; i++) {
+    sorted = ranges[i - 1]!.start <= ranges[i]!.start;
+  }
+  if (!sorted) ranges.sort((a, b) => a.start - b.start || a.end - b.end);
   const merged: IdRange[] = [];
   for (const range of ranges) {
     const last = merged[merged.length - 1];
     if (last !== undefined && range.start <= last.end + 1) {
       if (range.end > last.end) merged[merged.length - 1] = { start: last.start, end: range.end };
     } else {
-      merged.push({ start: range.start, end: range.end });
+      merged.push(range);
     }
   }
   return merged;
@@ -121,13 +144,13 @@ function normalizeRanges(ranges: IdRange[]): IdSet {
  */
 export function parseIdSet(text: string): IdSet {
   if (text.trim() === "") {
-    throw new SyntaxError(`Cannot parse id set "${text}": it is empty`);
+    throw new SyntaxError(`Cannot parse id set ${quote(text)}: it is empty`);
   }
   const ranges: IdRange[] = [];
   for (const item of text.split(",")) {
     const trimmed = item.trim();
     if (trimmed === "") {
-      throw new SyntaxError(`Cannot parse id set "${text}": empty item between commas`);
+      throw new SyntaxError(`Cannot parse id set ${quote(text)}: empty item between commas`);
     }
     parseIdItem(text, trimmed, ranges);
   }

@@ -12,5 +12,6 @@ export * from "./id_set.ts";
 export * from "./ids.ts";
 export * from "./path.ts";
 export * from "./placeholders.ts";
+export * from "./quote.ts";
 export * from "./selector.ts";
 export * from "./task_paths.ts";

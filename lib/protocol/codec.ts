@@ -39,6 +39,9 @@ export class ProtocolSyntaxError extends SyntaxError {
 
 type FieldType =
   | "number"
+  /** A non-negative safe integer: ids, instances, offsets, variants. */
+  | "uint"
+  | "uint|null"
   | "string"
   | "boolean"
   | "array"
@@ -59,7 +62,7 @@ const FROM_CLIENT: Schema = {
   journalPrune: {},
   journalFlush: {},
   taskList: { selector: "string", taskIds: "any" },
-  taskExplain: { selector: "string", taskId: "number" },
+  taskExplain: { selector: "string", taskId: "uint" },
   workerList: {},
   workerStop: { selector: "string" },
   serverStop: {},
@@ -69,29 +72,30 @@ const FROM_CLIENT: Schema = {
   allocAdd: { params: "object", dryRun: "boolean" },
   allocDryRun: { params: "object" },
   allocList: {},
-  allocInfo: { queueId: "number" },
-  allocPause: { queueId: "number" },
-  allocResume: { queueId: "number" },
-  allocRemove: { queueId: "number", force: "boolean" },
-  allocExplain: { queueId: "number" },
+  allocInfo: { queueId: "uint" },
+  allocPause: { queueId: "uint" },
+  allocResume: { queueId: "uint" },
+  allocRemove: { queueId: "uint", force: "boolean" },
+  allocExplain: { queueId: "uint" },
   allocLog: { allocationId: "string" },
 };
 
 const TO_WORKER: Schema = {
-  registered: { workerId: "number", serverUid: "string" },
-  computeTasks: { jobId: "number", submitDir: "string", template: "object", tasks: "array" },
+  registered: { workerId: "uint", serverUid: "string" },
+  computeTasks: { jobId: "uint", submitDir: "string", template: "object", tasks: "array" },
   cancelTasks: { tasks: "array" },
   retractTasks: { tasks: "array" },
   stop: { reason: "string" },
-  ack: { segment: "number" },
+  ack: { segment: "uint" },
   serverRestarted: { serverStartedAt: "number" },
+  refused: { reason: "string" },
 };
 
 const FROM_WORKER: Schema = {
   heartbeat: { at: "number" },
   taskUpdates: { updates: "array" },
   stopping: { reason: "string" },
-  ack: { segment: "number" },
+  ack: { segment: "uint" },
   reattached: { running: "array" },
 };
 
@@ -126,6 +130,10 @@ function typeMatches(value: unknown, type: FieldType): boolean {
       return value === null || (typeof value === "number" && Number.isFinite(value));
     case "number":
       return typeof value === "number" && Number.isFinite(value);
+    case "uint":
+      return Number.isSafeInteger(value) && (value as number) >= 0;
+    case "uint|null":
+      return value === null || (Number.isSafeInteger(value) && (value as number) >= 0);
     case "string":
       return typeof value === "string";
     case "boolean":
@@ -147,7 +155,7 @@ function checkShape(value: unknown, schema: Schema, what: string): Record<string
   for (const [field, type] of Object.entries(schema[kind]!)) {
     if (!typeMatches(obj[field], type)) {
       throw new ProtocolSyntaxError(
-        `Cannot decode ${what} "${kind}": field "${field}" must be ${type}`,
+        `Cannot decode ${what} "${kind}": field "${field}" must be ${typeName(type)}`,
       );
     }
   }
@@ -207,7 +215,68 @@ export function encodeToWorker(msg: ToWorkerMsg): string {
  */
 export function decodeToWorker(text: string): ToWorkerMsg {
   const obj = parseVersioned(text, "server record");
-  return stripVersion(checkShape(obj, TO_WORKER, "server record"));
+  const msg = checkShape(obj, TO_WORKER, "server record");
+  if (msg.kind === "computeTasks") {
+    for (const t of msg.tasks as unknown[]) {
+      const a = checkItem(t, ASSIGNMENT, "task assignment");
+      if (a.nodes !== undefined) {
+        if (!Array.isArray(a.nodes)) throw itemError("task assignment", "nodes", "array");
+        for (const n of a.nodes) checkItem(n, TASK_NODE, "task node");
+      }
+    }
+  } else if (msg.kind === "cancelTasks" || msg.kind === "retractTasks") {
+    for (const t of msg.tasks as unknown[]) checkItem(t, TASK_ID_REF, "task reference");
+  }
+  return stripVersion(msg);
+}
+
+const ASSIGNMENT: Record<string, FieldType> = {
+  id: "uint",
+  instance: "uint",
+  variant: "uint|null",
+};
+const TASK_NODE: Record<string, FieldType> = { workerId: "uint", hostname: "string" };
+const TASK_ID_REF: Record<string, FieldType> = { jobId: "uint", id: "uint", instance: "uint" };
+
+function itemError(what: string, field: string, type: FieldType): ProtocolSyntaxError {
+  return new ProtocolSyntaxError(
+    `Cannot decode ${what}: field "${field}" must be ${typeName(type)}`,
+  );
+}
+
+/** How an error names a field type. */
+function typeName(type: FieldType): string {
+  if (type === "uint") return "a non-negative integer";
+  if (type === "uint|null") return "a non-negative integer or null";
+  return type;
+}
+
+/** Checks an element of a message's list against `fields`; returns it as a record. */
+function checkItem(
+  value: unknown,
+  fields: Record<string, FieldType>,
+  what: string,
+): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ProtocolSyntaxError(`Cannot decode ${what}: not an object`);
+  }
+  const obj = value as Record<string, unknown>;
+  for (const [field, type] of Object.entries(fields)) {
+    if (!typeMatches(obj[field], type)) throw itemError(what, field, type);
+  }
+  return obj;
+}
+
+/** Checks `taskIds` of a `taskList` request: null, or id ranges (`start` <= `end`). */
+function checkTaskIds(value: unknown): void {
+  if (value === null) return;
+  if (!Array.isArray(value)) throw itemError('inbox message "taskList"', "taskIds", "array");
+  for (const r of value) {
+    const range = checkItem(r, { start: "uint", end: "uint" }, "task id range");
+    if ((range.start as number) > (range.end as number)) {
+      throw new ProtocolSyntaxError("Cannot decode task id range: start is after end");
+    }
+  }
 }
 
 /**
@@ -226,30 +295,34 @@ export function encodeFromWorker(msg: FromWorkerMsg): string {
 }
 
 const TASK_REF: Record<string, FieldType> = {
-  jobId: "number",
-  id: "number",
-  instance: "number",
+  jobId: "uint",
+  id: "uint",
+  instance: "uint",
   at: "number",
 };
 
 const TASK_UPDATE: Schema = {
-  started: { ...TASK_REF, variant: "number" },
+  started: { ...TASK_REF, variant: "uint" },
   finished: TASK_REF,
   failed: { ...TASK_REF, error: "string" },
   canceled: TASK_REF,
   returned: TASK_REF,
-  rejected: { ...TASK_REF, variant: "number" },
+  rejected: { ...TASK_REF, variant: "uint" },
 };
 
 const RUNNING_TASK: Schema = {
-  running: {
-    jobId: "number",
-    id: "number",
-    instance: "number",
-    variant: "number",
-    startedAt: "number",
-  },
+  running: { jobId: "uint", id: "uint", instance: "uint", variant: "uint", startedAt: "number" },
 };
+
+/** `obj`'s `kind` and the `fields`, nothing else. */
+function pick(
+  obj: Record<string, unknown>,
+  fields: Record<string, FieldType>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { kind: obj.kind };
+  for (const f of Object.keys(fields)) out[f] = obj[f];
+  return out;
+}
 
 function asObject(value: unknown): Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -272,7 +345,7 @@ function asObject(value: unknown): Record<string, unknown> {
  * const { variant: _, ...broken } = started;
  * const bad = JSON.stringify({ ...JSON.parse(text), updates: [broken] });
  * assert.throws(() => decodeFromWorker(bad), {
- *   message: 'Cannot decode task update "started": field "variant" must be number',
+ *   message: 'Cannot decode task update "started": field "variant" must be a non-negative integer',
  * });
  * ```
  *
@@ -282,7 +355,11 @@ export function decodeFromWorker(text: string): FromWorkerMsg {
   const obj = parseVersioned(text, "worker record");
   const msg = checkShape(obj, FROM_WORKER, "worker record");
   if (msg.kind === "taskUpdates") {
-    for (const update of msg.updates as unknown[]) checkShape(update, TASK_UPDATE, "task update");
+    // Only the checked fields go on to the scheduler.
+    msg.updates = (msg.updates as unknown[]).map((u) => {
+      const update = checkShape(u, TASK_UPDATE, "task update");
+      return pick(update, TASK_UPDATE[update.kind as string]!);
+    });
   } else if (msg.kind === "reattached") {
     for (const task of msg.running as unknown[]) {
       checkShape({ kind: "running", ...asObject(task) }, RUNNING_TASK, "running task");
@@ -351,6 +428,7 @@ export function decodeInbox(text: string): InboxEnvelope {
     );
   }
   const msg = checkShape(obj.msg, FROM_CLIENT, "inbox message");
+  if (msg.kind === "taskList") checkTaskIds(msg.taskIds);
   return {
     v: PROTOCOL_VERSION,
     client: obj.client,

@@ -109,6 +109,7 @@ Deno.test("message kinds are pinned to the protocol version", () => {
       "ack",
       "cancelTasks",
       "computeTasks",
+      "refused",
       "registered",
       "retractTasks",
       "serverRestarted",

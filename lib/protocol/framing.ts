@@ -73,7 +73,8 @@ export class RecordEncodeError extends TypeError {
 
 const CRC_TABLE = makeCrcTable();
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+// A leading byte order mark is part of the payload that was checksummed: keep it.
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const NEWLINE = 10;
 const SPACE = 32;
 const MAX_LENGTH_DIGITS = 10;

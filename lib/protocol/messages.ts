@@ -288,7 +288,9 @@ export type ToWorkerMsg =
    * worker read before it came from the dead server. The worker drops its unstarted
    * tasks and answers `reattached`.
    */
-  | { kind: "serverRestarted"; serverStartedAt: number };
+  | { kind: "serverRestarted"; serverStartedAt: number }
+  /** The server refused the worker's registration (its settings are invalid), with why. */
+  | { kind: "refused"; reason: string };
 
 /** Why a worker ended (HyperQueue's worker exit reasons). */
 export type WorkerStopReason =

@@ -6,7 +6,7 @@
  */
 import { isValidResourceName } from "../resources/mod.ts";
 import type { JobSubmit, QueueParams, WorkerConfig } from "./messages.ts";
-import { idSetSize } from "../common/mod.ts";
+import { escapeControl, idSetSize } from "../common/mod.ts";
 
 /** A payload that does not have the expected shape. */
 export class PayloadError extends TypeError {
@@ -18,7 +18,8 @@ export class PayloadError extends TypeError {
 }
 
 function fail(what: string, why: string): never {
-  throw new PayloadError(`Cannot accept ${what}: ${why}`);
+  // Values named in `why` came from a file: a newline in one must not break the line.
+  throw new PayloadError(escapeControl(`Cannot accept ${what}: ${why}`));
 }
 
 function isObj(v: unknown): v is Record<string, unknown> {

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { quote } from "../common/mod.ts";
 
 /** A parsed bracket list: flat values or groups of values; or an error detail. */
 export type ListSyntax =
@@ -35,8 +36,8 @@ class ListError extends Error {}
 function expect(s: Scanner, ch: string): void {
   s.skipSpace();
   if (s.peek() !== ch) {
-    const found = s.atEnd() ? "end of text" : `"${s.peek()}"`;
-    throw new ListError(`expected "${ch}" but found ${found}`);
+    const found = s.atEnd() ? "end of text" : quote(s.peek()!);
+    throw new ListError(`expected ${quote(ch)} but found ${found}`);
   }
   s.take();
 }

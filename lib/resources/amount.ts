@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { quote } from "../common/mod.ts";
 
 /** Fractions per whole unit (HyperQueue's `FRACTIONS_PER_UNIT`). */
 export const FRACTIONS_PER_UNIT = 10_000;
@@ -31,14 +32,14 @@ export function parseAmount(text: string): Amount {
   const match = AMOUNT_REGEXP.exec(text.trim());
   if (!match) {
     throw new SyntaxError(
-      `Cannot parse amount "${text}": expected a number with at most 4 decimal places`,
+      `Cannot parse amount ${quote(text)}: expected a number with at most 4 decimal places`,
     );
   }
   const units = Number(match[1]);
   const fraction = Number((match[2] ?? "").padEnd(4, "0"));
   const amount = units * FRACTIONS_PER_UNIT + fraction;
   if (!Number.isSafeInteger(amount)) {
-    throw new RangeError(`Cannot parse amount "${text}": value is too large`);
+    throw new RangeError(`Cannot parse amount ${quote(text)}: value is too large`);
   }
   return amount;
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { quote } from "../common/mod.ts";
 import { FRACTIONS_PER_UNIT } from "./amount.ts";
 import { scanList } from "./_list_syntax.ts";
 import { isValidResourceName, ResourceSpecSyntaxError } from "./request.ts";
@@ -34,11 +35,14 @@ const SUM_REGEXP = /^sum\s*\(\s*(\d+)\s*\)$/;
 const INT_REGEXP = /^\d+$/;
 
 function syntaxError(name: string, text: string, detail: string): ResourceSpecSyntaxError {
-  return new ResourceSpecSyntaxError(text, `Cannot parse resource "${name}=${text}": ${detail}`);
+  return new ResourceSpecSyntaxError(
+    text,
+    `Cannot parse resource ${quote(`${name}=${text}`)}: ${detail}`,
+  );
 }
 
 function rangeError(name: string, text: string, detail: string): RangeError {
-  return new RangeError(`Cannot use resource "${name}=${text}": ${detail}`);
+  return new RangeError(`Cannot use resource ${quote(`${name}=${text}`)}: ${detail}`);
 }
 
 function checkCount(name: string, text: string, count: number): void {
@@ -70,7 +74,7 @@ export function parsePool(name: string, text: string): ResourcePool {
     throw syntaxError(
       name,
       text,
-      `invalid resource name "${name}" (use an ASCII letter, then letters, digits or "/")`,
+      `invalid resource name ${quote(name)} (use an ASCII letter, then letters, digits or "/")`,
     );
   }
   const t = text.trim();
@@ -141,14 +145,14 @@ export function parseResourceDef(text: string): ResourcePool {
   if (eq < 0) {
     throw new ResourceSpecSyntaxError(
       text,
-      `Cannot parse resource definition "${text}": expected "name=DEF"`,
+      `Cannot parse resource definition ${quote(text)}: expected "name=DEF"`,
     );
   }
   const name = text.slice(0, eq).trim();
   if (!isValidResourceName(name)) {
     throw new ResourceSpecSyntaxError(
       text,
-      `Cannot parse resource definition "${text}": invalid resource name "${name}" ` +
+      `Cannot parse resource definition ${quote(text)}: invalid resource name ${quote(name)} ` +
         `(use an ASCII letter, then letters, digits or "/")`,
     );
   }
@@ -174,7 +178,7 @@ export function parseCpusDef(text: string): ResourcePool {
   if (pool.kind === "sum") {
     throw new ResourceSpecSyntaxError(
       text,
-      `Cannot parse --cpus "${text}": cpus cannot be a sum pool`,
+      `Cannot parse --cpus ${quote(text)}: cpus cannot be a sum pool`,
     );
   }
   return pool;
@@ -216,14 +220,14 @@ export function buildWorkerPools(options: WorkerPoolsOptions): ResourcePool[] {
     if (pool.name === "cpus" && pool.kind === "sum") {
       throw new ResourceSpecSyntaxError(
         text,
-        `Cannot parse --resource "${text}": cpus cannot be a sum pool`,
+        `Cannot parse --resource ${quote(text)}: cpus cannot be a sum pool`,
       );
     }
     if (pools.some((p) => p.name === pool.name)) {
       const detail = pool.name === "cpus" && options.cpus !== undefined
-        ? `cannot be combined with --cpus "${options.cpus}"`
-        : `resource "${pool.name}" is defined twice`;
-      throw new ResourceSpecSyntaxError(text, `Cannot use --resource "${text}": ${detail}`);
+        ? `cannot be combined with --cpus ${quote(options.cpus)}`
+        : `resource ${quote(pool.name)} is defined twice`;
+      throw new ResourceSpecSyntaxError(text, `Cannot use --resource ${quote(text)}: ${detail}`);
     }
     pools.push(pool);
   }

@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { quote } from "../common/mod.ts";
 import { parsePool, type ResourcePool } from "./descriptor.ts";
 import {
   DETECT_ITEMS,
@@ -64,13 +65,15 @@ export function parseDetectList(text: string): Set<DetectItem> {
   for (const item of items) {
     if (item === "all" || item === "none") {
       throw new SyntaxError(
-        `Invalid value "${text}" for --detect-resources: "${item}" cannot be combined with other items`,
+        `Invalid value ${quote(text)} for --detect-resources: ${
+          quote(item)
+        } cannot be combined with other items`,
       );
     }
     const known = DETECT_ITEMS.find((d) => d === item);
     if (known === undefined) {
       throw new SyntaxError(
-        `Invalid value "${text}" for --detect-resources: unknown item "${item}" ` +
+        `Invalid value ${quote(text)} for --detect-resources: unknown item ${quote(item)} ` +
           `(expected all, none, or a list of ${DETECT_ITEMS.join(",")})`,
       );
     }
@@ -88,12 +91,14 @@ export function parseDetectList(text: string): Set<DetectItem> {
 function parseResourceFlag(arg: string): ResourcePool {
   const eq = arg.indexOf("=");
   if (eq < 0) {
-    throw new SyntaxError(`Invalid value "${arg}" for --resource: expected NAME=DEF`);
+    throw new SyntaxError(`Invalid value ${quote(arg)} for --resource: expected NAME=DEF`);
   }
   const name = arg.slice(0, eq).trim();
   if (!RESOURCE_NAME_REGEXP.test(name)) {
     throw new SyntaxError(
-      `Invalid value "${arg}" for --resource: resource name "${name}" must start with a letter ` +
+      `Invalid value ${quote(arg)} for --resource: resource name ${
+        quote(name)
+      } must start with a letter ` +
         `and contain only letters, digits or "/"`,
     );
   }
@@ -102,7 +107,7 @@ function parseResourceFlag(arg: string): ResourcePool {
 
 function rejectSumCpus(pool: ResourcePool, flag: string, input: string): void {
   if (pool.name === "cpus" && pool.kind === "sum") {
-    throw new TypeError(`Invalid value "${input}" for ${flag}: cpus cannot be a sum pool`);
+    throw new TypeError(`Invalid value ${quote(input)} for ${flag}: cpus cannot be a sum pool`);
   }
 }
 
@@ -133,11 +138,13 @@ export function planWorkerResources(flags: WorkerResourceFlags): ResourcePlan {
   for (const arg of flags.resources ?? []) {
     const pool = parseResourceFlag(arg);
     if (pool.name === "cpus" && flags.cpus !== undefined) {
-      throw new TypeError(`Invalid value "${arg}" for --resource: cannot be combined with --cpus`);
+      throw new TypeError(
+        `Invalid value ${quote(arg)} for --resource: cannot be combined with --cpus`,
+      );
     }
     if (explicit.some((p) => p.name === pool.name)) {
       throw new TypeError(
-        `Invalid value "${arg}" for --resource: resource "${pool.name}" is defined twice`,
+        `Invalid value ${quote(arg)} for --resource: resource ${quote(pool.name)} is defined twice`,
       );
     }
     rejectSumCpus(pool, "--resource", arg);
@@ -148,7 +155,7 @@ export function planWorkerResources(flags: WorkerResourceFlags): ResourcePlan {
   const detect = new Set([...chosen].filter((d) => !names.has(d)));
   if (!names.has("cpus") && !detect.has("cpus")) {
     throw new TypeError(
-      `Invalid value "${flags.detectResources}" for --detect-resources: ` +
+      `Invalid value ${quote(flags.detectResources ?? "all")} for --detect-resources: ` +
         `--cpus is required when CPU detection is off`,
     );
   }

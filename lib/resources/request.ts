@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { quote } from "../common/mod.ts";
 import { type Amount, formatAmount, parseAmount } from "./amount.ts";
 
 /** How indices of a grouped pool are chosen (HyperQueue's `AllocationRequest`). */
@@ -166,7 +167,7 @@ export function parseAmountAndPolicy(
   try {
     amount = parseAmount(parts[0]!);
   } catch {
-    return { kind: "syntax", detail: `amount "${parts[0]}" is not a number` };
+    return { kind: "syntax", detail: `amount ${quote(parts[0]!)} is not a number` };
   }
   if (amount === 0) return { kind: "range", detail: "amount must be positive" };
   let policy: AllocationPolicy = "compact";
@@ -175,7 +176,9 @@ export function parseAmountAndPolicy(
     if (found === undefined) {
       return {
         kind: "syntax",
-        detail: `unknown policy "${parts[1]}" (use compact, compact!, tight, tight!, scatter)`,
+        detail: `unknown policy ${
+          quote(parts[1]!)
+        } (use compact, compact!, tight, tight!, scatter)`,
       };
     }
     policy = found;
@@ -208,11 +211,13 @@ export function parseRequestAmount(
   const result = parseAmountAndPolicy(resource, text);
   if ("resource" in result) return result;
   if (result.kind === "range") {
-    throw new RangeError(`Cannot use resource request "${resource}=${text}": ${result.detail}`);
+    throw new RangeError(
+      `Cannot use resource request ${quote(`${resource}=${text}`)}: ${result.detail}`,
+    );
   }
   throw new ResourceSpecSyntaxError(
     text,
-    `Cannot parse resource request "${resource}=${text}": ${result.detail}`,
+    `Cannot parse resource request ${quote(`${resource}=${text}`)}: ${result.detail}`,
   );
 }
 

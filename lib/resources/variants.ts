@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { quote } from "../common/mod.ts";
 import { type Amount, amountFromUnits } from "./amount.ts";
 import {
   DEFAULT_WEIGHT,
@@ -38,7 +39,7 @@ interface FlagEntries {
 }
 
 function quoteFlag(flag: string, text: string): string {
-  return `${flag} "${text}"`;
+  return `${flag} ${quote(text)}`;
 }
 
 function syntaxError(flag: string, text: string, detail: string): ResourceSpecSyntaxError {
@@ -60,7 +61,7 @@ function parseAlternative(flag: string, text: string, alternative: string): Reso
     const token = tokens[i]!;
     const eq = token.indexOf("=");
     if (eq < 0) {
-      throw syntaxError(flag, text, `expected "name=<amount> [policy]" but found "${token}"`);
+      throw syntaxError(flag, text, `expected "name=<amount> [policy]" but found ${quote(token)}`);
     }
     const name = token.slice(0, eq);
     const amount = token.slice(eq + 1);
@@ -68,17 +69,21 @@ function parseAlternative(flag: string, text: string, alternative: string): Reso
       throw syntaxError(
         flag,
         text,
-        `invalid resource name "${name}" (use an ASCII letter, then letters, digits or "/")`,
+        `invalid resource name ${quote(name)} (use an ASCII letter, then letters, digits or "/")`,
       );
     }
-    if (amount === "") throw syntaxError(flag, text, `missing amount for "${name}"`);
+    if (amount === "") throw syntaxError(flag, text, `missing amount for ${quote(name)}`);
     let spec = amount;
     i++;
     if (i < tokens.length && !tokens[i]!.includes("=")) {
       spec = `${amount} ${tokens[i]}`;
       i++;
       if (i < tokens.length && !tokens[i]!.includes("=")) {
-        throw syntaxError(flag, text, `unexpected "${tokens[i]}" after the policy of "${name}"`);
+        throw syntaxError(
+          flag,
+          text,
+          `unexpected ${quote(tokens[i]!)} after the policy of ${quote(name)}`,
+        );
       }
     }
     const parsed = parseAmountAndPolicy(name, spec);
@@ -89,7 +94,7 @@ function parseAlternative(flag: string, text: string, alternative: string): Reso
       throw syntaxError(flag, text, `${name}: ${parsed.detail}`);
     }
     if (entries.some((e) => e.resource === name)) {
-      throw syntaxError(flag, text, `resource "${name}" is requested twice`);
+      throw syntaxError(flag, text, `resource ${quote(name)} is requested twice`);
     }
     entries.push(parsed);
   }
@@ -237,7 +242,7 @@ function twiceError(first: FlagEntries, second: FlagEntries, resource: string): 
     second.text,
     `Cannot combine ${quoteFlag(first.flag, first.text)} with ${
       quoteFlag(second.flag, second.text)
-    }: resource "${resource}" is requested twice`,
+    }: resource ${quote(resource)} is requested twice`,
   );
 }
 

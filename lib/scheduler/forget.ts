@@ -28,13 +28,31 @@ export function canForget(
 }
 
 /**
+ * Jobs some running worker still holds a task of (a canceled task whose process the worker
+ * has not reported ended yet): they cannot be forgotten before it lets go.
+ */
+export function heldJobs(state: ServerState): Set<JobId> {
+  const held = new Set<JobId>();
+  for (const w of state.workers.values()) {
+    if (w.state !== "running") continue;
+    for (const slot of w.tasks.values()) held.add(slot.jobId);
+  }
+  return held;
+}
+
+/**
  * Drops a complete job: its record, its tasks and its queue entry go; the next journal
  * batch removes it from the journal. Returns false (and changes nothing) for a job that
- * does not exist or is not complete.
+ * does not exist, is not complete, or is still held by a worker (`held`, from
+ * {@link heldJobs}: computed here when not given).
  */
-export function forgetJob(state: ServerState, jobId: JobId): boolean {
+export function forgetJob(
+  state: ServerState,
+  jobId: JobId,
+  held: ReadonlySet<JobId> = heldJobs(state),
+): boolean {
   const job = state.jobs.get(jobId);
-  if (!job || !isJobComplete(job)) return false;
+  if (!job || !isJobComplete(job) || held.has(jobId)) return false;
   state.classes.get(job.classId)?.queue.removeJob(jobId);
   state.jobs.delete(jobId);
   state.dirtyJobs.delete(jobId);

@@ -270,7 +270,11 @@ export function onTaskUpdates(
       case "rejected":
         if (task.state !== "assigned") break;
         releaseSlot(state, worker, slot, now);
-        if (update.kind === "rejected") worker.blocked.add(`${slot.classId}:${update.variant}`);
+        // Blocked until the worker frees resources: a worker that holds nothing frees none, and
+        // a rejection there cannot be fragmentation.
+        if (update.kind === "rejected" && worker.classLoad.size > 0) {
+          worker.blocked.add(`${slot.classId}:${update.variant}`);
+        }
         task.workerId = null;
         task.variant = null;
         setTaskState(state, job, update.id, task, "waiting", now);

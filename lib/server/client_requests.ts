@@ -7,7 +7,9 @@
 import {
   assertNever,
   fillPlaceholdersAfterSubmit,
+  idSetHas,
   idSetIterate,
+  idSetSize,
   type JobId,
   parseSelector,
 } from "../common/mod.ts";
@@ -26,6 +28,7 @@ import { debugDump } from "./debug_dump.ts";
 import {
   canForget,
   forgetJob,
+  heldJobs,
   isJobComplete,
   onSubmit,
   onWorkerLost,
@@ -88,6 +91,27 @@ function namedIds(selector: string, existing: readonly number[], active: (id: nu
       return ids.slice(-1);
     case "ids":
       return [...idSetIterate(sel.ids)];
+    default:
+      return assertNever(sel, "selector");
+  }
+}
+
+/**
+ * The existing jobs a selector names, and how many ids it names that no job has (counted, not
+ * listed: `1-4294967295` must not be walked).
+ */
+function selectedJobs(state: ServerState, selector: string): { ids: JobId[]; missing: number } {
+  const sel = parseSelector(selector);
+  const existing = [...state.jobs.keys()].sort((a, b) => a - b);
+  switch (sel.kind) {
+    case "all":
+      return { ids: existing, missing: 0 };
+    case "last":
+      return { ids: existing.slice(-1), missing: 0 };
+    case "ids": {
+      const ids = existing.filter((id) => idSetHas(sel.ids, id));
+      return { ids, missing: idSetSize(sel.ids) - ids.length };
+    }
     default:
       return assertNever(sel, "selector");
   }
@@ -200,8 +224,11 @@ export function handleClientMsg(
       case "jobForget": {
         const filter = new Set(checkForgetFilter(msg.filter));
         const result: ForgetResult = { forgotten: 0, ignored: 0 };
-        for (const id of namedIds(msg.selector, [...state.jobs.keys()], () => true)) {
-          if (canForget(state, id, filter) && forgetJob(state, id)) result.forgotten++;
+        const held = heldJobs(state);
+        const { ids, missing } = selectedJobs(state, msg.selector);
+        result.ignored = missing;
+        for (const id of ids) {
+          if (canForget(state, id, filter) && forgetJob(state, id, held)) result.forgotten++;
           else result.ignored++;
         }
         return { reply: { kind: "data", request, data: result } };

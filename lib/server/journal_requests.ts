@@ -8,7 +8,7 @@
 import { assertNever } from "../common/mod.ts";
 import type { InboxEnvelope, JournalMsg, ToClientMsg } from "../protocol/mod.ts";
 import type { JournalBatch } from "../journal/mod.ts";
-import { forgetJob, isJobComplete, type ServerState } from "../scheduler/mod.ts";
+import { forgetJob, heldJobs, isJobComplete, type ServerState } from "../scheduler/mod.ts";
 import { batchEvents, newStreamTracker, pastEvents, type StreamTracker } from "./journal_events.ts";
 
 /** A client streaming live events. */
@@ -70,7 +70,10 @@ export function handleJournalMsg(
 
 /** Drops every completed job and every ended worker from the state and the journal. */
 export function prune(state: ServerState): void {
-  for (const job of [...state.jobs.values()]) if (isJobComplete(job)) forgetJob(state, job.id);
+  const held = heldJobs(state);
+  for (const job of [...state.jobs.values()]) {
+    if (isJobComplete(job)) forgetJob(state, job.id, held);
+  }
   for (const w of [...state.workers.values()]) {
     if (w.state === "running") continue;
     state.workers.delete(w.id);

@@ -39,6 +39,7 @@ import {
   endReattachIfDone,
   expireReattach,
   forgetJob,
+  heldJobs,
   onTaskUpdates,
   onTick,
   onWorkerLost,
@@ -209,6 +210,8 @@ export interface RoundOutput {
   autoalloc: AutoallocAction[];
   /** Whether the journal must be forced to disk before the replies (`journal flush|prune`). */
   flush: boolean;
+  /** Registrations refused: the worker with this key is told why (it has no id). */
+  refused: { key: string; reason: string }[];
 }
 
 /** Decodes one worker's channel records; undecodable ones become log lines. */
@@ -250,6 +253,7 @@ export function serverRound(
     scheduled: false,
     autoalloc: [],
     flush: false,
+    refused: [],
   };
   const running = new Set<WorkerId>();
   for (const w of state.workers.values()) if (w.state === "running") running.add(w.id);
@@ -353,6 +357,8 @@ function applyInboxItem(
     if (typeof result === "string") {
       out.log.push(`[server] rejected worker registration ${item.name}: ${result}`);
       out.reject.push({ name: item.name, reason: result });
+      // Tell the worker, or it waits for its registration for ever.
+      if (isValidKey(msg.key)) out.refused.push({ key: msg.key, reason: result });
       return;
     }
     // A known key is a running worker whose channel is open, or an ended one.
@@ -447,9 +453,11 @@ function forgetExpired(session: ServerSession, now: number, out: RoundOutput): v
   if (retention.ms === null || now - retention.lastCheck < RETENTION_CHECK_MS) return;
   retention.lastCheck = now;
   let n = 0;
+  let held: Set<number> | undefined;
   for (const job of [...state.jobs.values()]) {
     if (job.completedAt !== null && now - job.completedAt >= retention.ms) {
-      if (forgetJob(state, job.id)) n++;
+      held ??= heldJobs(state);
+      if (forgetJob(state, job.id, held)) n++;
     }
   }
   if (n > 0) out.log.push(`[server] forgot ${n} completed jobs past their retention`);

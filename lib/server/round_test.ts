@@ -272,3 +272,12 @@ Deno.test("decodeWorkerRecords() keeps valid records and reports the others", ()
   assert.deepEqual(records, [{ kind: "heartbeat", at: 1 }, { kind: "heartbeat", at: 1 }]);
   assert.deepEqual(log, ["[server] worker 4: Cannot decode worker record: invalid JSON"]);
 });
+
+Deno.test("serverRound() tells a worker whose registration it refuses, by its key", () => {
+  const s = session();
+  const bad = { ...cpus(1), heartbeatMs: 0.5 };
+  const r = serverRound(s, inputs({ inbox: [registration("a", "w1", bad)] }), 0);
+  assert.equal(r.reject.length, 1);
+  assert.deepEqual(r.refused, [{ key: "w1", reason: r.reject[0]!.reason }]);
+  assert.equal(s.state.workers.size, 0);
+});

@@ -14,7 +14,8 @@ import type { WorkerConfig, WorkerStopReason } from "../protocol/mod.ts";
  * stopped or vanished; the process should exit with code 1. `declaredLost`: the
  * server declared this worker lost (late heartbeats, no answer to a restarted
  * server) and runs its tasks elsewhere: they are killed whatever
- * `--on-server-lost` says, and the process exits with code 1.
+ * `--on-server-lost` says, and the process exits with code 1. `refused`: the server refused
+ * the registration (exit code 1).
  */
 export type WorkerEnd =
   | "stopped"
@@ -22,7 +23,8 @@ export type WorkerEnd =
   | "timeLimit"
   | "interrupted"
   | "connectionLost"
-  | "declaredLost";
+  | "declaredLost"
+  | "refused";
 
 /** The worker's end for a `stop` from the server: a stopping server is a lost one. */
 export function endForStop(reason: WorkerStopReason): WorkerEnd {
@@ -41,7 +43,7 @@ export function endForStop(reason: WorkerStopReason): WorkerEnd {
 
 /** What the worker tells the server as it ends, or null when there is no server to tell. */
 export function reportedReason(end: WorkerEnd): WorkerStopReason | null {
-  if (end === "connectionLost" || end === "declaredLost") return null;
+  if (end === "connectionLost" || end === "declaredLost" || end === "refused") return null;
   return end === "interrupted" ? "connectionLost" : end;
 }
 

@@ -32,7 +32,7 @@ import {
   isNetworkFs,
   type Lease,
   postToInbox,
-  readJsonFile,
+  readLease,
   type ServerIdentity,
   ServerNotRunningError,
   Waiter,
@@ -220,7 +220,7 @@ export class HqClient {
 
   /** Whether the server still lives; "restarted" when another server took over the instance. */
   #checkLease(): "alive" | "restarted" {
-    const lease = readJsonFile<Lease>(this.#layout.lease);
+    const lease = readLease(this.#layout.lease);
     const now = Date.now();
     if (lease && lease.stopped) {
       throw new ServerNotRunningError("The server stopped before answering");

@@ -184,6 +184,9 @@ export function readJsonFile<T>(path: string): T | undefined {
   }
 }
 
+/** Longest lease rewrite interval a reader accepts, ms: a lease with a longer one is refused. */
+export const MAX_LEASE_INTERVAL_MS = 60_000;
+
 /**
  * How long a lease may stay unchanged while its holder lives, as judged by a
  * process that cannot check the holder's process (another machine): five
@@ -224,7 +227,8 @@ export function readLease(path: string): Lease | undefined {
   if (
     !l || typeof l !== "object" || typeof l.host !== "string" || typeof l.pid !== "number" ||
     typeof l.startedAt !== "number" || typeof l.seq !== "number" ||
-    typeof l.intervalMs !== "number" || !(l.intervalMs > 0)
+    // An interval no server writes would make readers wait for ever for it to change.
+    typeof l.intervalMs !== "number" || !(l.intervalMs > 0) || l.intervalMs > MAX_LEASE_INTERVAL_MS
   ) {
     return undefined;
   }

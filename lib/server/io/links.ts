@@ -158,6 +158,22 @@ export class ServerLinks {
     }
   }
 
+  /**
+   * Tells a worker whose registration was refused why, through the channel it reads (it has
+   * no id, so no open channel); a worker directory that is not there is left alone.
+   */
+  async refuse(key: string, reason: string): Promise<void> {
+    const dir = workerOutboxDir(this.#layout, key);
+    try {
+      Deno.statSync(dir);
+      const writer = new ChannelWriter(dir, CHANNEL.toWorker);
+      await writer.append([encodeToWorker({ kind: "refused", reason })]);
+      writer.close();
+    } catch (e) {
+      this.#log(`[server] could not tell worker ${key} it was refused: ${(e as Error).message}`);
+    }
+  }
+
   /** Writes the replies a failed write kept; returns the clients found gone meanwhile. */
   async retryReplies(): Promise<string[]> {
     const gone: string[] = [];

@@ -304,6 +304,7 @@ export async function runServer(options: ServerOptions): Promise<void> {
     // messages (a `stop`) went out.
     links.close(round.close);
     for (const id of round.close) retire(id, now);
+    for (const r of round.refused) await links.refuse(r.key, r.reason);
     // A client that went away stops streaming journal events.
     for (const client of await links.retryReplies()) dropStreams(session.journal, client);
     for (const r of round.replies) {

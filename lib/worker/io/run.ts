@@ -138,6 +138,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
       case "stop":
         end ??= endForStop(msg.reason);
         break;
+      case "refused":
+        log(`[worker] the server refused this worker: ${msg.reason}`);
+        end ??= "refused";
+        break;
       case "serverRestarted":
         // Everything read before came from the server that died: its queued tasks are
         // waiting again in the new server, which hears what runs here.

@@ -27,7 +27,7 @@ import {
   isNetworkFs,
   type Lease,
   postToInbox,
-  readJsonFile,
+  readLease,
   Waiter,
 } from "../../protocol/io/mod.ts";
 
@@ -202,7 +202,7 @@ export class ServerLink {
 
   /** The server's lease as it is now; undefined when it cannot be read. */
   readLease(): Lease | undefined {
-    return readJsonFile<Lease>(this.#parts.layout.lease);
+    return readLease(this.#parts.layout.lease);
   }
 
   /** Closes the channels, the watcher and the wake timer. */
