@@ -21,12 +21,12 @@ function rssMiB(pid: number): number {
   return kb / 1024;
 }
 
-function countFiles(dir: string): number {
-  let n = 0;
+function listFiles(dir: string, out: string[] = []): string[] {
   for (const e of Deno.readDirSync(dir)) {
-    n += e.isDirectory ? 1 + countFiles(`${dir}/${e.name}`) : 1;
+    out.push(`${dir}/${e.name}`);
+    if (e.isDirectory) listFiles(`${dir}/${e.name}`, out);
   }
-  return n;
+  return out;
 }
 
 /** Runs the growth bench in `root`; returns its report section. */
@@ -46,8 +46,9 @@ export async function benchGrowth(root: string, log: (m: string) => void): Promi
   await jobLists(100);
   await sleep(1500);
   const rows: string[][] = [];
+  const startFiles = new Set(listFiles(instance));
   const sample = (phase: string) => {
-    const row = [phase, rssMiB(server.pid).toFixed(1), String(countFiles(instance))];
+    const row = [phase, rssMiB(server.pid).toFixed(1), String(listFiles(instance).length)];
     rows.push(row);
     log(`growth ${phase}: ${row[1]} MiB RSS, ${row[2]} files`);
   };
@@ -65,6 +66,9 @@ export async function benchGrowth(root: string, log: (m: string) => void): Promi
   }
   await sleep(1500);
   sample(`after ${CYCLES} worker cycles`);
+  const added = listFiles(instance).filter((f) => !startFiles.has(f)).map((f) =>
+    f.slice(instance.length + 1)
+  );
   await client.close();
   await server.stop(5000);
   const [first, , last] = rows;
@@ -75,6 +79,7 @@ export async function benchGrowth(root: string, log: (m: string) => void): Promi
     `\nEnd / start: RSS ${ratio(first![1]!, last![1]!)}x, files ${
       ratio(first![2]!, last![2]!)
     }x (one new worker record per cycle is kept for \`worker list --all\`).`,
+    added.length === 0 ? "" : `New files at the end: ${added.slice(0, 12).join(", ")}`,
   ].join("\n");
 }
 

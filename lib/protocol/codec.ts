@@ -16,7 +16,7 @@ import {
   type ToClientMsg,
   type ToWorkerMsg,
 } from "./messages.ts";
-import { assertNever } from "../common/mod.ts";
+import { assertNever, escapeControl, quote } from "../common/mod.ts";
 
 /**
  * A record that is not valid JSON or not a valid message; the message says which record and
@@ -150,7 +150,10 @@ function checkShape(value: unknown, schema: Schema, what: string): Record<string
   const obj = value as Record<string, unknown>;
   const kind = obj.kind;
   if (typeof kind !== "string" || !Object.hasOwn(schema, kind)) {
-    throw new ProtocolSyntaxError(`Cannot decode ${what}: unknown kind ${JSON.stringify(kind)}`);
+    const shown = typeof kind === "string"
+      ? quote(kind.slice(0, 100))
+      : String(JSON.stringify(kind));
+    throw new ProtocolSyntaxError(`Cannot decode ${what}: unknown kind ${escapeControl(shown)}`);
   }
   for (const [field, type] of Object.entries(schema[kind]!)) {
     if (!typeMatches(obj[field], type)) {

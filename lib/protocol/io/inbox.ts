@@ -139,7 +139,8 @@ export async function rejectInboxFile(
   name: string,
   reason: string,
 ): Promise<void> {
-  const stamp = `${Date.now()}-${name}`;
+  // Names near the filesystem's limit would not take the prefix: the kept name is cut.
+  const stamp = `${Date.now()}-${name.length > 150 ? name.slice(0, 150) + "~" : name}`;
   const kept = join(layout.rejected, stamp);
   try {
     await Deno.rename(join(layout.inboxNew, name), kept);
