@@ -45,7 +45,7 @@ import {
   renderTaskList,
   selectorArg,
   singleIdArg,
-  type SubmitFlags,
+  submitFlags,
   submitJson,
   submitText,
   systemUtcOffset,
@@ -206,28 +206,7 @@ export const SUBMIT_OPTIONS: readonly OptionSpec[] = [
 
 async function submit(ctx: CommandContext): Promise<void> {
   const { parsed: p, out } = ctx;
-  const flags: SubmitFlags = {};
-  const text = (long: string, key: keyof SubmitFlags) => {
-    const v = optString(p, long);
-    if (v !== undefined) (flags as Record<string, unknown>)[key] = v;
-  };
-  text("name", "name");
-  text("max-fails", "maxFails");
-  text("cpus", "cpus");
-  text("pin", "pin");
-  text("array", "array");
-  text("stdout", "stdout");
-  text("stderr", "stderr");
-  text("cwd", "cwd");
-  text("priority", "priority");
-  text("time-limit", "timeLimit");
-  text("time-request", "timeRequest");
-  text("crash-limit", "crashLimit");
-  text("weight", "weight");
-  if (optString(p, "nodes") !== "0") text("nodes", "nodes");
-  flags.resource = optList(p, "resource");
-  flags.env = optList(p, "env");
-  const { job, warnings } = buildSubmit(flags, argList(p, "COMMANDS"), Deno.cwd());
+  const { job, warnings } = buildSubmit(submitFlags(p), argList(p, "COMMANDS"), Deno.cwd());
   for (const w of warnings) out.log("WARN", w);
   const started = Date.now();
   await withClient(ctx.serverDir, async (client) => {

@@ -4,6 +4,7 @@
  * holds. Needs root (to hand files to `nobody`).
  */
 import assert from "node:assert/strict";
+import { tempDir } from "../lib/common/io/mod.ts";
 import { join } from "node:path";
 import { requirement } from "./_env.ts";
 import { Cluster, sleep, waitFor } from "./_harness.ts";
@@ -14,12 +15,8 @@ const NOBODY = 65534;
 const root = requirement(Deno.uid() === 0, "root (files are handed to nobody with chown)");
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using dir = await tempDir();
+  await fn(dir.path);
 }
 
 Deno.test({

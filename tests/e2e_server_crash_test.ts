@@ -44,6 +44,24 @@ async function killServer(server: Proc): Promise<void> {
   await server.status;
 }
 
+/**
+ * A server and one one-cpu worker that waits for a lost server; submits one task that sleeps
+ * `seconds` and waits until it started. Returns the server and the job.
+ */
+async function oneTaskRunning(
+  c: Cluster,
+  log: string,
+  seconds: number,
+): Promise<{ server: Proc; job: number }> {
+  const server = c.startServer();
+  await c.waitServerReady();
+  c.startWorker(["--cpus", "1", "--server-lost-timeout", "2m"]);
+  await c.waitWorkers(1);
+  const job = await c.submit(["--", ...loggedSleep(log, seconds)]);
+  await waitFor(async () => (await runLog(log)).length >= 1, 20000, "the task started");
+  return { server, job };
+}
+
 Deno.test("e2e: after kill -9 and a restart, workers reattach and no finished task runs again", async () => {
   await using c = await Cluster.create();
   const log = join(c.workDir, "run.log");
@@ -88,12 +106,7 @@ Deno.test("e2e: a task running across a server restart keeps running and its res
   await using c = await Cluster.create();
   const log = join(c.workDir, "run.log");
   await c.withLogs(async () => {
-    const first = c.startServer();
-    await c.waitServerReady();
-    c.startWorker(["--cpus", "1", "--server-lost-timeout", "2m"]);
-    await c.waitWorkers(1);
-    const job = await c.submit(["--", ...loggedSleep(log, 4)]);
-    await waitFor(async () => (await runLog(log)).length >= 1, 20000, "the task started");
+    const { server: first, job } = await oneTaskRunning(c, log, 4);
     await killServer(first);
     await sleep(300);
     c.startServer();
@@ -137,14 +150,9 @@ Deno.test("e2e: a pending job wait asks a server that took over again and gets i
   await using c = await Cluster.create();
   const log = join(c.workDir, "run.log");
   await c.withLogs(async () => {
-    const first = c.startServer();
-    await c.waitServerReady();
-    c.startWorker(["--cpus", "1", "--server-lost-timeout", "2m"]);
-    await c.waitWorkers(1);
-    const job = await c.submit(["--", ...loggedSleep(log, 3)]);
+    const { server: first, job } = await oneTaskRunning(c, log, 3);
     const wait = c.hq(["job", "wait", String(job)]);
-    await waitFor(async () => (await runLog(log)).length >= 1, 20000, "the task started");
-    await sleep(500); // the wait is with the server
+    await sleep(1000); // the wait is with the server
     await killServer(first);
     c.startServer();
     const r = await wait;

@@ -56,7 +56,7 @@ import {
   optString,
   parseCommandLine,
   type Parsed,
-  type SubmitFlags,
+  submitFlags,
   UsageError,
 } from "../lib/cli/mod.ts";
 import { MAX_ID, parseDuration, parseIdSet, parseSelector } from "../lib/common/mod.ts";
@@ -131,32 +131,6 @@ function parseHq(argv: readonly string[]) {
     env: () => undefined,
     version: true,
   });
-}
-
-/** The flags `hq submit` hands to `buildSubmit` (as `submit.ts` reads them). */
-function submitFlags(p: Parsed): SubmitFlags {
-  const flags: SubmitFlags = {};
-  const text = (long: string, key: keyof SubmitFlags) => {
-    const v = optString(p, long);
-    if (v !== undefined) (flags as Record<string, unknown>)[key] = v;
-  };
-  text("name", "name");
-  text("max-fails", "maxFails");
-  text("cpus", "cpus");
-  text("pin", "pin");
-  text("array", "array");
-  text("stdout", "stdout");
-  text("stderr", "stderr");
-  text("cwd", "cwd");
-  text("priority", "priority");
-  text("time-limit", "timeLimit");
-  text("time-request", "timeRequest");
-  text("crash-limit", "crashLimit");
-  text("weight", "weight");
-  if (optString(p, "nodes") !== "0") text("nodes", "nodes");
-  flags.resource = optList(p, "resource");
-  flags.env = optList(p, "env");
-  return flags;
 }
 
 /** A valid job of `n` one-cpu tasks (ids 0..n-1), requests as given. */

@@ -16,7 +16,7 @@ import {
   unknownPlaceholders,
 } from "../common/mod.ts";
 import { buildRequestVariants, parseAmount } from "../resources/mod.ts";
-import { UsageError } from "./args.ts";
+import { optList, optString, type Parsed, UsageError } from "./args.ts";
 
 /**
  * A path names a placeholder HyperQueue does not know, or `%{CWD}` where it cannot stand.
@@ -365,4 +365,30 @@ export function buildSubmit(flags: SubmitFlags, command: string[], submitDir: st
       },
     },
   };
+}
+
+/** The flags of a parsed `hq submit` command line, as {@link buildSubmit} takes them. */
+export function submitFlags(p: Parsed): SubmitFlags {
+  const flags: SubmitFlags = {};
+  const text = (long: string, key: keyof SubmitFlags) => {
+    const v = optString(p, long);
+    if (v !== undefined) (flags as Record<string, unknown>)[key] = v;
+  };
+  text("name", "name");
+  text("max-fails", "maxFails");
+  text("cpus", "cpus");
+  text("pin", "pin");
+  text("array", "array");
+  text("stdout", "stdout");
+  text("stderr", "stderr");
+  text("cwd", "cwd");
+  text("priority", "priority");
+  text("time-limit", "timeLimit");
+  text("time-request", "timeRequest");
+  text("crash-limit", "crashLimit");
+  text("weight", "weight");
+  if (optString(p, "nodes") !== "0") text("nodes", "nodes");
+  flags.resource = optList(p, "resource");
+  flags.env = optList(p, "env");
+  return flags;
 }

@@ -33,6 +33,7 @@ import {
   type Lease,
   postToInbox,
   readLease,
+  segmentPath,
   type ServerIdentity,
   ServerNotRunningError,
   Waiter,
@@ -190,7 +191,7 @@ export class HqClient {
     await post();
     let leaseError: ServerNotRunningError | undefined;
     for (;;) {
-      const res = await this.#reader.read();
+      const res = await this.#readReplies();
       for (const rec of res.records) {
         const reply = decodeToClient(rec.payload);
         this.#pending.set(reply.request, reply);
@@ -216,6 +217,22 @@ export class HqClient {
       }
       await this.#waiter.wait();
     }
+  }
+
+  /**
+   * Reads new replies; segments read past are removed (the directory is the client's, and a
+   * long-lived client would otherwise keep every reply it ever got).
+   */
+  async #readReplies(): Promise<Awaited<ReturnType<ChannelReader["read"]>>> {
+    const res = await this.#reader.read();
+    for (const segment of res.rotatedPast) {
+      try {
+        Deno.removeSync(segmentPath(this.#dir, CHANNEL.reply, segment));
+      } catch {
+        // gone already
+      }
+    }
+    return res;
   }
 
   /** Whether the server still lives; "restarted" when another server took over the instance. */
@@ -305,7 +322,7 @@ export class HqClient {
       msg: { kind: "journalEvents", live: true },
     });
     for (;;) {
-      const res = await this.#reader.read();
+      const res = await this.#readReplies();
       for (const rec of res.records) {
         const reply = decodeToClient(rec.payload);
         if (reply.request !== request) this.#pending.set(reply.request, reply);

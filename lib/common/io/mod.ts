@@ -1,8 +1,10 @@
 /**
- * Randomness for names that must not collide (client and worker keys, the
- * server's uid).
+ * Process identity and liveness, randomness for names that must not collide
+ * (client and worker keys, the server's uid), and self-removing temporary
+ * directories.
  *
  * @module
  */
 export * from "./liveness.ts";
 export * from "./random.ts";
+export * from "./temp_dir.ts";

@@ -57,6 +57,7 @@ export {
   type ChannelReadResult,
   type ChannelRecord,
   type ChannelWriterOptions,
+  segmentPath,
 } from "./_channel_common.ts";
 export { ChannelWriter } from "./_channel_writer.ts";
 export { ChannelReader } from "./_channel_reader.ts";

@@ -1,15 +1,12 @@
 import assert from "node:assert/strict";
+import { tempDir } from "../../common/io/mod.ts";
 import { ForeignFileError, openOwnedSync } from "./owned_file.ts";
 import { ChannelReader, ChannelWriter } from "./channel_file.ts";
 import { encodeRecords } from "../framing.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using dir = await tempDir();
+  await fn(dir.path);
 }
 
 Deno.test("openOwnedSync() refuses symbolic links, directories and creates missing files exclusively", async () => {

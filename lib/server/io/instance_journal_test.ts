@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { tempDir } from "../../common/io/mod.ts";
 import {
   copyJournal,
   inspectInstance,
@@ -15,12 +16,8 @@ function lmdbBytes(size: number): Uint8Array {
 }
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using dir = await tempDir();
+  await fn(dir.path);
 }
 
 async function instance(

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ownProcessIdentity } from "../../common/io/mod.ts";
+import { ownProcessIdentity, tempDir } from "../../common/io/mod.ts";
 import { instanceLayout, type Lease } from "../../protocol/mod.ts";
 import { ServerRunningError } from "./claim.ts";
 import { type OpenedInstance, openInstance, pruneOldInstances } from "./instance.ts";
@@ -22,12 +22,8 @@ async function deadLease(): Promise<Lease> {
 }
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using dir = await tempDir();
+  await fn(dir.path);
 }
 
 /** Opens `n` times at once; stops every lease won; returns the winners and the errors. */

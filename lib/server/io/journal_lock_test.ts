@@ -1,14 +1,10 @@
 import assert from "node:assert/strict";
-import { ownProcessIdentity } from "../../common/io/mod.ts";
+import { ownProcessIdentity, tempDir } from "../../common/io/mod.ts";
 import { JournalInUseError, journalOwnerPath, lockJournal } from "./journal_lock.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using dir = await tempDir();
+  await fn(dir.path);
 }
 
 Deno.test({
