@@ -48,14 +48,15 @@ function listFiles(dir: string, out: string[] = []): string[] {
 /** Runs the growth bench in `root`; returns its report section. */
 export async function benchGrowth(root: string, log: (m: string) => void): Promise<string> {
   const sd = `${root}/sd`;
-  // V8 reports each collection: the heap after one is what the server really keeps. Its
-  // report goes through C stdio, which a pipe buffers to the end unless stdbuf says otherwise.
+  // V8 reports each collection, and with --gc-global each is a full one: the heap after it is
+  // what the server really keeps. The report goes through C stdio, which a pipe buffers to the
+  // end unless stdbuf says otherwise.
   const server = spawnProc("growth server", "stdbuf", [
     "-oL",
     DENO,
     "run",
     "-A",
-    "--v8-flags=--trace-gc",
+    "--v8-flags=--trace-gc,--gc-global",
     HQ_TS,
     "server",
     "start",
