@@ -1,5 +1,5 @@
 /**
- * Fuzzing helpers for `fuzz_test.ts` and `tools/fuzz.ts`: the seed and the
+ * Fuzzing helpers for the `fuzz_*_test.ts` files and `tools/fuzz.ts`: the seed and the
  * number of cases (from the environment), a fast-check driver that names the
  * seed to rerun on failure, the check that an error is one of the project's
  * own with a one-line message, and generators of random and mutated inputs

@@ -1,6 +1,8 @@
 // deno-lint-ignore-file no-console
 /**
- * A longer fuzzing run than `deno task test` does: `tests/fuzz_test.ts` again
+ * A longer fuzzing run than `deno task test` does: the fuzz tests
+ * (`tests/fuzz_parsers_test.ts`, `fuzz_protocol_test.ts`, with `--e2e` also
+ * `fuzz_e2e_test.ts`) again
  * and again, each time with a fresh seed and more cases, until the time is up;
  * prints every failing seed (replay it with `HQ_FUZZ_SEED=<seed>`).
  *
@@ -20,7 +22,7 @@
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 
-const TEST = fileURLToPath(new URL("../tests/fuzz_test.ts", import.meta.url));
+const test = (name: string) => fileURLToPath(new URL(`../tests/${name}`, import.meta.url));
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -46,7 +48,13 @@ const failed: number[] = [];
 let done = 0;
 
 while (Date.now() < deadline) {
-  const args = ["test", "-A", TEST, ...(values.e2e ? [] : ["--filter", "/^fuzz: /"])];
+  const args = [
+    "test",
+    "-A",
+    test("fuzz_parsers_test.ts"),
+    test("fuzz_protocol_test.ts"),
+    ...(values.e2e ? [test("fuzz_e2e_test.ts")] : []),
+  ];
   const out = await new Deno.Command(Deno.execPath(), {
     args,
     env: { HQ_FUZZ_SEED: String(seed), HQ_FUZZ_RUNS: String(runs), NO_COLOR: "1" },
