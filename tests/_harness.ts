@@ -116,6 +116,11 @@ export class Cluster implements AsyncDisposable {
     readonly serverDirB: string,
     /** Default cwd of clients (tasks write `job-N/...` here). */
     readonly workDir: string,
+    /**
+     * `TMPDIR` of every process started here (a local dir removed on dispose): what a killed
+     * worker leaves of its own temporary work dir goes with it.
+     */
+    readonly tmpDir: string,
   ) {}
 
   /** Creates the temp dirs. */
@@ -126,11 +131,14 @@ export class Cluster implements AsyncDisposable {
       const sub = `hq-e2e-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
       const root = join(views.a, sub);
       await Deno.mkdir(join(root, "work"), { recursive: true });
-      return new Cluster(root, join(root, "sd"), join(views.b, sub, "sd"), join(root, "work"));
+      const tmp = await Deno.makeTempDir({ prefix: "hq-e2e-tmp-" });
+      return new Cluster(root, join(root, "sd"), join(views.b, sub, "sd"), join(root, "work"), tmp);
     }
     const root = await Deno.makeTempDir({ prefix: "hq-e2e-" });
     await Deno.mkdir(join(root, "work"));
-    return new Cluster(root, join(root, "sd"), join(root, "sd"), join(root, "work"));
+    await Deno.mkdir(join(root, "tmp"));
+    const tmp = join(root, "tmp");
+    return new Cluster(root, join(root, "sd"), join(root, "sd"), join(root, "work"), tmp);
   }
 
   private spawn(name: string, args: string[], cwd: string, env?: Record<string, string>): Proc {
@@ -140,7 +148,7 @@ export class Cluster implements AsyncDisposable {
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
-      ...(env ? { env } : {}),
+      env: { TMPDIR: this.tmpDir, ...env },
     }).spawn();
     const p = new Proc(name, child);
     this.procs.push(p);
@@ -202,7 +210,7 @@ export class Cluster implements AsyncDisposable {
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
-      ...(opts.env ? { env: opts.env } : {}),
+      env: { TMPDIR: this.tmpDir, ...opts.env },
     }).output();
     return {
       code: out.code,
@@ -306,6 +314,7 @@ export class Cluster implements AsyncDisposable {
       Deno.stderr.writeSync(new TextEncoder().encode(this.logs() + "\n"));
     }
     await Deno.remove(this.root, { recursive: true }).catch(() => {});
+    await Deno.remove(this.tmpDir, { recursive: true }).catch(() => {});
   }
 
   /** Runs `fn`; on failure, attaches the process logs to the error. */
