@@ -122,9 +122,12 @@ async function runHq(c: Cluster, argv: string[], limitMs: number): Promise<HqRes
   };
 }
 
-/** `text` as it arrives through UTF-8 (lone surrogates replaced). */
+/**
+ * `text` as a Deno process receives it as an argument: through UTF-8 (lone surrogates
+ * replaced), and without one trailing carriage return (Deno drops it from each argument).
+ */
 function asUtf8(text: string): string {
-  return new TextDecoder().decode(new TextEncoder().encode(text));
+  return new TextDecoder().decode(new TextEncoder().encode(text)).replace(/\r$/, "");
 }
 
 /** `args` with `--server-dir` before any `--`, as `Cluster.hq` passes it. */

@@ -90,11 +90,18 @@ function namedIds(selector: string, existing: readonly number[], active: (id: nu
     case "last":
       return ids.slice(-1);
     case "ids":
-      return [...idSetIterate(sel.ids)];
+      // Each missing id is reported by name, as HyperQueue does, unless the range is huge
+      // (`1-4294967295` must not be walked): then only the ids that exist.
+      return idSetSize(sel.ids) <= MAX_NAMED_IDS
+        ? [...idSetIterate(sel.ids)]
+        : ids.filter((id) => idSetHas(sel.ids, id));
     default:
       return assertNever(sel, "selector");
   }
 }
+
+/** Most ids of a selector reported one by one (`job cancel`, `worker stop`). */
+const MAX_NAMED_IDS = 10_000;
 
 /**
  * The existing jobs a selector names, and how many ids it names that no job has (counted, not

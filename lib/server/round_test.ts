@@ -281,3 +281,19 @@ Deno.test("serverRound() tells a worker whose registration it refuses, by its ke
   assert.deepEqual(r.refused, [{ key: "w1", reason: r.reject[0]!.reason }]);
   assert.equal(s.state.workers.size, 0);
 });
+
+Deno.test("serverRound() cancels a huge id range without walking it", () => {
+  const s = busySession();
+  const r = serverRound(
+    s,
+    inputs({
+      inbox: [request("c", 2, { kind: "jobCancel", selector: "1-4294967295", reason: null })],
+    }),
+    2,
+  );
+  const reply = r.replies[0]?.msg;
+  assert.deepEqual(
+    reply?.kind === "data" && (reply.data as { id: number; result: string }[]).map((x) => x.id),
+    [1],
+  );
+});
