@@ -10,20 +10,17 @@ import {
   createServerState,
   emptyCounts,
   ensureClass,
-  holdSlot,
+  holdRunning,
   isJobComplete,
   type Job,
   markTaskDirty,
   newWorkerRecord,
   pristineTask,
-  type RequestClass,
   type SchedulerConfig,
   type ServerState,
   type TaskRecord,
   TaskTable,
-  type WorkerSlot,
 } from "../scheduler/mod.ts";
-import { isMultiNode } from "../resources/mod.ts";
 import {
   type JobRecord,
   JOURNAL_VERSION,
@@ -135,7 +132,7 @@ export function restoreState(
         throw new RangeError(`Cannot restore job ${rec.id}: task ${taskId} is not in the job`);
       }
       const task: TaskRecord = { ...pristineTask(), ...saved };
-      if (reattach && keepRunning(state, job, cls, taskId, task)) {
+      if (reattach && keepRunning(state, job, taskId, task)) {
         job.tasks.set(taskId, task);
         job.counts.running++;
         recorded++;
@@ -204,30 +201,10 @@ function restoreWorkers(
  * Places a task stored as running back on its worker when that worker is reattaching
  * (single-node tasks only; a multi-node run is requeued). Returns whether it was kept.
  */
-function keepRunning(
-  state: ServerState,
-  job: Job,
-  cls: RequestClass,
-  taskId: number,
-  task: TaskRecord,
-): boolean {
+function keepRunning(state: ServerState, job: Job, taskId: number, task: TaskRecord): boolean {
   if (task.state !== "running" || task.workerId === null || task.variant === null) return false;
   const worker = state.workers.get(task.workerId);
-  const request = job.template.requests[task.variant];
-  if (!worker?.reattaching || request === undefined || isMultiNode(request)) return false;
-  const slot: WorkerSlot = {
-    record: task,
-    jobId: job.id,
-    taskId,
-    classId: cls.id,
-    priority: job.template.priority,
-    variant: task.variant,
-    retracting: false,
-    canceled: false,
-  };
-  worker.tasks.set(task, slot);
-  holdSlot(state, worker, slot, 1);
-  return true;
+  return !!worker?.reattaching && holdRunning(state, worker, job, taskId, task, task.variant);
 }
 
 function jobRecord(job: Job): JobRecord {

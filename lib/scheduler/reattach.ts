@@ -17,10 +17,17 @@
  *
  * @module
  */
-import { idSetHas, type WorkerId } from "../common/mod.ts";
+import { idSetHas, type TaskId, type WorkerId } from "../common/mod.ts";
 import type { RunningTaskRef, TaskRef, TaskUpdate } from "../protocol/mod.ts";
 import { isMultiNode } from "../resources/mod.ts";
-import { materializeTask, type ServerState, type WorkerRecord } from "./state.ts";
+import {
+  type Job,
+  materializeTask,
+  type ServerState,
+  type WorkerRecord,
+  type WorkerSlot,
+} from "./state.ts";
+import type { TaskRecord } from "./task.ts";
 import { holdSlot, type Outbox, releaseSlot, sendToWorker, setTaskState } from "./reactor.ts";
 import { onWorkerLost } from "./worker_events.ts";
 
@@ -46,28 +53,44 @@ export function adoptStarted(
   if (!worker.reattaching) return false;
   const job = state.jobs.get(update.jobId);
   if (!job || !idSetHas(job.ids, update.id)) return false;
-  const request = job.template.requests[update.variant];
-  if (request === undefined || isMultiNode(request)) return false;
   const task = materializeTask(job, update.id);
   if (task.state !== "waiting" || task.instance !== update.instance) return false;
-  const cls = state.classes.get(job.classId)!;
-  const slot = {
-    record: task,
-    jobId: job.id,
-    taskId: update.id,
-    classId: cls.id,
-    priority: job.template.priority,
-    variant: update.variant,
-    retracting: false,
-    canceled: false,
-  };
-  worker.tasks.set(task, slot);
-  holdSlot(state, worker, slot, 1);
+  if (!holdRunning(state, worker, job, update.id, task, update.variant)) return false;
   task.workerId = worker.id;
   task.variant = update.variant;
   task.startedAt = update.at;
   worker.lastTaskStartedAt = update.at;
   setTaskState(state, job, update.id, task, "running", now);
+  return true;
+}
+
+/**
+ * Gives `worker` a slot holding the resources of `variant` for a task that runs there (a
+ * single-node variant the job has); false, changing nothing, otherwise. The task's own
+ * record is the caller's to update.
+ */
+export function holdRunning(
+  state: ServerState,
+  worker: WorkerRecord,
+  job: Job,
+  taskId: TaskId,
+  task: TaskRecord,
+  variant: number,
+): boolean {
+  const request = job.template.requests[variant];
+  if (request === undefined || isMultiNode(request)) return false;
+  const slot: WorkerSlot = {
+    record: task,
+    jobId: job.id,
+    taskId,
+    classId: job.classId,
+    priority: job.template.priority,
+    variant,
+    retracting: false,
+    canceled: false,
+  };
+  worker.tasks.set(task, slot);
+  holdSlot(state, worker, slot, 1);
   return true;
 }
 
