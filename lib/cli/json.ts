@@ -120,6 +120,14 @@ function sortedKeys(obj: { readonly [key: string]: JsonValue | undefined }): str
  * ```
  */
 export function formatJsonLine(value: JsonValue): string {
+  return render(value, null);
+}
+
+/**
+ * The document pretty-printed (`indent` "") or on one line (null): the native fast path,
+ * or the plain writer when the document holds the fast path's markers.
+ */
+function render(value: JsonValue, indent: "" | null): string {
   const marks: Marks = { floats: false, keys: false };
   let prepared: unknown;
   try {
@@ -127,10 +135,10 @@ export function formatJsonLine(value: JsonValue): string {
   } catch (e) {
     if (!(e instanceof MarkerClash)) throw e;
     const out: string[] = [];
-    write(value, null, out);
+    write(value, indent, out);
     return out.join("");
   }
-  let text = JSON.stringify(prepared);
+  let text = indent === null ? JSON.stringify(prepared) : JSON.stringify(prepared, null, 2);
   if (marks.floats) text = text.replace(FLOAT_REGEXP, "$1");
   if (marks.keys) text = text.replaceAll(`"${KEY}`, '"');
   return text;
@@ -285,18 +293,7 @@ function compareKeys(a: string, b: string): number {
  * ```
  */
 export function formatJson(value: JsonValue): string {
-  const marks: Marks = { floats: false, keys: false };
-  let prepared: unknown;
-  try {
-    prepared = prepare(value, marks);
-  } catch (e) {
-    if (!(e instanceof MarkerClash)) throw e;
-    return formatJsonPlain(value);
-  }
-  let text = JSON.stringify(prepared, null, 2);
-  if (marks.floats) text = text.replace(FLOAT_REGEXP, "$1");
-  if (marks.keys) text = text.replaceAll(`"${KEY}`, '"');
-  return text;
+  return render(value, "");
 }
 
 /**
