@@ -34,6 +34,7 @@ import {
   validateJobSubmit,
   type WorkerConfig,
 } from "../lib/protocol/mod.ts";
+import { testQueueParams } from "../lib/autoalloc/testdata/params.ts";
 
 /** Longest one in-process input may take (a near-hang is a failure). */
 export const SLOW_MS = 2000;
@@ -103,25 +104,7 @@ export function workerConfig(pools: string[], pid = 1): WorkerConfig {
 }
 
 /** Valid `alloc add` queue parameters (SLURM, one worker per allocation). */
-export const QUEUE_PARAMS = {
-  manager: "slurm",
-  backlog: 1,
-  maxWorkersPerAlloc: 1,
-  maxWorkerCount: null,
-  timeLimitMs: 3_600_000,
-  name: null,
-  workerStartCmd: null,
-  workerStopCmd: null,
-  workerWrapCmd: null,
-  workerTimeLimitMs: null,
-  idleTimeoutMs: 300_000,
-  onServerLost: "stop",
-  workerArgs: [],
-  cpus: null,
-  resources: [],
-  minUtilization: 0,
-  additionalArgs: [],
-};
+export const QUEUE_PARAMS = testQueueParams({ onServerLost: "stop" });
 
 /** Whether `v` is a non-negative safe integer (an id, an instance, a segment). */
 export function isId(v: unknown): boolean {
