@@ -7,11 +7,11 @@
 import {
   assertNever,
   fillPlaceholdersAfterSubmit,
-  idSetHas,
   idSetIterate,
   idSetSize,
   type JobId,
   parseSelector,
+  resolveSelector,
 } from "../common/mod.ts";
 import {
   type AllocMsg,
@@ -94,7 +94,7 @@ function namedIds(selector: string, existing: readonly number[], active: (id: nu
       // (`1-4294967295` must not be walked): then only the ids that exist.
       return idSetSize(sel.ids) <= MAX_NAMED_IDS
         ? [...idSetIterate(sel.ids)]
-        : ids.filter((id) => idSetHas(sel.ids, id));
+        : resolveSelector(sel, ids);
     default:
       return assertNever(sel, "selector");
   }
@@ -102,27 +102,6 @@ function namedIds(selector: string, existing: readonly number[], active: (id: nu
 
 /** Most ids of a selector reported one by one (`job cancel`, `worker stop`). */
 const MAX_NAMED_IDS = 10_000;
-
-/**
- * The existing jobs a selector names, and how many ids it names that no job has (counted, not
- * listed: `1-4294967295` must not be walked).
- */
-function selectedJobs(state: ServerState, selector: string): { ids: JobId[]; missing: number } {
-  const sel = parseSelector(selector);
-  const existing = [...state.jobs.keys()].sort((a, b) => a - b);
-  switch (sel.kind) {
-    case "all":
-      return { ids: existing, missing: 0 };
-    case "last":
-      return { ids: existing.slice(-1), missing: 0 };
-    case "ids": {
-      const ids = existing.filter((id) => idSetHas(sel.ids, id));
-      return { ids, missing: idSetSize(sel.ids) - ids.length };
-    }
-    default:
-      return assertNever(sel, "selector");
-  }
-}
 
 function cancelTargets(state: ServerState, selector: string): JobId[] {
   return namedIds(selector, [...state.jobs.keys()], (id) => !isJobComplete(state.jobs.get(id)!));
@@ -232,8 +211,10 @@ export function handleClientMsg(
         const filter = new Set(checkForgetFilter(msg.filter));
         const result: ForgetResult = { forgotten: 0, ignored: 0 };
         const held = heldJobs(state);
-        const { ids, missing } = selectedJobs(state, msg.selector);
-        result.ignored = missing;
+        const ids = selectJobs(state, msg.selector);
+        // Ids that no job has count as ignored (counted, not walked: `1-4294967295`).
+        const sel = parseSelector(msg.selector);
+        result.ignored = sel.kind === "ids" ? idSetSize(sel.ids) - ids.length : 0;
         for (const id of ids) {
           if (canForget(state, id, filter) && forgetJob(state, id, held)) result.forgotten++;
           else result.ignored++;
