@@ -86,9 +86,10 @@ export class Janitor {
   }
 
   /**
-   * Removes what may go at `now`; `busyClients` are clients with a pending answer or stream.
+   * Removes what may go at `now`; `busyClients` gives the clients with a pending answer or
+   * stream (asked only when the client directories are looked at, about once a minute).
    */
-  sweep(now: number, busyClients: ReadonlySet<string>): void {
+  sweep(now: number, busyClients: () => ReadonlySet<string>): void {
     for (const [id, w] of this.#retired) {
       const gone = processGone(w.pid, w.process, this.#here);
       if (!gone && now - w.since < this.#options.retiredGraceMs) continue;
@@ -98,8 +99,9 @@ export class Janitor {
     }
     if (now - this.#lastSweep < SWEEP_EVERY_MS) return;
     this.#lastSweep = now;
+    const busy = busyClients();
     this.#sweepOld(this.#layout.clients, this.#options.clientMaxAgeMs, now, (name) => {
-      return !busyClients.has(name);
+      return !busy.has(name);
     });
     this.#sweepOld(this.#layout.inboxTmp, this.#options.inboxTmpMaxAgeMs, now, () => true);
   }

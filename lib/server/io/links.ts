@@ -122,7 +122,11 @@ export class ServerLinks {
    * cause; the others still go out. A worker whose directory is gone loses them.
    */
   async send(outbox: Outbox): Promise<void> {
-    for (const workerId of new Set([...this.#unsent.keys(), ...outbox.keys()])) {
+    // Every round sends: a set of both is only made while a failed write waits.
+    const ids = this.#unsent.size === 0
+      ? outbox.keys()
+      : new Set([...this.#unsent.keys(), ...outbox.keys()]);
+    for (const workerId of ids) {
       const ch = this.#workers.get(workerId);
       const msgs = [...(this.#unsent.get(workerId) ?? []), ...(outbox.get(workerId) ?? [])];
       this.#unsent.delete(workerId);

@@ -251,7 +251,7 @@ export async function runServer(options: ServerOptions): Promise<void> {
     const dead: WorkerId[] = [];
     if (now - lastLiveness >= LIVENESS_EVERY_MS) {
       lastLiveness = now;
-      janitor.sweep(now, busyClients(session));
+      janitor.sweep(now, () => busyClients(session));
       for (const w of state.workers.values()) {
         if (w.state === "running" && processGone(w.config.pid, w.config.process, here)) {
           dead.push(w.id);
