@@ -6,12 +6,13 @@
 import {
   argList,
   argString,
-  buildSubmit,
   cancelLogLines,
+  DIRECTIVES_MODES,
   durationArg,
   explainJson,
   filterJobList,
   idSetArg,
+  intArg,
   jobDetailsJson,
   jobListJson,
   type JobStatus,
@@ -30,6 +31,7 @@ import {
   optString,
   type Parsed,
   parseWeight,
+  prepareSubmit,
   progressLine,
   progressStartText,
   quietJobList,
@@ -46,6 +48,7 @@ import {
   selectorArg,
   singleIdArg,
   submitFlags,
+  type SubmitIo,
   submitJson,
   submitText,
   systemUtcOffset,
@@ -58,10 +61,14 @@ import {
 import {
   type Command,
   type CommandContext,
+  jobCatCommand,
+  jobCloseCommand,
+  jobOpenCommand,
   type Output,
   type RoleInfo,
   runCommandLine,
   runUmbrella,
+  submitFileCommand,
 } from "./lib/cli/io/mod.ts";
 import { idSetIterate, parseIdSet, parseSelector, resolveSelector } from "./lib/common/mod.ts";
 import type { ForgettableState, JobInfoView } from "./lib/protocol/mod.ts";
@@ -95,8 +102,9 @@ async function waitAndPrint(
   client: HqClient,
   selector: string,
   startedAt: number,
+  withoutClose = false,
 ): Promise<void> {
-  const jobs = await client.wait(selector);
+  const jobs = await client.wait(selector, withoutClose);
   const missing = missingIds(selector, jobs.map((j) => j.id));
   logAll(out, notFoundLines("Job", missing, "WARN"));
   const counts = jobWaitCounts(jobs, missing.length);
@@ -141,6 +149,23 @@ async function showProgress(out: Output, client: HqClient, selector: string): Pr
   }
   if (out.interactive) out.write("\n");
 }
+
+/** Reads `--each-line`/`--from-json` files, scripts' directives and `--stdin`. */
+const submitIo: SubmitIo = {
+  async readFile(path, maxBytes) {
+    if (maxBytes === undefined) return await Deno.readFile(path);
+    using file = await Deno.open(path);
+    const buf = new Uint8Array(maxBytes);
+    let n = 0;
+    while (n < maxBytes) {
+      const read = await file.read(buf.subarray(n));
+      if (read === null) break;
+      n += read;
+    }
+    return buf.subarray(0, n);
+  },
+  readStdin: () => new Response(Deno.stdin.readable).bytes(),
+};
 
 /** `hq submit` options (HyperQueue's `JobSubmitOpts`). */
 export const SUBMIT_OPTIONS: readonly OptionSpec[] = [
@@ -200,13 +225,55 @@ export const SUBMIT_OPTIONS: readonly OptionSpec[] = [
     default: "5",
     help: "Worker crashes a task survives: N, never-restart or unlimited",
   },
+  {
+    long: "each-line",
+    value: "EACH_LINE",
+    help: "Create a task for each line of this file (the line is passed in HQ_ENTRY)",
+  },
+  {
+    long: "from-json",
+    value: "FROM_JSON",
+    conflicts: ["each-line"],
+    help: "Create a task for each element of the JSON array in this file (passed in HQ_ENTRY)",
+  },
+  { long: "stdin", help: "Read stdin to its end and write it to every task's stdin" },
+  {
+    long: "task-dir",
+    help: "Give each task a temporary directory (HQ_TASK_DIR), deleted when it ends",
+  },
+  { long: "job", value: "JOB", check: intArg(1), help: "Add the tasks to this open job" },
+  {
+    long: "after",
+    value: "AFTER",
+    check: lastOrIdsArg,
+    help: "Start the tasks only after these jobs finish (ids, ranges or last)",
+  },
+  {
+    long: "stream",
+    value: "STREAM",
+    help: "Stream stdout/stderr into stream files in this directory (placeholders allowed)",
+  },
+  {
+    long: "directives",
+    value: "DIRECTIVES",
+    choices: DIRECTIVES_MODES,
+    default: "auto",
+    help: "Where to read #HQ directives from: auto (a .sh command), file, stdin or off",
+  },
   { long: "wait", conflicts: ["progress"], help: "Wait until the job completes" },
   { long: "progress", help: "Show a progress bar until the job completes" },
 ];
 
 async function submit(ctx: CommandContext): Promise<void> {
   const { parsed: p, out } = ctx;
-  const { job, warnings } = buildSubmit(submitFlags(p), argList(p, "COMMANDS"), Deno.cwd());
+  const { job, warnings } = await prepareSubmit(submitFlags(p), argList(p, "COMMANDS"), {
+    submitDir: Deno.cwd(),
+    io: submitIo,
+    optionSpecs: SUBMIT_OPTIONS,
+  });
+  if (optString(p, "array") === undefined && optString(p, "job") !== undefined) {
+    job.autoIds = true;
+  }
   for (const w of warnings) out.log("WARN", w);
   const started = Date.now();
   await withClient(ctx.serverDir, async (client) => {
@@ -295,7 +362,14 @@ async function jobWait(ctx: CommandContext): Promise<void> {
   const started = Date.now();
   await withClient(
     ctx.serverDir,
-    (client) => waitAndPrint(ctx.out, client, argString(ctx.parsed, "SELECTOR")!, started),
+    (client) =>
+      waitAndPrint(
+        ctx.out,
+        client,
+        argString(ctx.parsed, "SELECTOR")!,
+        started,
+        optFlag(ctx.parsed, "without-close"),
+      ),
   );
 }
 
@@ -384,6 +458,10 @@ export const jobCommand: Command = {
       run: jobForget,
     },
     { ...submitCommand, about: "Submit a job to HyperQueue" },
+    submitFileCommand,
+    jobOpenCommand,
+    jobCloseCommand,
+    jobCatCommand,
     {
       name: "wait",
       about: "Wait until jobs complete",

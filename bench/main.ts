@@ -15,6 +15,8 @@
  *    `tools/slurm.sh` when running as root, skipped otherwise).
  * 6. Bounded growth: server RSS and instance files around 1,000 clients and
  *    100 worker start/stop cycles (`growth.ts`).
+ * 7. Task dependencies in the scheduling core: 100,000-task chain, fan-out and
+ *    fan-in against 1,000-task ones (`deps.ts`).
  *
  * Env: HQ_BENCH_TASKS (default 10000); HQ_TEST_NETFS_A / HQ_TEST_NETFS_B.
  * Flag: --netfs creates the views with tools/netfs.sh when running as root
@@ -368,6 +370,9 @@ try {
     "--v8-flags=--expose-gc",
     `${REPO_ROOT}bench/scheduler_core.ts`,
   ], REPO_ROOT);
+  log("task dependencies (separate process)");
+  schedulerSection += "\n\n" +
+    await run(DENO, ["run", "-A", `${REPO_ROOT}bench/deps.ts`], REPO_ROOT);
   log("CLI start-up");
   cliSection = await benchCliStartup();
   log("automatic allocation under SLURM");

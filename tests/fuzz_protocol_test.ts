@@ -37,7 +37,7 @@ import {
   serverRound,
   type ServerSession,
 } from "../lib/server/mod.ts";
-import { createServerState, DEFAULT_SCHEDULER_CONFIG } from "../lib/scheduler/mod.ts";
+import { createServerState, DEFAULT_SCHEDULER_CONFIG, partOf } from "../lib/scheduler/mod.ts";
 import { checkServerState } from "../lib/sim/mod.ts";
 import { MemoryJournalStore, restoreState } from "../lib/journal/mod.ts";
 import {
@@ -412,7 +412,8 @@ function checkSession(js: JournaledSession, what: string, pruned = false): void 
   for (const j of s.state.jobs.values()) {
     for (const [id, t] of j.tasks) {
       assert.ok(
-        t.variant === null || (isId(t.variant) && t.variant < j.template.requests.length),
+        t.variant === null ||
+          (isId(t.variant) && t.variant < partOf(j, id).template.requests.length),
         `${what}: task ${j.id}@${id} has variant ${t.variant}`,
       );
     }

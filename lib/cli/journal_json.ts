@@ -25,9 +25,9 @@ function payload(e: JournalEventView): JsonValue {
       return {
         type: e.type,
         job: e.job,
-        closed_job: true,
+        closed_job: e.closedJob,
         job_desc: { name: e.name, max_fails: e.maxFails },
-        submit_desc: {
+        submit_desc: e.task === null ? null : {
           submit_dir: e.submitDir,
           stream_path: null,
           task_desc: { ids: formatIdSet(e.ids), ...(taskDescJson(e.task) as object) },

@@ -89,7 +89,7 @@ export function renderTaskList(
   for (const jobId of jobIds) {
     for (const t of [...byJob[jobId]!].sort((a, b) => a.id - b.id)) {
       let error = "";
-      if (t.state === "failed") {
+      if (t.state === "failed" || (t.state === "aborted" && t.error)) {
         const cut = options.verbose ? { text: t.error ?? "", truncated: false } : truncateError(
           t.error ?? "",
           16,
@@ -145,7 +145,7 @@ export function renderTaskInfo(
   const end = started === null ? null : task.finished_at;
   let error = "";
   let truncated = false;
-  if (task.state === "failed") {
+  if (task.state === "failed" || (task.state === "aborted" && task.error)) {
     const cut = options.verbose
       ? { text: task.error ?? "", truncated: false }
       : truncateError(task.error ?? "", 237);
@@ -171,7 +171,7 @@ export function renderTaskInfo(
     ["Pin", d.pin_mode ?? "none"],
     ["Task dir", d.task_dir ? "yes" : "no"],
     ["Crash limit", String(d.crash_limit)],
-    ["Dependencies", ""],
+    ["Dependencies", task.deps?.join(",") ?? ""],
     ["Error", error],
   ]);
   return { text, truncated };

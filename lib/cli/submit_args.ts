@@ -1,6 +1,8 @@
 /**
  * Turns `hq submit` flags into a {@link JobSubmit} (pure; the caller passes
- * the submit directory).
+ * the submit directory, and the contents of `--each-line`/`--from-json` files
+ * and of stdin: see `task_inputs.ts`, which reads them and applies `#HQ`
+ * directives first).
  *
  * @module
  */
@@ -10,13 +12,19 @@ import {
   DEFAULT_STDERR,
   DEFAULT_STDOUT,
   findPlaceholders,
+  idSetSize,
   parseDurationMs,
-  parseIdSet,
   quote,
   unknownPlaceholders,
 } from "../common/mod.ts";
 import { buildRequestVariants, parseAmount } from "../resources/mod.ts";
-import { optList, optString, type Parsed, UsageError } from "./args.ts";
+import { optFlag, optList, optString, type Parsed, UsageError } from "./args.ts";
+import {
+  arrayOutputWarnings,
+  jobPlacement,
+  selectTaskIds,
+  type SubmitInputs,
+} from "./task_inputs.ts";
 
 /**
  * A path names a placeholder HyperQueue does not know, or `%{CWD}` where it cannot stand.
@@ -41,7 +49,7 @@ export class PlaceholderError extends RangeError {
 
 /**
  * Raw `hq submit` flag values as given on the command line (unparsed texts), keyed by the
- * option's camelCase name; absent when not given.
+ * option's camelCase name; absent when not given (flags: absent or `true`).
  */
 export interface SubmitFlags {
   name?: string;
@@ -60,6 +68,22 @@ export interface SubmitFlags {
   timeRequest?: string;
   crashLimit?: string;
   weight?: string;
+  /** File with one task entry per line. */
+  eachLine?: string;
+  /** File holding a JSON array, one task entry per element. */
+  fromJson?: string;
+  /** Read stdin and give it to every task. */
+  stdin?: true;
+  /** Give each task a temporary directory. */
+  taskDir?: true;
+  /** Open job to add the tasks to. */
+  job?: string;
+  /** Job selector whose jobs must finish before these tasks start. */
+  after?: string;
+  /** Directory for stream files. */
+  stream?: string;
+  /** Where `#HQ` directives come from: `auto`, `file`, `stdin` or `off`. */
+  directives?: string;
 }
 
 /**
@@ -189,6 +213,8 @@ export function parseNodes(flags: SubmitFlags): number {
   return n;
 }
 
+export type { SubmitInputs } from "./task_inputs.ts";
+
 /** Result of building a submit: the job and warnings to print (as WARN log lines). */
 export interface BuiltSubmit {
   job: JobSubmit;
@@ -197,7 +223,8 @@ export interface BuiltSubmit {
 
 /**
  * Builds the job from flags and the command; `submitDir` becomes `%{SUBMIT_DIR}` and the
- * default working directory. The job name defaults to the program's base name.
+ * default working directory. The job name defaults to the program's base name. `inputs`
+ * carries what the caller read for `--each-line`/`--from-json` and `--stdin`.
  *
  * @example Usage
  * ```ts
@@ -215,12 +242,32 @@ export interface BuiltSubmit {
  * assert.equal(warnings.length, 1);
  * ```
  *
- * @throws {UsageError} For bad flag values (including bad resource requests).
- * @throws {PlaceholderError} For unknown placeholders, or `%{CWD}` in `--cwd`.
+ * @example Entries of `--each-line`, selected by `--array`
+ * ```ts
+ * import { buildSubmit } from "./submit_args.ts";
+ * import assert from "node:assert/strict";
+ * const { job } = buildSubmit(
+ *   { eachLine: "inputs.txt", array: "1,2,7" },
+ *   ["./process"],
+ *   "/home/u",
+ *   { entries: ["a", "b", "c"] },
+ * );
+ * assert.deepEqual(job.ids, [{ start: 1, end: 2 }]); // 7 is past the end
+ * assert.deepEqual(job.entries, ["b", "c"]);
+ * ```
+ *
+ * @throws {UsageError} For bad flag values (including bad resource requests), flags that
+ * cannot go together, or entries of which no task is selected.
+ * @throws {PlaceholderError} For unknown placeholders, or placeholders where they cannot stand.
+ * @throws {TypeError} When `inputs` does not match the flags (a caller's bug).
  */
-export function buildSubmit(flags: SubmitFlags, command: string[], submitDir: string): BuiltSubmit {
+export function buildSubmit(
+  flags: SubmitFlags,
+  command: string[],
+  submitDir: string,
+  inputs: SubmitInputs = {},
+): BuiltSubmit {
   if (command.length === 0) throw new UsageError("Cannot submit: no command given");
-  const warnings: string[] = [];
   let pin: "taskset" | "omp" | null = null;
   if (flags.pin !== undefined) {
     if (flags.pin !== "taskset" && flags.pin !== "omp") {
@@ -228,26 +275,19 @@ export function buildSubmit(flags: SubmitFlags, command: string[], submitDir: st
     }
     pin = flags.pin;
   }
-  let ids;
-  try {
-    ids = flags.array === undefined ? [{ start: 0, end: 0 }] : parseIdSet(flags.array);
-  } catch (e) {
-    throw new UsageError(
-      `Invalid value ${quote(flags.array!)} for --array: ${(e as Error).message}`,
-    );
+  const { ids, entries } = selectTaskIds(flags, inputs.entries);
+  if ((flags.stdin === true) !== (inputs.stdin !== undefined)) {
+    throw new TypeError("Cannot build the job: stdin data goes with --stdin, and only with it");
   }
   const env: Record<string, string> = {};
+  let duplicateEnv = false;
   for (const item of flags.env ?? []) {
     const eq = item.indexOf("=");
     const key = eq < 0 ? item : item.slice(0, eq);
     if (key === "" || /[\s=]/.test(key)) {
       throw new UsageError(`Invalid value ${quote(item)} for --env: expected KEY=VALUE`);
     }
-    if (Object.hasOwn(env, key)) {
-      warnings.push(
-        "Some environment variables were ignored. Check if you haven't used duplicate keys.",
-      );
-    }
+    duplicateEnv ||= Object.hasOwn(env, key);
     env[key] = eq < 0 ? "" : item.slice(eq + 1);
   }
   // `+ 0` makes "-0" a plain 0 (JSON has no negative zero).
@@ -303,30 +343,13 @@ export function buildSubmit(flags: SubmitFlags, command: string[], submitDir: st
   const stdout = parseStdio(flags.stdout, DEFAULT_STDOUT);
   const stderr = parseStdio(flags.stderr, DEFAULT_STDERR);
   const cwd = flags.cwd ?? DEFAULT_CWD;
-  const isArray = flags.array !== undefined && ids.reduce((n, r) => n + r.end - r.start + 1, 0) > 1;
-  if (isArray) {
-    const cwdHasTaskId = findPlaceholders(cwd).includes("TASK_ID");
-    for (
-      const [what, given, spec] of [["stdout", flags.stdout, stdout], [
-        "stderr",
-        flags.stderr,
-        stderr,
-      ]] as const
-    ) {
-      if (given === undefined || spec === null) continue;
-      const used = findPlaceholders(spec.path);
-      if (used.includes("TASK_ID") || (used.includes("CWD") && cwdHasTaskId)) continue;
-      warnings.push(
-        `You have submitted an array job, but the \`${what}\` path does not contain the task ID placeholder.\n` +
-          `Individual tasks might thus overwrite the file. Consider adding \`%{TASK_ID}\` to the \`--${what}\` value.`,
-      );
-    }
-  }
+  const warnings = arrayOutputWarnings(flags, idSetSize(ids), { stdout, stderr, cwd });
   for (
     const [what, text] of [
       ["stdout path", stdout?.path],
       ["stderr path", stderr?.path],
       ["working directory path", cwd],
+      ["stream path", flags.stream],
     ] as const
   ) {
     if (text === undefined) continue;
@@ -344,9 +367,24 @@ export function buildSubmit(flags: SubmitFlags, command: string[], submitDir: st
       "Working directory path cannot contain the working directory placeholder `%{CWD}`.",
     );
   }
+  if (flags.stream === "") throw new UsageError('Invalid value "" for --stream: empty path');
+  const perTask = findPlaceholders(flags.stream ?? "").find((p) =>
+    ["TASK_ID", "INSTANCE_ID", "CWD"].includes(p)
+  );
+  if (perTask !== undefined) {
+    throw new PlaceholderError(
+      `Placeholder \`%{${perTask}}\` cannot be used in stream path: ` +
+        "one stream directory serves all tasks of the job",
+    );
+  }
   const name = flags.name ?? command[0]!.split("/").pop()!;
   if (name === "" || /[\n\t]/.test(name)) {
     throw new UsageError(`Invalid value ${quote(name)} for --name: no newlines or tabs allowed`);
+  }
+  if (duplicateEnv) {
+    warnings.push(
+      "Some environment variables were ignored. Check if you haven't used duplicate keys.",
+    );
   }
   return {
     warnings,
@@ -354,7 +392,7 @@ export function buildSubmit(flags: SubmitFlags, command: string[], submitDir: st
       name,
       maxFails,
       submitDir,
-      ids: [...ids],
+      ids,
       template: {
         program: { args: command, env, cwd, stdout, stderr },
         requests,
@@ -362,17 +400,46 @@ export function buildSubmit(flags: SubmitFlags, command: string[], submitDir: st
         priority,
         timeLimitMs,
         crashLimit: parseCrashLimit(flags.crashLimit),
+        ...(flags.taskDir ? { taskDir: true } : {}),
+        ...(inputs.stdin === undefined ? {} : { stdin: inputs.stdin }),
       },
+      ...(entries === undefined ? {} : { entries }),
+      ...jobPlacement(flags),
+      ...(flags.stream === undefined ? {} : { stream: flags.stream }),
     },
   };
 }
 
-/** The flags of a parsed `hq submit` command line, as {@link buildSubmit} takes them. */
+/**
+ * The flags of a parsed `hq submit` command line, as {@link buildSubmit} takes them. A value
+ * equal to its option's default (`--nodes 0`, `--priority 0`, `--crash-limit 5`,
+ * `--directives auto`) counts as not given, as `Parsed` does not say where a value came from:
+ * so an `#HQ` directive may still set it.
+ *
+ * @example Usage
+ * ```ts
+ * import { submitFlags } from "./submit_args.ts";
+ * import assert from "node:assert/strict";
+ * const options = new Map<string, string | string[] | boolean>([
+ *   ["each-line", "inputs.txt"],
+ *   ["priority", "0"],
+ *   ["task-dir", true],
+ * ]);
+ * const flags = submitFlags({ path: ["hq", "submit"], options, args: new Map() });
+ * assert.deepEqual(flags, { eachLine: "inputs.txt", taskDir: true, resource: [], env: [] });
+ * ```
+ */
 export function submitFlags(p: Parsed): SubmitFlags {
   const flags: SubmitFlags = {};
+  const defaults: Record<string, string> = {
+    nodes: "0",
+    priority: "0",
+    "crash-limit": "5",
+    directives: "auto",
+  };
   const text = (long: string, key: keyof SubmitFlags) => {
     const v = optString(p, long);
-    if (v !== undefined) (flags as Record<string, unknown>)[key] = v;
+    if (v !== undefined && v !== defaults[long]) (flags as Record<string, unknown>)[key] = v;
   };
   text("name", "name");
   text("max-fails", "maxFails");
@@ -387,7 +454,15 @@ export function submitFlags(p: Parsed): SubmitFlags {
   text("time-request", "timeRequest");
   text("crash-limit", "crashLimit");
   text("weight", "weight");
-  if (optString(p, "nodes") !== "0") text("nodes", "nodes");
+  text("nodes", "nodes");
+  text("each-line", "eachLine");
+  text("from-json", "fromJson");
+  text("job", "job");
+  text("after", "after");
+  text("stream", "stream");
+  text("directives", "directives");
+  if (optFlag(p, "stdin")) flags.stdin = true;
+  if (optFlag(p, "task-dir")) flags.taskDir = true;
   flags.resource = optList(p, "resource");
   flags.env = optList(p, "env");
   return flags;

@@ -5,8 +5,10 @@ import {
   parseStdio,
   PlaceholderError,
   type SubmitFlags,
+  submitFlags,
 } from "./submit_args.ts";
 import { UsageError } from "./io/run_cli.ts";
+import { parseCommandLine, type Parsed } from "./args.ts";
 
 Deno.test("buildSubmit() applies HyperQueue defaults", () => {
   const { job } = buildSubmit({}, ["/usr/bin/echo", "hi"], "/home/u");
@@ -137,4 +139,164 @@ Deno.test("buildSubmit() turns --nodes into a multi-node request and rejects its
   }
   assert.throws(() => buildSubmit({ nodes: "x" }, ["prog"], "/home/u"), /--nodes/);
   assert.throws(() => buildSubmit({ nodes: "-1" }, ["prog"], "/home/u"), /--nodes/);
+});
+
+Deno.test("buildSubmit() gives each selected entry its task, in id order", () => {
+  const lines = ["l0", "l1", "l2", "l3"];
+  const all = buildSubmit({ eachLine: "in.txt" }, ["prog"], "/h", { entries: lines });
+  assert.deepEqual(all.job.ids, [{ start: 0, end: 3 }]);
+  assert.deepEqual(all.job.entries, lines);
+  const picked = buildSubmit({ fromJson: "in.json", array: "2-100,0" }, ["prog"], "/h", {
+    entries: ["{}", "[1]", "2", '"x"'],
+  });
+  assert.deepEqual(picked.job.ids, [{ start: 0, end: 0 }, { start: 2, end: 3 }]);
+  assert.deepEqual(picked.job.entries, ["{}", "2", '"x"']);
+  const plain = buildSubmit({ array: "1-3" }, ["prog"], "/h").job;
+  assert.equal("entries" in plain, false, "no entries without a file");
+  assert.throws(
+    () => buildSubmit({ eachLine: "in.txt" }, ["prog"], "/h", { entries: [] }),
+    (e) => e instanceof UsageError && e.message.includes('"in.txt" holds no entries'),
+  );
+  assert.throws(() => buildSubmit({ eachLine: "in.txt" }, ["prog"], "/h"), TypeError);
+});
+
+Deno.test("buildSubmit() fills stdin, taskDir, jobId, after and stream only when given", () => {
+  const none = buildSubmit({}, ["prog"], "/h").job;
+  for (const key of ["stdin", "taskDir"]) assert.equal(key in none.template, false, key);
+  for (const key of ["jobId", "after", "stream"]) assert.equal(key in none, false, key);
+  const { job } = buildSubmit(
+    {
+      stdin: true,
+      taskDir: true,
+      job: "4",
+      after: "1-3",
+      stream: "%{SUBMIT_DIR}/streams-%{JOB_ID}",
+    },
+    ["prog"],
+    "/h",
+    { stdin: "data\n" },
+  );
+  assert.equal(job.template.stdin, "data\n");
+  assert.equal(job.template.taskDir, true);
+  assert.equal(job.jobId, 4);
+  assert.equal(job.after, "1-3");
+  assert.equal(job.stream, "%{SUBMIT_DIR}/streams-%{JOB_ID}");
+  assert.throws(() => buildSubmit({ stdin: true }, ["prog"], "/h"), TypeError);
+  assert.throws(() => buildSubmit({}, ["prog"], "/h", { stdin: "x" }), TypeError);
+});
+
+Deno.test("buildSubmit() refuses --name and --max-fails with --job", () => {
+  for (
+    const [flags, flag] of [[{ name: "x" }, "--name"], [{ maxFails: "1" }, "--max-fails"]] as const
+  ) {
+    assert.throws(
+      () => buildSubmit({ job: "2", ...flags }, ["prog"], "/h"),
+      (e) => e instanceof UsageError && e.message.startsWith(`Cannot use ${flag} with --job`),
+    );
+  }
+});
+
+Deno.test("buildSubmit() checks the placeholders of --stream", () => {
+  const cases: [string, string][] = [
+    ["s-%{JOBID}", "Found unknown placeholder `JOBID` in stream path"],
+    [
+      "s-%{TASK_ID}",
+      "Placeholder `%{TASK_ID}` cannot be used in stream path: one stream directory serves all " +
+      "tasks of the job",
+    ],
+    ["%{CWD}/s", "Placeholder `%{CWD}` cannot be used in stream path"],
+  ];
+  for (const [stream, message] of cases) {
+    assert.throws(
+      () => buildSubmit({ stream }, ["prog"], "/h"),
+      (e) => e instanceof PlaceholderError && e.message.startsWith(message),
+      stream,
+    );
+  }
+  assert.throws(() => buildSubmit({ stream: "" }, ["prog"], "/h"), UsageError);
+  const ok = buildSubmit({ stream: "%{SERVER_UID}/%{SUBMIT_DIR}" }, ["prog"], "/h");
+  assert.equal(ok.job.stream, "%{SERVER_UID}/%{SUBMIT_DIR}");
+});
+
+Deno.test("buildSubmit() warns about 1000 output files unless --stream, before other warnings", () => {
+  const lines = Array.from({ length: 500 }, (_, i) => `${i}`);
+  const { warnings } = buildSubmit(
+    { eachLine: "in.txt", env: ["A=1", "A=2"] },
+    ["prog"],
+    "/h",
+    { entries: lines },
+  );
+  assert.deepEqual(warnings, [
+    "The job will create 1000 files for stdout and stderr. Consider using the `--stream` " +
+    "option to stream all outputs into a single file",
+    "Some environment variables were ignored. Check if you haven't used duplicate keys.",
+  ]);
+  const streamed = buildSubmit({ eachLine: "in.txt", stream: "s" }, ["prog"], "/h", {
+    entries: lines,
+  });
+  assert.deepEqual(streamed.warnings, []);
+  // An --each-line array is an array: a shared stdout path is warned about.
+  const shared = buildSubmit({ eachLine: "f", stdout: "o" }, ["p"], "/h", { entries: ["a", "b"] });
+  assert.equal(shared.warnings.length, 1);
+});
+
+Deno.test("submitFlags() reads the new options and leaves defaults out", () => {
+  const specs = [
+    { long: "each-line", value: "EACH_LINE", help: "" },
+    { long: "from-json", value: "FROM_JSON", help: "" },
+    { long: "stdin", help: "" },
+    { long: "task-dir", help: "" },
+    { long: "job", value: "JOB", help: "" },
+    { long: "after", value: "AFTER", help: "" },
+    { long: "stream", value: "STREAM", help: "" },
+    { long: "directives", value: "DIRECTIVES", default: "auto", help: "" },
+    { long: "priority", value: "PRIORITY", default: "0", help: "" },
+    { long: "crash-limit", value: "CRASH_LIMIT", default: "5", help: "" },
+    { long: "nodes", value: "NODES", default: "0", help: "" },
+  ];
+  const root = {
+    name: "submit",
+    about: "",
+    options: specs,
+    args: [{ name: "C", trailing: true, help: "" }],
+  };
+  const parse = (argv: string[]) => {
+    const outcome = parseCommandLine(root, argv, { globals: [] });
+    assert.equal(outcome.kind, "run");
+    return submitFlags((outcome as { parsed: Parsed }).parsed);
+  };
+  assert.deepEqual(parse(["prog"]), { resource: [], env: [] });
+  assert.deepEqual(
+    parse([
+      "--each-line=a",
+      "--from-json",
+      "b",
+      "--stdin",
+      "--task-dir",
+      "--job",
+      "3",
+      "--after",
+      "last",
+      "--stream",
+      "s",
+      "--directives",
+      "off",
+      "--priority",
+      "2",
+      "prog",
+    ]),
+    {
+      eachLine: "a",
+      fromJson: "b",
+      job: "3",
+      after: "last",
+      stream: "s",
+      directives: "off",
+      priority: "2",
+      stdin: true,
+      taskDir: true,
+      resource: [],
+      env: [],
+    },
+  );
 });

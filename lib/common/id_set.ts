@@ -283,3 +283,74 @@ export function* idSetIterate(set: IdSet): Generator<number> {
 export function idSetMax(set: IdSet): number | undefined {
   return set[set.length - 1]?.end;
 }
+
+/**
+ * Union of two sets, merged into sorted, disjoint, non-adjacent ranges.
+ *
+ * @example Usage
+ * ```ts
+ * import { idSetUnion, parseIdSet } from "./id_set.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(idSetUnion(parseIdSet("1-3,9"), parseIdSet("4-5")), parseIdSet("1-5,9"));
+ * ```
+ */
+export function idSetUnion(a: IdSet, b: IdSet): IdSet {
+  const all = [...a, ...b].sort((x, y) => x.start - y.start);
+  const out: IdRange[] = [];
+  for (const r of all) {
+    const last = out[out.length - 1];
+    if (last && r.start <= last.end + 1) {
+      if (r.end > last.end) out[out.length - 1] = { start: last.start, end: r.end };
+    } else {
+      out.push({ start: r.start, end: r.end });
+    }
+  }
+  return out;
+}
+
+/**
+ * The first id the two sets share, or `undefined` when they are disjoint.
+ *
+ * @example Usage
+ * ```ts
+ * import { idSetCommon, parseIdSet } from "./id_set.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(idSetCommon(parseIdSet("1-3,9-12"), parseIdSet("5,10")), 10);
+ * assert.equal(idSetCommon(parseIdSet("1-3"), parseIdSet("4")), undefined);
+ * ```
+ */
+export function idSetCommon(a: IdSet, b: IdSet): number | undefined {
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i]!;
+    const y = b[j]!;
+    const start = Math.max(x.start, y.start);
+    if (start <= Math.min(x.end, y.end)) return start;
+    if (x.end < y.end) i++;
+    else j++;
+  }
+  return undefined;
+}
+
+/**
+ * Position of `id` among the set's ids in ascending order, or -1 when absent.
+ *
+ * @example Usage
+ * ```ts
+ * import { idSetRank, parseIdSet } from "./id_set.ts";
+ * import assert from "node:assert/strict";
+ * const set = parseIdSet("2-4,10");
+ * assert.equal(idSetRank(set, 10), 3);
+ * assert.equal(idSetRank(set, 5), -1);
+ * ```
+ */
+export function idSetRank(set: IdSet, id: number): number {
+  let before = 0;
+  for (const range of set) {
+    if (id < range.start) return -1;
+    if (id <= range.end) return before + id - range.start;
+    before += range.end - range.start + 1;
+  }
+  return -1;
+}

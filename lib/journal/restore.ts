@@ -5,27 +5,31 @@
  *
  * @module
  */
-import { idSetHas, idSetSize } from "../common/mod.ts";
+import { idSetHas } from "../common/mod.ts";
 import {
+  addSubmitTasks,
   createServerState,
-  emptyCounts,
-  ensureClass,
   holdRunning,
   isJobComplete,
   type Job,
   markTaskDirty,
+  newJob,
   newWorkerRecord,
   pristineTask,
   type SchedulerConfig,
   type ServerState,
+  settleEnds,
+  type StoredSubmit,
   type TaskRecord,
-  TaskTable,
+  wireHooks,
+  wireSubmit,
 } from "../scheduler/mod.ts";
 import {
   type JobRecord,
   JOURNAL_VERSION,
   type JournalBatch,
   type JournalData,
+  type SubmitRecord,
   type WorkerRecordStored,
 } from "./store.ts";
 
@@ -107,35 +111,29 @@ export function restoreState(
     if (!m) stored.set(t.jobId, m = new Map());
     m.set(t.taskId, t.record);
   }
+  const submits = new Map<number, SubmitRecord[]>();
+  for (const sub of data.submits ?? []) {
+    let list = submits.get(sub.jobId);
+    if (!list) submits.set(sub.jobId, list = []);
+    list.push(sub);
+  }
   let requeued = 0;
-  for (const rec of data.jobs) {
-    const cls = ensureClass(state, rec.template.requests);
-    const size = idSetSize(rec.ids);
-    const job: Job = {
-      id: rec.id,
-      name: rec.name,
-      submitDir: rec.submitDir,
-      submittedAt: rec.submittedAt,
-      maxFails: rec.maxFails,
-      template: rec.template,
-      ids: rec.ids,
-      size,
-      tasks: new TaskTable(rec.ids),
-      counts: emptyCounts(),
-      cancelReason: rec.cancelReason,
-      completedAt: rec.completedAt,
-      classId: cls.id,
-    };
-    let recorded = 0;
+  const jobs = [...data.jobs].sort((a, b) => a.id - b.id);
+  for (const rec of jobs) {
+    const job = newJob(rec.id, rec.name, rec.maxFails, rec.submittedAt, rec.open ?? false);
+    for (const sub of storedSubmits(rec, submits.get(rec.id) ?? [])) {
+      addSubmitTasks(state, job, sub);
+    }
+    job.cancelReason = rec.cancelReason;
     for (const [taskId, saved] of stored.get(rec.id) ?? []) {
-      if (!idSetHas(rec.ids, taskId)) {
+      if (!idSetHas(job.ids, taskId)) {
         throw new RangeError(`Cannot restore job ${rec.id}: task ${taskId} is not in the job`);
       }
       const task: TaskRecord = { ...pristineTask(), ...saved };
+      job.counts.waiting--;
       if (reattach && keepRunning(state, job, taskId, task)) {
         job.tasks.set(taskId, task);
         job.counts.running++;
-        recorded++;
         continue;
       }
       if (task.state === "assigned" || task.state === "running") {
@@ -149,17 +147,17 @@ export function restoreState(
       }
       job.tasks.set(taskId, task);
       job.counts[task.state]++;
-      recorded++;
     }
-    job.counts.waiting += size - recorded;
-    if (job.counts.waiting > 0) {
-      cls.queue.count(rec.template.priority, job.counts.waiting);
-      cls.queue.addJob(rec.id, rec.template.priority, rec.ids);
-      state.changedClasses.add(cls.id);
-    }
-    if (isJobComplete(job) && job.completedAt === null) job.completedAt = now;
+    job.completedAt = rec.completedAt;
     state.jobs.set(job.id, job);
   }
+  // Dependencies and queues once every job has its restored task states.
+  for (const job of state.jobs.values()) {
+    const hooks = wireHooks(state, now);
+    for (let i = 0; i < job.submits.length; i++) wireSubmit(state, job, i, hooks);
+    if (isJobComplete(job) && job.completedAt === null) job.completedAt = now;
+  }
+  settleEnds(state, now);
   state.needsSchedule = true;
   const wereRunning = data.workers.filter((w) => w.state === "running").length;
   return { state, requeued, lostWorkers: wereRunning - kept };
@@ -207,17 +205,38 @@ function keepRunning(state: ServerState, job: Job, taskId: number, task: TaskRec
   return !!worker?.reattaching && holdRunning(state, worker, job, taskId, task, task.variant);
 }
 
+/** A job's submits from the journal: its submit records, or the legacy single submit. */
+function storedSubmits(rec: JobRecord, records: SubmitRecord[]): StoredSubmit[] {
+  if (records.length > 0) {
+    return records.sort((a, b) => a.index - b.index).map((r) => ({
+      submittedAt: r.submittedAt,
+      job: r.job,
+      after: r.after,
+    }));
+  }
+  if (rec.template === undefined || rec.ids === undefined) return [];
+  return [{
+    submittedAt: rec.submittedAt,
+    job: {
+      name: rec.name,
+      maxFails: rec.maxFails,
+      submitDir: rec.submitDir ?? "/",
+      ids: rec.ids,
+      template: rec.template,
+    },
+    after: [],
+  }];
+}
+
 function jobRecord(job: Job): JobRecord {
   return {
     id: job.id,
     name: job.name,
-    submitDir: job.submitDir,
     submittedAt: job.submittedAt,
     maxFails: job.maxFails,
-    template: job.template,
-    ids: [...job.ids],
     cancelReason: job.cancelReason,
     completedAt: job.completedAt,
+    open: job.open,
   };
 }
 
@@ -250,6 +269,14 @@ export function takeBatch(state: ServerState): JournalBatch {
     if (job) batch.jobs.push(jobRecord(job));
   }
   state.dirtyJobs.clear();
+  if (state.newSubmits.length > 0) {
+    batch.submits = [];
+    for (const { jobId, index } of state.newSubmits) {
+      const sub = state.jobs.get(jobId)?.submits[index];
+      if (sub) batch.submits.push({ jobId, index, ...sub });
+    }
+    state.newSubmits = [];
+  }
   for (const [jobId, ids] of state.dirtyTasks) {
     const job = state.jobs.get(jobId);
     if (!job) continue;

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import type { JobSubmit, WorkerConfig } from "../protocol/messages.ts";
 import { createServerState } from "../scheduler/state.ts";
-import { onSubmit, onTaskUpdates } from "../scheduler/reactor.ts";
+import { onJobOpen, onSubmit, onTaskUpdates } from "../scheduler/reactor.ts";
+import { checkServerState } from "../sim/invariants.ts";
 import { onWorkerRegistered } from "../scheduler/worker_events.ts";
 import { schedule } from "../scheduler/schedule.ts";
 import { MemoryJournalStore } from "./store.ts";
@@ -128,4 +129,53 @@ Deno.test("restore: a stored task outside its job is refused", () => {
     requests: [],
   };
   assert.throws(() => restoreState(data, "u", 0), /task 9 is not in the job/);
+});
+
+Deno.test("restore: dependencies, --after and open jobs come back as they were", () => {
+  const state = createServerState("uid", { prefillMax: 0, prefillReserve: 0 });
+  const store = new MemoryJournalStore();
+  const out = new Map();
+  const w = onWorkerRegistered(state, "w", config, 0, out);
+  const base = job(1);
+  // Job 1: 1 -> 2 -> 3 (a chain).
+  onSubmit(state, {
+    ...base,
+    ids: [{ start: 1, end: 3 }],
+    graph: {
+      templates: [base.template],
+      tasks: [{ id: 1, template: 0, deps: [] }, { id: 2, template: 0, deps: [1] }, {
+        id: 3,
+        template: 0,
+        deps: [2],
+      }],
+    },
+  }, 0);
+  // Job 2: open, with one submit that waits for job 1.
+  const open = onJobOpen(state, "o", null, 0);
+  onSubmit(state, { ...job(2), jobId: open }, 0, [1]);
+  store.commit(takeBatch(state));
+  schedule(state, 1, out);
+  onTaskUpdates(
+    state,
+    w,
+    [
+      { kind: "started", jobId: 1, id: 1, instance: 0, at: 1, variant: 0 },
+      { kind: "finished", jobId: 1, id: 1, instance: 0, at: 2 },
+    ],
+    2,
+    out,
+  );
+  store.commit(takeBatch(state));
+
+  const { state: restored } = restoreState(store.load(), "fresh", 3);
+  checkServerState(restored);
+  const chain = restored.jobs.get(1)!;
+  assert.equal(chain.counts.finished, 1);
+  assert.deepEqual([...chain.blocked], [[3, 1]], "task 3 still waits for task 2; task 2 is ready");
+  const reopened = restored.jobs.get(open)!;
+  assert.equal(reopened.open, true);
+  assert.deepEqual([...reopened.parts[0]!.after], [1], "still waits for job 1");
+  assert.equal(reopened.size, 2);
+  // Only task 2 of job 1 is ready: one task queued in the class.
+  assert.equal(restored.classes.get(chain.parts[0]!.classId)!.queue.size, 1);
 });

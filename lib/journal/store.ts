@@ -5,7 +5,7 @@
  * @module
  */
 import type { IdRange, JobId, TaskId, WorkerId } from "../common/mod.ts";
-import type { TaskTemplate, WorkerConfig } from "../protocol/mod.ts";
+import type { JobSubmit, TaskTemplate, WorkerConfig } from "../protocol/mod.ts";
 import type { TaskRecord, WorkerState } from "../scheduler/mod.ts";
 import type { QueueRecord } from "../autoalloc/mod.ts";
 
@@ -13,7 +13,7 @@ import type { QueueRecord } from "../autoalloc/mod.ts";
  * Journal format version, written in {@link MetaRecord.format}; a journal of another major
  * version is refused (bump the major on any change an older server cannot read).
  */
-export const JOURNAL_VERSION = { major: 2, minor: 2 } as const;
+export const JOURNAL_VERSION = { major: 2, minor: 3 } as const;
 
 /** The journal's header: format version, server identity and id counters. */
 export interface MetaRecord {
@@ -29,13 +29,30 @@ export interface MetaRecord {
 export interface JobRecord {
   id: JobId;
   name: string;
-  submitDir: string;
   submittedAt: number;
   maxFails: number | null;
-  template: TaskTemplate;
-  ids: IdRange[];
   cancelReason: string | null;
   completedAt: number | null;
+  /** Whether the job is open (format 2.3; absent before). */
+  open?: boolean;
+  /** The only submit's directory (before format 2.3, which stores submits apart). */
+  submitDir?: string;
+  /** The only submit's template (before format 2.3). */
+  template?: TaskTemplate;
+  /** The only submit's ids (before format 2.3). */
+  ids?: IdRange[];
+}
+
+/** One submit of a job (format 2.3), written once under `["s", job, index]`. */
+export interface SubmitRecord {
+  jobId: JobId;
+  /** Position among the job's submits, from 0. */
+  index: number;
+  submittedAt: number;
+  /** The submit as applied (placeholders filled, ids shifted). */
+  job: JobSubmit;
+  /** Jobs its tasks waited for (`--after`). */
+  after: JobId[];
 }
 
 /** A worker as stored: its registration and end state, none of its live bookkeeping. */
@@ -61,6 +78,8 @@ export interface JournalData {
   offsets: { workerId: WorkerId; segment: number; offset: number }[];
   /** Submit requests already applied (request key to job id), so a replayed one is not. */
   requests: { key: string; jobId: JobId }[];
+  /** Submits of the jobs (format 2.3; absent before). */
+  submits?: SubmitRecord[];
   /** Automatic allocation queues with their allocations (format 2.1; absent before). */
   queues?: QueueRecord[];
   /** Next automatic allocation queue id (format 2.1). */
@@ -81,6 +100,8 @@ export interface JournalBatch {
   requestsDone: { key: string; jobId: JobId }[];
   /** Request keys whose inbox files are gone, so they can be forgotten. */
   requestsForget: string[];
+  /** Submits added (each written once). */
+  submits?: SubmitRecord[];
   /** Automatic allocation queues added or changed. */
   queues?: QueueRecord[];
   /** Automatic allocation queues removed. */
@@ -180,6 +201,7 @@ export class MemoryJournalStore implements JournalStore {
   };
   #jobs = new Map<JobId, JobRecord>();
   #tasks = new Map<string, { jobId: JobId; taskId: TaskId; record: TaskRecord }>();
+  #submits = new Map<string, SubmitRecord>();
   #workers = new Map<WorkerId, WorkerRecordStored>();
   #offsets = new Map<WorkerId, { workerId: WorkerId; segment: number; offset: number }>();
   #requests = new Map<string, JobId>();
@@ -192,6 +214,7 @@ export class MemoryJournalStore implements JournalStore {
       meta: this.#data.meta,
       jobs: [...this.#jobs.values()],
       tasks: [...this.#tasks.values()],
+      submits: [...this.#submits.values()],
       workers: [...this.#workers.values()],
       offsets: [...this.#offsets.values()],
       requests: [...this.#requests].map(([key, jobId]) => ({ key, jobId })),
@@ -206,6 +229,7 @@ export class MemoryJournalStore implements JournalStore {
     if (b.meta) this.#data.meta = b.meta;
     for (const j of b.jobs) this.#jobs.set(j.id, j);
     for (const t of b.tasks) this.#tasks.set(`${t.jobId}:${t.taskId}`, t);
+    for (const s of b.submits ?? []) this.#submits.set(`${s.jobId}:${s.index}`, s);
     for (const w of b.workers) this.#workers.set(w.id, w);
     for (const o of b.offsets) this.#offsets.set(o.workerId, o);
     for (const r of b.requestsDone) this.#requests.set(r.key, r.jobId);
@@ -220,6 +244,7 @@ export class MemoryJournalStore implements JournalStore {
     for (const id of b.jobsRemoved ?? []) {
       this.#jobs.delete(id);
       for (const [key, t] of this.#tasks) if (t.jobId === id) this.#tasks.delete(key);
+      for (const [key, s] of this.#submits) if (s.jobId === id) this.#submits.delete(key);
     }
   }
 

@@ -56,6 +56,8 @@ const FROM_CLIENT: Schema = {
   jobList: {},
   jobInfo: { selector: "string" },
   jobCancel: { selector: "string", reason: "string|null" },
+  jobOpen: { name: "string", maxFails: "uint|null" },
+  jobClose: { selector: "string" },
   jobWait: { selector: "string" },
   jobForget: { selector: "string", filter: "array" },
   journalEvents: { live: "boolean" },

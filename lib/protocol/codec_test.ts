@@ -75,7 +75,7 @@ Deno.test("codec rejects malformed records", () => {
 
 Deno.test("message kinds are pinned to the protocol version", () => {
   // Changing a union must come with a PROTOCOL_VERSION bump and an update here.
-  assert.equal(PROTOCOL_VERSION, 5);
+  assert.equal(PROTOCOL_VERSION, 6);
   assert.deepEqual(MESSAGE_KINDS, {
     fromClient: [
       "allocAdd",
@@ -89,9 +89,11 @@ Deno.test("message kinds are pinned to the protocol version", () => {
       "allocResume",
       "debugDump",
       "jobCancel",
+      "jobClose",
       "jobForget",
       "jobInfo",
       "jobList",
+      "jobOpen",
       "jobWait",
       "journalEvents",
       "journalFlush",

@@ -22,7 +22,10 @@ export type JournalEventView =
     maxFails: number | null;
     submitDir: string;
     ids: IdRange[];
-    task: TaskDescView;
+    /** The first submit's task description; null for an open job without tasks yet. */
+    task: TaskDescView | null;
+    /** Whether the job was closed when created (not `job open`). */
+    closedJob: boolean;
   }
   | {
     type: "task-started";

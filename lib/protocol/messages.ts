@@ -14,7 +14,7 @@ import type { ResourcePool, ResourceRequest } from "../resources/mod.ts";
  * Protocol version, the `v` of every record; bump on any incompatible change of these unions
  * (the guard test on `MESSAGE_KINDS` in `codec.ts` fails until you do).
  */
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 
 /** Where a task's stdout or stderr goes; `null` discards it. */
 export type StdioSpec = { path: string; rmIfFinished: boolean } | null;
@@ -47,6 +47,29 @@ export interface TaskTemplate {
   timeLimitMs: number | null;
   /** Worker crashes tolerated (`--crash-limit`; 5 unless given). */
   crashLimit: CrashLimit;
+  /** Whether each task gets a temporary directory (`--task-dir`, `HQ_TASK_DIR`). */
+  taskDir?: boolean;
+  /** Data written to every task's stdin (`--stdin`, job file `stdin`); absent for none. */
+  stdin?: string;
+}
+
+/** One task of a task graph (a job file's `[[task]]`). */
+export interface GraphTask {
+  id: TaskId;
+  /** Index of its template in {@link TaskGraph.templates}. */
+  template: number;
+  /** Tasks of the same job that must finish first. */
+  deps: TaskId[];
+  /** Tasks of other jobs that must finish first (job file `deps = ["7:3"]`). */
+  externalDeps?: { jobId: JobId; id: TaskId }[];
+}
+
+/** Tasks with their own definitions and dependencies (a job definition file). */
+export interface TaskGraph {
+  /** Distinct task definitions. */
+  templates: TaskTemplate[];
+  /** Tasks, each dependency before its dependents. */
+  tasks: GraphTask[];
 }
 
 /** A job as submitted by a client. */
@@ -57,10 +80,25 @@ export interface JobSubmit {
   maxFails: number | null;
   /** Directory the client submitted from (`%{SUBMIT_DIR}`). */
   submitDir: string;
-  /** Task ids of the array (one id, 0, for a plain submit). */
+  /** Task ids of the array (one id, 0, for a plain submit); for a graph, its tasks' ids. */
   ids: IdRange[];
-  /** What every task of the job shares. */
+  /** What every task of the array shares; for a graph, its first template. */
   template: TaskTemplate;
+  /** `HQ_ENTRY` of each task of the array, in id order (`--each-line`, `--from-json`). */
+  entries?: string[];
+  /** A task graph instead of an array (`job submit-file`). */
+  graph?: TaskGraph;
+  /** Open job the tasks are added to (`--job`); absent for a new job. */
+  jobId?: JobId;
+  /**
+   * Whether the ids were not given (no `--array`, a job file without ids): added to an open
+   * job that has tasks, they are shifted past its largest id, as HyperQueue does.
+   */
+  autoIds?: boolean;
+  /** Job selector whose jobs must all finish before these tasks start (`--after`). */
+  after?: string;
+  /** Directory of stream files (`--stream`), placeholders unresolved. */
+  stream?: string;
 }
 
 /**
@@ -220,10 +258,15 @@ export function isJournalMsg(msg: { kind: string }): msg is JournalMsg {
 export type FromClientMsg =
   | AllocMsg
   | { kind: "submit"; job: JobSubmit }
+  /** Creates an empty open job (`job open`); answered like a submit. */
+  | { kind: "jobOpen"; name: string; maxFails: number | null }
+  /** Closes open jobs (`job close`). */
+  | { kind: "jobClose"; selector: string }
   | { kind: "jobList" }
   | { kind: "jobInfo"; selector: string }
   | { kind: "jobCancel"; selector: string; reason: string | null }
-  | { kind: "jobWait"; selector: string }
+  /** With `withoutClose`, an open job counts as complete once its tasks are. */
+  | { kind: "jobWait"; selector: string; withoutClose?: boolean }
   /** Drops completed jobs whose state is in `filter` from memory and the journal. */
   | { kind: "jobForget"; selector: string; filter: ForgettableState[] }
   | JournalMsg
@@ -255,6 +298,8 @@ export interface TaskAssignment {
   instance: number;
   /** Variant to run now, or null for a prefilled task started when one of its class ends. */
   variant: number | null;
+  /** The task's `HQ_ENTRY`, for tasks of an array with entries. */
+  entry?: string;
   /**
    * Workers of a multi-node task, root (the receiver) first; absent for a single-node
    * task. Only the root is sent the task; the other workers run nothing for it.

@@ -6,7 +6,7 @@
  */
 import { isValidResourceName } from "../resources/mod.ts";
 import type { JobSubmit, QueueParams, WorkerConfig } from "./messages.ts";
-import { escapeControl, idSetSize } from "../common/mod.ts";
+import { escapeControl, idSetHas, idSetSize } from "../common/mod.ts";
 
 /** A payload that does not have the expected shape. */
 export class PayloadError extends TypeError {
@@ -68,7 +68,13 @@ export function validateJobSubmit(v: unknown): JobSubmit {
   if (idSetSize(v.ids as { start: number; end: number }[]) > MAX_TASKS_PER_JOB) {
     fail("job", `more than ${MAX_TASKS_PER_JOB} tasks`);
   }
-  const t = v.template;
+  validateTemplate(v.template);
+  checkSubmitExtras(v);
+  return v as unknown as JobSubmit;
+}
+
+/** Checks one task template (of an array, or of a graph's tasks). */
+function validateTemplate(t: unknown): void {
   if (!isObj(t)) fail("job", "template must be an object");
   const p = t.program;
   if (!isObj(p)) fail("job", "program must be an object");
@@ -142,7 +148,60 @@ export function validateJobSubmit(v: unknown): JobSubmit {
   if (!(c === "never-restart" || c === "unlimited" || isInt(c, 1))) {
     fail("job", "crashLimit must be a positive integer, never-restart or unlimited");
   }
-  return v as unknown as JobSubmit;
+  if (!(t.taskDir === undefined || typeof t.taskDir === "boolean")) {
+    fail("job", "taskDir must be a boolean");
+  }
+  if (!(t.stdin === undefined || typeof t.stdin === "string")) {
+    fail("job", "stdin must be a string");
+  }
+}
+
+/** Checks entries, the task graph, the open job, `--after` and the stream dir. */
+function checkSubmitExtras(v: Record<string, unknown>): void {
+  const ids = v.ids as { start: number; end: number }[];
+  if (v.entries !== undefined) {
+    if (!isStrList(v.entries)) fail("job", "entries must be a list of strings");
+    if (v.entries.length !== idSetSize(ids)) fail("job", "entries must match the ids one to one");
+  }
+  if (!(v.jobId === undefined || isInt(v.jobId, 1))) fail("job", "jobId must be a positive id");
+  if (!(v.autoIds === undefined || typeof v.autoIds === "boolean")) {
+    fail("job", "autoIds must be a boolean");
+  }
+  if (!(v.after === undefined || typeof v.after === "string")) {
+    fail("job", "after must be a string");
+  }
+  if (!(v.stream === undefined || typeof v.stream === "string")) {
+    fail("job", "stream must be a string");
+  }
+  if (v.graph === undefined) return;
+  const g = v.graph;
+  if (!isObj(g) || !Array.isArray(g.templates) || !Array.isArray(g.tasks)) {
+    fail("job", "graph must have templates and tasks");
+  }
+  if (g.templates.length === 0) fail("job", "graph must have a template");
+  for (const t of g.templates) validateTemplate(t);
+  const seen = new Set<number>();
+  for (const task of g.tasks as unknown[]) {
+    if (
+      !isObj(task) || !isInt(task.id) || (task.id as number) > 0xffffffff ||
+      !isInt(task.template) || (task.template as number) >= g.templates.length ||
+      !Array.isArray(task.deps) || !task.deps.every((d) => isInt(d))
+    ) {
+      fail("job", "graph tasks must be {id, template, deps} with known templates");
+    }
+    if (seen.has(task.id as number)) fail("job", `task ${task.id} is defined twice`);
+    seen.add(task.id as number);
+    const ext = task.externalDeps;
+    if (
+      !(ext === undefined ||
+        (Array.isArray(ext) && ext.every((d) => isObj(d) && isInt(d.jobId, 1) && isInt(d.id))))
+    ) {
+      fail("job", "externalDeps must be a list of {jobId, id}");
+    }
+  }
+  if (seen.size !== idSetSize(ids) || [...seen].some((id) => !idSetHas(ids, id))) {
+    fail("job", "ids must be the ids of the graph's tasks");
+  }
 }
 
 function isProcessIdentity(p: unknown): boolean {

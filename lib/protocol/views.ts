@@ -77,8 +77,10 @@ export interface TaskView {
   workers: TaskWorkerView[];
   /** Resolved paths, when it has started. */
   paths: TaskPathsView | null;
-  /** Error text of a failed task. */
+  /** Error text of a failed task, or why an aborted one was (a dependency). */
   error: string | null;
+  /** Tasks it depends on (`3`, or `7:3` in another job); absent when none. */
+  deps?: string[];
 }
 
 /** One requested resource of a variant. */

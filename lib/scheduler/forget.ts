@@ -53,7 +53,7 @@ export function forgetJob(
 ): boolean {
   const job = state.jobs.get(jobId);
   if (!job || !isJobComplete(job) || held.has(jobId)) return false;
-  state.classes.get(job.classId)?.queue.removeJob(jobId);
+  for (const part of job.parts) state.classes.get(part.classId)?.queue.removeJob(jobId);
   state.jobs.delete(jobId);
   state.dirtyJobs.delete(jobId);
   state.dirtyTasks.delete(jobId);

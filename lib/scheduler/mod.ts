@@ -27,3 +27,4 @@ export * from "./worker_events.ts";
 export * from "./worker_load.ts";
 export * from "./reattach.ts";
 export * from "./forget.ts";
+export * from "./submits.ts";

@@ -19,11 +19,12 @@
  *
  * @module
  */
-import type { JobId, TaskId, WorkerId } from "../common/mod.ts";
-import type { ToWorkerMsg } from "../protocol/mod.ts";
+import { idSetRank, type JobId, type TaskId, type WorkerId } from "../common/mod.ts";
+import type { TaskAssignment, ToWorkerMsg } from "../protocol/mod.ts";
 import type { IsWaiting } from "./task_queue.ts";
 import {
   materializeTask,
+  partOf,
   type RequestClass,
   type ServerState,
   type WorkerRecord,
@@ -171,7 +172,7 @@ export class MultiNodeRound {
    */
   commit(
     state: ServerState,
-    assign: (jobId: JobId, priority: number) => void,
+    assign: (jobId: JobId, classId: number, priority: number) => void,
     send: (workerId: WorkerId, msg: ToWorkerMsg) => void,
   ): number {
     const { now } = this.#opts;
@@ -196,18 +197,23 @@ export class MultiNodeRound {
       root.classLoad.set(m.cls.id, (root.classLoad.get(m.cls.id) ?? 0) + 1);
       occupyNodes(task, m.jobId, m.taskId, m.nodes);
       for (const w of m.nodes) w.lastBusyAt = now;
-      assign(m.jobId, m.priority);
+      assign(m.jobId, m.cls.id, m.priority);
+      const part = partOf(job, m.taskId);
+      const assignment: TaskAssignment = {
+        id: m.taskId,
+        instance: task.instance,
+        variant: m.variant,
+        nodes: m.nodes.map((w) => ({ workerId: w.id, hostname: w.config.hostname })),
+      };
+      if (part.entries !== null) {
+        assignment.entry = part.entries[idSetRank(part.ids, m.taskId)]!;
+      }
       send(root.id, {
         kind: "computeTasks",
         jobId: m.jobId,
-        submitDir: job.submitDir,
-        template: job.template,
-        tasks: [{
-          id: m.taskId,
-          instance: task.instance,
-          variant: m.variant,
-          nodes: m.nodes.map((w) => ({ workerId: w.id, hostname: w.config.hostname })),
-        }],
+        submitDir: part.submitDir,
+        template: part.template,
+        tasks: [assignment],
       });
     }
     const n = this.#pending.length;

@@ -15,13 +15,17 @@ import {
 import type { JobSubmit, TaskRef, TaskUpdate, ToWorkerMsg } from "../protocol/mod.ts";
 import type { ResourceRequest } from "../resources/mod.ts";
 import {
-  emptyCounts,
+  areTasksDone,
+  getTask,
   isJobComplete,
+  isReady,
   isTerminal,
   isWorkerBusy,
   type Job,
+  type JobPart,
   markTaskDirty,
   materializeTask,
+  partOf,
   type RequestClass,
   type ServerState,
   type TaskRecord,
@@ -30,7 +34,14 @@ import {
   type WorkerSlot,
 } from "./state.ts";
 import { ClassQueue } from "./task_queue.ts";
-import { TaskTable } from "./task_table.ts";
+import {
+  addSubmitTasks,
+  newJob,
+  onJobCompleted,
+  onTaskEnded,
+  type WireHooks,
+  wireSubmit,
+} from "./submits.ts";
 import { holdResources } from "./worker_load.ts";
 import { onMultiNodeSlotReleased } from "./multinode.ts";
 import { adoptStarted } from "./reattach.ts";
@@ -72,9 +83,10 @@ export function setTaskState(
   next: TaskState,
   now: number,
 ): void {
-  const queue = state.classes.get(job.classId)!.queue;
-  const priority = job.template.priority;
-  if (task.state === "waiting") queue.count(priority, -1);
+  const part = partOf(job, taskId);
+  const queue = state.classes.get(part.classId)!.queue;
+  const priority = part.template.priority;
+  if (task.state === "waiting" && isReady(job, taskId)) queue.count(priority, -1);
   job.counts[task.state]--;
   job.counts[next]++;
   task.state = next;
@@ -82,12 +94,19 @@ export function setTaskState(
   if (next === "waiting") {
     queue.count(priority, 1);
     queue.push(job.id, priority, taskId);
-    state.changedClasses.add(job.classId);
+    state.changedClasses.add(part.classId);
     state.needsSchedule = true;
   }
   if (isTerminal(next)) {
     task.finishedAt = now;
-    if (isJobComplete(job)) job.completedAt = now;
+    job.blocked.delete(taskId);
+    const pending = state.pendingEnds;
+    if (job.dependents.has(taskId)) pending.ended.push({ jobId: job.id, taskId });
+    if (isJobComplete(job)) {
+      job.completedAt = now;
+      if (state.afterWaiters.has(job.id)) pending.completed.push(job.id);
+    }
+    settleEnds(state, now);
   } else {
     job.completedAt = null;
   }
@@ -99,41 +118,128 @@ export function setTaskState(
  * for other moves. An assignment is not journaled: restoring it or its
  * previous record both give a waiting task.
  */
-export function assignTasks(state: ServerState, job: Job, priority: number, n: number): void {
-  state.classes.get(job.classId)!.queue.count(priority, -n);
+export function assignTasks(
+  state: ServerState,
+  job: Job,
+  classId: number,
+  priority: number,
+  n: number,
+): void {
+  state.classes.get(classId)!.queue.count(priority, -n);
   job.counts.waiting -= n;
   job.counts.assigned += n;
 }
 
-/** Adds a validated job; returns its id. The caller has validated `submit`. */
-export function onSubmit(state: ServerState, submit: JobSubmit, now: number): JobId {
-  const id = state.nextJobId++;
+/**
+ * Adds a validated submit as a new job, or to the open job it names; returns the job id.
+ * The caller has validated `submit` (ids new to the job, dependencies known) and resolved
+ * its `--after` jobs.
+ */
+export function onSubmit(
+  state: ServerState,
+  submit: JobSubmit,
+  now: number,
+  after: JobId[] = [],
+): JobId {
+  let job = submit.jobId === undefined ? undefined : state.jobs.get(submit.jobId);
+  if (!job) {
+    job = newJob(state.nextJobId++, submit.name, submit.maxFails, now, false);
+    state.dirtyMeta = true;
+    state.jobs.set(job.id, job);
+  }
+  const index = addSubmitTasks(state, job, { submittedAt: now, job: submit, after });
+  state.newSubmits.push({ jobId: job.id, index });
+  state.dirtyJobs.add(job.id);
+  wireSubmit(state, job, index, wireHooks(state, now));
+  settleEnds(state, now);
+  return job.id;
+}
+
+/** Creates an empty open job (`job open`); returns its id. */
+export function onJobOpen(
+  state: ServerState,
+  name: string,
+  maxFails: number | null,
+  now: number,
+): JobId {
+  const job = newJob(state.nextJobId++, name, maxFails, now, true);
   state.dirtyMeta = true;
-  const cls = ensureClass(state, submit.template.requests);
-  const size = idSetSize(submit.ids);
-  const job: Job = {
-    id,
-    name: submit.name,
-    submitDir: submit.submitDir,
-    submittedAt: now,
-    maxFails: submit.maxFails,
-    template: submit.template,
-    ids: submit.ids,
-    size,
-    tasks: new TaskTable(submit.ids),
-    counts: emptyCounts(),
-    cancelReason: null,
-    completedAt: null,
-    classId: cls.id,
+  state.jobs.set(job.id, job);
+  state.dirtyJobs.add(job.id);
+  return job.id;
+}
+
+/** Closes an open job; it completes now when all its tasks have. */
+export function onJobClose(state: ServerState, job: Job, now: number): void {
+  job.open = false;
+  state.dirtyJobs.add(job.id);
+  if (isJobComplete(job)) {
+    job.completedAt = now;
+    if (state.afterWaiters.has(job.id)) state.pendingEnds.completed.push(job.id);
+    settleEnds(state, now);
+  }
+}
+
+/** The hooks through which dependencies make tasks ready or abort them. */
+export function wireHooks(state: ServerState, now: number): WireHooks {
+  return {
+    ready(job, taskId) {
+      const part = partOf(job, taskId);
+      const queue = state.classes.get(part.classId)!.queue;
+      queue.count(part.template.priority, 1);
+      queue.push(job.id, part.template.priority, taskId);
+      state.changedClasses.add(part.classId);
+      state.needsSchedule = true;
+    },
+    readyPart(job, part) {
+      const n = waitingInPart(job, part);
+      if (n === 0) return;
+      const queue = state.classes.get(part.classId)!.queue;
+      queue.count(part.template.priority, n);
+      queue.addJob(job.id, part.template.priority, part.ids);
+      state.changedClasses.add(part.classId);
+      state.needsSchedule = true;
+    },
+    abort(job, taskId, error) {
+      const task = materializeTask(job, taskId);
+      task.error = error;
+      setTaskState(state, job, taskId, task, "aborted", now);
+    },
   };
-  job.counts.waiting = size;
-  cls.queue.count(submit.template.priority, size);
-  cls.queue.addJob(id, submit.template.priority, submit.ids);
-  state.jobs.set(id, job);
-  state.dirtyJobs.add(id);
-  state.changedClasses.add(cls.id);
-  state.needsSchedule = true;
-  return id;
+}
+
+function waitingInPart(job: Job, part: JobPart): number {
+  if (job.parts.length === 1) return job.counts.waiting;
+  let n = idSetSize(part.ids);
+  for (const [id, task] of job.tasks) {
+    if (task.state !== "waiting" && partOf(job, id) === part) n--;
+  }
+  return n;
+}
+
+/** Settles dependents of ended tasks and waiters of completed jobs, iteratively (chains are long). */
+export function settleEnds(state: ServerState, now: number): void {
+  const pending = state.pendingEnds;
+  if (pending.settling) return;
+  pending.settling = true;
+  try {
+    const hooks = wireHooks(state, now);
+    for (;;) {
+      const ended = pending.ended.pop();
+      if (ended) {
+        const job = state.jobs.get(ended.jobId);
+        const task = job && getTask(job, ended.taskId);
+        if (task) onTaskEnded(state, job, ended.taskId, task.state === "finished", hooks);
+        continue;
+      }
+      const completed = pending.completed.pop();
+      if (completed === undefined) break;
+      const job = state.jobs.get(completed);
+      if (job) onJobCompleted(state, job, hooks);
+    }
+  } finally {
+    pending.settling = false;
+  }
 }
 
 /** Records that a worker gains (`delta` 1) or loses (-1) an unstarted prefilled task. */
@@ -224,7 +330,7 @@ export function onTaskUpdates(
     // A variant the job does not have (a forged or damaged record) never reaches the accounting.
     if (
       (update.kind === "started" || update.kind === "rejected") &&
-      job.template.requests[update.variant] === undefined
+      partOf(job, update.id).template.requests[update.variant] === undefined
     ) continue;
     if (slot.canceled) {
       // The server already ended the task; only the worker's resources are left to settle.
@@ -302,7 +408,7 @@ export function stopUnfinished(
   now: number,
   out: Outbox,
 ): number {
-  if (isJobComplete(job)) return 0;
+  if (areTasksDone(job)) return 0;
   const perWorker = new Map<WorkerId, TaskRef[]>();
   let count = 0;
   const stopOne = (taskId: TaskId, task: TaskRecord) => {
@@ -320,13 +426,19 @@ export function stopUnfinished(
     setTaskState(state, job, taskId, task, target, now);
     count++;
   };
+  // Dependents in this job are stopped with it (not aborted for a dependency): settle after.
+  const pending = state.pendingEnds;
+  const wasSettling = pending.settling;
+  pending.settling = true;
   for (const [taskId, task] of job.tasks) stopOne(taskId, task);
   if (job.counts.waiting > 0) {
     for (const taskId of idSetIterate(job.ids)) {
       if (!job.tasks.has(taskId)) stopOne(taskId, materializeTask(job, taskId));
     }
   }
-  state.classes.get(job.classId)!.queue.removeJob(job.id);
+  pending.settling = wasSettling;
+  settleEnds(state, now);
+  for (const part of job.parts) state.classes.get(part.classId)!.queue.removeJob(job.id);
   // Waiting tasks may have kept workers reserved; the next round looks at those again.
   state.needsSchedule = true;
   for (const [workerId, tasks] of perWorker) {

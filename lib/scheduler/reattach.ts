@@ -23,6 +23,7 @@ import { isMultiNode } from "../resources/mod.ts";
 import {
   type Job,
   materializeTask,
+  partOf,
   type ServerState,
   type WorkerRecord,
   type WorkerSlot,
@@ -77,14 +78,15 @@ export function holdRunning(
   task: TaskRecord,
   variant: number,
 ): boolean {
-  const request = job.template.requests[variant];
+  const part = partOf(job, taskId);
+  const request = part.template.requests[variant];
   if (request === undefined || isMultiNode(request)) return false;
   const slot: WorkerSlot = {
     record: task,
     jobId: job.id,
     taskId,
-    classId: job.classId,
-    priority: job.template.priority,
+    classId: part.classId,
+    priority: part.template.priority,
     variant,
     retracting: false,
     canceled: false,

@@ -7,9 +7,9 @@
  *
  * @module
  */
-import type { JobId, WorkerId } from "../common/mod.ts";
+import { idSetRank, type JobId, type WorkerId } from "../common/mod.ts";
 import type { TaskAssignment } from "../protocol/mod.ts";
-import { materializeTask, type WorkerSlot } from "./state.ts";
+import { type JobPart, materializeTask, partOf, type WorkerSlot } from "./state.ts";
 import { assignTasks, countPrefill, sendToWorker } from "./reactor.ts";
 import type { PlacementGroup, RoundContext } from "./schedule_context.ts";
 
@@ -28,7 +28,7 @@ export function commitPlacements(round: RoundContext): CommitCounts {
   for (const [workerId, list] of round.pending) commitWorker(round, workerId, list, counts);
   counts.placed += round.multi.commit(
     state,
-    (jobId, priority) => assignTasks(state, state.jobs.get(jobId)!, priority, 1),
+    (jobId, classId, priority) => assignTasks(state, state.jobs.get(jobId)!, classId, priority, 1),
     (workerId, msg) => sendToWorker(out, workerId, msg),
   );
   return counts;
@@ -43,12 +43,14 @@ function commitWorker(
 ): void {
   const { state } = round;
   const w = state.workers.get(workerId)!;
-  const perJob = new Map<JobId, TaskAssignment[]>();
+  const perPart = new Map<JobPart, { jobId: JobId; tasks: TaskAssignment[] }>();
   for (const { cls, variant, jobId, priority, ids } of list) {
     const job = state.jobs.get(jobId)!;
-    let assignments = perJob.get(jobId);
-    if (!assignments) perJob.set(jobId, assignments = []);
+    const single = job.parts.length === 1 ? job.parts[0]! : null;
     for (const taskId of ids) {
+      const part = single ?? partOf(job, taskId);
+      let group = perPart.get(part);
+      if (!group) perPart.set(part, group = { jobId, tasks: [] });
       const task = materializeTask(job, taskId);
       task.workerId = w.id;
       task.variant = variant;
@@ -68,9 +70,11 @@ function commitWorker(
         countPrefill(state, w, slot, 1);
       }
       task.state = "assigned";
-      assignments.push({ id: taskId, instance: task.instance, variant });
+      const assignment: TaskAssignment = { id: taskId, instance: task.instance, variant };
+      if (part.entries !== null) assignment.entry = part.entries[idSetRank(part.ids, taskId)]!;
+      group.tasks.push(assignment);
     }
-    assignTasks(state, job, priority, ids.length);
+    assignTasks(state, job, cls.id, priority, ids.length);
     if (variant === null) {
       counts.prefilled += ids.length;
     } else {
@@ -80,13 +84,12 @@ function commitWorker(
     }
   }
   w.lastBusyAt = round.now;
-  for (const [jobId, tasks] of perJob) {
-    const job = state.jobs.get(jobId)!;
+  for (const [part, { jobId, tasks }] of perPart) {
     sendToWorker(round.out, w.id, {
       kind: "computeTasks",
       jobId,
-      submitDir: job.submitDir,
-      template: job.template,
+      submitDir: part.submitDir,
+      template: part.template,
       tasks,
     });
   }

@@ -17,7 +17,13 @@
  * @module
  */
 import { type IdSet, idSetHas, type JobId, type TaskId, type WorkerId } from "../common/mod.ts";
-import type { TaskRef, TaskTemplate, WorkerConfig, WorkerStopReason } from "../protocol/mod.ts";
+import type {
+  JobSubmit,
+  TaskRef,
+  TaskTemplate,
+  WorkerConfig,
+  WorkerStopReason,
+} from "../protocol/mod.ts";
 import type { Amount, ResourceRequest } from "../resources/mod.ts";
 import { ClassQueue } from "./task_queue.ts";
 import type { TaskTable } from "./task_table.ts";
@@ -26,19 +32,58 @@ import { pristineTask, type TaskRecord, type TaskState } from "./task.ts";
 export { isTerminal, pristineTask, TASK_STATES } from "./task.ts";
 export type { TaskRecord, TaskState } from "./task.ts";
 
+/**
+ * Tasks of one job that share a definition: one per array submit, one per distinct
+ * template of a task graph.
+ */
+export interface JobPart {
+  /** What its tasks share. */
+  template: TaskTemplate;
+  /** Request class of its tasks. */
+  classId: number;
+  /** Client's directory at submission (`%{SUBMIT_DIR}`). */
+  submitDir: string;
+  /** Its tasks' ids. */
+  ids: IdSet;
+  /** `HQ_ENTRY` of each task in the order of `ids`, or null. */
+  entries: string[] | null;
+  /** Jobs (`--after`) still to complete before its tasks are ready; empty when none. */
+  after: Set<JobId>;
+  /** Index of the submit it came from. */
+  submit: number;
+}
+
+/** A task a task depends on, or one that depends on it. */
+export interface TaskLink {
+  jobId: JobId;
+  taskId: TaskId;
+}
+
+/** A submit as the journal keeps it, to rebuild the job's parts and dependencies. */
+export interface StoredSubmit {
+  submittedAt: number;
+  job: JobSubmit;
+  /** Jobs its tasks waited for (`--after`, resolved at submit). */
+  after: JobId[];
+}
+
 /** A job with its tasks. */
 export interface Job {
   /** Job id. */
   id: JobId;
   name: string;
-  /** Client's directory at submission. */
-  submitDir: string;
-  /** Submission time. */
+  /** Submission (or `job open`) time. */
   submittedAt: number;
   /** Abort threshold. */
   maxFails: number | null;
-  /** Shared task definition. */
-  template: TaskTemplate;
+  /** Task groups sharing a definition, in submit order. */
+  parts: JobPart[];
+  /** Part index of each task when the job has more than one part; null otherwise. */
+  partOf: Map<TaskId, number> | null;
+  /** Submits received, in order. */
+  submits: StoredSubmit[];
+  /** Whether more tasks may still be submitted (`job open` until `job close`). */
+  open: boolean;
   /** Task ids. */
   ids: IdSet;
   /** Number of tasks. */
@@ -49,10 +94,24 @@ export interface Job {
   counts: Record<TaskState, number>;
   /** Latest cancel reason. */
   cancelReason: string | null;
-  /** When the last task completed, or null. */
+  /** When the last task completed (and the job was closed), or null. */
   completedAt: number | null;
-  /** Request class of its tasks. */
-  classId: number;
+  /** Dependencies of tasks that have some. */
+  deps: Map<TaskId, TaskLink[]>;
+  /** Unfinished dependency count of each waiting task that has one. */
+  blocked: Map<TaskId, number>;
+  /** Tasks (of any job) that depend on each task of this job. */
+  dependents: Map<TaskId, TaskLink[]>;
+}
+
+/** The part of the job a task belongs to (the task must be in the job). */
+export function partOf(job: Job, taskId: TaskId): JobPart {
+  return job.parts[job.partOf === null ? 0 : job.partOf.get(taskId)!]!;
+}
+
+/** Whether a waiting task may run: no unfinished dependency and no job it waits for. */
+export function isReady(job: Job, taskId: TaskId): boolean {
+  return !job.blocked.has(taskId) && partOf(job, taskId).after.size === 0;
 }
 
 /** Tasks with one resource request (all variants equal) share a class and a queue. */
@@ -228,6 +287,12 @@ export interface ServerState {
   forgottenJobs: Set<JobId>;
   /** Ended workers pruned since the last commit: the journal drops them. */
   removedWorkers: Set<WorkerId>;
+  /** Submits added since the last commit (the journal stores each once). */
+  newSubmits: { jobId: JobId; index: number }[];
+  /** Jobs waiting (`--after`) for each job to complete. */
+  afterWaiters: Map<JobId, JobId[]>;
+  /** Ended tasks whose dependents are still to settle, and completed jobs with waiters. */
+  pendingEnds: { ended: TaskLink[]; completed: JobId[]; settling: boolean };
 }
 
 /** Creates an empty state. */
@@ -259,6 +324,9 @@ export function createServerState(
     sentBeforeRestart: new Map(),
     forgottenJobs: new Set(),
     removedWorkers: new Set(),
+    newSubmits: [],
+    afterWaiters: new Map(),
+    pendingEnds: { ended: [], completed: [], settling: false },
   };
 }
 
@@ -314,7 +382,12 @@ export function isWorkerBusy(worker: WorkerRecord): boolean {
   return worker.tasks.size > worker.prefilled || worker.multiNode !== null;
 }
 
-/** Whether every task of the job is terminal. */
-export function isJobComplete(job: Job): boolean {
+/** Whether every task of the job is terminal (an open job may still get more). */
+export function areTasksDone(job: Job): boolean {
   return job.counts.waiting + job.counts.assigned + job.counts.running === 0;
+}
+
+/** Whether the job is complete: every task terminal and the job not open. */
+export function isJobComplete(job: Job): boolean {
+  return !job.open && areTasksDone(job);
 }

@@ -2,7 +2,7 @@
  * Ready tasks of one resource-request class, ordered by priority (higher
  * first), then job id, then task id.
  *
- * A job enters as one bucket holding a cursor over its id ranges, so a
+ * A job enters as one bucket per priority holding a cursor over its id ranges, so a
  * million-task array costs one object until its tasks are taken. Tasks that
  * return to waiting go into the bucket's small heap. Entries are validated
  * lazily through the caller's `isWaiting`, so a canceled task simply is
@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { BinaryHeap, type IdSet, type JobId, type TaskId } from "../common/mod.ts";
+import { BinaryHeap, type IdSet, idSetUnion, type JobId, type TaskId } from "../common/mod.ts";
 
 /** Tells whether a task is still waiting. */
 export type IsWaiting = (jobId: JobId, taskId: TaskId) => boolean;
@@ -43,7 +43,8 @@ export interface QueuedTask {
 /** Priority queue of the ready tasks of one request class. */
 export class ClassQueue {
   #heap = new BinaryHeap<Bucket>(bucketBefore);
-  #buckets = new Map<JobId, Bucket>();
+  /** Buckets by job, then by priority (tasks of one job may differ in priority). */
+  #buckets = new Map<JobId, Map<number, Bucket>>();
   #counts = new Map<number, number>();
   #size = 0;
   #lastJob: JobId = 0;
@@ -71,12 +72,22 @@ export class ClassQueue {
     return [...this.#counts.keys()].sort((a, b) => b - a);
   }
 
-  /** Adds every id of a job lazily; its tasks must already be counted. */
+  /**
+   * Adds ids of a job lazily (to those of the job not yet taken at that priority); its
+   * tasks must already be counted.
+   */
   addJob(jobId: JobId, priority: number, ids: IdSet): void {
     const bucket = this.#bucket(jobId, priority);
-    bucket.ids = ids;
+    const current = bucket.ids[bucket.range];
+    const merged = current
+      ? idSetUnion([
+        { start: bucket.next, end: current.end },
+        ...bucket.ids.slice(bucket.range + 1),
+      ], ids)
+      : ids;
+    bucket.ids = merged;
     bucket.range = 0;
-    bucket.next = ids[0]?.start ?? 0;
+    bucket.next = merged[0]?.start ?? 0;
     this.#enqueue(bucket);
   }
 
@@ -98,12 +109,12 @@ export class ClassQueue {
 
   /** Forgets a job's bucket (its tasks are no longer waiting). */
   removeJob(jobId: JobId): void {
-    const bucket = this.#buckets.get(jobId);
-    if (!bucket) return;
-    bucket.ids = [];
-    bucket.range = 0;
-    while (bucket.requeued.size > 0) bucket.requeued.pop();
-    bucket.inHeap.clear();
+    for (const bucket of this.#buckets.get(jobId)?.values() ?? []) {
+      bucket.ids = [];
+      bucket.range = 0;
+      while (bucket.requeued.size > 0) bucket.requeued.pop();
+      bucket.inHeap.clear();
+    }
   }
 
   /** The next waiting task without taking it. */
@@ -115,7 +126,7 @@ export class ClassQueue {
       if (taskId !== undefined) return { jobId: bucket.jobId, taskId, priority: bucket.priority };
       this.#heap.pop();
       bucket.queued = false;
-      if (bucket.ids.length === 0) this.#buckets.delete(bucket.jobId);
+      if (bucket.ids.length === 0) this.#drop(bucket);
     }
   }
 
@@ -144,7 +155,7 @@ export class ClassQueue {
       if (taskId === undefined) {
         this.#heap.pop();
         bucket.queued = false;
-        if (bucket.ids.length === 0) this.#buckets.delete(bucket.jobId);
+        if (bucket.ids.length === 0) this.#drop(bucket);
         continue;
       }
       if (bucket.priority !== priority) return -1;
@@ -160,8 +171,17 @@ export class ClassQueue {
     return this.#lastJob;
   }
 
+  #drop(bucket: Bucket): void {
+    const byPriority = this.#buckets.get(bucket.jobId);
+    if (byPriority?.get(bucket.priority) !== bucket) return;
+    byPriority.delete(bucket.priority);
+    if (byPriority.size === 0) this.#buckets.delete(bucket.jobId);
+  }
+
   #bucket(jobId: JobId, priority: number): Bucket {
-    let bucket = this.#buckets.get(jobId);
+    let byPriority = this.#buckets.get(jobId);
+    if (!byPriority) this.#buckets.set(jobId, byPriority = new Map());
+    let bucket = byPriority.get(priority);
     if (!bucket) {
       bucket = {
         jobId,
@@ -173,7 +193,7 @@ export class ClassQueue {
         inHeap: new Set(),
         queued: false,
       };
-      this.#buckets.set(jobId, bucket);
+      byPriority.set(priority, bucket);
     }
     return bucket;
   }

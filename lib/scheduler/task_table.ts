@@ -26,6 +26,18 @@ export class TaskTable {
     this.#map = single ? null : new Map();
   }
 
+  /** Whether records are kept in the dense array (a job of one id range). */
+  get isDense(): boolean {
+    return this.#map === null;
+  }
+
+  /** A copy in the map form, which takes any id (a job that grows). */
+  toMapForm(): TaskTable {
+    const table = new TaskTable([]);
+    for (const [id, record] of this.entries()) table.set(id, record);
+    return table;
+  }
+
   /** Number of records. */
   get size(): number {
     return this.#map ? this.#map.size : this.#order.length;

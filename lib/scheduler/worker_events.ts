@@ -6,7 +6,13 @@
  */
 import { idSetHas, type WorkerId } from "../common/mod.ts";
 import type { CrashLimit, WorkerConfig, WorkerStopReason } from "../protocol/mod.ts";
-import { isWorkerBusy, materializeTask, type ServerState, type WorkerRecord } from "./state.ts";
+import {
+  isWorkerBusy,
+  materializeTask,
+  partOf,
+  type ServerState,
+  type WorkerRecord,
+} from "./state.ts";
 import { workerCapacity } from "./worker_load.ts";
 import { onMultiNodeWorkerLost } from "./multinode.ts";
 import { countPrefill, type Outbox, sendToWorker, setTaskState } from "./reactor.ts";
@@ -122,14 +128,15 @@ export function onWorkerLost(
     task.workerId = null;
     task.variant = null;
     task.startedAt = null;
-    if (wasRunning && job.template.crashLimit === "never-restart") {
+    const crashLimit = partOf(job, slot.taskId).template.crashLimit;
+    if (wasRunning && crashLimit === "never-restart") {
       task.error = NEVER_RESTART_ERROR;
       setTaskState(state, job, slot.taskId, task, "failed", now);
       continue;
     }
     if (wasRunning && crash) {
       task.crashCount++;
-      if (crashLimitReached(job.template.crashLimit, task.crashCount)) {
+      if (crashLimitReached(crashLimit, task.crashCount)) {
         task.error = crashLimitError(task.crashCount);
         setTaskState(state, job, slot.taskId, task, "failed", now);
         continue;

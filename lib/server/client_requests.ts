@@ -21,15 +21,19 @@ import {
   type JobSubmit,
   type JournalMsg,
   type StdioSpec,
+  type TaskTemplate,
   type ToClientMsg,
   validateJobSubmit,
 } from "../protocol/mod.ts";
 import { debugDump } from "./debug_dump.ts";
+import { checkSubmit } from "./submit_checks.ts";
 import {
   canForget,
   forgetJob,
   heldJobs,
   isJobComplete,
+  onJobClose,
+  onJobOpen,
   onSubmit,
   onWorkerLost,
   type Outbox,
@@ -53,7 +57,12 @@ export interface PendingWait {
   request: number;
   /** Jobs waited for. */
   jobIds: JobId[];
+  /** Whether an open job counts as complete once its tasks are (`--without-close`). */
+  withoutClose: boolean;
 }
+
+/** Outcome of `job close` for one job id. */
+export type CloseResult = { id: JobId; result: "closed" | "alreadyClosed" | "notFound" };
 
 /** What handling a request produced. */
 export interface Handled {
@@ -129,31 +138,40 @@ function checkForgetFilter(filter: readonly unknown[]): ForgettableState[] {
   return filter as ForgettableState[];
 }
 
-/** The submit with the placeholders known now filled in (`onSubmit` takes `nextJobId`). */
+/**
+ * The submit with the placeholders known now filled in (a new job gets `nextJobId`, see
+ * `onSubmit`).
+ */
 function withSubmitPlaceholders(job: JobSubmit, state: ServerState): JobSubmit {
-  const program = job.template.program;
-  const filled = fillPlaceholdersAfterSubmit(
-    {
-      cwd: program.cwd,
-      stdout: program.stdout?.path ?? null,
-      stderr: program.stderr?.path ?? null,
-    },
-    { jobId: state.nextJobId, submitDir: job.submitDir, serverUid: state.serverUid },
-  );
-  const stdio = (spec: StdioSpec, path: string | null): StdioSpec =>
-    spec === null || path === null ? null : { ...spec, path };
-  return {
-    ...job,
-    template: {
-      ...job.template,
+  const values = {
+    jobId: job.jobId ?? state.nextJobId,
+    submitDir: job.submitDir,
+    serverUid: state.serverUid,
+  };
+  const fill = (template: TaskTemplate): TaskTemplate => {
+    const program = template.program;
+    const filled = fillPlaceholdersAfterSubmit(
+      {
+        cwd: program.cwd,
+        stdout: program.stdout?.path ?? null,
+        stderr: program.stderr?.path ?? null,
+      },
+      values,
+    );
+    const stdio = (spec: StdioSpec, path: string | null): StdioSpec =>
+      spec === null || path === null ? null : { ...spec, path };
+    return {
+      ...template,
       program: {
         ...program,
         cwd: filled.cwd,
         stdout: stdio(program.stdout, filled.stdout),
         stderr: stdio(program.stderr, filled.stderr),
       },
-    },
+    };
   };
+  const graph = job.graph && { ...job.graph, templates: job.graph.templates.map(fill) };
+  return { ...job, template: fill(job.template), ...(graph ? { graph } : {}) };
 }
 
 /** Handles one client request other than `hq alloc`'s. Errors become error replies. */
@@ -172,8 +190,9 @@ export function handleClientMsg(
         const key = `${env.client}:${request}`;
         const done = state.appliedRequests.get(key);
         if (done !== undefined) return { reply: { kind: "submitted", request, jobId: done } };
-        const job = withSubmitPlaceholders(validateJobSubmit(msg.job), state);
-        const jobId = onSubmit(state, job, now);
+        const checked = checkSubmit(state, validateJobSubmit(msg.job));
+        const job = withSubmitPlaceholders(checked.submit, state);
+        const jobId = onSubmit(state, job, now, checked.after);
         state.appliedRequests.set(key, jobId);
         return { reply: { kind: "submitted", request, jobId }, requestKey: key, jobId };
       }
@@ -223,8 +242,32 @@ export function handleClientMsg(
       }
       case "jobWait": {
         const jobIds = selectJobs(state, msg.selector);
-        waits.push({ client: env.client, request, jobIds });
+        waits.push({
+          client: env.client,
+          request,
+          jobIds,
+          withoutClose: msg.withoutClose === true,
+        });
         return {};
+      }
+      case "jobOpen": {
+        if (msg.name.length === 0 || /[\n\t]/.test(msg.name)) {
+          throw new RangeError("Job name must be non-empty, without newlines or tabs");
+        }
+        const jobId = onJobOpen(state, msg.name, msg.maxFails, now);
+        return { reply: { kind: "submitted", request, jobId }, jobId };
+      }
+      case "jobClose": {
+        const results = namedIds(msg.selector, [...state.jobs.keys()], (id) => {
+          return state.jobs.get(id)!.open;
+        }).map((id): CloseResult => {
+          const job = state.jobs.get(id);
+          if (!job) return { id, result: "notFound" };
+          if (!job.open) return { id, result: "alreadyClosed" };
+          onJobClose(state, job, now);
+          return { id, result: "closed" };
+        });
+        return { reply: { kind: "data", request, data: results } };
       }
       case "workerList":
         return { reply: { kind: "data", request, data: workerListData(state) } };

@@ -54,8 +54,8 @@ export interface DebugDump {
       id: number;
       task_count: number;
       counts: Record<TaskState, number>;
-      class_id: number;
-      priority: number;
+      class_ids: number[];
+      priorities: number[];
       max_fails: number | null;
       completed_at: number | null;
     }[];
@@ -120,8 +120,8 @@ export function debugDump(state: ServerState, now: number): DebugDump {
         id: j.id,
         task_count: j.size,
         counts: { ...j.counts },
-        class_id: j.classId,
-        priority: j.template.priority,
+        class_ids: j.parts.map((p) => p.classId),
+        priorities: j.parts.map((p) => p.template.priority),
         max_fails: j.maxFails,
         completed_at: j.completedAt,
       })),

@@ -30,9 +30,10 @@ function jobCreated(job: Job): JournalEventView {
     job: job.id,
     name: job.name,
     maxFails: job.maxFails,
-    submitDir: job.submitDir,
+    submitDir: job.parts[0]?.submitDir ?? "",
     ids: [...job.ids],
-    task: taskDescView(job.template),
+    task: job.parts[0] ? taskDescView(job.parts[0].template) : null,
+    closedJob: !job.open,
   };
 }
 

@@ -12,7 +12,7 @@ import {
   parseSelector,
   resolveSelector,
 } from "../common/mod.ts";
-import { getTask, isJobComplete, type ServerState } from "../scheduler/mod.ts";
+import { areTasksDone, getTask, isJobComplete, type ServerState } from "../scheduler/mod.ts";
 import { jobDetailView, jobInfoView, taskViews } from "./views.ts";
 import type {
   ExplainView,
@@ -60,10 +60,14 @@ export function taskListData(
 }
 
 /** Whether every selected job is complete. */
-export function jobsComplete(state: ServerState, jobIds: readonly JobId[]): boolean {
+export function jobsComplete(
+  state: ServerState,
+  jobIds: readonly JobId[],
+  withoutClose = false,
+): boolean {
   return jobIds.every((id) => {
     const job = state.jobs.get(id);
-    return !job || isJobComplete(job);
+    return !job || (withoutClose ? areTasksDone(job) : isJobComplete(job));
   });
 }
 

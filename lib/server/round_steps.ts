@@ -198,7 +198,7 @@ export function answerWaits(session: ServerSession, out: RoundOutput): void {
   const { state, waits } = session;
   for (let i = waits.length - 1; i >= 0; i--) {
     const w = waits[i]!;
-    if (!out.stop && !jobsComplete(state, w.jobIds)) continue;
+    if (!out.stop && !jobsComplete(state, w.jobIds, w.withoutClose)) continue;
     const infos = jobListData(state).filter((j) => w.jobIds.includes(j.id));
     out.replies.push({ client: w.client, msg: { kind: "data", request: w.request, data: infos } });
     waits.splice(i, 1);

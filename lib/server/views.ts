@@ -31,6 +31,8 @@ import type {
 import { requestWeight } from "../resources/mod.ts";
 import {
   type Job,
+  type JobPart,
+  partOf,
   pristineTask,
   type ServerState,
   type TaskRecord,
@@ -61,7 +63,7 @@ export function jobInfoView(job: Job): JobInfoView {
     id: job.id,
     name: job.name,
     task_count: job.size,
-    is_open: false,
+    is_open: job.open,
     task_stats: taskStats(job),
     cancel_reason: job.cancelReason,
   };
@@ -75,17 +77,26 @@ function taskWorkers(state: ServerState, task: TaskRecord): TaskWorkerView[] {
   return ids.map((id) => ({ id, hostname: state.workers.get(id)?.config.hostname ?? null }));
 }
 
-/** The resolver of a job's task paths (compiled once per job). */
+/** The resolver of a job's task paths (compiled once per part of the job). */
 export function jobTaskPaths(state: ServerState, job: Job): TaskPathResolver {
-  const program = job.template.program;
-  return compileTaskPaths(
-    {
-      cwd: program.cwd,
-      stdout: program.stdout?.path ?? null,
-      stderr: program.stderr?.path ?? null,
-    },
-    { jobId: job.id, submitDir: job.submitDir, serverUid: state.serverUid },
-  );
+  const resolvers = new Map<JobPart, TaskPathResolver>();
+  return (taskId, instance) => {
+    const part = partOf(job, taskId);
+    let resolve = resolvers.get(part);
+    if (!resolve) {
+      const program = part.template.program;
+      resolve = compileTaskPaths(
+        {
+          cwd: program.cwd,
+          stdout: program.stdout?.path ?? null,
+          stderr: program.stderr?.path ?? null,
+        },
+        { jobId: job.id, submitDir: part.submitDir, serverUid: state.serverUid },
+      );
+      resolvers.set(part, resolve);
+    }
+    return resolve(taskId, instance);
+  };
 }
 
 /** One task as clients see it; `paths` resolves its paths (see {@link jobTaskPaths}). */
@@ -94,9 +105,11 @@ export function taskView(
   taskId: TaskId,
   task: TaskRecord,
   paths: TaskPathResolver,
+  job?: Job,
 ): TaskView {
   const visible = userState(task.state);
   const started = task.startedAt !== null && visible !== "waiting";
+  const deps = job?.deps.get(taskId);
   return {
     id: taskId,
     state: visible,
@@ -106,7 +119,10 @@ export function taskView(
     finished_at: visible === "waiting" || visible === "running" ? null : task.finishedAt,
     workers: started ? taskWorkers(state, task) : [],
     paths: started ? paths(taskId, task.instance) : null,
-    error: visible === "failed" ? task.error : null,
+    error: visible === "failed" || visible === "aborted" ? task.error : null,
+    ...(deps
+      ? { deps: deps.map((d) => d.jobId === job!.id ? `${d.taskId}` : `${d.jobId}:${d.taskId}`) }
+      : {}),
   };
 }
 
@@ -133,7 +149,7 @@ export function taskDescView(t: TaskTemplate): TaskDescView {
     pin_mode: t.pin,
     priority: t.priority,
     time_limit_ms: t.timeLimitMs,
-    task_dir: false,
+    task_dir: t.taskDir ?? false,
     crash_limit: t.crashLimit,
   };
 }
@@ -148,7 +164,7 @@ export function taskViews(
   const paths = jobTaskPaths(state, job);
   for (const taskId of idSetIterate(job.ids)) {
     if (only && !only(taskId)) continue;
-    views.push(taskView(state, taskId, job.tasks.get(taskId) ?? pristineTask(), paths));
+    views.push(taskView(state, taskId, job.tasks.get(taskId) ?? pristineTask(), paths, job));
   }
   return views;
 }
@@ -160,11 +176,11 @@ export function jobDetailView(state: ServerState, job: Job): JobDetailView {
     max_fails: job.maxFails,
     submitted_at: job.submittedAt,
     completed_at: job.completedAt,
-    submits: [{
-      ids: job.ids.map((r) => ({ start: r.start, end: r.end })),
-      submit_dir: job.submitDir,
-      task_desc: taskDescView(job.template),
-    }],
+    submits: job.parts.map((part) => ({
+      ids: part.ids.map((r) => ({ start: r.start, end: r.end })),
+      submit_dir: part.submitDir,
+      task_desc: taskDescView(part.template),
+    })),
     tasks: taskViews(state, job, null),
   };
 }

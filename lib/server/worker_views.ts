@@ -17,7 +17,13 @@ import {
   type WorkerRuntimeView,
   type WorkerView,
 } from "../protocol/mod.ts";
-import { groupSizes, type Job, type ServerState, type WorkerRecord } from "../scheduler/mod.ts";
+import {
+  groupSizes,
+  type Job,
+  partOf,
+  type ServerState,
+  type WorkerRecord,
+} from "../scheduler/mod.ts";
 import { userState } from "./views.ts";
 
 function runtimeInfo(w: WorkerRecord): WorkerRuntimeView | null {
@@ -108,7 +114,7 @@ export function explainView(
   taskId: TaskId,
   now: number,
 ): ExplainView {
-  const cls = state.classes.get(job.classId)!;
+  const cls = state.classes.get(partOf(job, taskId).classId)!;
   const sizes = groupSizes(state);
   const record = job.tasks.get(taskId);
   const workers = [...state.workers.values()]
@@ -152,8 +158,8 @@ export function explainView(
     job_id: job.id,
     task_id: taskId,
     state: userState(record?.state ?? "waiting"),
-    n_task_deps: 0,
-    n_waiting_deps: 0,
+    n_task_deps: job.deps.get(taskId)?.length ?? 0,
+    n_waiting_deps: job.blocked.get(taskId) ?? 0,
     workers,
   };
 }

@@ -16,14 +16,17 @@
  *
  * @module
  */
-import type { WorkerId } from "../common/mod.ts";
+import { idSetIterate, type WorkerId } from "../common/mod.ts";
 import { FRACTIONS_PER_UNIT, isMultiNode, poolUnits, type ResourcePool } from "../resources/mod.ts";
 import type { StartOrder } from "../worker/mod.ts";
 import type { TaskUpdate } from "../protocol/mod.ts";
 import {
   entryAmount,
+  getTask,
+  isReady,
   isTerminal,
   type Job,
+  partOf,
   type ServerState,
   TASK_STATES,
   taskKey,
@@ -78,13 +81,24 @@ export function checkServerState(state: ServerState): void {
     }
   }
   const waitingByClass = new Map<number, Map<number, number>>();
+  const addReady = (classId: number, p: number, n: number) => {
+    let m = waitingByClass.get(classId);
+    if (!m) waitingByClass.set(classId, m = new Map());
+    m.set(p, (m.get(p) ?? 0) + n);
+  };
   for (const job of state.jobs.values()) {
     const waiting = checkJob(state, job, tally.slotOf);
-    if (waiting > 0) {
-      let m = waitingByClass.get(job.classId);
-      if (!m) waitingByClass.set(job.classId, m = new Map());
-      const p = job.template.priority;
-      m.set(p, (m.get(p) ?? 0) + waiting);
+    if (waiting === 0) continue;
+    const only = job.parts.length === 1 ? job.parts[0]! : null;
+    if (only && job.blocked.size === 0) {
+      if (only.after.size === 0) addReady(only.classId, only.template.priority, waiting);
+      continue;
+    }
+    // Only ready tasks are counted in the queues: walk the job.
+    for (const id of idSetIterate(job.ids)) {
+      if (getTask(job, id)!.state !== "waiting" || !isReady(job, id)) continue;
+      const part = partOf(job, id);
+      addReady(part.classId, part.template.priority, 1);
     }
   }
   for (const cls of state.classes.values()) {

@@ -263,7 +263,7 @@ export function describeStuck(state: ServerState): string {
     const c = job.counts;
     if (c.waiting + c.assigned + c.running > 0) {
       parts.push(
-        `job ${job.id} class ${job.classId} p${job.template.priority}: ` +
+        `job ${job.id} class ${job.parts[0]?.classId} p${job.parts[0]?.template.priority}: ` +
           `${c.waiting} waiting, ${c.assigned} assigned, ${c.running} running`,
       );
     }

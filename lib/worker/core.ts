@@ -18,6 +18,7 @@
 import type { JobId, TaskId } from "../common/mod.ts";
 import type {
   RunningTaskRef,
+  TaskAssignment,
   TaskNode,
   TaskRef,
   TaskTemplate,
@@ -39,6 +40,8 @@ export interface WorkerTask {
   instance: number;
   /** Submit directory of the job. */
   submitDir: string;
+  /** Its `HQ_ENTRY` (`--each-line`, `--from-json`), if it has one. */
+  entry?: string;
   /** Shared definition. */
   template: TaskTemplate;
   /** Request class key (same requests, same class). */
@@ -157,11 +160,13 @@ export class WorkerCore {
           template: msg.template,
           classKey,
         };
+        const taskOf = (a: TaskAssignment): WorkerTask => {
+          const task: WorkerTask = { ...base, taskId: a.id, instance: a.instance };
+          if (a.entry !== undefined) task.entry = a.entry;
+          return task;
+        };
         for (const a of msg.tasks) {
-          if (a.variant !== null) {
-            const task = { ...base, taskId: a.id, instance: a.instance };
-            this.#startNow(task, a.variant, a.nodes ?? null, now);
-          }
+          if (a.variant !== null) this.#startNow(taskOf(a), a.variant, a.nodes ?? null, now);
         }
         for (const a of msg.tasks) {
           if (a.variant !== null) continue;
@@ -169,7 +174,7 @@ export class WorkerCore {
           if (!list) this.#prefill.set(classKey, list = []);
           // Keep the server's order (priority, then job, then task): a higher-priority task
           // prefilled later must not start after lower ones queued before it.
-          const task = { ...base, taskId: a.id, instance: a.instance };
+          const task = taskOf(a);
           let i = list.length;
           while (i > 0 && queuedBefore(task, list[i - 1]!)) i--;
           list.splice(i, 0, task);

@@ -224,3 +224,23 @@ Deno.test("WorkerCore.returnOverdue() gives back queued tasks whose time request
   assert.deepEqual(brief(c.takeUpdates()), ["returned 2:1", "returned 2:2"]);
   assert.equal(c.prefilled, 0);
 });
+
+Deno.test("WorkerCore carries each task's entry to its start, prefilled tasks too", () => {
+  const c = core("cpus=1");
+  const msg = compute(1, "cpus=1", [
+    { ...run(0), entry: "first" },
+    { ...queued(1), entry: "" },
+    queued(2),
+  ]);
+  c.onMessage(msg, 0);
+  const [first] = c.takeStarts();
+  assert.equal(first!.entry, "first");
+  c.onEnded(workerTaskKey(1, 0), { kind: "finished" }, 1);
+  const [second] = c.takeStarts();
+  assert.equal(second!.taskId, 1);
+  assert.equal(second!.entry, "");
+  c.onEnded(workerTaskKey(1, 1), { kind: "finished" }, 2);
+  const [third] = c.takeStarts();
+  assert.equal(third!.taskId, 2);
+  assert.equal("entry" in third!, false);
+});

@@ -8,3 +8,4 @@
 export * from "./output.ts";
 export * from "./run_cli.ts";
 export * from "./launch.ts";
+export * from "./job_commands.ts";

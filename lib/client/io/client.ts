@@ -38,7 +38,7 @@ import {
   ServerNotRunningError,
   Waiter,
 } from "../../protocol/io/mod.ts";
-import type { CancelResult, DebugDump, WorkerStopResult } from "../../server/mod.ts";
+import type { CancelResult, CloseResult, DebugDump, WorkerStopResult } from "../../server/mod.ts";
 
 /**
  * The server answered a request with an error (an unknown job, a bad selector, ...), or with
@@ -354,9 +354,26 @@ export class HqClient {
     return this.#data({ kind: "jobForget", selector, filter });
   }
 
-  /** Waits until the selected jobs are complete; returns their final state. */
-  wait(selector: string): Promise<JobInfoView[]> {
-    return this.#data({ kind: "jobWait", selector });
+  /**
+   * Waits until the selected jobs are complete (with `withoutClose`, open jobs once their
+   * tasks are); returns their final state.
+   */
+  wait(selector: string, withoutClose = false): Promise<JobInfoView[]> {
+    return this.#data({ kind: "jobWait", selector, ...(withoutClose ? { withoutClose } : {}) });
+  }
+
+  /** Creates an empty open job (`hq job open`); resolves with its id once journaled. */
+  async openJob(name: string, maxFails: number | null): Promise<JobId> {
+    const reply = await this.request({ kind: "jobOpen", name, maxFails });
+    if (reply.kind !== "submitted") {
+      throw new RequestError(`Unexpected reply "${reply.kind}" to "jobOpen"`);
+    }
+    return reply.jobId;
+  }
+
+  /** Closes the selected open jobs (`hq job close`). */
+  closeJobs(selector: string): Promise<CloseResult[]> {
+    return this.#data({ kind: "jobClose", selector });
   }
 
   /** Every worker the server knows, live or ended (`hq worker list`). */

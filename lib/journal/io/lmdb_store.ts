@@ -3,7 +3,7 @@
  *
  * Keys are arrays: `["m"]` meta, `["j", job]`, `["t", job, task]`,
  * `["w", worker]`, `["o", worker]` channel offsets, `["r", key]` applied
- * submit requests, `["q", queue]` automatic allocation queues and `["A"]` the
+ * submit requests, `["s", job, index]` the submits of jobs (format 2.3), `["q", queue]` automatic allocation queues and `["A"]` the
  * next queue id. Each commit is one synchronous write transaction.
  *
  * @module
@@ -17,6 +17,7 @@ import {
   type JournalStore,
   JournalVersionError,
   type MetaRecord,
+  type SubmitRecord,
 } from "../mod.ts";
 import type { QueueRecord } from "../../autoalloc/mod.ts";
 
@@ -144,6 +145,10 @@ export class LmdbJournalStore implements JournalStore {
     for (const { key, value } of db.getRange({ start: ["j"], end: ["j", Infinity] })) {
       if (key[0] === "j") data.jobs.push(value as JournalData["jobs"][number]);
     }
+    data.submits = [];
+    for (const { key, value } of db.getRange({ start: ["s"], end: ["s", Infinity] })) {
+      if (key[0] === "s") data.submits.push(value as SubmitRecord);
+    }
     for (const { key, value } of db.getRange({ start: ["t"], end: ["t", Infinity] })) {
       if (key[0] !== "t") continue;
       data.tasks.push({
@@ -185,6 +190,7 @@ export class LmdbJournalStore implements JournalStore {
     db.transactionSync(() => {
       if (batch.meta) db.putSync(["m"], batch.meta);
       for (const j of batch.jobs) db.putSync(["j", j.id], j);
+      for (const s of batch.submits ?? []) db.putSync(["s", s.jobId, s.index], s);
       for (const t of batch.tasks) db.putSync(["t", t.jobId, t.taskId], t.record);
       for (const w of batch.workers) db.putSync(["w", w.id], w);
       for (const o of batch.offsets) {
@@ -201,6 +207,9 @@ export class LmdbJournalStore implements JournalStore {
       }
       for (const id of batch.jobsRemoved ?? []) {
         db.removeSync(["j", id]);
+        for (const key of [...db.getKeys({ start: ["s", id], end: ["s", id, Infinity] })]) {
+          db.removeSync(key);
+        }
         for (const key of [...db.getKeys({ start: ["t", id], end: ["t", id, Infinity] })]) {
           db.removeSync(key);
         }

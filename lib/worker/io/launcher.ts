@@ -1,7 +1,12 @@
 /**
- * Starts one task process with its environment and output files, and kills
- * whole process trees (found through `/proc`) on cancel or time limit. A
- * multi-node task gets a task directory holding its node and host files.
+ * Starts one task process with its environment, stdin data and output files,
+ * and ends whole tasks on cancel or time limit: every task runs in its own
+ * process group (a session of its own), which is signalled together with the
+ * descendants found through `/proc`. A task with `--task-dir`, and every
+ * multi-node task, gets a task directory under the worker's work dir
+ * (`HQ_TASK_DIR`), holding the node and host files of a multi-node task and
+ * the error file (`HQ_ERROR_FILENAME`) through which a failing task gives its
+ * own error message.
  *
  * @module
  */
@@ -40,7 +45,15 @@ export interface LaunchSpec {
   allocation: Allocation;
   /** Worker id, for `HQ_WORKER_ID`. */
   workerId: number;
-  /** For a multi-node task: its workers (root first) and its task directory. */
+  /** The task's `HQ_ENTRY` (`--each-line`, `--from-json`). */
+  entry?: string;
+  /**
+   * The task's own directory (`HQ_TASK_DIR`), under the worker's work dir: for a task
+   * submitted with `--task-dir` and for every multi-node task. Created afresh at launch
+   * ({@link prepareTaskDir}); the caller removes it when the task ends ({@link removeTaskDir}).
+   */
+  taskDir?: string;
+  /** For a multi-node task: its workers (root first); its node files go in `taskDir`. */
   multiNode?: MultiNodeSpec;
 }
 
@@ -48,8 +61,6 @@ export interface LaunchSpec {
 export interface MultiNodeSpec {
   /** Workers of the task, root first. */
   nodes: TaskNode[];
-  /** Per-task directory (under the worker's work dir) for the node files; removed at the end. */
-  taskDir: string;
 }
 
 const IPV4_REGEXP = /^\d{1,3}(\.\d{1,3}){3}$/;
@@ -84,13 +95,27 @@ export function nodeFilePaths(taskDir: string): { nodeFile: string; hostFile: st
   return { nodeFile: `${taskDir}/hq-nodes`, hostFile: `${taskDir}/hq-hosts` };
 }
 
-/** Creates a multi-node task's directory with its node and host files. */
-export function prepareMultiNodeDir(mn: MultiNodeSpec): void {
-  Deno.mkdirSync(mn.taskDir, { recursive: true, mode: 0o700 });
-  const text = nodeFiles(mn.nodes);
-  const paths = nodeFilePaths(mn.taskDir);
-  Deno.writeTextFileSync(paths.nodeFile, text.nodeFile);
-  Deno.writeTextFileSync(paths.hostFile, text.hostFile);
+/** Path of the file through which a task gives its own error message (`HQ_ERROR_FILENAME`). */
+export function errorFilePath(taskDir: string): string {
+  return `${taskDir}/hq-error`;
+}
+
+/**
+ * Creates a task's directory afresh (a leftover of an earlier worker on the same work dir
+ * is removed first), with the node and host files of a multi-node task. Does nothing for
+ * a task without a directory.
+ */
+export function prepareTaskDir(spec: LaunchSpec): void {
+  const { taskDir, multiNode } = spec;
+  if (taskDir === undefined) return;
+  removeTaskDir(taskDir);
+  Deno.mkdirSync(taskDir, { recursive: true, mode: 0o700 });
+  if (multiNode) {
+    const text = nodeFiles(multiNode.nodes);
+    const paths = nodeFilePaths(taskDir);
+    Deno.writeTextFileSync(paths.nodeFile, text.nodeFile);
+    Deno.writeTextFileSync(paths.hostFile, text.hostFile);
+  }
 }
 
 /** Removes a task directory; a missing one is fine. */
@@ -100,6 +125,40 @@ export function removeTaskDir(taskDir: string): void {
   } catch {
     // Already gone.
   }
+}
+
+/** How many bytes of a task's error file become its error (HyperQueue: 2 KiB). */
+export const MAX_ERROR_FILE_BYTES = 2048;
+
+/**
+ * The error a failed task gave in its error file ({@link errorFilePath}), as HyperQueue
+ * reads it: the first {@link MAX_ERROR_FILE_BYTES} bytes as UTF-8 (invalid bytes
+ * replaced), marked when cut, with a note for an empty file; null when there is no file
+ * (the exit status is the error then). The text is stored as is, a final newline included.
+ */
+export function readErrorFile(taskDir: string): string | null {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(errorFilePath(taskDir), { read: true });
+  } catch {
+    return null;
+  }
+  const buffer = new Uint8Array(MAX_ERROR_FILE_BYTES);
+  let size = 0;
+  try {
+    while (size < buffer.length) {
+      const n = file.readSync(buffer.subarray(size));
+      if (n === null || n === 0) break;
+      size += n;
+    }
+  } catch {
+    if (size === 0) return null; // Unreadable (a directory, say): as if there were none.
+  } finally {
+    file.close();
+  }
+  if (size === 0) return "Task created an error file, but it is empty";
+  const text = new TextDecoder().decode(buffer.subarray(0, size));
+  return size === MAX_ERROR_FILE_BYTES ? `${text}\n[The message was truncated]` : text;
 }
 
 /** How a task process ended. */
@@ -128,13 +187,20 @@ export function taskEnv(spec: LaunchSpec): Record<string, string> {
   env.HQ_SUBMIT_DIR = spec.submitDir;
   env.HQ_SERVER_UID = spec.serverUid;
   env.HQ_WORKER_ID = String(spec.workerId);
+  if (spec.entry !== undefined) env.HQ_ENTRY = spec.entry;
+  if (spec.taskDir !== undefined) {
+    env.HQ_TASK_DIR = spec.taskDir;
+    env.HQ_ERROR_FILENAME = errorFilePath(spec.taskDir);
+  }
   if (spec.multiNode) {
     // The task owns whole workers: no per-resource variables.
-    const paths = nodeFilePaths(spec.multiNode.taskDir);
+    if (spec.taskDir === undefined) {
+      throw new TypeError("Cannot launch a multi-node task: it has no task directory");
+    }
+    const paths = nodeFilePaths(spec.taskDir);
     env.HQ_NUM_NODES = String(spec.multiNode.nodes.length);
     env.HQ_NODE_FILE = paths.nodeFile;
     env.HQ_HOST_FILE = paths.hostFile;
-    env.HQ_TASK_DIR = spec.multiNode.taskDir;
     if (spec.template.requests.length > 1) env.HQ_RESOURCE_VARIANT = String(spec.variant);
     return env;
   }
@@ -214,6 +280,28 @@ function ensureDir(path: string): void {
   knownDirs.add(path);
 }
 
+/** Encoded stdin data per template (tasks of one message share their template). */
+const stdinBytes = new WeakMap<TaskTemplate, Uint8Array>();
+
+/**
+ * Writes a task's stdin data and closes the pipe, in the background: a task that
+ * does not read never blocks the worker, and one that ends first (`EPIPE`) is fine.
+ */
+function feedStdin(stdin: WritableStream<Uint8Array>, template: TaskTemplate): void {
+  let data = stdinBytes.get(template);
+  if (data === undefined) {
+    data = new TextEncoder().encode(template.stdin ?? "");
+    stdinBytes.set(template, data);
+  }
+  const writer = stdin.getWriter();
+  writer.write(data).then(
+    () => writer.close(),
+    () => writer.abort(),
+  ).catch(() => {
+    // The task closed its stdin or ended: what it did not read is dropped.
+  });
+}
+
 /**
  * Starts a task process; synchronous, so a prefilled task starts in the same
  * turn as the end of the task whose resources it takes over. Output goes
@@ -222,6 +310,12 @@ function ensureDir(path: string): void {
  * The program is checked first as `execve` would ({@link resolveProgram}), so
  * the shell never runs a file without an interpreter line as a script.
  *
+ * The process leads a new session, hence its own process group (pgid = pid),
+ * which {@link signalTask} signals as a whole. The task's directory, if it has
+ * one, is created first; a failed task's error file, if it wrote one, gives its
+ * error ({@link readErrorFile}). Stdin data, if any, is written through a pipe;
+ * otherwise stdin is `/dev/null`.
+ *
  * @throws {Error} With HyperQueue's wording (without the `Error: ` prefix, see
  * {@link taskErrorText}) when it cannot start.
  */
@@ -229,7 +323,7 @@ export function launchTask(spec: LaunchSpec, paths: TaskPaths): RunningProcess {
   const env = taskEnv(spec);
   const args = taskArgs(spec, env);
   ensureDir(paths.cwd);
-  if (spec.multiNode) prepareMultiNodeDir(spec.multiNode);
+  prepareTaskDir(spec);
   let program: string;
   try {
     program = resolveProgram(args[0]!, paths.cwd, env.PATH ?? Deno.env.get("PATH"));
@@ -238,24 +332,29 @@ export function launchTask(spec: LaunchSpec, paths: TaskPaths): RunningProcess {
     throw e;
   }
   const [cmd, cmdArgs] = redirected(program, args.slice(1), paths);
+  // Empty data is no data, as in HyperQueue: stdin is /dev/null, EOF at once either way.
+  const withStdin = (spec.template.stdin ?? "") !== "";
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(cmd, {
       args: cmdArgs,
       cwd: paths.cwd,
       env,
-      stdin: "null",
+      detached: true,
+      stdin: withStdin ? "piped" : "null",
       stdout: "null",
       stderr: "null",
     }).spawn();
   } catch (e) {
     throw new Error(cannotExecuteText(args, spawnErrno(e), paths.cwd));
   }
-  const done = child.status.then((status): TaskEnd =>
-    status.success
-      ? { kind: "finished" }
-      : { kind: "failed", error: taskErrorText(exitStatusText(status)) }
-  );
+  if (withStdin) feedStdin(child.stdin, spec.template);
+  const { taskDir } = spec;
+  const done = child.status.then((status): TaskEnd => {
+    if (status.success) return { kind: "finished" };
+    const own = taskDir === undefined ? null : readErrorFile(taskDir);
+    return { kind: "failed", error: taskErrorText(own ?? exitStatusText(status)) };
+  });
   return { pid: child.pid, done };
 }
 
@@ -362,15 +461,52 @@ export function killTree(pid: number, signal: Deno.Signal): void {
   }
 }
 
-/** How long a task may take to end after SIGINT before it gets SIGKILL (HyperQueue: 1 s). */
-export const KILL_GRACE_MS = 1000;
+/** Signals every process of group `pgid`; an empty group is ignored. */
+export function killGroup(pgid: number, signal: Deno.Signal): void {
+  try {
+    Deno.kill(-pgid, signal);
+  } catch {
+    // No process left in the group.
+  }
+}
 
 /**
- * Ends a task as HyperQueue does on cancel, time limit or worker end: SIGINT
- * to its whole tree, then SIGKILL after {@link KILL_GRACE_MS} to what is left.
- * Returns the timer of the second step.
+ * Whether process group `pgid` still has a process (a zombie not yet reaped counts).
+ * Probes with SIGCONT, as Deno offers no signal 0: meant for a group being ended,
+ * whose stopped members may as well resume to handle the SIGINT they were sent.
  */
-export function terminateTree(pid: number): ReturnType<typeof setTimeout> {
-  killTree(pid, "SIGINT");
-  return setTimeout(() => killTree(pid, "SIGKILL"), KILL_GRACE_MS);
+export function groupExists(pgid: number): boolean {
+  try {
+    Deno.kill(-pgid, "SIGCONT");
+    return true;
+  } catch {
+    return false;
+  }
 }
+
+/** Options of {@link signalTask}. */
+export interface SignalTaskOptions {
+  /**
+   * Whether to signal the descendants of `pid` found through `/proc` too (those that
+   * left the group). Only while `pid` has not been reaped: its number may be reused.
+   * @default true
+   */
+  tree?: boolean;
+}
+
+/**
+ * Signals a task started by {@link launchTask}: its process group (pgid = `pid`),
+ * which keeps the processes orphaned by the end of their parent, and its process
+ * tree. Missing processes are ignored.
+ */
+export function signalTask(
+  pid: number,
+  signal: Deno.Signal,
+  options: SignalTaskOptions = {},
+): void {
+  killGroup(pid, signal);
+  if (options.tree ?? true) killTree(pid, signal);
+}
+
+/** How long a task may take to end after SIGINT before it gets SIGKILL (HyperQueue: 1 s). */
+export const KILL_GRACE_MS = 1000;

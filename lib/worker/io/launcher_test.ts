@@ -3,13 +3,17 @@ import { join } from "node:path";
 import type { TaskTemplate } from "../../protocol/messages.ts";
 import type { Allocation } from "../../resources/allocator.ts";
 import {
+  groupExists,
   killTree,
   type LaunchSpec,
   launchTask,
+  MAX_ERROR_FILE_BYTES,
   nodeFiles,
+  readErrorFile,
   removeTaskDir,
   resolveProgram,
   shortHostname,
+  signalTask,
   taskArgs,
   taskEnv,
   taskPaths,
@@ -245,9 +249,9 @@ Deno.test("launchTask() gives a multi-node task node files in its task dir and n
     const s = spec({
       template: template({ program, requests: [{ entries: [], minTimeMs: 0, nNodes: 2 }] }),
       allocation: { resources: [] },
+      taskDir,
       multiNode: {
         nodes: [{ workerId: 2, hostname: "root.a.b" }, { workerId: 5, hostname: "other.a.b" }],
-        taskDir,
       },
     });
     const env = taskEnv(s);
@@ -255,6 +259,7 @@ Deno.test("launchTask() gives a multi-node task node files in its task dir and n
     assert.equal(env.HQ_NODE_FILE, join(taskDir, "hq-nodes"));
     assert.equal(env.HQ_HOST_FILE, join(taskDir, "hq-hosts"));
     assert.equal(env.HQ_TASK_DIR, taskDir);
+    assert.equal(env.HQ_ERROR_FILENAME, join(taskDir, "hq-error"));
     assert.ok(
       !Object.keys(env).some((k) => k.startsWith("HQ_RESOURCE_") || k === "OMP_NUM_THREADS"),
     );
@@ -263,6 +268,177 @@ Deno.test("launchTask() gives a multi-node task node files in its task dir and n
     removeTaskDir(taskDir);
     await assert.rejects(() => Deno.stat(taskDir), Deno.errors.NotFound);
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("taskEnv() gives HQ_ENTRY, and HQ_TASK_DIR with HQ_ERROR_FILENAME for a task dir", () => {
+  const plain = taskEnv(spec());
+  for (const name of ["HQ_ENTRY", "HQ_TASK_DIR", "HQ_ERROR_FILENAME"]) {
+    assert.equal(plain[name], undefined);
+  }
+  // The entry wins over a user variable of the same name, as in HyperQueue.
+  const user = template({ program: { ...template().program, env: { HQ_ENTRY: "user" } } });
+  const env = taskEnv(spec({ template: user, entry: '{"x": 1}', taskDir: "/w/tasks/7-3-1" }));
+  assert.equal(env.HQ_ENTRY, '{"x": 1}');
+  assert.equal(env.HQ_TASK_DIR, "/w/tasks/7-3-1");
+  assert.equal(env.HQ_ERROR_FILENAME, "/w/tasks/7-3-1/hq-error");
+  // An empty line is an entry too.
+  assert.equal(taskEnv(spec({ entry: "" })).HQ_ENTRY, "");
+});
+
+/** A spec running `script` with bash in `dir`, its stdout in `dir/out`. */
+function bashSpec(
+  dir: string,
+  script: string,
+  over: Partial<LaunchSpec> = {},
+  templateOver: Partial<TaskTemplate> = {},
+): LaunchSpec {
+  const program = {
+    args: ["bash", "-c", script],
+    env: {},
+    cwd: dir,
+    stdout: { path: join(dir, "out"), rmIfFinished: false },
+    stderr: null,
+  };
+  return spec({ template: template({ program, ...templateOver }), ...over });
+}
+
+Deno.test("launchTask() passes HQ_ENTRY to the task", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const s = bashSpec(dir, 'printf "%s" "$HQ_ENTRY"', { entry: "line with  spaces" });
+    assert.deepEqual(await launchTask(s, taskPaths(s)).done, { kind: "finished" });
+    assert.equal(await Deno.readTextFile(join(dir, "out")), "line with  spaces");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("launchTask() writes the stdin data to the task and closes its stdin", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const data = "first line\nsecond ✓\n" + "x".repeat(300_000);
+    const s = bashSpec(dir, "cat", {}, { stdin: data });
+    assert.deepEqual(await launchTask(s, taskPaths(s)).done, { kind: "finished" });
+    assert.equal(await Deno.readTextFile(join(dir, "out")), data);
+
+    // Without data, stdin is /dev/null: `cat` ends at once.
+    const none = bashSpec(dir, "cat; echo end");
+    assert.deepEqual(await launchTask(none, taskPaths(none)).done, { kind: "finished" });
+    assert.equal(await Deno.readTextFile(join(dir, "out")), "end\n");
+
+    // A task that never reads more than the pipe holds ends normally: no EPIPE error.
+    const deaf = bashSpec(dir, "exit 0", {}, { stdin: "y".repeat(1 << 20) });
+    assert.deepEqual(await launchTask(deaf, taskPaths(deaf)).done, { kind: "finished" });
+    // Let the write fail (EPIPE) before the test ends.
+    await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("launchTask() creates the task dir afresh and reads the error file of a failed task", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const taskDir = join(dir, "work", "tasks", "7-3-1");
+    await Deno.mkdir(taskDir, { recursive: true });
+    await Deno.writeTextFile(join(taskDir, "leftover"), "old");
+    const script = 'ls -A "$HQ_TASK_DIR"; echo "$HQ_TASK_DIR $HQ_ERROR_FILENAME"; ' +
+      'echo "Bad input" > "$HQ_ERROR_FILENAME"; exit 1';
+    const s = bashSpec(dir, script, { taskDir });
+    assert.deepEqual(await launchTask(s, taskPaths(s)).done, {
+      kind: "failed",
+      error: "Error: Bad input\n",
+    });
+    assert.equal(
+      await Deno.readTextFile(join(dir, "out")),
+      `${taskDir} ${join(taskDir, "hq-error")}\n`,
+    );
+    assert.equal((await Deno.stat(taskDir)).mode! & 0o777, 0o700);
+
+    // A task that finishes keeps its error file to itself.
+    const ok = bashSpec(dir, 'echo ignored > "$HQ_ERROR_FILENAME"', { taskDir });
+    assert.deepEqual(await launchTask(ok, taskPaths(ok)).done, { kind: "finished" });
+    // Without an error file, the exit status is the error.
+    const plain = bashSpec(dir, "exit 4", { taskDir });
+    assert.deepEqual(await launchTask(plain, taskPaths(plain)).done, {
+      kind: "failed",
+      error: "Error: Program terminated with exit code 4.",
+    });
+    removeTaskDir(taskDir);
+    await assert.rejects(() => Deno.stat(taskDir), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("readErrorFile() reads as HyperQueue: at most 2 KiB, a note when empty, null when absent", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = join(dir, "hq-error");
+    assert.equal(readErrorFile(dir), null);
+    await Deno.writeTextFile(file, "");
+    assert.equal(readErrorFile(dir), "Task created an error file, but it is empty");
+    await Deno.writeTextFile(file, "short\n");
+    assert.equal(readErrorFile(dir), "short\n");
+    await Deno.writeTextFile(file, "a".repeat(MAX_ERROR_FILE_BYTES - 1));
+    assert.equal(readErrorFile(dir), "a".repeat(MAX_ERROR_FILE_BYTES - 1));
+    await Deno.writeTextFile(file, "b".repeat(10_000));
+    assert.equal(
+      readErrorFile(dir),
+      "b".repeat(MAX_ERROR_FILE_BYTES) + "\n[The message was truncated]",
+    );
+    // Invalid UTF-8 is replaced, not an error.
+    await Deno.writeFile(file, new Uint8Array([0x6f, 0x6b, 0xff]));
+    assert.equal(readErrorFile(dir), "ok\uFFFD");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Whether `pid` is gone (no process, or a zombie). */
+function gone(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+    return state === "Z" || state === "X";
+  } catch {
+    return true;
+  }
+}
+
+/** Waits up to `ms` for `pred`. */
+async function waitFor(pred: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return true;
+}
+
+Deno.test("signalTask() reaches a task's orphaned background process through its group", async () => {
+  const dir = await Deno.makeTempDir();
+  const pids: number[] = [];
+  try {
+    // The background sleep ignores SIGINT (non-interactive bash) and outlives its parent.
+    const s = bashSpec(dir, "sleep 30 & echo $!; exit 0");
+    const p = launchTask(s, taskPaths(s));
+    pids.push(p.pid);
+    assert.deepEqual(await p.done, { kind: "finished" });
+    const orphan = Number((await Deno.readTextFile(join(dir, "out"))).trim());
+    pids.push(orphan);
+    assert.ok(!gone(orphan));
+    assert.ok(groupExists(p.pid));
+    // Its own group: the task's pid is the group id.
+    const stat = await Deno.readTextFile(`/proc/${orphan}/stat`);
+    assert.equal(Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]), p.pid);
+    signalTask(p.pid, "SIGKILL", { tree: false });
+    assert.ok(await waitFor(() => gone(orphan), 5000));
+    assert.ok(await waitFor(() => !groupExists(p.pid), 5000));
+  } finally {
+    for (const pid of pids) killTree(pid, "SIGKILL");
     await Deno.remove(dir, { recursive: true });
   }
 });

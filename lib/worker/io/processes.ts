@@ -5,28 +5,34 @@
  *
  * A process ended by a cancel or by the worker's end reports `canceled`; one
  * ended by its time limit fails with `Time limit reached`; otherwise its exit
- * decides. Output files marked `:rm-if-finished` are removed when the task
- * finished. Ends are handed to the `onEnd` callback in the order the
- * processes exit.
+ * decides. Ending a task sends SIGINT to its process group and tree, then
+ * SIGKILL {@link KILL_GRACE_MS} later to what is left of the group (and of the
+ * tree while the task's process runs), even after the task's process has
+ * ended: background processes it left behind go too. Output files marked
+ * `:rm-if-finished` are removed when the task finished, and the task's
+ * directory whenever it ends. Ends are handed to the `onEnd` callback in the
+ * order the processes exit.
  *
  * @module
  */
 import { joinPath, resolvePath } from "../../common/mod.ts";
 import {
+  groupExists,
+  KILL_GRACE_MS,
   type LaunchSpec,
   launchTask,
   removeTaskDir,
+  signalTask,
   type TaskEnd,
   type TaskPaths,
   taskPaths,
-  terminateTree,
 } from "./launcher.ts";
 import { taskErrorText } from "./exec_errors.ts";
 import { nextMeanRunMs, type StartOrder, type TaskOutcome, workerTaskKey } from "../mod.ts";
 
 /** What a launch needs beyond the start order; `serverUid` and `workerId` are set at registration. */
 export interface LaunchContext {
-  /** The worker's working directory (multi-node task directories go under it). */
+  /** The worker's working directory (task directories go under `tasks/` in it). */
   workDir: string;
   /** The server's uid, for `%{SERVER_UID}`. */
   serverUid: string;
@@ -34,7 +40,10 @@ export interface LaunchContext {
   workerId: number;
 }
 
-/** The launcher's spec for a start order. */
+/**
+ * The launcher's spec for a start order. A task with `--task-dir` and a multi-node task
+ * get the directory `<workDir>/tasks/<job>-<task>-<instance>` (one per attempt).
+ */
 export function launchSpec(order: StartOrder, context: LaunchContext): LaunchSpec {
   const spec: LaunchSpec = {
     jobId: order.jobId,
@@ -47,13 +56,12 @@ export function launchSpec(order: StartOrder, context: LaunchContext): LaunchSpe
     allocation: order.allocation,
     workerId: context.workerId,
   };
-  if (order.nodes !== null) {
+  if (order.entry !== undefined) spec.entry = order.entry;
+  if (order.nodes !== null || order.template.taskDir === true) {
     const name = `${order.jobId}-${order.taskId}-${order.instance}`;
-    spec.multiNode = {
-      nodes: order.nodes,
-      taskDir: resolvePath(Deno.cwd(), joinPath(context.workDir, "tasks", name)),
-    };
+    spec.taskDir = resolvePath(Deno.cwd(), joinPath(context.workDir, "tasks", name));
   }
+  if (order.nodes !== null) spec.multiNode = { nodes: order.nodes };
   return spec;
 }
 
@@ -84,13 +92,18 @@ export function taskOutcome(end: TaskEnd, by: EndedBy): TaskOutcome {
   return end;
 }
 
-/** A running task process. */
+/** A task process, from its launch until its group is done with. */
 interface ProcEntry extends EndedBy {
+  /** Its pid, also its process group id. */
   pid: number;
+  /** Whether the process has ended (and was reaped: its pid may be reused). */
+  exited: boolean;
   /** The time limit timer. */
   timer?: ReturnType<typeof setTimeout>;
   /** The SIGKILL that follows a SIGINT. */
   killTimer?: ReturnType<typeof setTimeout>;
+  /** Whether that SIGKILL was sent. */
+  killed?: boolean;
 }
 
 /** Removes a finished task's output files marked `:rm-if-finished`. */
@@ -111,6 +124,8 @@ function removeFinishedOutputs(spec: LaunchSpec, paths: TaskPaths): void {
 /** The task processes of one worker, by task key ({@link workerTaskKey}). */
 export class TaskProcesses {
   readonly #procs = new Map<string, ProcEntry>();
+  /** Ended tasks whose group still gets its SIGKILL. */
+  readonly #ending = new Set<ProcEntry>();
   readonly #onEnd: (key: string, outcome: TaskOutcome) => void;
   #meanRunMs = 0;
 
@@ -136,7 +151,7 @@ export class TaskProcesses {
   launch(order: StartOrder, context: LaunchContext): TaskOutcome | null {
     const key = workerTaskKey(order.jobId, order.taskId);
     const spec = launchSpec(order, context);
-    const taskDir = spec.multiNode?.taskDir;
+    const { taskDir } = spec;
     let paths;
     let proc;
     try {
@@ -146,7 +161,7 @@ export class TaskProcesses {
       if (taskDir !== undefined) removeTaskDir(taskDir);
       return { kind: "failed", error: taskErrorText((e as Error).message) };
     }
-    const entry: ProcEntry = { pid: proc.pid, canceled: false, timedOut: false };
+    const entry: ProcEntry = { pid: proc.pid, exited: false, canceled: false, timedOut: false };
     this.#procs.set(key, entry);
     const limitMs = order.template.timeLimitMs;
     if (limitMs !== null) {
@@ -158,8 +173,13 @@ export class TaskProcesses {
     const launchedAt = Date.now();
     proc.done.then((end) => {
       this.#meanRunMs = nextMeanRunMs(this.#meanRunMs, Date.now() - launchedAt);
+      entry.exited = true;
       clearTimeout(entry.timer);
-      clearTimeout(entry.killTimer);
+      if (entry.killTimer !== undefined && !entry.killed) {
+        // Processes the task left in its group get their SIGKILL on time; none left, no wait.
+        if (groupExists(entry.pid)) this.#ending.add(entry);
+        else clearTimeout(entry.killTimer);
+      }
       this.#procs.delete(key);
       if (taskDir !== undefined) removeTaskDir(taskDir);
       const outcome = taskOutcome(end, entry);
@@ -183,16 +203,26 @@ export class TaskProcesses {
     for (const key of this.#procs.keys()) this.cancel(key);
   }
 
-  /** Resolves once no process runs (checked every 20 ms). */
+  /**
+   * Resolves once no process runs and the groups of ended tasks have had their
+   * SIGKILL (checked every 20 ms).
+   */
   idle(): Promise<void> {
     return new Promise((resolve) => {
-      const check = () => (this.#procs.size === 0 ? resolve() : setTimeout(check, 20));
+      const check = () =>
+        this.#procs.size === 0 && this.#ending.size === 0 ? resolve() : setTimeout(check, 20);
       check();
     });
   }
 
-  /** SIGINT now, SIGKILL a second later (once per process). */
+  /** SIGINT to the task's group and tree now, SIGKILL {@link KILL_GRACE_MS} later (once). */
   #terminate(entry: ProcEntry): void {
-    entry.killTimer ??= terminateTree(entry.pid);
+    if (entry.killTimer !== undefined) return;
+    signalTask(entry.pid, "SIGINT");
+    entry.killTimer = setTimeout(() => {
+      entry.killed = true;
+      signalTask(entry.pid, "SIGKILL", { tree: !entry.exited });
+      this.#ending.delete(entry);
+    }, KILL_GRACE_MS);
   }
 }

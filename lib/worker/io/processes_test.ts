@@ -4,6 +4,36 @@ import type { ProgramSpec, TaskTemplate } from "../../protocol/messages.ts";
 import type { StartOrder, TaskOutcome } from "../core.ts";
 import { type LaunchContext, launchSpec, taskOutcome, TaskProcesses } from "./processes.ts";
 
+function existsSync(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `pid` is gone (no process, or a zombie). */
+function gone(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+    return state === "Z" || state === "X";
+  } catch {
+    return true;
+  }
+}
+
+/** Waits up to `ms` for `pred`; whether it came true. */
+async function waitFor(pred: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return true;
+}
+
 function order(program: Partial<ProgramSpec>, over: Partial<TaskTemplate> = {}): StartOrder {
   return {
     jobId: 4,
@@ -57,7 +87,23 @@ Deno.test("launchSpec() fills the worker's context and gives multi-node tasks a 
     hostname: "b",
   }];
   const multi = launchSpec({ ...order({}), nodes }, CONTEXT);
-  assert.deepEqual(multi.multiNode, { nodes, taskDir: "/w/tasks/4-9-2" });
+  assert.deepEqual(multi.multiNode, { nodes });
+  assert.equal(multi.taskDir, "/w/tasks/4-9-2");
+});
+
+Deno.test("launchSpec() carries the entry and gives --task-dir tasks one task dir", () => {
+  const plain = launchSpec(order({}), CONTEXT);
+  assert.equal("entry" in plain, false);
+  assert.equal("taskDir" in plain, false);
+  assert.equal(launchSpec({ ...order({}), entry: "a b" }, CONTEXT).entry, "a b");
+  const withDir = launchSpec(order({}, { taskDir: true }), CONTEXT);
+  assert.equal(withDir.taskDir, "/w/tasks/4-9-2");
+  assert.equal("multiNode" in withDir, false);
+  // A multi-node task with --task-dir still has one directory.
+  const nodes = [{ workerId: 3, hostname: "a" }];
+  const both = launchSpec({ ...order({}, { taskDir: true }), nodes }, CONTEXT);
+  assert.equal(both.taskDir, "/w/tasks/4-9-2");
+  assert.deepEqual(both.multiNode, { nodes });
 });
 
 Deno.test("TaskProcesses reports a finished task and removes its :rm-if-finished output", async () => {
@@ -123,6 +169,113 @@ Deno.test("TaskProcesses ends canceled tasks and tasks past their time limit", a
   procs.cancelAll();
   await procs.idle();
   assert.deepEqual(ends[2], ["4:3", { kind: "canceled" }]);
+});
+
+Deno.test("TaskProcesses gives a --task-dir task its directory and removes it at the end", async (t) => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const context = { ...CONTEXT, workDir: join(dir, "work") };
+    const taskDir = join(dir, "work", "tasks", "4-9-2");
+    const out = join(dir, "out");
+    const script =
+      'echo "$HQ_TASK_DIR $HQ_ERROR_FILENAME"; touch "$HQ_TASK_DIR/x"; ls "$HQ_TASK_DIR"';
+    for (const [name, tail] of [["finished", "exit 0"], ["failed", "exit 2"]] as const) {
+      await t.step(`removed when the task has ${name}`, async () => {
+        const { procs, ends } = collected();
+        const task = order({
+          args: ["bash", "-c", `${script}; ${tail}`],
+          stdout: { path: out, rmIfFinished: false },
+        }, { taskDir: true });
+        assert.equal(procs.launch(task, context), null);
+        await procs.idle();
+        assert.equal(ends[0]![1].kind, name);
+        assert.equal(await Deno.readTextFile(out), `${taskDir} ${taskDir}/hq-error\nx\n`);
+        await assert.rejects(Deno.stat(taskDir), Deno.errors.NotFound);
+      });
+    }
+    await t.step("removed when the task is canceled", async () => {
+      const { procs, ends } = collected();
+      const task = order({ args: ["bash", "-c", 'touch "$HQ_TASK_DIR/x"; exec sleep 30'] }, {
+        taskDir: true,
+      });
+      assert.equal(procs.launch(task, context), null);
+      assert.ok(await waitFor(() => existsSync(join(taskDir, "x")), 5000));
+      procs.cancel("4:9");
+      await procs.idle();
+      assert.deepEqual(ends, [["4:9", { kind: "canceled" }]]);
+      await assert.rejects(Deno.stat(taskDir), Deno.errors.NotFound);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("TaskProcesses reports the error file of a failed task as its error", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { procs, ends } = collected();
+    const context = { ...CONTEXT, workDir: dir };
+    const script = 'printf "Input is broken" > "$HQ_ERROR_FILENAME"; exit 1';
+    assert.equal(
+      procs.launch(order({ args: ["bash", "-c", script] }, { taskDir: true }), context),
+      null,
+    );
+    await procs.idle();
+    assert.deepEqual(ends, [["4:9", { kind: "failed", error: "Error: Input is broken" }]]);
+    await assert.rejects(Deno.stat(join(dir, "tasks", "4-9-2")), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("TaskProcesses gives a task its entry and its stdin data", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { procs, ends } = collected();
+    const out = join(dir, "out");
+    const task = order(
+      { args: ["bash", "-c", 'echo "$HQ_ENTRY"; cat'], stdout: { path: out, rmIfFinished: false } },
+      { stdin: "from stdin\n" },
+    );
+    assert.equal(procs.launch({ ...task, entry: '{"k": 1}' }, CONTEXT), null);
+    await procs.idle();
+    assert.deepEqual(ends, [["4:9", { kind: "finished" }]]);
+    assert.equal(await Deno.readTextFile(out), '{"k": 1}\nfrom stdin\n');
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("TaskProcesses ends the whole tree at the time limit, background grandchild included", async () => {
+  const dir = await Deno.makeTempDir();
+  const pidFile = join(dir, "pids");
+  const started: number[] = [];
+  try {
+    const { procs, ends } = collected();
+    // The background sleep ignores SIGINT (non-interactive bash) and would outlive bash.
+    const script = `sleep 100 & echo $! > ${pidFile}; sleep 100; wait`;
+    const task = order({ args: ["bash", "-c", script] }, { timeLimitMs: 300 });
+    assert.equal(procs.launch(task, CONTEXT), null);
+    assert.ok(
+      await waitFor(
+        () => existsSync(pidFile) && Deno.readTextFileSync(pidFile).endsWith("\n"),
+        5000,
+      ),
+    );
+    const grandchild = Number(Deno.readTextFileSync(pidFile).trim());
+    started.push(grandchild);
+    assert.ok(!gone(grandchild));
+    const t0 = Date.now();
+    assert.ok(await waitFor(() => ends.length === 1, 5000));
+    assert.deepEqual(ends, [["4:9", { kind: "failed", error: "Time limit reached" }]]);
+    // bash ended on SIGINT; the grandchild, deaf to it, gets SIGKILL after the grace period.
+    await procs.idle();
+    assert.ok(gone(grandchild), `grandchild ${grandchild} still runs`);
+    assert.ok(Date.now() - t0 < 5000);
+  } finally {
+    for (const pid of started) if (!gone(pid)) Deno.kill(pid, "SIGKILL");
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("TaskProcesses returns a task that cannot start as failed, without calling onEnd", () => {

@@ -250,7 +250,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
 
   if (unsent.length > 0) await link.send(unsent).catch(() => {});
   log(`[worker] stopping: ${end}`);
-  await stop(end, { link, core, procs });
+  await stop(end, { link, core, procs, stopSignal: options.stopSignal });
   return end;
 }
 
@@ -259,16 +259,24 @@ interface StopParts {
   link: ServerLink;
   core: WorkerCore;
   procs: TaskProcesses;
+  /** Resolves on SIGINT or SIGTERM. */
+  stopSignal: Promise<void> | undefined;
 }
 
 /**
  * Ends the worker: queued tasks go back, running ones are killed (unless a
  * lost server lets them finish) and awaited, and a server still there hears
  * the last updates and why the worker stops.
+ *
+ * Tasks left to finish are killed after all on SIGINT or SIGTERM (even one
+ * that came earlier): each runs in a session of its own, out of reach of a
+ * batch system that ends the worker's job by signalling its process group.
  */
-async function stop(end: WorkerEnd, { link, core, procs }: StopParts): Promise<void> {
+async function stop(end: WorkerEnd, parts: StopParts): Promise<void> {
+  const { link, core, procs, stopSignal } = parts;
   core.returnAll(Date.now());
   if (killsOnEnd(end, link.config.onServerLost)) procs.cancelAll();
+  else stopSignal?.then(() => procs.cancelAll());
   await procs.idle();
   const reported = reportedReason(end);
   if (reported !== null) {
