@@ -32,8 +32,6 @@ import {
   type Parsed,
   parseWeight,
   prepareSubmit,
-  progressLine,
-  progressStartText,
   quietJobList,
   quietJobSummary,
   quietSubmit,
@@ -57,6 +55,7 @@ import {
   taskListJson,
   TRUNCATED_INFO_HINT,
   TRUNCATED_LIST_HINT,
+  UsageError,
 } from "./lib/cli/mod.ts";
 import {
   type Command,
@@ -64,15 +63,19 @@ import {
   jobCatCommand,
   jobCloseCommand,
   jobOpenCommand,
+  type NotificationRunner,
+  notificationRunner,
   type Output,
   type RoleInfo,
   runCommandLine,
   runUmbrella,
   submitFileCommand,
+  taskNotifyCommand,
 } from "./lib/cli/io/mod.ts";
-import { idSetIterate, parseIdSet, parseSelector, resolveSelector } from "./lib/common/mod.ts";
-import type { ForgettableState, JobInfoView } from "./lib/protocol/mod.ts";
+import { idSetIterate, parseIdSet } from "./lib/common/mod.ts";
+import type { ForgettableState } from "./lib/protocol/mod.ts";
 import { type HqClient, withClient } from "./lib/client/io/mod.ts";
+import type { ProgressOptions } from "./lib/cli/io/progress/mod.ts";
 
 const TASK_STATES = ["waiting", "running", "finished", "failed", "canceled", "aborted"] as const;
 const JOB_STATES = [...TASK_STATES, "opened"] as const;
@@ -103,8 +106,12 @@ async function waitAndPrint(
   selector: string,
   startedAt: number,
   withoutClose = false,
+  notifications?: NotificationRunner,
+  bar?: Promise<void>,
 ): Promise<void> {
-  const jobs = await client.wait(selector, withoutClose);
+  const jobs = await client.wait(selector, withoutClose, notifications?.onNotify);
+  await notifications?.done();
+  await bar;
   const missing = missingIds(selector, jobs.map((j) => j.id));
   logAll(out, notFoundLines("Job", missing, "WARN"));
   const counts = jobWaitCounts(jobs, missing.length);
@@ -122,32 +129,26 @@ async function waitAndPrint(
  * Redraws the progress line of the selected jobs until they complete
  * (`submit --progress`, `job progress`); JSON mode prints the wait result.
  */
-async function showProgress(out: Output, client: HqClient, selector: string): Promise<void> {
-  const started = Date.now();
-  if (out.mode === "json") return await waitAndPrint(out, client, selector, started);
-  const sel = parseSelector(selector);
-  const pick = (all: JobInfoView[]) => {
-    const ids = new Set(resolveSelector(sel, all.map((j) => j.id)));
-    return all.filter((j) => ids.has(j.id));
-  };
-  let jobs = pick(await client.listJobs());
-  if (jobs.length === 0) {
-    out.log("WARN", "There are no jobs to wait for");
-    return;
-  }
-  out.log("INFO", progressStartText(jobs));
-  let last = "";
-  for (;;) {
-    const line = progressLine(jobs);
-    const done = jobs.every((j) => j.task_stats.running + j.task_stats.waiting === 0);
-    if (out.interactive) out.write(`\r\x1b[2K${line}`);
-    else if (line !== last && out.mode === "cli") out.text(line);
-    last = line;
-    if (done) break;
-    await new Promise((r) => setTimeout(r, 250));
-    jobs = pick(await client.listJobs());
-  }
-  if (out.interactive) out.write("\n");
+/**
+ * Shows jobs' live progress. Its module (and `cli-progress`, which a bundle cannot hold) is
+ * loaded from the sources when needed.
+ */
+async function showProgress(
+  out: Output,
+  client: HqClient,
+  selector: string,
+  options?: ProgressOptions,
+): Promise<void> {
+  const { showProgress: show }: typeof import("./lib/cli/io/progress/mod.ts") = await import(
+    new URL("./lib/cli/io/progress/mod.ts", import.meta.url).href
+  );
+  await show(out, client, selector, options);
+}
+
+/** The live progress of jobs; JSON mode prints the wait result instead. */
+async function progressOrWait(out: Output, client: HqClient, selector: string): Promise<void> {
+  if (out.mode === "json") return await waitAndPrint(out, client, selector, Date.now());
+  await showProgress(out, client, selector);
 }
 
 /** Reads `--each-line`/`--from-json` files, scripts' directives and `--stdin`. */
@@ -260,6 +261,11 @@ export const SUBMIT_OPTIONS: readonly OptionSpec[] = [
     default: "auto",
     help: "Where to read #HQ directives from: auto (a .sh command), file, stdin or off",
   },
+  {
+    long: "on-notify",
+    value: "ON_NOTIFY",
+    help: "Command run for each task notification (with --wait or --progress)",
+  },
   { long: "wait", conflicts: ["progress"], help: "Wait until the job completes" },
   { long: "progress", help: "Show a progress bar until the job completes" },
 ];
@@ -275,14 +281,28 @@ async function submit(ctx: CommandContext): Promise<void> {
     job.autoIds = true;
   }
   for (const w of warnings) out.log("WARN", w);
+  const onNotify = optString(p, "on-notify");
+  const waits = optFlag(p, "wait") || optFlag(p, "progress");
+  if (onNotify !== undefined && !waits) {
+    throw new UsageError("--on-notify can only be used with --wait or --progress");
+  }
+  const notifications = onNotify === undefined ? undefined : notificationRunner(onNotify, out);
   const started = Date.now();
   await withClient(ctx.serverDir, async (client) => {
     const id = await client.submit(job);
     if (out.mode === "json") out.json(submitJson(id));
     else if (out.mode === "quiet") { for (const l of quietSubmit(id)) out.text(l); }
     else out.text(submitText(id));
-    if (optFlag(p, "wait")) await waitAndPrint(out, client, String(id), started);
-    else if (optFlag(p, "progress")) await showProgress(out, client, String(id));
+    if (optFlag(p, "wait")) {
+      await waitAndPrint(out, client, String(id), started, false, notifications);
+    } else if (optFlag(p, "progress")) {
+      // Notifications come to a wait of their own, beside the progress bar's polling.
+      const notified = notifications &&
+        withClient(ctx.serverDir, (c) => c.wait(String(id), false, notifications.onNotify));
+      await progressOrWait(out, client, String(id));
+      await notified;
+      await notifications?.done();
+    }
   });
 }
 
@@ -360,6 +380,14 @@ async function jobForget(ctx: CommandContext): Promise<void> {
 
 async function jobWait(ctx: CommandContext): Promise<void> {
   const started = Date.now();
+  const selector = argString(ctx.parsed, "SELECTOR")!;
+  // In a terminal, a live bar on stderr (its own client) while the wait runs.
+  const bar = ctx.out.mode === "cli" && ctx.out.interactive
+    ? withClient(
+      ctx.serverDir,
+      (c) => showProgress(ctx.out, c, selector, { toStderr: true, announce: false }),
+    ).catch(() => {})
+    : undefined;
   await withClient(
     ctx.serverDir,
     (client) =>
@@ -369,6 +397,8 @@ async function jobWait(ctx: CommandContext): Promise<void> {
         argString(ctx.parsed, "SELECTOR")!,
         started,
         optFlag(ctx.parsed, "without-close"),
+        undefined,
+        bar,
       ),
   );
 }
@@ -376,7 +406,7 @@ async function jobWait(ctx: CommandContext): Promise<void> {
 async function jobProgress(ctx: CommandContext): Promise<void> {
   await withClient(
     ctx.serverDir,
-    (client) => showProgress(ctx.out, client, argString(ctx.parsed, "SELECTOR")!),
+    (client) => progressOrWait(ctx.out, client, argString(ctx.parsed, "SELECTOR")!),
   );
 }
 
@@ -606,6 +636,7 @@ export const taskCommand: Command = {
       ],
       run: taskExplain,
     },
+    taskNotifyCommand,
   ],
 };
 

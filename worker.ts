@@ -102,9 +102,12 @@ async function start(ctx: CommandContext): Promise<number> {
   }
   const givenWorkDir = optString(p, "work-dir");
   const workDir = givenWorkDir ?? await Deno.makeTempDir({ prefix: "hq-worker" });
+  const serverDir = resolveServerDir(ctx.serverDir);
+  // Tasks inherit it: `hq task notify` inside a task reaches the server through it.
+  Deno.env.set("HQ_SERVER_DIR", serverDir);
   const reason = await runWorker(
     {
-      serverDir: resolveServerDir(ctx.serverDir),
+      serverDir,
       ...(optFlag(p, "poll-only") ? { pollOnly: true } : {}),
       maxPollMs: parseDurationMs(optString(p, "max-poll")!),
       retractCheckIntervalMs: parseDurationMs(optString(p, "retract-check-interval")!),

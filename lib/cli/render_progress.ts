@@ -68,11 +68,36 @@ export function progressLine(jobs: readonly JobInfoView[]): string {
     for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += j.task_stats[k];
     if (j.task_stats.running + j.task_stats.waiting === 0 && !j.is_open) doneJobs++;
   }
-  const status = (["running", "finished", "failed", "canceled"] as const)
-    .filter((k) => sum[k] > 0)
-    .map((k) => `${sum[k]} ${k.toUpperCase()}`)
-    .join(" ");
+  const status = statusText(sum);
   return `${renderProgressBar(sum, total)} ${doneJobs}/${jobs.length} jobs, ${
     completedCount(sum)
   }/${total} tasks${status === "" ? "" : ` ${status}`}`;
+}
+
+function statusText(sum: Record<"running" | "finished" | "failed" | "canceled", number>): string {
+  return (["running", "finished", "failed", "canceled"] as const)
+    .filter((k) => sum[k] > 0)
+    .map((k) => `${sum[k]} ${k.toUpperCase()}`)
+    .join(" ");
+}
+
+/**
+ * The state counts of a progress line over all `jobs` (`2 RUNNING 5 FINISHED`), states with
+ * no task left out.
+ *
+ * @example Usage
+ * ```ts
+ * import { progressStatus } from "./render_progress.ts";
+ * import assert from "node:assert/strict";
+ * const stats = { running: 2, waiting: 1, finished: 5, failed: 0, canceled: 0, aborted: 0 };
+ * const job = { id: 1, name: "j", task_count: 8, is_open: false, task_stats: stats, cancel_reason: null };
+ * assert.equal(progressStatus([job]), "2 RUNNING 5 FINISHED");
+ * ```
+ */
+export function progressStatus(jobs: readonly JobInfoView[]): string {
+  const sum = { running: 0, finished: 0, failed: 0, canceled: 0 };
+  for (const j of jobs) {
+    for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += j.task_stats[k];
+  }
+  return statusText(sum);
 }

@@ -64,6 +64,7 @@ const FROM_CLIENT: Schema = {
   journalPrune: {},
   journalFlush: {},
   taskList: { selector: "string", taskIds: "any" },
+  taskNotify: { jobId: "uint", taskId: "uint", instance: "uint", message: "string" },
   taskExplain: { selector: "string", taskId: "uint" },
   workerList: {},
   workerStop: { selector: "string" },
@@ -103,6 +104,13 @@ const FROM_WORKER: Schema = {
 
 const TO_CLIENT: Schema = {
   submitted: { request: "number", jobId: "number" },
+  notify: {
+    request: "number",
+    jobId: "uint",
+    taskId: "uint",
+    workerId: "uint|null",
+    message: "string",
+  },
   data: { request: "number", data: "any" },
   error: { request: "number", message: "string" },
 };

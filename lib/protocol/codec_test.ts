@@ -104,6 +104,7 @@ Deno.test("message kinds are pinned to the protocol version", () => {
       "submit",
       "taskExplain",
       "taskList",
+      "taskNotify",
       "workerList",
       "workerStop",
     ],
@@ -118,7 +119,7 @@ Deno.test("message kinds are pinned to the protocol version", () => {
       "stop",
     ],
     fromWorker: ["ack", "heartbeat", "reattached", "stopping", "taskUpdates"],
-    toClient: ["data", "error", "submitted"],
+    toClient: ["data", "error", "notify", "submitted"],
   });
 });
 

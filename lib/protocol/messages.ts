@@ -265,8 +265,13 @@ export type FromClientMsg =
   | { kind: "jobList" }
   | { kind: "jobInfo"; selector: string }
   | { kind: "jobCancel"; selector: string; reason: string | null }
-  /** With `withoutClose`, an open job counts as complete once its tasks are. */
-  | { kind: "jobWait"; selector: string; withoutClose?: boolean }
+  /**
+   * With `withoutClose`, an open job counts as complete once its tasks are; with `notify`,
+   * the waiting client is sent each notification of its jobs' tasks (`--on-notify`).
+   */
+  | { kind: "jobWait"; selector: string; withoutClose?: boolean; notify?: boolean }
+  /** `hq task notify` from inside a running task (never journaled). */
+  | { kind: "taskNotify"; jobId: JobId; taskId: TaskId; instance: number; message: string }
   /** Drops completed jobs whose state is in `filter` from memory and the journal. */
   | { kind: "jobForget"; selector: string; filter: ForgettableState[] }
   | JournalMsg
@@ -388,6 +393,15 @@ export type FromWorkerMsg =
 /** Server to client reply records. */
 export type ToClientMsg =
   | { kind: "submitted"; request: number; jobId: JobId }
+  /** A task's notification, to a `jobWait` that asked for them (before its `data` reply). */
+  | {
+    kind: "notify";
+    request: number;
+    jobId: JobId;
+    taskId: TaskId;
+    workerId: WorkerId | null;
+    message: string;
+  }
   | { kind: "data"; request: number; data: unknown }
   | { kind: "error"; request: number; message: string };
 

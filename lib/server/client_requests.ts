@@ -17,6 +17,7 @@ import {
   type AllocMsg,
   type ForgetResult,
   type ForgettableState,
+  type FromClientMsg,
   type InboxEnvelope,
   type JobSubmit,
   type JournalMsg,
@@ -59,7 +60,12 @@ export interface PendingWait {
   jobIds: JobId[];
   /** Whether an open job counts as complete once its tasks are (`--without-close`). */
   withoutClose: boolean;
+  /** Whether the client is sent its jobs' task notifications (`--on-notify`). */
+  notify: boolean;
 }
+
+/** Longest `hq task notify` message, in UTF-8 bytes (HyperQueue's limit). */
+export const MAX_NOTIFY_BYTES = 1024;
 
 /** Outcome of `job close` for one job id. */
 export type CloseResult = { id: JobId; result: "closed" | "alreadyClosed" | "notFound" };
@@ -74,6 +80,8 @@ export interface Handled {
   jobId?: JobId;
   /** Whether the server should stop. */
   stop?: boolean;
+  /** Messages to other clients (task notifications to waiting clients). */
+  notices?: { client: string | null; msg: ToClientMsg }[];
 }
 
 /** Outcome of `job cancel` for one job id. */
@@ -174,6 +182,40 @@ function withSubmitPlaceholders(job: JobSubmit, state: ServerState): JobSubmit {
   return { ...job, template: fill(job.template), ...(graph ? { graph } : {}) };
 }
 
+/**
+ * The notification of a running task, addressed to every waiting client that asked for its
+ * job's notifications.
+ *
+ * @throws {RangeError} When the message is too long or the task is not running.
+ */
+function notices(
+  state: ServerState,
+  msg: Extract<FromClientMsg, { kind: "taskNotify" }>,
+  waits: readonly PendingWait[],
+): NonNullable<Handled["notices"]> {
+  const bytes = new TextEncoder().encode(msg.message).length;
+  if (bytes > MAX_NOTIFY_BYTES) {
+    throw new RangeError(
+      `Notification message is too long: ${bytes} bytes (at most ${MAX_NOTIFY_BYTES})`,
+    );
+  }
+  const task = state.jobs.get(msg.jobId)?.tasks.get(msg.taskId);
+  if (!task || task.state !== "running" || task.instance !== msg.instance) {
+    throw new RangeError(`Task ${msg.jobId}@${msg.taskId} is not running`);
+  }
+  return waits.filter((w) => w.notify && w.jobIds.includes(msg.jobId)).map((w) => ({
+    client: w.client,
+    msg: {
+      kind: "notify",
+      request: w.request,
+      jobId: msg.jobId,
+      taskId: msg.taskId,
+      workerId: task.workerId,
+      message: msg.message,
+    },
+  }));
+}
+
 /** Handles one client request other than `hq alloc`'s. Errors become error replies. */
 export function handleClientMsg(
   state: ServerState,
@@ -247,9 +289,15 @@ export function handleClientMsg(
           request,
           jobIds,
           withoutClose: msg.withoutClose === true,
+          notify: msg.notify === true,
         });
         return {};
       }
+      case "taskNotify":
+        return {
+          reply: { kind: "data", request, data: null },
+          notices: notices(state, msg, waits),
+        };
       case "jobOpen": {
         if (msg.name.length === 0 || /[\n\t]/.test(msg.name)) {
           throw new RangeError("Job name must be non-empty, without newlines or tabs");

@@ -76,6 +76,7 @@ export function applyInboxItem(
   } else {
     const handled = handleClientMsg(state, { ...env, msg }, now, out.outbox, session.waits);
     if (handled.reply) out.replies.push({ client: env.client, msg: handled.reply });
+    out.replies.push(...handled.notices ?? []);
     if (handled.requestKey !== undefined && handled.jobId !== undefined) {
       requestsDone.push({ key: handled.requestKey, jobId: handled.jobId });
       session.forget.set(item.name, handled.requestKey);

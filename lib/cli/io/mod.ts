@@ -9,3 +9,4 @@ export * from "./output.ts";
 export * from "./run_cli.ts";
 export * from "./launch.ts";
 export * from "./job_commands.ts";
+export * from "./notify.ts";

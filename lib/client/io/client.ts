@@ -40,6 +40,9 @@ import {
 } from "../../protocol/io/mod.ts";
 import type { CancelResult, CloseResult, DebugDump, WorkerStopResult } from "../../server/mod.ts";
 
+/** A task's notification as a waiting client receives it (`--on-notify`). */
+export type TaskNotification = Extract<ToClientMsg, { kind: "notify" }>;
+
 /**
  * The server answered a request with an error (an unknown job, a bad selector, ...), or with
  * a reply of the wrong kind. The message is the server's, ready to print.
@@ -129,6 +132,7 @@ export class HqClient {
   #waiter: Waiter;
   #request = 0;
   #pending = new Map<number, ToClientMsg>();
+  #notifyHandlers = new Map<number, (n: TaskNotification) => void>();
   #lease: { seq: number; startedAt: number; at: number; intervalMs: number };
 
   private constructor(
@@ -179,7 +183,10 @@ export class HqClient {
    * @throws {ServerNotRunningError} When the server stops or its lease goes stale before it
    * answers.
    */
-  async request(msg: FromClientMsg): Promise<ToClientMsg> {
+  async request(
+    msg: FromClientMsg,
+    onNotify?: (n: TaskNotification) => void,
+  ): Promise<ToClientMsg> {
     const request = ++this.#request;
     const post = () =>
       postToInbox(this.#layout, this.#key, {
@@ -188,12 +195,26 @@ export class HqClient {
         sentAt: Date.now(),
         msg,
       });
+    if (onNotify) this.#notifyHandlers.set(request, onNotify);
+    try {
+      return await this.#awaitReply(request, post);
+    } finally {
+      this.#notifyHandlers.delete(request);
+    }
+  }
+
+  async #awaitReply(request: number, post: () => Promise<unknown>): Promise<ToClientMsg> {
     await post();
     let leaseError: ServerNotRunningError | undefined;
     for (;;) {
       const res = await this.#readReplies();
       for (const rec of res.records) {
         const reply = decodeToClient(rec.payload);
+        // Notifications come before their request's reply (possibly while another runs).
+        if (reply.kind === "notify") {
+          this.#notifyHandlers.get(reply.request)?.(reply);
+          continue;
+        }
         this.#pending.set(reply.request, reply);
       }
       const reply = this.#pending.get(request);
@@ -358,8 +379,27 @@ export class HqClient {
    * Waits until the selected jobs are complete (with `withoutClose`, open jobs once their
    * tasks are); returns their final state.
    */
-  wait(selector: string, withoutClose = false): Promise<JobInfoView[]> {
-    return this.#data({ kind: "jobWait", selector, ...(withoutClose ? { withoutClose } : {}) });
+  async wait(
+    selector: string,
+    withoutClose = false,
+    onNotify?: (n: TaskNotification) => void,
+  ): Promise<JobInfoView[]> {
+    const msg: FromClientMsg = {
+      kind: "jobWait",
+      selector,
+      ...(withoutClose ? { withoutClose } : {}),
+      ...(onNotify ? { notify: true } : {}),
+    };
+    const reply = await this.request(msg, onNotify);
+    if (reply.kind !== "data") {
+      throw new RequestError(`Unexpected reply "${reply.kind}" to "jobWait"`);
+    }
+    return reply.data as JobInfoView[];
+  }
+
+  /** Sends a running task's notification (`hq task notify`, run inside the task). */
+  async notify(jobId: JobId, taskId: number, instance: number, message: string): Promise<void> {
+    await this.#data({ kind: "taskNotify", jobId, taskId, instance, message });
   }
 
   /** Creates an empty open job (`hq job open`); resolves with its id once journaled. */
