@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Cluster, type JobJson, waitFor } from "./_harness.ts";
+import { netfsViews, requirement } from "./_env.ts";
 
 /** A task that fails unless every dependency left its marker, then leaves its own. */
 function markerTask(id: number, deps: number[], extra = ""): string {
@@ -124,4 +125,36 @@ Deno.test("e2e: an open job fed three times, then closed; --after waits for othe
       new RegExp(`${id} \\| feed\\s*\\| FINISHED`),
     );
   });
+});
+
+const netfs = requirement(
+  netfsViews() !== undefined,
+  "two sshfs views (HQ_TEST_NETFS_A/B; tools/netfs.sh start)",
+);
+
+Deno.test({
+  name: "e2e: netfs: a diamond and a failing dependency across two sshfs views (poll-only)",
+  ignore: netfs.ignore,
+  fn: async () => {
+    netfs.check();
+    await using c = await Cluster.create({ netfs: true });
+    await c.withLogs(async () => {
+      c.startServer(["--poll-only"]);
+      await c.waitServerReady(30000);
+      c.startWorker(["--cpus", "4", "--poll-only"], { view: "b" });
+      await c.waitWorkers(1, 60000, "worker registration");
+      const diamond = await submitFile(
+        c,
+        markerTask(0, []) + markerTask(1, [0]) + markerTask(2, [0]) + markerTask(3, [1, 2]) +
+          `[[task]]\nid = 10\ncommand = ["false"]\n` + markerTask(11, [10]) +
+          markerTask(12, [11]),
+      );
+      await c.waitJobComplete(diamond, 120000);
+      const j = await job(c, diamond);
+      assert.deepEqual(
+        [j.task_stats.finished, j.task_stats.failed, j.task_stats.aborted],
+        [4, 1, 2],
+      );
+    });
+  },
 });
