@@ -12,30 +12,17 @@
  *
  * @module
  */
-import type { GraphTask, JobSubmit, WorkerConfig } from "../lib/protocol/messages.ts";
+import type { GraphTask, JobSubmit } from "../lib/protocol/messages.ts";
 import { createServerState, type ServerState } from "../lib/scheduler/state.ts";
 import { onSubmit, onTaskUpdates, type Outbox } from "../lib/scheduler/reactor.ts";
 import { onWorkerRegistered } from "../lib/scheduler/worker_events.ts";
 import { schedule } from "../lib/scheduler/schedule.ts";
-import { parsePool } from "../lib/resources/descriptor.ts";
+import { simWorkerConfig } from "./_sim.ts";
 import { median } from "./_util.ts";
 
 type Shape = "chain" | "fan-out" | "fan-in";
 
-const WORKER: WorkerConfig = {
-  hostname: "sim",
-  pid: 1,
-  heartbeatMs: 8000,
-  idleTimeoutMs: null,
-  timeLimitMs: null,
-  workDir: "/tmp",
-  onServerLost: "stop",
-  group: "default",
-  resources: [parsePool("cpus", "8")],
-  minUtilization: 0,
-  manager: null,
-  startedAt: 0,
-};
+const WORKER = simWorkerConfig(8);
 
 /** The graph of a shape: chain 0 -> 1 -> ...; fan-out 0 -> all; fan-in all -> the last. */
 function graph(shape: Shape, n: number): JobSubmit {

@@ -15,31 +15,13 @@
  *
  * @module
  */
-import type { WorkerConfig } from "../lib/protocol/messages.ts";
 import { createServerState, type ServerState } from "../lib/scheduler/state.ts";
 import { onSubmit, onTaskUpdates, type Outbox } from "../lib/scheduler/reactor.ts";
 import { onWorkerRegistered } from "../lib/scheduler/worker_events.ts";
 import { schedule } from "../lib/scheduler/schedule.ts";
-import { parsePool } from "../lib/resources/descriptor.ts";
+import { simWorkerConfig } from "./_sim.ts";
 import { median } from "./_util.ts";
 import { decodeRecords, encodeRecords } from "../lib/protocol/framing.ts";
-
-function workerConfig(cpus: number): WorkerConfig {
-  return {
-    hostname: "sim",
-    pid: 1,
-    heartbeatMs: 8000,
-    idleTimeoutMs: null,
-    timeLimitMs: null,
-    workDir: "/tmp",
-    onServerLost: "stop",
-    group: "default",
-    resources: [parsePool("cpus", String(cpus))],
-    minUtilization: 0,
-    manager: null,
-    startedAt: 0,
-  };
-}
 
 function submit(state: ServerState, n: number, now: number): number {
   return onSubmit(state, {
@@ -65,7 +47,7 @@ function submit(state: ServerState, n: number, now: number): number {
 function firstRound(): { ms: number; placed: number } {
   const state = createServerState("bench");
   const out: Outbox = new Map();
-  for (let i = 0; i < 1000; i++) onWorkerRegistered(state, `w${i}`, workerConfig(128), 0, out);
+  for (let i = 0; i < 1000; i++) onWorkerRegistered(state, `w${i}`, simWorkerConfig(128), 0, out);
   submit(state, 100_000, 0);
   const t0 = performance.now();
   const r = schedule(state, 1, new Map());
@@ -76,7 +58,7 @@ function firstRound(): { ms: number; placed: number } {
 function steady(rounds: number): { samples: number[]; heapMiB: number; rssMiB: number } {
   const state = createServerState("bench");
   const out: Outbox = new Map();
-  for (let i = 0; i < 1000; i++) onWorkerRegistered(state, `w${i}`, workerConfig(8), 0, out);
+  for (let i = 0; i < 1000; i++) onWorkerRegistered(state, `w${i}`, simWorkerConfig(8), 0, out);
   const jobId = submit(state, 1_000_000, 0);
   const job = state.jobs.get(jobId)!;
   let now = 1;

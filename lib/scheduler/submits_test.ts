@@ -1,29 +1,11 @@
 import assert from "node:assert/strict";
-import type { JobSubmit, TaskUpdate } from "../protocol/mod.ts";
+import type { TaskUpdate } from "../protocol/mod.ts";
 import { checkServerState } from "../sim/invariants.ts";
 import { onJobClose, onJobOpen, onSubmit, onTaskUpdates, stopUnfinished } from "./reactor.ts";
 import { getTask, isJobComplete, type ServerState } from "./state.ts";
-import { addWorkers, jobSubmit, round, testState } from "./testdata/fixtures.ts";
+import { addWorkers, graphSubmit, jobSubmit, round, testState } from "./testdata/fixtures.ts";
 
-/** A task graph job: `[id, deps]` per task (each dependency listed before its dependents). */
-function graph(tasks: [number, number[]][], ext: Record<number, [number, number][]> = {}) {
-  const base = jobSubmit("cpus=1", 1);
-  const ids = tasks.map(([id]) => id).sort((a, b) => a - b);
-  const submit: JobSubmit = {
-    ...base,
-    ids: ids.map((id) => ({ start: id, end: id })),
-    graph: {
-      templates: [base.template],
-      tasks: tasks.map(([id, deps]) => ({
-        id,
-        template: 0,
-        deps,
-        ...(ext[id] ? { externalDeps: ext[id]!.map(([jobId, t]) => ({ jobId, id: t })) } : {}),
-      })),
-    },
-  };
-  return submit;
-}
+const graph = graphSubmit;
 
 function end(
   s: ServerState,

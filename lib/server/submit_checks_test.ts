@@ -1,24 +1,10 @@
 import assert from "node:assert/strict";
-import type { JobSubmit } from "../protocol/mod.ts";
 import { onJobOpen, onSubmit } from "../scheduler/mod.ts";
-import { jobSubmit, testState } from "../scheduler/testdata/fixtures.ts";
+import { graphSubmit, jobSubmit, testState } from "../scheduler/testdata/fixtures.ts";
 import { checkSubmit, SubmitRefusedError } from "./submit_checks.ts";
 
-function graph(tasks: [number, number[]][], ext?: [number, number, number]): JobSubmit {
-  const base = jobSubmit("cpus=1", 1);
-  return {
-    ...base,
-    ids: tasks.map(([id]) => id).sort((a, b) => a - b).map((id) => ({ start: id, end: id })),
-    graph: {
-      templates: [base.template],
-      tasks: tasks.map(([id, deps]) => ({
-        id,
-        template: 0,
-        deps,
-        ...(ext && ext[0] === id ? { externalDeps: [{ jobId: ext[1], id: ext[2] }] } : {}),
-      })),
-    },
-  };
+function graph(tasks: [number, number[]][], ext?: [number, number, number]) {
+  return graphSubmit(tasks, ext ? { [ext[0]]: [[ext[1], ext[2]]] } : {});
 }
 
 Deno.test("checkSubmit() accepts dependencies defined before their dependents", () => {

@@ -87,6 +87,31 @@ export function jobSubmit(resource: string, n: number, spec: JobSpec = {}): JobS
   };
 }
 
+/**
+ * A task graph job: `[id, deps]` per task, each dependency listed before its dependents;
+ * `ext` gives tasks dependencies on other jobs' tasks (`[jobId, taskId]` pairs).
+ */
+export function graphSubmit(
+  tasks: [number, number[]][],
+  ext: Record<number, [number, number][]> = {},
+): JobSubmit {
+  const base = jobSubmit("cpus=1", 1);
+  const ids = tasks.map(([id]) => id).sort((a, b) => a - b);
+  return {
+    ...base,
+    ids: ids.map((id) => ({ start: id, end: id })),
+    graph: {
+      templates: [base.template],
+      tasks: tasks.map(([id, deps]) => ({
+        id,
+        template: 0,
+        deps,
+        ...(ext[id] ? { externalDeps: ext[id]!.map(([jobId, t]) => ({ jobId, id: t })) } : {}),
+      })),
+    },
+  };
+}
+
 /** A job of `n` multi-node tasks, each over `nodes` whole workers (`--nodes`). */
 export function multiNodeSubmit(nodes: number, n: number, spec: JobSpec = {}): JobSubmit {
   const job = jobSubmit("cpus=1", n, spec);
