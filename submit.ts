@@ -31,7 +31,6 @@ import {
   optString,
   type Parsed,
   parseWeight,
-  prepareSubmit,
   quietJobList,
   quietJobSummary,
   quietSubmit,
@@ -60,6 +59,7 @@ import {
 import {
   type Command,
   type CommandContext,
+  createSubmitFileCommand,
   jobCatCommand,
   jobCloseCommand,
   jobOpenCommand,
@@ -69,7 +69,6 @@ import {
   type RoleInfo,
   runCommandLine,
   runUmbrella,
-  submitFileCommand,
   taskNotifyCommand,
 } from "./lib/cli/io/mod.ts";
 import { idSetIterate, parseIdSet } from "./lib/common/mod.ts";
@@ -150,6 +149,13 @@ async function progressOrWait(out: Output, client: HqClient, selector: string): 
   if (out.mode === "json") return await waitAndPrint(out, client, selector, Date.now());
   await showProgress(out, client, selector);
 }
+
+/** The heavy parts of client commands, loaded from the sources when needed (see their module). */
+function loadHeavy(): Promise<typeof import("./lib/cli/io/heavy/mod.ts")> {
+  return import(new URL("./lib/cli/io/heavy/mod.ts", import.meta.url).href);
+}
+
+const submitFileCommand = createSubmitFileCommand(async () => (await loadHeavy()).parseJobFile);
 
 /** Reads `--each-line`/`--from-json` files, scripts' directives and `--stdin`. */
 const submitIo: SubmitIo = {
@@ -272,6 +278,7 @@ export const SUBMIT_OPTIONS: readonly OptionSpec[] = [
 
 async function submit(ctx: CommandContext): Promise<void> {
   const { parsed: p, out } = ctx;
+  const { prepareSubmit } = await loadHeavy();
   const { job, warnings } = await prepareSubmit(submitFlags(p), argList(p, "COMMANDS"), {
     submitDir: Deno.cwd(),
     io: submitIo,

@@ -6,7 +6,7 @@
  */
 import { withClient } from "../../client/io/mod.ts";
 import { argString, optString, UsageError } from "../args.ts";
-import { parseJobFile } from "../job_file.ts";
+import type { parseJobFile } from "../job_file.ts";
 import { submitJson } from "../hq_json.ts";
 import { quietSubmit } from "../quiet.ts";
 import { submitText } from "../render_jobs.ts";
@@ -96,7 +96,10 @@ export const jobCloseCommand: Command = {
   run: jobClose,
 };
 
-async function submitFile(ctx: CommandContext): Promise<void> {
+async function submitFile(
+  ctx: CommandContext,
+  parse: typeof parseJobFile,
+): Promise<void> {
   const path = argString(ctx.parsed, "PATH")!;
   let text: string;
   try {
@@ -104,7 +107,7 @@ async function submitFile(ctx: CommandContext): Promise<void> {
   } catch (e) {
     throw new UsageError(`Cannot read job file ${path}: ${(e as Error).message}`);
   }
-  const { job, warnings } = parseJobFile(text, path, Deno.cwd());
+  const { job, warnings } = parse(text, path, Deno.cwd());
   for (const w of warnings) ctx.out.log("WARN", w);
   const jobText = optString(ctx.parsed, "job");
   if (jobText !== undefined) {
@@ -116,18 +119,23 @@ async function submitFile(ctx: CommandContext): Promise<void> {
   printJobId(ctx, id, submitText(id));
 }
 
-/** `hq job submit-file`. */
-export const submitFileCommand: Command = {
-  name: "submit-file",
-  about: "Submit a job defined in a TOML file",
-  args: [{ name: "PATH", required: true, help: "Path of the job definition file" }],
-  options: [{
-    long: "job",
-    value: "JOB",
-    check: (v) => {
-      if (!/^[1-9]\d*$/.test(v)) throw new RangeError("expected a job id");
-    },
-    help: "Add the tasks to this open job",
-  }],
-  run: submitFile,
-};
+/**
+ * `hq job submit-file`; `loadParser` gives the job file parser (loaded only when the command
+ * runs).
+ */
+export function createSubmitFileCommand(loadParser: () => Promise<typeof parseJobFile>): Command {
+  return {
+    name: "submit-file",
+    about: "Submit a job defined in a TOML file",
+    args: [{ name: "PATH", required: true, help: "Path of the job definition file" }],
+    options: [{
+      long: "job",
+      value: "JOB",
+      check: (v) => {
+        if (!/^[1-9]\d*$/.test(v)) throw new RangeError("expected a job id");
+      },
+      help: "Add the tasks to this open job",
+    }],
+    run: async (ctx) => await submitFile(ctx, await loadParser()),
+  };
+}
