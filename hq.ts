@@ -29,6 +29,11 @@ const ROLES: readonly { name: string; about: string; file: string }[] = [
   { name: "worker", about: "Commands for workers", file: "worker.ts" },
   { name: "alloc", about: "Commands for automatic allocation", file: "alloc.ts" },
   { name: "journal", about: "Manage events and journal data", file: "server.ts" },
+  {
+    name: "output-log",
+    about: "Read the output of tasks streamed with `--stream`",
+    file: "output_log.ts",
+  },
 ];
 
 /** Runs `hq` on `argv`; returns the exit code. */

@@ -17,6 +17,8 @@
  *    100 worker start/stop cycles (`growth.ts`).
  * 7. Task dependencies in the scheduling core: 100,000-task chain, fan-out and
  *    fan-in against 1,000-task ones (`deps.ts`).
+ * 8. Output streaming: N one-line tasks with `--stream` against per-task files
+ *    and no output, with the number of files each creates (`stream.ts`).
  *
  * Env: HQ_BENCH_TASKS (default 10000); HQ_TEST_NETFS_A / HQ_TEST_NETFS_B.
  * Flag: --netfs creates the views with tools/netfs.sh when running as root
@@ -373,6 +375,9 @@ try {
   log("task dependencies (separate process)");
   schedulerSection += "\n\n" +
     await run(DENO, ["run", "-A", `${REPO_ROOT}bench/deps.ts`], REPO_ROOT);
+  log("output streaming (separate process)");
+  schedulerSection += "\n\n" +
+    await run(DENO, ["run", "-A", `${REPO_ROOT}bench/stream.ts`], REPO_ROOT);
   log("CLI start-up");
   cliSection = await benchCliStartup();
   log("automatic allocation under SLURM");

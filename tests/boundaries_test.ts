@@ -10,7 +10,15 @@ import assert from "node:assert/strict";
 import { dirname, join, normalize, relative } from "node:path";
 import { ROOT } from "./_harness.ts";
 
-const ROLE_FILES = ["hq.ts", "server.ts", "worker.ts", "submit.ts", "alloc.ts", "mod.ts"];
+const ROLE_FILES = [
+  "hq.ts",
+  "server.ts",
+  "worker.ts",
+  "submit.ts",
+  "alloc.ts",
+  "output_log.ts",
+  "mod.ts",
+];
 
 /**
  * The umbrella's imports: it must find the command word and the start-up cache before it loads

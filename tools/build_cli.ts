@@ -25,7 +25,7 @@ import { fileStamp, launchCacheDir } from "../lib/cli/io/launch.ts";
 
 const ROOT = fromFileUrl(new URL("../", import.meta.url));
 /** The role files the umbrella loads. */
-const ROLE_FILES = ["submit.ts", "worker.ts", "server.ts", "alloc.ts"];
+const ROLE_FILES = ["submit.ts", "worker.ts", "server.ts", "alloc.ts", "output_log.ts"];
 
 async function deno(args: string[]): Promise<string> {
   const out = await new Deno.Command(Deno.execPath(), { args, cwd: ROOT, stdin: "null" }).output();

@@ -75,11 +75,15 @@ function readDeps(v: unknown, key: string): Pick<TaskDef, "deps" | "externalDeps
   return { deps: [...deps], externalDeps: [...external.values()] };
 }
 
-function readTaskDef(table: TomlTable, index: number): TaskDef {
+function readTaskDef(table: TomlTable, index: number, stream?: string): TaskDef {
   const prefix = `task[${index}]`;
   checkKeys(table, TASK_KEYS, prefix);
   const id = table.id === undefined ? undefined : readId(table.id, `${prefix}.id`);
-  return { id, ...readDeps(table.deps, `${prefix}.deps`), template: readTemplate(table, prefix) };
+  return {
+    id,
+    ...readDeps(table.deps, `${prefix}.deps`),
+    template: readTemplate(table, prefix, stream),
+  };
 }
 
 /**
@@ -196,11 +200,14 @@ function dedupTemplates(defs: TaskDef[]): { templates: TaskTemplate[]; indexOf: 
   return { templates, indexOf };
 }
 
-/** The `task` array of a job file as a graph; rejects bad ids, dependencies and cycles. */
-export function readGraph(v: unknown): GraphPart {
+/**
+ * The `task` array of a job file as a graph; rejects bad ids, dependencies and cycles. With
+ * the job's `stream` directory, channels a task does not set are streamed.
+ */
+export function readGraph(v: unknown, stream?: string): GraphPart {
   const tables = readTableList(v, "task", "task");
   if (tables.length === 0) fail("task", "no tasks defined");
-  const defs = tables.map(readTaskDef);
+  const defs = tables.map((table, i) => readTaskDef(table, i, stream));
   const ids = assignIds(defs);
   const deps = depIndices(defs, ids, indexIds(ids));
   const order = sortTopologically(deps, ids);

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { CrashLimit, StdioSpec, TaskTemplate } from "../protocol/mod.ts";
+import type { CrashLimit, StdioSpec, StreamSpec, TaskTemplate } from "../protocol/mod.ts";
 import {
   DEFAULT_CWD,
   DEFAULT_STDERR,
@@ -235,15 +235,19 @@ function readRequests(v: unknown, key: string, header: string): ResourceRequest[
 
 /**
  * The template of one task definition whose keys are already checked; `prefix` is its key
- * path (`task[3]`, `array`).
+ * path (`task[3]`, `array`). With the job's `stream` directory, a channel the definition
+ * does not set (`stdout`, `stderr`) is streamed, as HyperQueue makes it a pipe.
  */
-export function readTemplate(table: TomlTable, prefix: string): TaskTemplate {
+export function readTemplate(table: TomlTable, prefix: string, stream?: string): TaskTemplate {
   const at = (key: string) => keyPath(prefix, key);
   const args = readCommand(table.command, at("command"));
   const env = readEnv(table.env, at("env"));
   const cwd = readCwd(table.cwd, at("cwd"));
-  const stdout = readStdio(table.stdout, at("stdout"), DEFAULT_STDOUT);
-  const stderr = readStdio(table.stderr, at("stderr"), DEFAULT_STDERR);
+  const streamed: StreamSpec | null = stream === undefined
+    ? null
+    : { dir: stream, stdout: table.stdout === undefined, stderr: table.stderr === undefined };
+  const stdout = streamed?.stdout ? null : readStdio(table.stdout, at("stdout"), DEFAULT_STDOUT);
+  const stderr = streamed?.stderr ? null : readStdio(table.stderr, at("stderr"), DEFAULT_STDERR);
   const header = prefix === "array" ? "array.request" : "task.request";
   const requests = readRequests(table.request, at("request"), header);
   const pin = readPin(table.pin, at("pin"));
@@ -251,7 +255,14 @@ export function readTemplate(table: TomlTable, prefix: string): TaskTemplate {
     fail(at("pin"), "a multi-node task cannot be pinned");
   }
   const template: TaskTemplate = {
-    program: { args, env, cwd, stdout, stderr },
+    program: {
+      args,
+      env,
+      cwd,
+      stdout,
+      stderr,
+      ...(streamed === null ? {} : { stream: streamed }),
+    },
     requests,
     pin,
     priority: table.priority === undefined

@@ -175,9 +175,9 @@ interface ArrayPart {
   entries?: string[];
 }
 
-function readArray(v: TomlTable): ArrayPart {
+function readArray(v: TomlTable, stream: string | undefined): ArrayPart {
   checkKeys(v, ARRAY_KEYS, "array");
-  const template = readTemplate(v, "array");
+  const template = readTemplate(v, "array", stream);
   const given = v.ids === undefined ? undefined : readIds(v.ids, "array.ids");
   const entries = v.entries === undefined ? [] : readEntries(v.entries, "array.entries");
   if (given === undefined && entries.length === 0) {
@@ -211,9 +211,9 @@ function readJob(doc: TomlTable, submitDir: string): BuiltSubmit {
   let part: ArrayPart | GraphPart;
   if (doc.array !== undefined) {
     if (!isTable(doc.array)) typeError("array", "a table ([array])", doc.array);
-    part = readArray(doc.array);
+    part = readArray(doc.array, stream);
     warnings = arrayWarnings(doc.array, part, stream);
-  } else part = readGraph(doc.task);
+  } else part = readGraph(doc.task, stream);
   const job: JobSubmit = { name, maxFails, submitDir, ...part };
   if (stream !== undefined) job.stream = stream;
   return { job, warnings };

@@ -117,6 +117,8 @@ n_nodes = 2
       cwd: "work-%{TASK_ID}",
       stdout: { path: "out-%{TASK_ID}", rmIfFinished: false },
       stderr: { path: "err-%{TASK_ID}", rmIfFinished: true },
+      // Both channels have their own files: nothing is streamed (partial redirection).
+      stream: { dir: "%{SUBMIT_DIR}/streams-%{JOB_ID}", stdout: false, stderr: false },
     },
     requests: [
       {
@@ -139,6 +141,11 @@ n_nodes = 2
     stdin: "Hello world!",
   });
   assert.deepEqual(second!.program.env, { A: "b" });
+  // Task 13 sets neither channel: both are streamed, with no file.
+  assert.deepEqual(
+    [second!.program.stdout, second!.program.stderr, second!.program.stream],
+    [null, null, { dir: "%{SUBMIT_DIR}/streams-%{JOB_ID}", stdout: true, stderr: true }],
+  );
   assert.deepEqual(second!.requests, [{ entries: [], minTimeMs: 0, nNodes: 2 }]);
   // Task 12 depends on 13, so 13 comes first.
   assert.deepEqual(job.graph!.tasks, [
@@ -643,4 +650,13 @@ Deno.test("JobFileError keeps the key path and escapes control characters", () =
     }
   })()!;
   assert.ok(named.message.startsWith("Invalid job file dir/my\\njob.toml: line 1, column 1: "));
+});
+
+Deno.test("parseJobFile() streams the channels an [array] does not set", () => {
+  const streamed = job(`stream = "log"\n[array]\nids = "1-3"\ncommand = ["r"]\nstderr = "none"\n`);
+  const program = streamed.template.program;
+  assert.deepEqual(program.stream, { dir: "log", stdout: true, stderr: false });
+  assert.equal(program.stdout, null);
+  assert.equal(program.stderr, null);
+  assert.equal("stream" in job(`[array]\nids = "1"\ncommand = ["r"]\n`).template.program, false);
 });

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { CrashLimit, JobSubmit, StdioSpec } from "../protocol/mod.ts";
+import type { CrashLimit, JobSubmit, StdioSpec, StreamSpec } from "../protocol/mod.ts";
 import {
   DEFAULT_CWD,
   DEFAULT_STDERR,
@@ -340,8 +340,14 @@ export function buildSubmit(
       `Invalid value ${quote(flags.timeLimit!)} for --time-limit: must be positive`,
     );
   }
-  const stdout = parseStdio(flags.stdout, DEFAULT_STDOUT);
-  const stderr = parseStdio(flags.stderr, DEFAULT_STDERR);
+  // With --stream, a channel not set by --stdout/--stderr is streamed: it has no file.
+  const streamed: StreamSpec | null = flags.stream === undefined ? null : {
+    dir: flags.stream,
+    stdout: flags.stdout === undefined,
+    stderr: flags.stderr === undefined,
+  };
+  const stdout = streamed?.stdout ? null : parseStdio(flags.stdout, DEFAULT_STDOUT);
+  const stderr = streamed?.stderr ? null : parseStdio(flags.stderr, DEFAULT_STDERR);
   const cwd = flags.cwd ?? DEFAULT_CWD;
   const warnings = arrayOutputWarnings(flags, idSetSize(ids), { stdout, stderr, cwd });
   for (
@@ -394,7 +400,14 @@ export function buildSubmit(
       submitDir,
       ids,
       template: {
-        program: { args: command, env, cwd, stdout, stderr },
+        program: {
+          args: command,
+          env,
+          cwd,
+          stdout,
+          stderr,
+          ...(streamed === null ? {} : { stream: streamed }),
+        },
         requests,
         pin,
         priority,

@@ -300,3 +300,18 @@ Deno.test("submitFlags() reads the new options and leaves defaults out", () => {
     },
   );
 });
+
+Deno.test("buildSubmit() streams the channels --stdout/--stderr do not set", () => {
+  const both = buildSubmit({ stream: "log" }, ["prog"], "/h").job.template.program;
+  assert.deepEqual(both.stream, { dir: "log", stdout: true, stderr: true });
+  assert.deepEqual([both.stdout, both.stderr], [null, null]);
+  const noErr = buildSubmit({ stream: "log", stderr: "none" }, ["prog"], "/h").job.template.program;
+  assert.deepEqual(noErr.stream, { dir: "log", stdout: true, stderr: false });
+  assert.deepEqual([noErr.stdout, noErr.stderr], [null, null]);
+  const ownOut = buildSubmit({ stream: "log", stdout: "o-%{TASK_ID}" }, ["prog"], "/h").job;
+  assert.deepEqual(ownOut.template.program.stream, { dir: "log", stdout: false, stderr: true });
+  assert.deepEqual(ownOut.template.program.stdout, { path: "o-%{TASK_ID}", rmIfFinished: false });
+  assert.equal(ownOut.stream, "log");
+  const plain = buildSubmit({}, ["prog"], "/h").job.template.program;
+  assert.equal("stream" in plain, false);
+});

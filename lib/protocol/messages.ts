@@ -32,6 +32,23 @@ export interface ProgramSpec {
   cwd: string;
   stdout: StdioSpec;
   stderr: StdioSpec;
+  /**
+   * Output streaming (`--stream DIR`, job file `stream`): the channels flagged here go through
+   * pipes into the worker's stream files in `dir` (placeholders filled by the server), their
+   * `stdout`/`stderr` spec is then null. A channel the user set with `--stdout`/`--stderr`
+   * keeps that (HyperQueue's partial redirection). Absent: no streaming.
+   */
+  stream?: StreamSpec;
+}
+
+/** Which channels of a task are streamed, and where (see {@link ProgramSpec.stream}). */
+export interface StreamSpec {
+  /** Directory of the stream files. */
+  dir: string;
+  /** Whether stdout is streamed. */
+  stdout: boolean;
+  /** Whether stderr is streamed. */
+  stderr: boolean;
 }
 
 /** What every task of one submit shares. */

@@ -37,6 +37,16 @@ function checkStdio(v: unknown, what: string): void {
   }
 }
 
+function checkStream(v: unknown): void {
+  if (v === undefined) return;
+  if (
+    !isObj(v) || typeof v.dir !== "string" || v.dir === "" || v.dir.includes("\0") ||
+    typeof v.stdout !== "boolean" || typeof v.stderr !== "boolean"
+  ) {
+    fail("job", "stream must be {dir, stdout, stderr} with a non-empty dir");
+  }
+}
+
 /** Most tasks one job may hold. */
 export const MAX_TASKS_PER_JOB = 10_000_000;
 
@@ -89,6 +99,7 @@ function validateTemplate(t: unknown): void {
   if (typeof p.cwd !== "string") fail("job", "cwd must be a string");
   checkStdio(p.stdout, "stdout");
   checkStdio(p.stderr, "stderr");
+  checkStream(p.stream);
   if (!Array.isArray(t.requests) || t.requests.length < 1 || t.requests.length > 32) {
     fail("job", "requests must be a list of 1 to 32 variants");
   }

@@ -168,6 +168,14 @@ function withSubmitPlaceholders(job: JobSubmit, state: ServerState): JobSubmit {
     );
     const stdio = (spec: StdioSpec, path: string | null): StdioSpec =>
       spec === null || path === null ? null : { ...spec, path };
+    // The stream dir takes the cwd's resolution: filled, and relative to the submit dir.
+    const stream = program.stream && {
+      ...program.stream,
+      dir: fillPlaceholdersAfterSubmit(
+        { cwd: program.stream.dir, stdout: null, stderr: null },
+        values,
+      ).cwd,
+    };
     return {
       ...template,
       program: {
@@ -175,6 +183,7 @@ function withSubmitPlaceholders(job: JobSubmit, state: ServerState): JobSubmit {
         cwd: filled.cwd,
         stdout: stdio(program.stdout, filled.stdout),
         stderr: stdio(program.stderr, filled.stderr),
+        ...(stream ? { stream } : {}),
       },
     };
   };

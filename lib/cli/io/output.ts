@@ -75,6 +75,12 @@ export class Output {
     for (let done = 0; done < bytes.length;) done += Deno.stdout.writeSync(bytes.subarray(done));
   }
 
+  /** Writes bytes on stdout as they are (raw task output, which may not be UTF-8). */
+  writeBytes(bytes: Uint8Array): void {
+    this.#printed = true;
+    for (let done = 0; done < bytes.length;) done += Deno.stdout.writeSync(bytes.subarray(done));
+  }
+
   /** Whether stdout is a terminal (lines may be redrawn in place). */
   get interactive(): boolean {
     try {

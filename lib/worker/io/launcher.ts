@@ -171,6 +171,19 @@ export interface RunningProcess {
   pid: number;
   /** Resolves when the process ends. */
   done: Promise<TaskEnd>;
+  /** Its stdout, when streamed ({@link streamedChannels}): to be read, or the task blocks. */
+  stdout?: ReadableStream<Uint8Array>;
+  /** Its stderr, when streamed. */
+  stderr?: ReadableStream<Uint8Array>;
+}
+
+/** Which channels of a task go through pipes to its stream; null when none does. */
+export function streamedChannels(
+  template: TaskTemplate,
+): { dir: string; stdout: boolean; stderr: boolean } | null {
+  const stream = template.program.stream;
+  if (stream === undefined || (!stream.stdout && !stream.stderr)) return null;
+  return stream;
 }
 
 function envName(resource: string): string {
@@ -244,14 +257,18 @@ export interface TaskPaths {
   stderr: string | null;
 }
 
-/** Resolves cwd, stdout and stderr of a task as HyperQueue does (stdout relative to the cwd). */
+/**
+ * Resolves cwd, stdout and stderr of a task as HyperQueue does (stdout relative to the cwd);
+ * a streamed channel has no file.
+ */
 export function taskPaths(spec: LaunchSpec): TaskPaths {
   const program = spec.template.program;
+  const piped = streamedChannels(spec.template);
   return fillPlaceholdersInPaths(
     {
       cwd: program.cwd,
-      stdout: program.stdout?.path ?? null,
-      stderr: program.stderr?.path ?? null,
+      stdout: piped?.stdout ? null : program.stdout?.path ?? null,
+      stderr: piped?.stderr ? null : program.stderr?.path ?? null,
     },
     {
       jobId: spec.jobId,
@@ -331,6 +348,7 @@ export function launchTask(spec: LaunchSpec, paths: TaskPaths): RunningProcess {
     if (e instanceof ExecError) throw new Error(cannotExecuteText(args, e, paths.cwd));
     throw e;
   }
+  const piped = streamedChannels(spec.template);
   const [cmd, cmdArgs] = redirected(program, args.slice(1), paths);
   // Empty data is no data, as in HyperQueue: stdin is /dev/null, EOF at once either way.
   const withStdin = (spec.template.stdin ?? "") !== "";
@@ -342,8 +360,8 @@ export function launchTask(spec: LaunchSpec, paths: TaskPaths): RunningProcess {
       env,
       detached: true,
       stdin: withStdin ? "piped" : "null",
-      stdout: "null",
-      stderr: "null",
+      stdout: piped?.stdout ? "piped" : "null",
+      stderr: piped?.stderr ? "piped" : "null",
     }).spawn();
   } catch (e) {
     throw new Error(cannotExecuteText(args, spawnErrno(e), paths.cwd));
@@ -355,19 +373,25 @@ export function launchTask(spec: LaunchSpec, paths: TaskPaths): RunningProcess {
     const own = taskDir === undefined ? null : readErrorFile(taskDir);
     return { kind: "failed", error: taskErrorText(own ?? exitStatusText(status)) };
   });
-  return { pid: child.pid, done };
+  const running: RunningProcess = { pid: child.pid, done };
+  if (piped?.stdout) running.stdout = child.stdout;
+  if (piped?.stderr) running.stderr = child.stderr;
+  return running;
 }
 
-/** The command line that runs `program` with its output sent to the task's files. */
+/**
+ * The command line that runs `program` with its output sent to the task's files; a channel
+ * without a file keeps what the process got (`/dev/null`, or the pipe of a streamed one).
+ */
 function redirected(program: string, rest: string[], paths: TaskPaths): [string, string[]] {
   const { stdout, stderr } = paths;
   // A relative path is run through the shell too, so it is relative to the task's cwd.
   const relative = !program.startsWith("/") && program.includes("/");
   if (stdout === null && stderr === null && !relative) return [program, rest];
   for (const p of [stdout, stderr]) if (p !== null) ensureDir(dirname(p));
-  const script = stdout === stderr
-    ? 'o=$1; shift 2; exec "$@" >"$o" 2>&1'
-    : 'o=$1; e=$2; shift 2; exec "$@" >"$o" 2>"$e"';
+  const out = stdout === null ? "" : ' >"$o"';
+  const err = stderr === null ? "" : stderr === stdout ? " 2>&1" : ' 2>"$e"';
+  const script = `o=$1; e=$2; shift 2; exec "$@"${out}${err}`;
   return ["/bin/sh", [
     "-c",
     script,

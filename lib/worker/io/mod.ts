@@ -1,6 +1,6 @@
 /**
  * The worker process: the link to the server's files, task processes
- * (launch, output files, cancel and time limits), the task error texts that
+ * (launch, output files, streamed output, cancel and time limits), the task error texts that
  * need the file system, liveness identity, `deploy-ssh`, and the loop of
  * `runWorker`.
  *
@@ -12,3 +12,4 @@ export * from "./launcher.ts";
 export * from "./processes.ts";
 export * from "./run.ts";
 export * from "./server_link.ts";
+export * from "./streamer.ts";

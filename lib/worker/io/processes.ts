@@ -11,7 +11,8 @@
  * ended: background processes it left behind go too. Output files marked
  * `:rm-if-finished` are removed when the task finished, and the task's
  * directory whenever it ends. Ends are handed to the `onEnd` callback in the
- * order the processes exit.
+ * order the processes exit; a task whose output is streamed (`streamer.ts`)
+ * first has its output written and synced.
  *
  * @module
  */
@@ -23,11 +24,13 @@ import {
   launchTask,
   removeTaskDir,
   signalTask,
+  streamedChannels,
   type TaskEnd,
   type TaskPaths,
   taskPaths,
 } from "./launcher.ts";
 import { taskErrorText } from "./exec_errors.ts";
+import { type TaskStream, TaskStreamer } from "./streamer.ts";
 import { nextMeanRunMs, type StartOrder, type TaskOutcome, workerTaskKey } from "../mod.ts";
 
 /** What a launch needs beyond the start order; `serverUid` and `workerId` are set at registration. */
@@ -121,17 +124,51 @@ function removeFinishedOutputs(spec: LaunchSpec, paths: TaskPaths): void {
   }
 }
 
+/** Options of {@link TaskProcesses}. */
+export interface TaskProcessesOptions {
+  /** Where streamed output goes. @default a new {@link TaskStreamer} */
+  streamer?: TaskStreamer;
+}
+
+/**
+ * Opens the stream of a task with streamed channels (null for one without); a relative
+ * stream dir (the server resolves it) is taken against the submit dir.
+ */
+function openStream(
+  streamer: TaskStreamer,
+  spec: LaunchSpec,
+  context: LaunchContext,
+): TaskStream | null {
+  const piped = streamedChannels(spec.template);
+  if (piped === null) return null;
+  return streamer.open(
+    resolvePath(spec.submitDir, piped.dir),
+    { job: spec.jobId, task: spec.taskId, inst: spec.instance },
+    { serverUid: context.serverUid, workerId: context.workerId },
+  );
+}
+
 /** The task processes of one worker, by task key ({@link workerTaskKey}). */
 export class TaskProcesses {
   readonly #procs = new Map<string, ProcEntry>();
   /** Ended tasks whose group still gets its SIGKILL. */
   readonly #ending = new Set<ProcEntry>();
   readonly #onEnd: (key: string, outcome: TaskOutcome) => void;
+  readonly #streamer: TaskStreamer;
   #meanRunMs = 0;
 
   /** Processes whose ends go to `onEnd`. */
-  constructor(onEnd: (key: string, outcome: TaskOutcome) => void) {
+  constructor(
+    onEnd: (key: string, outcome: TaskOutcome) => void,
+    options: TaskProcessesOptions = {},
+  ) {
     this.#onEnd = onEnd;
+    this.#streamer = options.streamer ?? new TaskStreamer();
+  }
+
+  /** Writes, syncs and closes the stream files (once no task runs). */
+  closeStreams(): Promise<void> {
+    return this.#streamer.close();
   }
 
   /** Number of processes running. */
@@ -154,12 +191,19 @@ export class TaskProcesses {
     const { taskDir } = spec;
     let paths;
     let proc;
+    let stream;
     try {
       paths = taskPaths(spec);
+      stream = openStream(this.#streamer, spec, context);
       proc = launchTask(spec, paths);
     } catch (e) {
       if (taskDir !== undefined) removeTaskDir(taskDir);
       return { kind: "failed", error: taskErrorText((e as Error).message) };
+    }
+    if (stream !== null) {
+      stream.start();
+      if (proc.stdout) stream.pump(proc.stdout, 0);
+      if (proc.stderr) stream.pump(proc.stderr, 1);
     }
     const entry: ProcEntry = { pid: proc.pid, exited: false, canceled: false, timedOut: false };
     this.#procs.set(key, entry);
@@ -171,7 +215,7 @@ export class TaskProcesses {
       }, limitMs);
     }
     const launchedAt = Date.now();
-    proc.done.then((end) => {
+    proc.done.then(async (end) => {
       this.#meanRunMs = nextMeanRunMs(this.#meanRunMs, Date.now() - launchedAt);
       entry.exited = true;
       clearTimeout(entry.timer);
@@ -180,9 +224,19 @@ export class TaskProcesses {
         if (groupExists(entry.pid)) this.#ending.add(entry);
         else clearTimeout(entry.killTimer);
       }
-      this.#procs.delete(key);
       if (taskDir !== undefined) removeTaskDir(taskDir);
-      const outcome = taskOutcome(end, entry);
+      let outcome = taskOutcome(end, entry);
+      if (stream !== null) {
+        // Its output is written (and synced, unless the worker ended it) before its end is
+        // reported; meanwhile it still counts as running, so the worker's end waits for it.
+        const durable = !entry.canceled && !entry.timedOut;
+        try {
+          await stream.finish(durable);
+        } catch (e) {
+          if (durable) outcome = { kind: "failed", error: taskErrorText((e as Error).message) };
+        }
+      }
+      this.#procs.delete(key);
       if (outcome.kind === "finished") removeFinishedOutputs(spec, paths);
       this.#onEnd(key, outcome);
     });
@@ -192,7 +246,8 @@ export class TaskProcesses {
   /** Ends the process of task `key`, if it runs, as canceled. */
   cancel(key: string): void {
     const entry = this.#procs.get(key);
-    if (entry) {
+    // A process that ended is only writing its stream out: nothing to signal.
+    if (entry && !entry.exited) {
       entry.canceled = true;
       this.#terminate(entry);
     }

@@ -244,6 +244,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
     log(`[worker] failed: ${(e as Error).message}; killing its tasks`);
     procs.cancelAll();
     await procs.idle();
+    await procs.closeStreams();
     link.close();
     throw e;
   }
@@ -278,6 +279,7 @@ async function stop(end: WorkerEnd, parts: StopParts): Promise<void> {
   if (killsOnEnd(end, link.config.onServerLost)) procs.cancelAll();
   else stopSignal?.then(() => procs.cancelAll());
   await procs.idle();
+  await procs.closeStreams();
   const reported = reportedReason(end);
   if (reported !== null) {
     await link.send([
