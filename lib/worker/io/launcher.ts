@@ -169,6 +169,8 @@ export type TaskEnd =
 /** A started task. */
 export interface RunningProcess {
   pid: number;
+  /** Whether it leads a session (and process group) of its own: pgid = pid. */
+  ownGroup: boolean;
   /** Resolves when the process ends. */
   done: Promise<TaskEnd>;
   /** Its stdout, when streamed ({@link streamedChannels}): to be read, or the task blocks. */
@@ -353,12 +355,18 @@ export function launchTask(spec: LaunchSpec, paths: TaskPaths): RunningProcess {
   // Empty data is no data, as in HyperQueue: stdin is /dev/null, EOF at once either way.
   const withStdin = (spec.template.stdin ?? "") !== "";
   let child: Deno.ChildProcess;
+  // A task with a time limit leads a session of its own, so that the limit ends everything it
+  // started. Through `setsid`, which execs in place: a detached spawn would fork the whole
+  // worker on its main thread (slower the bigger the worker grows). Other tasks are spawned
+  // plainly, the cheapest way (an exec less per task); ending them signals their process tree.
+  const ownGroup = spec.template.timeLimitMs !== null;
+  const setsid = ownGroup ? setsidProgram() : null;
   try {
-    child = new Deno.Command(cmd, {
-      args: cmdArgs,
+    child = new Deno.Command(setsid ?? cmd, {
+      args: setsid === null ? cmdArgs : [cmd, ...cmdArgs],
       cwd: paths.cwd,
       env,
-      detached: true,
+      detached: ownGroup && setsid === null,
       stdin: withStdin ? "piped" : "null",
       stdout: piped?.stdout ? "piped" : "null",
       stderr: piped?.stderr ? "piped" : "null",
@@ -373,7 +381,7 @@ export function launchTask(spec: LaunchSpec, paths: TaskPaths): RunningProcess {
     const own = taskDir === undefined ? null : readErrorFile(taskDir);
     return { kind: "failed", error: taskErrorText(own ?? exitStatusText(status)) };
   });
-  const running: RunningProcess = { pid: child.pid, done };
+  const running: RunningProcess = { pid: child.pid, ownGroup, done };
   if (piped?.stdout) running.stdout = child.stdout;
   if (piped?.stderr) running.stderr = child.stderr;
   return running;
@@ -383,6 +391,26 @@ export function launchTask(spec: LaunchSpec, paths: TaskPaths): RunningProcess {
  * The command line that runs `program` with its output sent to the task's files; a channel
  * without a file keeps what the process got (`/dev/null`, or the pipe of a streamed one).
  */
+let setsidPath: string | null | undefined;
+
+/** The `setsid` program (util-linux), or null when this machine has none. */
+function setsidProgram(): string | null {
+  if (setsidPath === undefined) {
+    setsidPath = null;
+    for (const path of ["/usr/bin/setsid", "/bin/setsid"]) {
+      try {
+        if (Deno.statSync(path).isFile) {
+          setsidPath = path;
+          break;
+        }
+      } catch {
+        // Not there.
+      }
+    }
+  }
+  return setsidPath;
+}
+
 function redirected(program: string, rest: string[], paths: TaskPaths): [string, string[]] {
   const { stdout, stderr } = paths;
   // A relative path is run through the shell too, so it is relative to the task's cwd.
@@ -516,6 +544,11 @@ export interface SignalTaskOptions {
    * @default true
    */
   tree?: boolean;
+  /**
+   * Whether the task leads its own process group (pgid = `pid`), which is signaled whole.
+   * @default true
+   */
+  group?: boolean;
 }
 
 /**
@@ -528,7 +561,7 @@ export function signalTask(
   signal: Deno.Signal,
   options: SignalTaskOptions = {},
 ): void {
-  killGroup(pid, signal);
+  if (options.group ?? true) killGroup(pid, signal);
   if (options.tree ?? true) killTree(pid, signal);
 }
 

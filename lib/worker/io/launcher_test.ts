@@ -418,13 +418,14 @@ async function waitFor(pred: () => boolean, ms: number): Promise<boolean> {
   return true;
 }
 
-Deno.test("signalTask() reaches a task's orphaned background process through its group", async () => {
+Deno.test("signalTask() reaches a time-limited task's orphaned background process through its group", async () => {
   const dir = await Deno.makeTempDir();
   const pids: number[] = [];
   try {
     // The background sleep ignores SIGINT (non-interactive bash) and outlives its parent.
-    const s = bashSpec(dir, "sleep 30 & echo $!; exit 0");
+    const s = bashSpec(dir, "sleep 30 & echo $!; exit 0", {}, { timeLimitMs: 60_000 });
     const p = launchTask(s, taskPaths(s));
+    assert.equal(p.ownGroup, true);
     pids.push(p.pid);
     assert.deepEqual(await p.done, { kind: "finished" });
     const orphan = Number((await Deno.readTextFile(join(dir, "out"))).trim());
@@ -439,6 +440,20 @@ Deno.test("signalTask() reaches a task's orphaned background process through its
     assert.ok(await waitFor(() => !groupExists(p.pid), 5000));
   } finally {
     for (const pid of pids) killTree(pid, "SIGKILL");
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("launchTask() spawns a task without a time limit in the worker's group (no setsid)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const s = bashSpec(dir, "cut -d' ' -f5 /proc/$$/stat");
+    const p = launchTask(s, taskPaths(s));
+    assert.equal(p.ownGroup, false);
+    assert.deepEqual(await p.done, { kind: "finished" });
+    const pgid = Number((await Deno.readTextFile(join(dir, "out"))).trim());
+    assert.notEqual(pgid, p.pid);
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -97,8 +97,10 @@ export function taskOutcome(end: TaskEnd, by: EndedBy): TaskOutcome {
 
 /** A task process, from its launch until its group is done with. */
 interface ProcEntry extends EndedBy {
-  /** Its pid, also its process group id. */
+  /** Its pid (also its process group id when `ownGroup`). */
   pid: number;
+  /** Whether it leads a process group of its own (tasks with a time limit). */
+  ownGroup: boolean;
   /** Whether the process has ended (and was reaped: its pid may be reused). */
   exited: boolean;
   /** The time limit timer. */
@@ -205,7 +207,13 @@ export class TaskProcesses {
       if (proc.stdout) stream.pump(proc.stdout, 0);
       if (proc.stderr) stream.pump(proc.stderr, 1);
     }
-    const entry: ProcEntry = { pid: proc.pid, exited: false, canceled: false, timedOut: false };
+    const entry: ProcEntry = {
+      pid: proc.pid,
+      ownGroup: proc.ownGroup,
+      exited: false,
+      canceled: false,
+      timedOut: false,
+    };
     this.#procs.set(key, entry);
     const limitMs = order.template.timeLimitMs;
     if (limitMs !== null) {
@@ -221,7 +229,7 @@ export class TaskProcesses {
       clearTimeout(entry.timer);
       if (entry.killTimer !== undefined && !entry.killed) {
         // Processes the task left in its group get their SIGKILL on time; none left, no wait.
-        if (groupExists(entry.pid)) this.#ending.add(entry);
+        if (entry.ownGroup && groupExists(entry.pid)) this.#ending.add(entry);
         else clearTimeout(entry.killTimer);
       }
       if (taskDir !== undefined) removeTaskDir(taskDir);
@@ -273,10 +281,13 @@ export class TaskProcesses {
   /** SIGINT to the task's group and tree now, SIGKILL {@link KILL_GRACE_MS} later (once). */
   #terminate(entry: ProcEntry): void {
     if (entry.killTimer !== undefined) return;
-    signalTask(entry.pid, "SIGINT");
+    signalTask(entry.pid, "SIGINT", { group: entry.ownGroup });
     entry.killTimer = setTimeout(() => {
       entry.killed = true;
-      signalTask(entry.pid, "SIGKILL", { tree: !entry.exited });
+      // Without a group of its own, nothing is left to signal once the task was reaped.
+      if (entry.ownGroup || !entry.exited) {
+        signalTask(entry.pid, "SIGKILL", { tree: !entry.exited, group: entry.ownGroup });
+      }
       this.#ending.delete(entry);
     }, KILL_GRACE_MS);
   }
