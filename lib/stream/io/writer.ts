@@ -2,7 +2,8 @@
  * The writing end of stream files: one {@link StreamWriter} per worker process and stream
  * directory appends framed records in batches (a short delay or a size threshold, never one
  * write per line), rotates to a new part at a size limit, and on {@link StreamWriter.sync}
- * writes what is pending and makes it durable (`fdatasync`) for everything appended before.
+ * writes what is pending and makes it durable (`fdatasync`) for everything appended before;
+ * {@link StreamWriter.flush} writes now and syncs soon after.
  *
  * @module
  */
@@ -27,6 +28,8 @@ export interface StreamWriterOptions {
   flushDelayMs?: number;
   /** Pending bytes from which they are written at once. @default 1 MiB */
   highWaterBytes?: number;
+  /** Longest time between a {@link StreamWriter.flush} and the `fdatasync` after it, ms. @default 1000 */
+  syncDelayMs?: number;
 }
 
 /** Default of {@link StreamWriterOptions.rotateBytes}. */
@@ -68,6 +71,8 @@ export class StreamWriter {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #chain: Promise<void> = Promise.resolve();
   #queuedSync: Promise<void> | null = null;
+  #syncTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #syncDelayMs: number;
   #closed = false;
   readonly #created: string[] = [];
   #errors = 0;
@@ -81,6 +86,7 @@ export class StreamWriter {
     this.#rotateBytes = options.rotateBytes ?? DEFAULT_ROTATE_BYTES;
     this.#flushDelayMs = options.flushDelayMs ?? 20;
     this.#highWaterBytes = options.highWaterBytes ?? 1024 * 1024;
+    this.#syncDelayMs = options.syncDelayMs ?? 1000;
   }
 
   /** Paths of the files this writer created, in order. */
@@ -119,8 +125,18 @@ export class StreamWriter {
     }
   }
 
-  /** Writes what is pending now (no `fdatasync`); resolves once written. */
+  /**
+   * Writes what is pending now; resolves once written (readers on this machine see it). An
+   * `fdatasync` follows within the sync delay, one for every flush in between, so that
+   * readers on other machines of a network filesystem see it soon too.
+   */
   flush(): Promise<void> {
+    if (this.#syncTimer === undefined) {
+      this.#syncTimer = setTimeout(() => {
+        this.#syncTimer = undefined;
+        if (!this.#closed) this.sync().catch(() => {}); // Counted in errorCount.
+      }, this.#syncDelayMs);
+    }
     return this.#enqueue(false);
   }
 
@@ -144,6 +160,8 @@ export class StreamWriter {
       this.#closed = true;
       clearTimeout(this.#timer);
       this.#timer = undefined;
+      clearTimeout(this.#syncTimer);
+      this.#syncTimer = undefined;
       await this.#chain;
       this.#closeFile();
     }

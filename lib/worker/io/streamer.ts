@@ -5,7 +5,8 @@
  * directory, shared by all tasks, writing in batches).
  *
  * HyperQueue's guarantee: once a task is reported finished or failed, its output and its end
- * marker are written and synced ({@link TaskStream.finish} with `durable`); a task canceled
+ * marker are written to the file ({@link TaskStream.finish} with `durable`), and synced
+ * (`fdatasync`, for readers on other machines) within a second after; a task canceled
  * or stopped by its time limit is reported at once, its buffered output written later or
  * lost. A streaming failure fails the task with an error starting `Streamer:`.
  *
@@ -149,7 +150,7 @@ export class TaskStream {
 
   /**
    * Ends the stream once the task's process has ended: waits for its pipes to close (at most
-   * the drain time, then closes them), writes the end marker and, when `durable`, syncs the
+   * the drain time, then closes them), writes the end marker and, when `durable`, writes the
    * file so that the output is there before the task is reported.
    *
    * @throws {Error} With a `Streamer:` message when a write of this stream failed.
@@ -169,7 +170,9 @@ export class TaskStream {
     this.#writer.append([{ k: "end", ...this.#ref, at: Date.now() }]);
     if (!durable) return;
     try {
-      await this.#writer.sync();
+      // Written to the file before the task's end is reported (HyperQueue's guarantee); the
+      // writer's fdatasync follows within a second, shared by the tasks ending meanwhile.
+      await this.#writer.flush();
     } catch (e) {
       throw new Error(`Streamer: ${(e as Error).message}`);
     }
