@@ -63,6 +63,9 @@ Deno.test("e2e: a diamond runs in order; a failing dependency aborts its subtree
     assert.match(info, /State\s*\|\s*ABORTED/);
     assert.match(info, /Dependency task 11 was aborted/);
     assert.match(info, /Dependencies\s*\|\s*11/);
+    const jobInfo = (await c.hqOk(["job", "info", String(failing)])).stdout;
+    assert.match(jobInfo, /\| 11 +\| Dependency task 10 failed +\|/);
+    assert.match(jobInfo, /2 tasks aborted\./);
     const list = (await c.hqOk(["task", "list", String(failing), "-v"])).stdout;
     assert.match(list, /11 .*ABORTED.*Dependency task 10 failed/);
   });

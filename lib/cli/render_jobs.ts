@@ -161,6 +161,23 @@ export function renderFailedTasks(job: JobDetailView): string {
   return `${table}\n${footer}`;
 }
 
+/**
+ * Why tasks were aborted (a failed, canceled or aborted dependency; `--after` jobs), under
+ * `job info`: the first five by id (Task ID | Error), then `<n> tasks aborted.`; empty when
+ * no aborted task has a reason (aborted by `--max-fails`).
+ */
+export function renderAbortedTasks(job: JobDetailView): string {
+  const aborted = job.tasks.filter((t) => t.state === "aborted" && t.error !== null)
+    .sort((a, b) => a.id - b.id);
+  if (aborted.length === 0) return "";
+  const shown = aborted.slice(0, 5);
+  const table = renderTable(["Task ID", "Error"], shown.map((t) => [String(t.id), t.error ?? ""]));
+  const footer = shown.length < aborted.length
+    ? `${aborted.length} tasks aborted. (${shown.length} shown)`
+    : `${aborted.length} tasks aborted.`;
+  return `${table}\n${footer}`;
+}
+
 /** Options of {@link renderJobInfo}. */
 export interface JobInfoOptions {
   /** Current time (ms since the epoch), for the makespan of a job still running. */
@@ -169,7 +186,7 @@ export interface JobInfoOptions {
 
 /**
  * `job info` of one job: the vertical table in HyperQueue's row order, then
- * the failed-task table when a task failed.
+ * the failed-task table when a task failed, and why tasks were aborted.
  */
 export function renderJobInfo(job: JobDetailView, options: JobInfoOptions): string {
   const info = job.info;
@@ -195,9 +212,8 @@ export function renderJobInfo(job: JobDetailView, options: JobInfoOptions): stri
     "Makespan",
     formatHumanDuration((job.completed_at ?? options.now) - job.submitted_at),
   ]);
-  const failed = renderFailedTasks(job);
-  const table = renderVerticalTable(rows);
-  return failed === "" ? table : `${table}\n${failed}`;
+  const parts = [renderVerticalTable(rows), renderFailedTasks(job), renderAbortedTasks(job)];
+  return parts.filter((p) => p !== "").join("\n");
 }
 
 /**
