@@ -80,9 +80,19 @@ Deno.test("e2e: blocked tasks stay blocked across a server restart", async () =>
       c,
       markerTask(0, []) + markerTask(1, [0]) + markerTask(2, [1]),
     );
+    const explain = (await c.hqOk(["task", "explain", String(chain), "2"])).stdout;
+    assert.match(
+      explain,
+      /Task \d+@2 is not ready to run, because 1\/1 dependencies are not finished/,
+    );
     await c.hqOk(["server", "stop"]);
     c.startServer();
     await c.waitServerReady();
+    assert.match(
+      (await c.hqOk(["task", "explain", String(chain), "1"])).stdout,
+      /1\/1 dependencies are not finished/,
+      "still blocked after the restart",
+    );
     c.startWorker(["--cpus", "4"]);
     await c.waitJobComplete(chain);
     assert.ok(await c.jobFinished(chain), "the chain ran in order after the restart");

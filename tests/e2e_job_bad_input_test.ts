@@ -137,6 +137,32 @@ const CASES: BadCase[] = [
     args: ["job", "close", "999"],
     expect: [/\b999\b/, /not found|does not exist|no such/i],
   },
+  {
+    name: "--stream with a placeholder it cannot have",
+    args: ["submit", "--stream", "out-%{TASK_ID}", "--", "true"],
+    expect: [/stream/, /TASK_ID/],
+  },
+  {
+    name: "job file with a stream that is not a string",
+    files: { "stream.toml": "stream = 5\n" + TASK },
+    args: ["job", "submit-file", "stream.toml"],
+    expect: [/stream\.toml/, /stream/, /string/i],
+  },
+  {
+    name: "output-log of a directory that does not exist",
+    args: ["output-log", "/nonexistent-stream-dir", "summary"],
+    expect: [/nonexistent-stream-dir/],
+  },
+  {
+    name: "output-log with an unknown subcommand",
+    args: ["output-log", "/tmp", "bogus"],
+    expect: [/bogus/],
+  },
+  {
+    name: "task notify outside a task",
+    args: ["task", "notify", "hello"],
+    expect: [/HQ_JOB_ID/, /inside a task/],
+  },
 ];
 
 /** Asserts a non-zero exit and exactly one non-empty stderr line matching every pattern. */

@@ -31,7 +31,9 @@ function itemCells(item: ExplainItemView): [string, string, string] {
 function dependencyLine(e: ExplainView): string {
   const id = `${e.job_id}@${e.task_id}`;
   if (e.n_task_deps === 0) return `Task ${id} is ready to run because it has no dependencies.`;
-  if (e.n_waiting_deps === e.n_task_deps) {
+  // HyperQueue's own test compares `n_waiting_deps` (unfinished ones) with the total, which
+  // calls a task whose dependencies all wait "ready"; the unfinished count decides here.
+  if (e.n_waiting_deps === 0) {
     return `Task ${id} is ready to run because its all ${e.n_task_deps} dependencies are finished.`;
   }
   return `Task ${id} is not ready to run, because ${e.n_waiting_deps}/${e.n_task_deps} dependencies are not finished.`;
