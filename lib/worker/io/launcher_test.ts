@@ -19,6 +19,7 @@ import {
   taskPaths,
 } from "./launcher.ts";
 import { ENOENT, ExecError } from "./exec_errors.ts";
+import { gone, waitFor } from "./testdata/process_checks.ts";
 
 function template(over: Partial<TaskTemplate> = {}): TaskTemplate {
   return {
@@ -396,27 +397,6 @@ Deno.test("readErrorFile() reads as HyperQueue: at most 2 KiB, a note when empty
     await Deno.remove(dir, { recursive: true });
   }
 });
-
-/** Whether `pid` is gone (no process, or a zombie). */
-function gone(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
-    return state === "Z" || state === "X";
-  } catch {
-    return true;
-  }
-}
-
-/** Waits up to `ms` for `pred`. */
-async function waitFor(pred: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return true;
-}
 
 Deno.test("signalTask() reaches a time-limited task's orphaned background process through its group", async () => {
   const dir = await Deno.makeTempDir();

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { ProgramSpec, TaskTemplate } from "../../protocol/messages.ts";
 import type { StartOrder, TaskOutcome } from "../core.ts";
 import { type LaunchContext, launchSpec, taskOutcome, TaskProcesses } from "./processes.ts";
+import { gone, waitFor } from "./testdata/process_checks.ts";
 
 function existsSync(path: string): boolean {
   try {
@@ -11,27 +12,6 @@ function existsSync(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** Whether `pid` is gone (no process, or a zombie). */
-function gone(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
-    return state === "Z" || state === "X";
-  } catch {
-    return true;
-  }
-}
-
-/** Waits up to `ms` for `pred`; whether it came true. */
-async function waitFor(pred: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return true;
 }
 
 function order(program: Partial<ProgramSpec>, over: Partial<TaskTemplate> = {}): StartOrder {
