@@ -16,7 +16,8 @@
  * @module
  */
 import { createServerState, type ServerState } from "../lib/scheduler/state.ts";
-import { onSubmit, onTaskUpdates, type Outbox } from "../lib/scheduler/reactor.ts";
+import { onTaskUpdates, type Outbox } from "../lib/scheduler/reactor.ts";
+import { onSubmit } from "../lib/scheduler/job_events.ts";
 import { onWorkerRegistered } from "../lib/scheduler/worker_events.ts";
 import { schedule } from "../lib/scheduler/schedule.ts";
 import { simWorkerConfig } from "./_sim.ts";

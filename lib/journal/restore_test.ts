@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import type { JobSubmit, WorkerConfig } from "../protocol/messages.ts";
 import { createServerState } from "../scheduler/state.ts";
-import { onJobOpen, onSubmit, onTaskUpdates } from "../scheduler/reactor.ts";
+import { onTaskUpdates } from "../scheduler/reactor.ts";
+import { onJobOpen, onSubmit } from "../scheduler/job_events.ts";
 import { checkServerState } from "../sim/invariants.ts";
 import { onWorkerRegistered } from "../scheduler/worker_events.ts";
 import { schedule } from "../scheduler/schedule.ts";

@@ -28,3 +28,4 @@ export * from "./worker_load.ts";
 export * from "./reattach.ts";
 export * from "./forget.ts";
 export * from "./submits.ts";
+export * from "./job_events.ts";

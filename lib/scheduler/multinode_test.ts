@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { TaskUpdate } from "../protocol/messages.ts";
-import { onSubmit, onTaskUpdates, stopUnfinished } from "./reactor.ts";
+import { onTaskUpdates, stopUnfinished } from "./reactor.ts";
+import { onSubmit } from "./job_events.ts";
 import { onTick, onWorkerLost } from "./worker_events.ts";
 import type { ServerState } from "./state.ts";
 import { validateJobSubmit } from "../protocol/validate.ts";

@@ -129,7 +129,7 @@ function readyByPriority(state: ServerState): { classId: number; priority: numbe
  * ```ts
  * import { queryNewWorkers } from "./query.ts";
  * import { createServerState } from "./state.ts";
- * import { onSubmit } from "./reactor.ts";
+ * import { onSubmit } from "./job_events.ts";
  * import { jobSubmit } from "./testdata/fixtures.ts";
  * import assert from "node:assert/strict";
  * const state = createServerState("uid");

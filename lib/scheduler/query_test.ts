@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { queryNewWorkers, type WorkerTypeQuery } from "./query.ts";
-import { onSubmit } from "./reactor.ts";
+import { onSubmit } from "./job_events.ts";
 import { addWorkers, jobSubmit, multiNodeSubmit, round, testState } from "./testdata/fixtures.ts";
 
 const HOUR = 3600_000;

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import type { CrashLimit, TaskUpdate, WorkerStopReason } from "../protocol/messages.ts";
 import { MemoryJournalStore } from "../journal/store.ts";
 import { restoreState, takeBatch } from "../journal/restore.ts";
-import { onSubmit, onTaskUpdates, type Outbox, stopUnfinished } from "./reactor.ts";
+import { onTaskUpdates, type Outbox, stopUnfinished } from "./reactor.ts";
+import { onSubmit } from "./job_events.ts";
 import { onTick, onWorkerLost, onWorkerRegistered } from "./worker_events.ts";
 import type { ServerState } from "./state.ts";
 import {

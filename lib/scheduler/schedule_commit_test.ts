@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { onSubmit } from "./reactor.ts";
+import { onSubmit } from "./job_events.ts";
 import { checkServerState } from "../sim/invariants.ts";
 import { placeLevels } from "./schedule_place.ts";
 import { commitPlacements } from "./schedule_commit.ts";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { ensureClass, onSubmit } from "./reactor.ts";
+import { ensureClass } from "./reactor.ts";
+import { onSubmit } from "./job_events.ts";
 import { DEFAULT_WEIGHT } from "../resources/request.ts";
 import { blockKey } from "./state.ts";
 import { beginRound, canEverRun, classWeight, takeTask } from "./schedule_context.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { onSubmit } from "./reactor.ts";
+import { onSubmit } from "./job_events.ts";
 import { isWholeFree } from "./multinode.ts";
 import { holdResources } from "./worker_load.ts";
 import { takeTask } from "./schedule_context.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { onSubmit } from "./reactor.ts";
+import { onSubmit } from "./job_events.ts";
 import { placeClass } from "./schedule_place.ts";
 import { prefillClass, prefillTakers } from "./schedule_prefill.ts";
 import { begin, pendingOf } from "./testdata/schedule_fixtures.ts";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { ensureClass, onSubmit } from "./reactor.ts";
+import { ensureClass } from "./reactor.ts";
+import { onSubmit } from "./job_events.ts";
 import { blockKey } from "./state.ts";
 import type { ResourceRequest } from "../resources/request.ts";
 import { reservationLapse, reserveClass, reserveWorkers } from "./schedule_reserve.ts";

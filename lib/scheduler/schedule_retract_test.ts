@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { onSubmit } from "./reactor.ts";
+import { onSubmit } from "./job_events.ts";
 import type { ServerState } from "./state.ts";
 import { retractForIdleRoom, retractFromReserved, retractSlots } from "./schedule_retract.ts";
 import { begin } from "./testdata/schedule_fixtures.ts";

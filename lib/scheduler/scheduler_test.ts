@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { onSubmit, onTaskUpdates, stopUnfinished } from "./reactor.ts";
+import { onTaskUpdates, stopUnfinished } from "./reactor.ts";
+import { onSubmit } from "./job_events.ts";
 import { onTick } from "./worker_events.ts";
 import type { ServerState } from "./state.ts";
 import {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import type { TaskUpdate } from "../protocol/mod.ts";
 import { checkServerState } from "../sim/invariants.ts";
-import { onJobClose, onJobOpen, onSubmit, onTaskUpdates, stopUnfinished } from "./reactor.ts";
+import { onTaskUpdates, stopUnfinished } from "./reactor.ts";
+import { onJobClose, onJobOpen, onSubmit } from "./job_events.ts";
 import { getTask, isJobComplete, type ServerState } from "./state.ts";
 import { addWorkers, graphSubmit, jobSubmit, round, testState } from "./testdata/fixtures.ts";
 

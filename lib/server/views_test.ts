@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { TaskUpdate } from "../protocol/messages.ts";
-import { onSubmit, onTaskUpdates } from "../scheduler/reactor.ts";
+import { onTaskUpdates } from "../scheduler/reactor.ts";
+import { onSubmit } from "../scheduler/job_events.ts";
 import { jobDetailView, taskViews } from "./views.ts";
 import { explainView, workerViews } from "./worker_views.ts";
 import { registeredWorkerView } from "../protocol/mod.ts";
