@@ -30,6 +30,7 @@ import {
   spawnErrno,
   taskErrorText,
 } from "./exec_errors.ts";
+import { errorFilePath, readErrorFile } from "./error_file.ts";
 
 /** What the launcher needs to start a task. */
 export interface LaunchSpec {
@@ -95,11 +96,6 @@ export function nodeFilePaths(taskDir: string): { nodeFile: string; hostFile: st
   return { nodeFile: `${taskDir}/hq-nodes`, hostFile: `${taskDir}/hq-hosts` };
 }
 
-/** Path of the file through which a task gives its own error message (`HQ_ERROR_FILENAME`). */
-export function errorFilePath(taskDir: string): string {
-  return `${taskDir}/hq-error`;
-}
-
 /**
  * Creates a task's directory afresh (a leftover of an earlier worker on the same work dir
  * is removed first), with the node and host files of a multi-node task. Does nothing for
@@ -125,40 +121,6 @@ export function removeTaskDir(taskDir: string): void {
   } catch {
     // Already gone.
   }
-}
-
-/** How many bytes of a task's error file become its error (HyperQueue: 2 KiB). */
-export const MAX_ERROR_FILE_BYTES = 2048;
-
-/**
- * The error a failed task gave in its error file ({@link errorFilePath}), as HyperQueue
- * reads it: the first {@link MAX_ERROR_FILE_BYTES} bytes as UTF-8 (invalid bytes
- * replaced), marked when cut, with a note for an empty file; null when there is no file
- * (the exit status is the error then). The text is stored as is, a final newline included.
- */
-export function readErrorFile(taskDir: string): string | null {
-  let file: Deno.FsFile;
-  try {
-    file = Deno.openSync(errorFilePath(taskDir), { read: true });
-  } catch {
-    return null;
-  }
-  const buffer = new Uint8Array(MAX_ERROR_FILE_BYTES);
-  let size = 0;
-  try {
-    while (size < buffer.length) {
-      const n = file.readSync(buffer.subarray(size));
-      if (n === null || n === 0) break;
-      size += n;
-    }
-  } catch {
-    if (size === 0) return null; // Unreadable (a directory, say): as if there were none.
-  } finally {
-    file.close();
-  }
-  if (size === 0) return "Task created an error file, but it is empty";
-  const text = new TextDecoder().decode(buffer.subarray(0, size));
-  return size === MAX_ERROR_FILE_BYTES ? `${text}\n[The message was truncated]` : text;
 }
 
 /** How a task process ended. */
@@ -480,90 +442,3 @@ export function resolveProgram(name: string, cwd: string, path: string | undefin
   }
   throw new ExecError(denied ? EACCES : ENOENT);
 }
-
-function childrenOf(pid: number): number[] {
-  try {
-    const text = Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`);
-    return text.split(" ").filter((s) => s.trim() !== "").map(Number);
-  } catch {
-    return [];
-  }
-}
-
-/** The process and all its descendants, parents first. */
-export function processTree(pid: number): number[] {
-  const result: number[] = [];
-  const stack = [pid];
-  while (stack.length > 0) {
-    const p = stack.pop()!;
-    result.push(p);
-    stack.push(...childrenOf(p));
-  }
-  return result;
-}
-
-/** Signals a process tree; missing processes are ignored. */
-export function killTree(pid: number, signal: Deno.Signal): void {
-  for (const p of processTree(pid)) {
-    try {
-      Deno.kill(p, signal);
-    } catch {
-      // Already gone.
-    }
-  }
-}
-
-/** Signals every process of group `pgid`; an empty group is ignored. */
-export function killGroup(pgid: number, signal: Deno.Signal): void {
-  try {
-    Deno.kill(-pgid, signal);
-  } catch {
-    // No process left in the group.
-  }
-}
-
-/**
- * Whether process group `pgid` still has a process (a zombie not yet reaped counts).
- * Probes with SIGCONT, as Deno offers no signal 0: meant for a group being ended,
- * whose stopped members may as well resume to handle the SIGINT they were sent.
- */
-export function groupExists(pgid: number): boolean {
-  try {
-    Deno.kill(-pgid, "SIGCONT");
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Options of {@link signalTask}. */
-export interface SignalTaskOptions {
-  /**
-   * Whether to signal the descendants of `pid` found through `/proc` too (those that
-   * left the group). Only while `pid` has not been reaped: its number may be reused.
-   * @default true
-   */
-  tree?: boolean;
-  /**
-   * Whether the task leads its own process group (pgid = `pid`), which is signaled whole.
-   * @default true
-   */
-  group?: boolean;
-}
-
-/**
- * Signals a task started by {@link launchTask}: its process group (pgid = `pid`),
- * which keeps the processes orphaned by the end of their parent, and its process
- * tree. Missing processes are ignored.
- */
-export function signalTask(
-  pid: number,
-  signal: Deno.Signal,
-  options: SignalTaskOptions = {},
-): void {
-  if (options.group ?? true) killGroup(pid, signal);
-  if (options.tree ?? true) killTree(pid, signal);
-}
-
-/** How long a task may take to end after SIGINT before it gets SIGKILL (HyperQueue: 1 s). */
-export const KILL_GRACE_MS = 1000;

@@ -3,21 +3,18 @@ import { join } from "node:path";
 import type { TaskTemplate } from "../../protocol/messages.ts";
 import type { Allocation } from "../../resources/allocator.ts";
 import {
-  groupExists,
-  killTree,
   type LaunchSpec,
   launchTask,
-  MAX_ERROR_FILE_BYTES,
   nodeFiles,
-  readErrorFile,
   removeTaskDir,
   resolveProgram,
   shortHostname,
-  signalTask,
   taskArgs,
   taskEnv,
   taskPaths,
 } from "./launcher.ts";
+import { MAX_ERROR_FILE_BYTES, readErrorFile } from "./error_file.ts";
+import { groupExists, killTree, signalTask } from "./signals.ts";
 import { ENOENT, ExecError } from "./exec_errors.ts";
 import { gone, waitFor } from "./testdata/process_checks.ts";
 

@@ -8,8 +8,10 @@
  */
 export * from "./deploy_ssh.ts";
 export * from "./exec_errors.ts";
+export * from "./error_file.ts";
 export * from "./launcher.ts";
 export * from "./processes.ts";
 export * from "./run.ts";
 export * from "./server_link.ts";
+export * from "./signals.ts";
 export * from "./streamer.ts";

@@ -18,17 +18,15 @@
  */
 import { joinPath, resolvePath } from "../../common/mod.ts";
 import {
-  groupExists,
-  KILL_GRACE_MS,
   type LaunchSpec,
   launchTask,
   removeTaskDir,
-  signalTask,
   streamedChannels,
   type TaskEnd,
   type TaskPaths,
   taskPaths,
 } from "./launcher.ts";
+import { groupExists, KILL_GRACE_MS, signalTask } from "./signals.ts";
 import { taskErrorText } from "./exec_errors.ts";
 import { type TaskStream, TaskStreamer } from "./streamer.ts";
 import { nextMeanRunMs, type StartOrder, type TaskOutcome, workerTaskKey } from "../mod.ts";
