@@ -126,6 +126,8 @@ export interface JournalStore {
   commit(batch: JournalBatch): void;
   /** Makes everything committed durable against a machine crash. */
   flush(): Promise<void>;
+  /** Gets the store ready to be written again after a failed commit (optional). */
+  recover?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -97,6 +97,8 @@ function checkLmdbFile(path: string): void {
  */
 export class LmdbJournalStore implements JournalStore {
   #db: RootDatabase<unknown, Key>;
+  readonly #path: string;
+  readonly #readOnly: boolean;
 
   /**
    * Opens (creating) the environment at `path`: a directory holding
@@ -108,13 +110,9 @@ export class LmdbJournalStore implements JournalStore {
    */
   constructor(path: string, options: { readOnly?: boolean } = {}) {
     checkLmdbFile(path);
-    this.#db = open<unknown, Key>({
-      path,
-      compression: false,
-      encoding: "msgpack",
-      noSync: true,
-      ...(options.readOnly ? { readOnly: true } : {}),
-    });
+    this.#path = path;
+    this.#readOnly = options.readOnly ?? false;
+    this.#db = this.#open();
     const meta = this.#db.get(["m"]) as MetaRecord | undefined;
     if (meta && meta.format.major !== JOURNAL_VERSION.major) {
       const relation = meta.format.major > JOURNAL_VERSION.major ? "newer" : "older";
@@ -214,6 +212,30 @@ export class LmdbJournalStore implements JournalStore {
           db.removeSync(key);
         }
       }
+    });
+  }
+
+  /**
+   * Closes and reopens the environment after a failed write (a full disk): LMDB's state after
+   * a failed write transaction is not to be written through again; a fresh environment
+   * starts from the last committed transaction.
+   */
+  async recover(): Promise<void> {
+    try {
+      await this.#db.close();
+    } catch {
+      // Closing a broken environment may fail; it is replaced either way.
+    }
+    this.#db = this.#open();
+  }
+
+  #open(): RootDatabase<unknown, Key> {
+    return open<unknown, Key>({
+      path: this.#path,
+      compression: false,
+      encoding: "msgpack",
+      noSync: true,
+      ...(this.#readOnly ? { readOnly: true } : {}),
     });
   }
 

@@ -127,3 +127,28 @@ Deno.test("LmdbJournalStore removes a forgotten job with all its tasks, and only
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("LmdbJournalStore.recover() reopens the environment: committed state stays, commits go on", async () => {
+  const dir = await Deno.makeTempDir();
+  const batch = (nextJobId: number) => ({
+    meta: { format: { ...JOURNAL_VERSION }, serverUid: "u", nextJobId, nextWorkerId: 1 },
+    jobs: [],
+    tasks: [],
+    workers: [],
+    offsets: [],
+    requestsDone: [],
+    requestsForget: [],
+  });
+  try {
+    const store = new LmdbJournalStore(dir);
+    store.commit(batch(2));
+    await store.recover();
+    assert.equal(store.load().meta?.nextJobId, 2);
+    store.commit(batch(3));
+    await store.flush();
+    assert.equal(store.load().meta?.nextJobId, 3);
+    await store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

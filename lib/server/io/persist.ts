@@ -63,5 +63,12 @@ export async function persist(
     }
     if (options.giveUp()) return false;
     await new Promise((r) => setTimeout(r, options.retryMs ?? PERSIST_RETRY_MS));
+    if (!committed) {
+      try {
+        await store.recover?.();
+      } catch (e) {
+        options.log(`[server] could not reopen the journal: ${(e as Error).message}`);
+      }
+    }
   }
 }

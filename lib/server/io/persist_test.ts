@@ -16,6 +16,8 @@ const BATCH: JournalBatch = {
 /** A store whose commits fail `n` times with ENOSPC-like errors (with changing details). */
 class FullDisk extends MemoryJournalStore {
   failures: number;
+  /** Calls of `recover()` (a reopen after each failed commit). */
+  recovered = 0;
   constructor(failures: number) {
     super();
     this.failures = failures;
@@ -25,6 +27,10 @@ class FullDisk extends MemoryJournalStore {
       throw new Error(`No space left on device: page at ${Math.random()}`);
     }
     super.commit(batch);
+  }
+  recover(): Promise<void> {
+    this.recovered++;
+    return Promise.resolve();
   }
 }
 
@@ -38,6 +44,7 @@ Deno.test("persist() retries a failed commit until it succeeds, logging the caus
   });
   assert.equal(ok, true);
   assert.deepEqual(store.load().offsets, BATCH.offsets);
+  assert.equal(store.recovered, 3, "the store is reopened after each failed commit");
   assert.equal(log.length, 2, log.join("\n"));
   assert.match(log[0]!, /could not write the journal \(commit\): No space left on device/);
   assert.equal(log[1], "[server] the journal is written again");
