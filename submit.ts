@@ -9,10 +9,10 @@ import {
   cancelLogLines,
   DIRECTIVES_MODES,
   durationArg,
-  explainJson,
   filterJobList,
   idSetArg,
   intArg,
+  JOB_STATE_NAMES,
   jobDetailsJson,
   jobListJson,
   type JobStatus,
@@ -27,33 +27,25 @@ import {
   optCount,
   optFlag,
   type OptionSpec,
-  optList,
   optString,
-  type Parsed,
   parseWeight,
   quietJobList,
   quietJobSummary,
   quietSubmit,
-  renderExplain,
   renderJobInfo,
   renderJobList,
   renderJobSummary,
   renderJobWait,
   renderTaskIds,
-  renderTaskInfo,
-  renderTaskList,
   selectorArg,
-  singleIdArg,
+  stateFilter,
+  stateListArg,
   submitFlags,
   type SubmitIo,
   submitJson,
   submitText,
-  systemUtcOffset,
+  TASK_STATE_NAMES,
   taskIdsJson,
-  taskInfoJson,
-  taskListJson,
-  TRUNCATED_INFO_HINT,
-  TRUNCATED_LIST_HINT,
   UsageError,
 } from "./lib/cli/mod.ts";
 import {
@@ -69,30 +61,12 @@ import {
   type RoleInfo,
   runCommandLine,
   runUmbrella,
-  taskNotifyCommand,
+  taskCommand,
 } from "./lib/cli/io/mod.ts";
 import { idSetIterate, parseIdSet } from "./lib/common/mod.ts";
 import type { ForgettableState } from "./lib/protocol/mod.ts";
 import { type HqClient, withClient } from "./lib/client/io/mod.ts";
 import type { ProgressOptions } from "./lib/cli/io/progress/mod.ts";
-
-const TASK_STATES = ["waiting", "running", "finished", "failed", "canceled", "aborted"] as const;
-const JOB_STATES = [...TASK_STATES, "opened"] as const;
-
-function stateListArg(allowed: readonly string[]): (value: string) => void {
-  return (value) => {
-    for (const s of value.split(",")) {
-      if (!allowed.includes(s)) {
-        throw new RangeError(`unknown state '${s}' [possible values: ${allowed.join(", ")}]`);
-      }
-    }
-  };
-}
-
-function stateFilter(p: Parsed, long: string): string[] | null {
-  const list = optList(p, long);
-  return list.length === 0 ? null : list.flatMap((v) => v.split(","));
-}
 
 function logAll(out: Output, lines: readonly LogLine[]): void {
   for (const l of lines) out.log(l.level, l.message);
@@ -453,7 +427,7 @@ export const jobCommand: Command = {
           long: "filter",
           value: "FILTER",
           multiple: true,
-          check: stateListArg(JOB_STATES),
+          check: stateListArg(JOB_STATE_NAMES),
           help: "Display only jobs in these states (comma-separated)",
         },
         { long: "verbose", short: "v", count: true, help: "Add the Cancel Reason column" },
@@ -520,130 +494,11 @@ export const jobCommand: Command = {
         long: "filter",
         value: "FILTER",
         multiple: true,
-        check: stateListArg(TASK_STATES),
+        check: stateListArg(TASK_STATE_NAMES),
         help: "Only tasks in these states (comma-separated)",
       }],
       run: jobTaskIds,
     },
-  ],
-};
-
-async function taskList(ctx: CommandContext): Promise<void> {
-  const { parsed: p, out } = ctx;
-  const selector = argString(p, "JOB_SELECTOR")!;
-  const tasksArg = optString(p, "tasks");
-  const ids = tasksArg === undefined ? null : [...parseIdSet(tasksArg)];
-  const filter = stateFilter(p, "task-status");
-  const byJob = await withClient(ctx.serverDir, (client) => client.taskList(selector, ids));
-  logAll(out, notFoundLines("Job", missingIds(selector, Object.keys(byJob).map(Number)), "WARN"));
-  if (filter) {
-    for (const k of Object.keys(byJob)) {
-      byJob[k] = byJob[k]!.filter((t) => filter.includes(t.state));
-    }
-  }
-  if (out.mode === "json") out.json(taskListJson(byJob));
-  else if (out.mode === "cli") {
-    const r = renderTaskList(byJob, { now: Date.now(), verbose: optCount(p, "verbose") > 0 });
-    out.text(r.text);
-    if (r.truncated) out.log("INFO", TRUNCATED_LIST_HINT);
-  }
-}
-
-async function taskInfo(ctx: CommandContext): Promise<void> {
-  const { parsed: p, out } = ctx;
-  const jobSel = argString(p, "JOB_SELECTOR")!;
-  const ids = parseIdSet(argString(p, "TASK_SELECTOR")!);
-  const [job] = await withClient(ctx.serverDir, (client) => client.jobInfo(jobSel));
-  if (!job) {
-    out.log("ERROR", `Cannot find job ${jobSel}`);
-    return;
-  }
-  const byId = new Map(job.tasks.map((t) => [t.id, t]));
-  const tasks = [];
-  for (const id of idSetIterate(ids)) {
-    const t = byId.get(id);
-    if (t) tasks.push(t);
-    else out.log("WARN", `Task ${id} not found`);
-  }
-  if (out.mode === "json") out.json(taskInfoJson(tasks));
-  else if (out.mode === "cli" && tasks.length > 0) {
-    const opts = {
-      now: Date.now(),
-      utcOffset: systemUtcOffset,
-      verbose: optCount(p, "verbose") > 0,
-    };
-    const rendered = tasks.map((t) => renderTaskInfo(job, t, opts));
-    out.text(rendered.map((r) => r.text).join("\n"));
-    if (rendered.some((r) => r.truncated)) out.log("INFO", TRUNCATED_INFO_HINT);
-  }
-}
-
-async function taskExplain(ctx: CommandContext): Promise<void> {
-  const { parsed: p, out } = ctx;
-  const e = await withClient(
-    ctx.serverDir,
-    (client) => client.explain(argString(p, "JOB_SELECTOR")!, Number(argString(p, "TASK_ID"))),
-  );
-  if (out.mode === "json") out.json(explainJson(e));
-  else if (out.mode === "cli") out.text(renderExplain(e));
-}
-
-const VERBOSE: OptionSpec = { long: "verbose", short: "v", count: true, help: "Show full errors" };
-
-/** The `task` command tree. */
-export const taskCommand: Command = {
-  name: "task",
-  about: "Commands for tasks",
-  subcommands: [
-    {
-      name: "list",
-      about: "Display a list of tasks",
-      args: [{
-        name: "JOB_SELECTOR",
-        required: true,
-        check: lastOrIdsArg,
-        help: "Job id, range or last",
-      }],
-      options: [
-        { long: "tasks", value: "TASKS", check: idSetArg, help: "Only these task ids" },
-        {
-          long: "task-status",
-          value: "TASK_STATUS",
-          multiple: true,
-          check: stateListArg(TASK_STATES),
-          help: "Only tasks in these states (comma-separated)",
-        },
-        VERBOSE,
-      ],
-      run: taskList,
-    },
-    {
-      name: "info",
-      about: "Display detailed information about tasks",
-      args: [
-        { name: "JOB_SELECTOR", required: true, check: singleIdArg, help: "Job id or last" },
-        { name: "TASK_SELECTOR", required: true, check: idSetArg, help: "Task ids" },
-      ],
-      options: [VERBOSE],
-      run: taskInfo,
-    },
-    {
-      name: "explain",
-      about: "Explain why a task can or cannot run on each worker",
-      args: [
-        { name: "JOB_SELECTOR", required: true, check: singleIdArg, help: "Job id or last" },
-        {
-          name: "TASK_ID",
-          required: true,
-          check: (v) => {
-            if (!/^\d+$/.test(v)) throw new RangeError("expected a task id");
-          },
-          help: "Task id",
-        },
-      ],
-      run: taskExplain,
-    },
-    taskNotifyCommand,
   ],
 };
 

@@ -34,3 +34,4 @@ export * from "./table.ts";
 export * from "./task_inputs.ts";
 export * from "./text_util.ts";
 export * from "./worker_options.ts";
+export * from "./state_args.ts";

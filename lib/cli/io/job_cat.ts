@@ -33,6 +33,7 @@ import type { Command, CommandContext } from "./mod.ts";
 import { idSetArg, lastOrIdsArg } from "../arg_checks.ts";
 import { type ArgSpec, argString, optFlag, optList, optString } from "../args.ts";
 import { MAX_MISSING_IDS, missingIds } from "../job_status.ts";
+import { stateListArg } from "../state_args.ts";
 import type { LogLine } from "../messages.ts";
 
 /** The streams `job cat` prints (HyperQueue's `OutputStream`). */
@@ -341,15 +342,7 @@ export async function runJobCat(ctx: CommandContext, io: JobCatIo): Promise<void
   }
 }
 
-function taskStatesArg(value: string): void {
-  for (const s of value.split(",")) {
-    if (!(JOB_CAT_TASK_STATES as readonly string[]).includes(s)) {
-      throw new RangeError(
-        `unknown state '${s}' [possible values: ${JOB_CAT_TASK_STATES.join(", ")}]`,
-      );
-    }
-  }
-}
+const taskStatesArg = stateListArg(JOB_CAT_TASK_STATES);
 
 function streamArg(value: string): void {
   if (!(JOB_CAT_STREAMS as readonly string[]).includes(value)) {

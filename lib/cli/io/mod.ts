@@ -10,3 +10,4 @@ export * from "./run_cli.ts";
 export * from "./launch.ts";
 export * from "./job_commands.ts";
 export * from "./notify.ts";
+export * from "./task_commands.ts";
