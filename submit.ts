@@ -63,7 +63,6 @@ import {
   runUmbrella,
   taskCommand,
 } from "./lib/cli/io/mod.ts";
-import { idSetIterate, parseIdSet } from "./lib/common/mod.ts";
 import type { ForgettableState } from "./lib/protocol/mod.ts";
 import { type HqClient, withClient } from "./lib/client/io/mod.ts";
 import type { ProgressOptions } from "./lib/cli/io/progress/mod.ts";
