@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { applyTextEdit, assertCleanError, textArb, type TextEdit, timed } from "./_fuzz.ts";
 import { journalCommand, serverCommand } from "../server.ts";
-import { jobCommand, submitCommand, taskCommand } from "../submit.ts";
+import { jobCommand, submitCommand } from "../submit.ts";
+import { taskCommand } from "../lib/cli/io/mod.ts";
 import { workerCommand } from "../worker.ts";
 import { allocCommand } from "../alloc.ts";
 import {
