@@ -28,12 +28,12 @@
  */
 import type { IdRange, IdSet } from "../../common/mod.ts";
 import { idSetIterate, parseIdSet } from "../../common/mod.ts";
-import type { TaskStateName, TaskView } from "../../protocol/mod.ts";
+import type { TaskView } from "../../protocol/mod.ts";
 import type { Command, CommandContext } from "./mod.ts";
 import { idSetArg, lastOrIdsArg } from "../arg_checks.ts";
 import { type ArgSpec, argString, optFlag, optList, optString } from "../args.ts";
 import { MAX_MISSING_IDS, missingIds } from "../job_status.ts";
-import { stateListArg } from "../state_args.ts";
+import { stateListArg, TASK_STATE_NAMES } from "../state_args.ts";
 import type { LogLine } from "../messages.ts";
 
 /** The streams `job cat` prints (HyperQueue's `OutputStream`). */
@@ -41,16 +41,6 @@ export const JOB_CAT_STREAMS = ["stdout", "stderr"] as const;
 
 /** One stream `job cat` prints. */
 export type JobCatStream = typeof JOB_CAT_STREAMS[number];
-
-/** Task states `--task-status` accepts. */
-export const JOB_CAT_TASK_STATES: readonly TaskStateName[] = [
-  "waiting",
-  "running",
-  "finished",
-  "failed",
-  "canceled",
-  "aborted",
-];
 
 /** HyperQueue's error for `job cat` in JSON mode (`client/output/json.rs`). */
 export const JOB_CAT_JSON_ERROR = "JSON output mode doesn't support job output";
@@ -342,7 +332,7 @@ export async function runJobCat(ctx: CommandContext, io: JobCatIo): Promise<void
   }
 }
 
-const taskStatesArg = stateListArg(JOB_CAT_TASK_STATES);
+const taskStatesArg = stateListArg(TASK_STATE_NAMES);
 
 function streamArg(value: string): void {
   if (!(JOB_CAT_STREAMS as readonly string[]).includes(value)) {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { ProgramSpec, TaskTemplate } from "../../protocol/messages.ts";
 import type { StartOrder, TaskOutcome } from "../core.ts";
 import { type LaunchContext, launchSpec, taskOutcome, TaskProcesses } from "./processes.ts";
-import { gone, waitFor } from "./testdata/process_checks.ts";
+import { gone, startOrder, waitFor } from "./testdata/process_checks.ts";
 
 function existsSync(path: string): boolean {
   try {
@@ -15,26 +15,7 @@ function existsSync(path: string): boolean {
 }
 
 function order(program: Partial<ProgramSpec>, over: Partial<TaskTemplate> = {}): StartOrder {
-  return {
-    jobId: 4,
-    taskId: 9,
-    instance: 2,
-    submitDir: "/home/u",
-    classKey: "k",
-    template: {
-      program: { args: ["true"], env: {}, cwd: Deno.cwd(), stdout: null, stderr: null, ...program },
-      requests: [{ entries: [], minTimeMs: 0 }],
-      pin: null,
-      priority: 0,
-      timeLimitMs: null,
-      crashLimit: 5,
-      ...over,
-    },
-    variant: 0,
-    allocation: { resources: [] },
-    nodes: null,
-    startedAt: 0,
-  };
+  return startOrder(program, over);
 }
 
 const CONTEXT: LaunchContext = { workDir: "/w", serverUid: "uid", workerId: 3 };

@@ -5,6 +5,7 @@ import { readStreamFiles } from "../../stream/io/mod.ts";
 import type { StartOrder, TaskOutcome } from "../mod.ts";
 import { type LaunchContext, TaskProcesses } from "./processes.ts";
 import { TaskStreamer } from "./streamer.ts";
+import { startOrder } from "./testdata/process_checks.ts";
 
 const dec = new TextDecoder();
 
@@ -13,26 +14,12 @@ function order(
   program: Partial<ProgramSpec>,
   over: Partial<TaskTemplate> = {},
 ): StartOrder {
-  return {
+  return startOrder({ cwd: "/tmp", ...program }, over, {
     jobId: 1,
     taskId,
     instance: 0,
     submitDir: "/tmp",
-    classKey: "k",
-    template: {
-      program: { args: ["true"], env: {}, cwd: "/tmp", stdout: null, stderr: null, ...program },
-      requests: [{ entries: [], minTimeMs: 0 }],
-      pin: null,
-      priority: 0,
-      timeLimitMs: null,
-      crashLimit: 5,
-      ...over,
-    },
-    variant: 0,
-    allocation: { resources: [] },
-    nodes: null,
-    startedAt: 0,
-  };
+  });
 }
 
 const CONTEXT: LaunchContext = { workDir: "/tmp", serverUid: "uid", workerId: 3 };
