@@ -193,7 +193,16 @@ function readArray(v: TomlTable, stream: string | undefined): ArrayPart {
   return part;
 }
 
-function readJob(doc: TomlTable, submitDir: string): BuiltSubmit {
+/** A job file's submit, and whether the file gave no task ids. */
+export interface JobFileSubmit extends BuiltSubmit {
+  /**
+   * Whether no task id is given (no `id` in any `[[task]]`, no `ids` in `[array]`): added to
+   * an open job, the ids then move past its largest (`JobSubmit.autoIds`).
+   */
+  autoIds: boolean;
+}
+
+function readJob(doc: TomlTable, submitDir: string): JobFileSubmit {
   checkKeys(doc, TOP_KEYS, "");
   const name = readName(doc.name);
   const maxFails = doc["max_fails"] === undefined
@@ -216,7 +225,10 @@ function readJob(doc: TomlTable, submitDir: string): BuiltSubmit {
   } else part = readGraph(doc.task, stream);
   const job: JobSubmit = { name, maxFails, submitDir, ...part };
   if (stream !== undefined) job.stream = stream;
-  return { job, warnings };
+  const autoIds = doc.array !== undefined
+    ? (doc.array as TomlTable).ids === undefined
+    : (doc.task as TomlTable[]).every((t) => t.id === undefined);
+  return { job, warnings, autoIds };
 }
 
 /**
@@ -257,7 +269,7 @@ function readJob(doc: TomlTable, submitDir: string): BuiltSubmit {
  * @throws {JobFileError} For TOML syntax errors, unknown keys, wrong types or values, and
  * bad ids or dependencies.
  */
-export function parseJobFile(text: string, file: string, submitDir: string): BuiltSubmit {
+export function parseJobFile(text: string, file: string, submitDir: string): JobFileSubmit {
   const doc = parseToml(text, file);
   try {
     return readJob(doc, submitDir);

@@ -660,3 +660,11 @@ Deno.test("parseJobFile() streams the channels an [array] does not set", () => {
   assert.equal(program.stderr, null);
   assert.equal("stream" in job(`[array]\nids = "1"\ncommand = ["r"]\n`).template.program, false);
 });
+
+Deno.test("parseJobFile() says whether the file gives task ids (autoIds for an open job)", () => {
+  const autoIds = (text: string) => parse(text).autoIds;
+  assert.equal(autoIds('[[task]]\ncommand = ["a"]\n[[task]]\ncommand = ["b"]\n'), true);
+  assert.equal(autoIds('[[task]]\ncommand = ["a"]\n[[task]]\nid = 4\ncommand = ["b"]\n'), false);
+  assert.equal(autoIds('[array]\nids = "2-3"\ncommand = ["a"]\n'), false);
+  assert.equal(autoIds('[array]\nentries = ["x"]\ncommand = ["a"]\n'), true);
+});

@@ -107,13 +107,13 @@ async function submitFile(
   } catch (e) {
     throw new UsageError(`Cannot read job file ${path}: ${(e as Error).message}`);
   }
-  const { job, warnings } = parse(text, path, Deno.cwd());
+  const { job, warnings, autoIds } = parse(text, path, Deno.cwd());
   for (const w of warnings) ctx.out.log("WARN", w);
   const jobText = optString(ctx.parsed, "job");
   if (jobText !== undefined) {
     job.jobId = Number(jobText);
     // Ids a file does not give continue after the open job's largest id.
-    if (!/^\s*id\s*=/m.test(text)) job.autoIds = true;
+    if (autoIds) job.autoIds = true;
   }
   const id = await withClient(ctx.serverDir, (client) => client.submit(job));
   printJobId(ctx, id, submitText(id));
