@@ -6,6 +6,7 @@
  * @module
  */
 export * from "./assert_never.ts";
+export * from "./bytes.ts";
 export * from "./duration.ts";
 export * from "./heap.ts";
 export * from "./id_set.ts";

@@ -5,11 +5,10 @@
  * @module
  */
 import type { ChannelId } from "./codec.ts";
+import { concatBytes } from "../common/mod.ts";
 import {
-  chunksSize,
   currentInstance,
   type InstanceOutput,
-  type OutputChunk,
   type OutputLog,
   OutputLogError,
 } from "./output_log.ts";
@@ -37,16 +36,6 @@ export function selectTasks(
   });
 }
 
-function concat(chunks: readonly OutputChunk[]): Uint8Array {
-  const out = new Uint8Array(chunksSize(chunks));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c.data, at);
-    at += c.data.length;
-  }
-  return out;
-}
-
 /** Options of {@link catOutput}. */
 export interface CatOptions {
   job: number;
@@ -69,7 +58,9 @@ export function catOutput(log: OutputLog, options: CatOptions): Uint8Array {
     const open = selected.find((s) => !s.instance.finished);
     if (open) throw new OutputLogError(`Stream for task ${open.id} is not finished`);
   }
-  return concat(selected.flatMap((s) => s.instance.channels[options.channel]));
+  return concatBytes(
+    selected.flatMap((s) => s.instance.channels[options.channel]).map((c) => c.data),
+  );
 }
 
 /** One entry of `export` (HyperQueue's `{id, finished, stdout}`, plus `stderr`). */
@@ -93,8 +84,8 @@ export function exportOutput(
   return selectTasks(log, job, tasks).map(({ id, instance }) => ({
     id,
     finished: instance.finished,
-    stdout: text.decode(concat(instance.channels[0])),
-    stderr: text.decode(concat(instance.channels[1])),
+    stdout: text.decode(concatBytes(instance.channels[0].map((c) => c.data))),
+    stderr: text.decode(concatBytes(instance.channels[1].map((c) => c.data))),
   }));
 }
 

@@ -6,6 +6,7 @@
 import { decodeRecords, encodeRecords } from "../mod.ts";
 import { appendBytes, readFrom } from "./fs_util.ts";
 import { KeptFile } from "./_kept_file.ts";
+import { concatBytes } from "../../common/mod.ts";
 import {
   ChannelNameError,
   type ChannelPosition,
@@ -183,7 +184,7 @@ export class ChannelWriter {
 
   /** Appends to the current segment; on failure the size is unknown, so re-check next time. */
   async #write(bytes: Uint8Array): Promise<void> {
-    const data = this.#prefix === undefined ? bytes : concat(this.#prefix, bytes);
+    const data = this.#prefix === undefined ? bytes : concatBytes([this.#prefix, bytes]);
     try {
       if (this.#kept) this.#kept.append(this.#path(this.#segment), data);
       else await appendBytes(this.#path(this.#segment), data, { syncData: this.#syncData });
@@ -271,13 +272,6 @@ export class ChannelWriter {
     }
     this.#lowest = limit;
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }
 
 /**

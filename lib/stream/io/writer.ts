@@ -13,6 +13,8 @@ import {
   STREAM_FORMAT_VERSION,
   type StreamRecord,
 } from "../mod.ts";
+import { concatBytes } from "../../common/mod.ts";
+import { randomToken } from "../../common/io/mod.ts";
 
 /** Options of {@link StreamWriter}. */
 export interface StreamWriterOptions {
@@ -35,24 +37,6 @@ export interface StreamWriterOptions {
 /** Default of {@link StreamWriterOptions.rotateBytes}. */
 export const DEFAULT_ROTATE_BYTES = 256 * 1024 * 1024;
 
-function randomToken(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(6));
-  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** Appends records of many tasks to this process's stream files in one directory. */
 export class StreamWriter {
   readonly #dir: string;
@@ -61,7 +45,7 @@ export class StreamWriter {
   readonly #rotateBytes: number;
   readonly #flushDelayMs: number;
   readonly #highWaterBytes: number;
-  #token = randomToken();
+  #token = randomToken(6);
   #part = 0;
   #file: Deno.FsFile | null = null;
   #fileBytes = 0;
@@ -185,7 +169,7 @@ export class StreamWriter {
     try {
       if (parts.length > 0) {
         const head = this.#file === null ? this.#open() : null;
-        const bytes = concat(head ? [head, ...parts] : parts);
+        const bytes = concatBytes(head ? [head, ...parts] : parts);
         const file = this.#file!;
         for (let done = 0; done < bytes.length;) {
           done += await file.write(bytes.subarray(done));
@@ -218,7 +202,7 @@ export class StreamWriter {
         this.#file = Deno.openSync(path, { write: true, append: true, createNew: true });
       } catch (e) {
         if (!(e instanceof Deno.errors.AlreadyExists) || attempt > 3) throw e;
-        this.#token = randomToken();
+        this.#token = randomToken(6);
         continue;
       }
       this.#created.push(path);

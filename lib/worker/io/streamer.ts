@@ -19,6 +19,7 @@ import {
   utf8CompleteLength,
 } from "../../stream/mod.ts";
 import { StreamWriter, type StreamWriterOptions } from "../../stream/io/mod.ts";
+import { concatBytes } from "../../common/mod.ts";
 
 /** Options of {@link TaskStreamer}. */
 export interface TaskStreamerOptions {
@@ -85,13 +86,6 @@ export class TaskStreamer {
   }
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
 /** The streamed channels of one task instance. */
 export class TaskStream {
   readonly #writer: StreamWriter;
@@ -130,7 +124,7 @@ export class TaskStream {
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
-        const bytes: Uint8Array = carry === null ? value : concat(carry, value);
+        const bytes: Uint8Array = carry === null ? value : concatBytes([carry, value]);
         const complete = utf8CompleteLength(bytes);
         carry = complete < bytes.length ? bytes.slice(complete) : null;
         if (complete > 0) append(bytes.subarray(0, complete));
