@@ -346,11 +346,38 @@ export function idSetCommon(a: IdSet, b: IdSet): number | undefined {
  * ```
  */
 export function idSetRank(set: IdSet, id: number): number {
-  let before = 0;
-  for (const range of set) {
-    if (id < range.start) return -1;
-    if (id <= range.end) return before + id - range.start;
-    before += range.end - range.start + 1;
+  if (set.length <= 8) {
+    let before = 0;
+    for (const range of set) {
+      if (id < range.start) return -1;
+      if (id <= range.end) return before + id - range.start;
+      before += range.end - range.start + 1;
+    }
+    return -1;
+  }
+  // Many ranges (an array picked from failed ids, say): binary search over the ids before
+  // each range, computed once per set.
+  let before = rankStarts.get(set);
+  if (!before) {
+    before = new Array<number>(set.length);
+    let n = 0;
+    set.forEach((r, i) => {
+      before![i] = n;
+      n += r.end - r.start + 1;
+    });
+    rankStarts.set(set, before);
+  }
+  let low = 0;
+  let high = set.length - 1;
+  while (low <= high) {
+    const mid = (low + high) >>> 1;
+    const range = set[mid]!;
+    if (id < range.start) high = mid - 1;
+    else if (id > range.end) low = mid + 1;
+    else return before[mid]! + id - range.start;
   }
   return -1;
 }
+
+/** Ids before each range of a set, for {@link idSetRank}. */
+const rankStarts = new WeakMap<IdSet, number[]>();

@@ -7,6 +7,7 @@ import {
   idSetHas,
   idSetIterate,
   idSetMax,
+  idSetRank,
   idSetSize,
   MAX_ID,
   parseIdSet,
@@ -121,4 +122,13 @@ Deno.test("parseIdSet() of a step range matches brute-force expansion", () => {
       assert.deepEqual([...idSetIterate(set)], expected);
     }),
   );
+});
+
+Deno.test("idSetRank() of a set of many ranges matches the position in the ids", () => {
+  const ids = Array.from({ length: 1000 }, (_, i) => i * 3 + (i % 2));
+  const set = idSetFromIds(ids);
+  assert.ok(set.length > 8);
+  ids.forEach((id, i) => assert.equal(idSetRank(set, id), i));
+  assert.equal(idSetRank(set, 2), -1);
+  assert.equal(idSetRank(set, 10_000), -1);
 });

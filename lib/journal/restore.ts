@@ -152,8 +152,8 @@ export function restoreState(
     state.jobs.set(job.id, job);
   }
   // Dependencies and queues once every job has its restored task states.
+  const hooks = wireHooks(state, now);
   for (const job of state.jobs.values()) {
-    const hooks = wireHooks(state, now);
     for (let i = 0; i < job.submits.length; i++) wireSubmit(state, job, i, hooks);
     if (isJobComplete(job) && job.completedAt === null) job.completedAt = now;
   }

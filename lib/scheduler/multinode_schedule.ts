@@ -19,10 +19,11 @@
  *
  * @module
  */
-import { idSetRank, type JobId, type TaskId, type WorkerId } from "../common/mod.ts";
+import type { JobId, TaskId, WorkerId } from "../common/mod.ts";
 import type { TaskAssignment, ToWorkerMsg } from "../protocol/mod.ts";
 import type { IsWaiting } from "./task_queue.ts";
 import {
+  entryOf,
   materializeTask,
   partOf,
   type RequestClass,
@@ -205,9 +206,8 @@ export class MultiNodeRound {
         variant: m.variant,
         nodes: m.nodes.map((w) => ({ workerId: w.id, hostname: w.config.hostname })),
       };
-      if (part.entries !== null) {
-        assignment.entry = part.entries[idSetRank(part.ids, m.taskId)]!;
-      }
+      const entry = entryOf(part, m.taskId);
+      if (entry !== undefined) assignment.entry = entry;
       send(root.id, {
         kind: "computeTasks",
         jobId: m.jobId,

@@ -70,7 +70,7 @@ export function setTaskState(
   const part = partOf(job, taskId);
   const queue = state.classes.get(part.classId)!.queue;
   const priority = part.template.priority;
-  if (task.state === "waiting" && isReady(job, taskId)) queue.count(priority, -1);
+  if (task.state === "waiting" && isReady(job, taskId, part)) queue.count(priority, -1);
   job.counts[task.state]--;
   job.counts[next]++;
   task.state = next;

@@ -7,9 +7,9 @@
  *
  * @module
  */
-import { idSetRank, type JobId, type WorkerId } from "../common/mod.ts";
+import type { JobId, WorkerId } from "../common/mod.ts";
 import type { TaskAssignment } from "../protocol/mod.ts";
-import { type JobPart, materializeTask, partOf, type WorkerSlot } from "./state.ts";
+import { entryOf, type JobPart, materializeTask, partOf, type WorkerSlot } from "./state.ts";
 import { assignTasks, countPrefill, sendToWorker } from "./reactor.ts";
 import type { PlacementGroup, RoundContext } from "./schedule_context.ts";
 
@@ -71,7 +71,8 @@ function commitWorker(
       }
       task.state = "assigned";
       const assignment: TaskAssignment = { id: taskId, instance: task.instance, variant };
-      if (part.entries !== null) assignment.entry = part.entries[idSetRank(part.ids, taskId)]!;
+      const entry = entryOf(part, taskId);
+      if (entry !== undefined) assignment.entry = entry;
       group.tasks.push(assignment);
     }
     assignTasks(state, job, cls.id, priority, ids.length);

@@ -16,7 +16,14 @@
  *
  * @module
  */
-import { type IdSet, idSetHas, type JobId, type TaskId, type WorkerId } from "../common/mod.ts";
+import {
+  type IdSet,
+  idSetHas,
+  idSetRank,
+  type JobId,
+  type TaskId,
+  type WorkerId,
+} from "../common/mod.ts";
 import type {
   JobSubmit,
   TaskRef,
@@ -109,9 +116,17 @@ export function partOf(job: Job, taskId: TaskId): JobPart {
   return job.parts[job.partOf === null ? 0 : job.partOf.get(taskId)!]!;
 }
 
-/** Whether a waiting task may run: no unfinished dependency and no job it waits for. */
-export function isReady(job: Job, taskId: TaskId): boolean {
-  return !job.blocked.has(taskId) && partOf(job, taskId).after.size === 0;
+/** The `HQ_ENTRY` of a task of the part (`--each-line`, `--from-json`), if it has entries. */
+export function entryOf(part: JobPart, taskId: TaskId): string | undefined {
+  return part.entries === null ? undefined : part.entries[idSetRank(part.ids, taskId)];
+}
+
+/**
+ * Whether a waiting task may run: no unfinished dependency and no job it waits for. `part`
+ * is the task's, when the caller has it.
+ */
+export function isReady(job: Job, taskId: TaskId, part: JobPart = partOf(job, taskId)): boolean {
+  return !job.blocked.has(taskId) && part.after.size === 0;
 }
 
 /** Tasks with one resource request (all variants equal) share a class and a queue. */

@@ -11,6 +11,7 @@
  */
 import {
   type IdSet,
+  idSetFromIds,
   idSetIterate,
   idSetSize,
   idSetUnion,
@@ -92,7 +93,7 @@ export function addSubmitTasks(state: ServerState, job: Job, stored: StoredSubmi
       idsByPart[p - first]!.push(task.id);
     }
     idsByPart.forEach((ids, i) => {
-      job.parts[first + i]!.ids = sortedIdSet(ids);
+      job.parts[first + i]!.ids = idSetFromIds(ids);
     });
   } else {
     const part = newPart(state, submit, submit.template, submit.ids, index);
@@ -140,17 +141,6 @@ function newPart(
   };
 }
 
-function sortedIdSet(ids: number[]): IdSet {
-  ids.sort((a, b) => a - b);
-  const out: { start: number; end: number }[] = [];
-  for (const id of ids) {
-    const last = out[out.length - 1];
-    if (last && id === last.end + 1) last.end = id;
-    else out.push({ start: id, end: id });
-  }
-  return out;
-}
-
 /** What {@link wireSubmit} asks its caller to do with tasks it cannot settle itself. */
 export interface WireHooks {
   /** Queues a waiting task that became ready. */
@@ -168,9 +158,9 @@ export interface WireHooks {
  */
 export function wireSubmit(state: ServerState, job: Job, index: number, hooks: WireHooks): void {
   const stored = job.submits[index]!;
+  const parts = job.parts.filter((p) => p.submit === index);
   for (const after of stored.after) {
     const waiting = state.jobs.get(after);
-    const parts = job.parts.filter((p) => p.submit === index);
     if (!waiting || waiting.completedAt !== null) {
       // Aborted while still gated, so that they are not counted as ready tasks.
       const failed = waiting ? jobFailure(waiting) : null;
@@ -213,10 +203,7 @@ export function wireSubmit(state: ServerState, job: Job, index: number, hooks: W
       else if (open > 0) job.blocked.set(task.id, open);
     }
   }
-  for (const part of job.parts) {
-    if (part.submit !== index || part.after.size > 0) continue;
-    releasePart(job, part, hooks);
-  }
+  for (const part of parts) if (part.after.size === 0) releasePart(job, part, hooks);
   for (const [taskId, error] of aborted) {
     if (getTask(job, taskId)!.state === "waiting") hooks.abort(job, taskId, error);
   }
