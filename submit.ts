@@ -31,7 +31,6 @@ import {
   parseWeight,
   quietJobList,
   quietJobSummary,
-  quietSubmit,
   renderJobInfo,
   renderJobList,
   renderJobSummary,
@@ -42,7 +41,6 @@ import {
   stateListArg,
   submitFlags,
   type SubmitIo,
-  submitJson,
   submitText,
   TASK_STATE_NAMES,
   taskIdsJson,
@@ -58,6 +56,7 @@ import {
   type NotificationRunner,
   notificationRunner,
   type Output,
+  printJobId,
   type RoleInfo,
   runCommandLine,
   runUmbrella,
@@ -270,9 +269,7 @@ async function submit(ctx: CommandContext): Promise<void> {
   const started = Date.now();
   await withClient(ctx.serverDir, async (client) => {
     const id = await client.submit(job);
-    if (out.mode === "json") out.json(submitJson(id));
-    else if (out.mode === "quiet") { for (const l of quietSubmit(id)) out.text(l); }
-    else out.text(submitText(id));
+    printJobId(out, id, submitText(id));
     if (optFlag(p, "wait")) {
       await waitAndPrint(out, client, String(id), started, false, notifications);
     } else if (optFlag(p, "progress")) {

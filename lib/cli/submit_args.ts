@@ -215,6 +215,31 @@ export function parseNodes(flags: SubmitFlags): number {
 
 export type { SubmitInputs } from "./task_inputs.ts";
 
+/**
+ * `--max-fails`: an integer >= 0, or null when not given.
+ *
+ * @throws {UsageError} For anything else.
+ */
+export function parseMaxFails(text: string | undefined): number | null {
+  if (text === undefined) return null;
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
+    throw new UsageError(`Invalid value ${quote(text)} for --max-fails: expected an integer >= 0`);
+  }
+  return Number(text);
+}
+
+/**
+ * A job name (`--name`), checked: not empty, no newline or tab.
+ *
+ * @throws {UsageError} For a name that is not.
+ */
+export function checkJobName(name: string): string {
+  if (name === "" || /[\n\t]/.test(name)) {
+    throw new UsageError(`Invalid value ${quote(name)} for --name: no newlines or tabs allowed`);
+  }
+  return name;
+}
+
 /** Result of building a submit: the job and warnings to print (as WARN log lines). */
 export interface BuiltSubmit {
   job: JobSubmit;
@@ -300,15 +325,7 @@ export function buildSubmit(
       `Invalid value ${quote(flags.priority!)} for --priority: expected an integer`,
     );
   }
-  let maxFails: number | null = null;
-  if (flags.maxFails !== undefined) {
-    if (!/^\d+$/.test(flags.maxFails) || !Number.isSafeInteger(Number(flags.maxFails))) {
-      throw new UsageError(
-        `Invalid value ${quote(flags.maxFails)} for --max-fails: expected an integer >= 0`,
-      );
-    }
-    maxFails = Number(flags.maxFails);
-  }
+  const maxFails = parseMaxFails(flags.maxFails);
   const duration = (name: string, text: string | undefined) => {
     if (text === undefined) return null;
     try {
@@ -383,10 +400,7 @@ export function buildSubmit(
         "one stream directory serves all tasks of the job",
     );
   }
-  const name = flags.name ?? command[0]!.split("/").pop()!;
-  if (name === "" || /[\n\t]/.test(name)) {
-    throw new UsageError(`Invalid value ${quote(name)} for --name: no newlines or tabs allowed`);
-  }
+  const name = checkJobName(flags.name ?? command[0]!.split("/").pop()!);
   if (duplicateEnv) {
     warnings.push(
       "Some environment variables were ignored. Check if you haven't used duplicate keys.",

@@ -12,6 +12,8 @@ import { quietSubmit } from "../quiet.ts";
 import { submitText } from "../render_jobs.ts";
 import { selectorArg } from "../arg_checks.ts";
 import type { Command, CommandContext } from "./run_cli.ts";
+import type { Output } from "./output.ts";
+import { checkJobName, parseMaxFails } from "../submit_args.ts";
 import { createJobCatCommand } from "./job_cat.ts";
 
 /** `hq job cat`: task output files, in task id order. */
@@ -23,30 +25,18 @@ export const jobCatCommand: Command = createJobCatCommand({
   },
 });
 
-/** Prints a created or extended job's id in the output mode's form. */
-function printJobId(ctx: CommandContext, id: number, text: string): void {
-  const { out } = ctx;
+/** Prints a created or extended job's id in the output mode's form (`text` in cli mode). */
+export function printJobId(out: Output, id: number, text: string): void {
   if (out.mode === "json") out.json(submitJson(id));
   else if (out.mode === "quiet") { for (const l of quietSubmit(id)) out.text(l); }
   else out.text(text);
 }
 
-function maxFailsValue(text: string | undefined): number | null {
-  if (text === undefined) return null;
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
-    throw new UsageError(`Invalid value '${text}' for '--max-fails': expected an integer >= 0`);
-  }
-  return Number(text);
-}
-
 async function jobOpen(ctx: CommandContext): Promise<void> {
-  const name = optString(ctx.parsed, "name") ?? "job";
-  if (/[\n\t]/.test(name)) {
-    throw new UsageError(`Invalid value '${name}' for '--name': no newlines or tabs allowed`);
-  }
-  const maxFails = maxFailsValue(optString(ctx.parsed, "max-fails"));
+  const name = checkJobName(optString(ctx.parsed, "name") ?? "job");
+  const maxFails = parseMaxFails(optString(ctx.parsed, "max-fails"));
   const id = await withClient(ctx.serverDir, (client) => client.openJob(name, maxFails));
-  printJobId(ctx, id, `Job ${id} is open.`);
+  printJobId(ctx.out, id, `Job ${id} is open.`);
 }
 
 /** `hq job open`. */
@@ -116,7 +106,7 @@ async function submitFile(
     if (autoIds) job.autoIds = true;
   }
   const id = await withClient(ctx.serverDir, (client) => client.submit(job));
-  printJobId(ctx, id, submitText(id));
+  printJobId(ctx.out, id, submitText(id));
 }
 
 /**
