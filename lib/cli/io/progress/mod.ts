@@ -8,7 +8,7 @@
 import cliProgress from "cli-progress";
 import process from "node:process";
 import type { HqClient } from "../../../client/io/mod.ts";
-import { parseSelector, resolveSelector } from "../../../common/mod.ts";
+import { formatHumanDuration, parseSelector, resolveSelector } from "../../../common/mod.ts";
 import type { JobInfoView } from "../../../protocol/mod.ts";
 import { completedCount } from "../../progress.ts";
 import { progressLine, progressStartText, progressStatus } from "../../render_progress.ts";
@@ -109,12 +109,8 @@ function sumCompleted(jobs: readonly JobInfoView[]): number {
   return jobs.reduce((n, j) => n + completedCount(j.task_stats), 0);
 }
 
-/** An ETA in seconds as `1m 05s` (or `-` while unknown). */
+/** An ETA in seconds as the project's durations read (`1m 5s`), or `-` while unknown. */
 function etaText(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return "-";
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${String(s % 60).padStart(2, "0")}s`;
-  return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, "0")}m`;
+  return formatHumanDuration(Math.round(seconds) * 1000);
 }
