@@ -102,14 +102,14 @@ export function jobTaskPaths(state: ServerState, job: Job): TaskPathResolver {
 /** One task as clients see it; `paths` resolves its paths (see {@link jobTaskPaths}). */
 export function taskView(
   state: ServerState,
+  job: Job,
   taskId: TaskId,
   task: TaskRecord,
   paths: TaskPathResolver,
-  job?: Job,
 ): TaskView {
   const visible = userState(task.state);
   const started = task.startedAt !== null && visible !== "waiting";
-  const deps = job?.deps.get(taskId);
+  const deps = job.deps.get(taskId);
   return {
     id: taskId,
     state: visible,
@@ -121,7 +121,7 @@ export function taskView(
     paths: started ? paths(taskId, task.instance) : null,
     error: visible === "failed" || visible === "aborted" ? task.error : null,
     ...(deps
-      ? { deps: deps.map((d) => d.jobId === job!.id ? `${d.taskId}` : `${d.jobId}:${d.taskId}`) }
+      ? { deps: deps.map((d) => d.jobId === job.id ? `${d.taskId}` : `${d.jobId}:${d.taskId}`) }
       : {}),
   };
 }
@@ -164,7 +164,7 @@ export function taskViews(
   const paths = jobTaskPaths(state, job);
   for (const taskId of idSetIterate(job.ids)) {
     if (only && !only(taskId)) continue;
-    views.push(taskView(state, taskId, job.tasks.get(taskId) ?? pristineTask(), paths, job));
+    views.push(taskView(state, job, taskId, job.tasks.get(taskId) ?? pristineTask(), paths));
   }
   return views;
 }
