@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { idSetSize, type JobId } from "../common/mod.ts";
+import { idSetIterate, idSetSize, type JobId } from "../common/mod.ts";
 import type { JobSubmit } from "../protocol/mod.ts";
 import {
   getTask,
@@ -106,9 +106,19 @@ export function wireHooks(state: ServerState, now: number): WireHooks {
 
 function waitingInPart(job: Job, part: JobPart): number {
   if (job.parts.length === 1) return job.counts.waiting;
-  let n = idSetSize(part.ids);
-  for (const [id, task] of job.tasks) {
-    if (task.state !== "waiting" && partOf(job, id) === part) n--;
+  const size = idSetSize(part.ids);
+  let n = size;
+  // The smaller side is walked: a new submit to an open job with many records looks at its
+  // own ids only.
+  if (size < job.tasks.size) {
+    for (const id of idSetIterate(part.ids)) {
+      const task = job.tasks.get(id);
+      if (task && task.state !== "waiting") n--;
+    }
+  } else {
+    for (const [id, task] of job.tasks) {
+      if (task.state !== "waiting" && partOf(job, id) === part) n--;
+    }
   }
   return n;
 }

@@ -133,3 +133,16 @@ Deno.test("an open job takes submits in one id space and completes only when clo
   onJobClose(s, job, 4);
   assert.equal(job.completedAt, 4);
 });
+
+Deno.test("a submit to an open job with finished tasks counts only its own tasks as ready", () => {
+  const s = testState();
+  addWorkers(s, [{ pools: ["cpus=4"] }]);
+  const id = onJobOpen(s, "open", null, 0);
+  onSubmit(s, { ...jobSubmit("cpus=1", 3), jobId: id }, 0);
+  round(s, 1);
+  for (const t of [0, 1, 2]) end(s, 1, id, t, "finished", 2);
+  // The new part is counted through its own ids, here fewer than the job's records.
+  onSubmit(s, { ...jobSubmit("cpus=1", 2, { first: 7 }), jobId: id }, 3);
+  checkServerState(s);
+  assert.deepEqual(round(s, 4), { 1: [`${id}:7/v0`, `${id}:8/v0`] });
+});
