@@ -50,6 +50,7 @@ import {
   type Command,
   type CommandContext,
   createSubmitFileCommand,
+  importPart,
   jobCatCommand,
   jobCloseCommand,
   jobOpenCommand,
@@ -122,9 +123,9 @@ async function progressOrWait(out: Output, client: HqClient, selector: string): 
   await showProgress(out, client, selector);
 }
 
-/** The heavy parts of client commands, loaded from the sources when needed (see their module). */
+/** The heavy parts of client commands, loaded only when needed (see their module). */
 function loadHeavy(): Promise<typeof import("./lib/cli/io/heavy/mod.ts")> {
-  return import(new URL("./lib/cli/io/heavy/mod.ts", import.meta.url).href);
+  return importPart(import.meta.url, "lib/cli/io/heavy/mod.ts");
 }
 
 const submitFileCommand = createSubmitFileCommand(async () => (await loadHeavy()).parseJobFile);

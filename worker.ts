@@ -1,26 +1,23 @@
 /**
  * `hq worker ...`: start, stop, list, info, wait, hwdetect, address,
  * deploy-ssh. Must not import LMDB or server code: it bundles into one
- * self-contained file. The worker process itself, and resource detection,
- * are loaded only by the commands that need them.
+ * self-contained file. The worker process itself, resource detection and
+ * ssh deployment (`lib/cli/io/worker_start/`) are loaded only by the
+ * commands that need them.
  *
  * @module
  */
 import {
-  argList,
   argString,
   durationArg,
   GLOBAL_OPTIONS,
-  hwdetectJson,
   intArg,
   optFlag,
   type OptionSpec,
-  optList,
   optString,
   parseCommandLine,
   POLL_OPTIONS,
   quietWorkerList,
-  renderHwdetect,
   renderWorkerInfo,
   renderWorkerList,
   selectorArg,
@@ -33,140 +30,21 @@ import {
 import {
   type Command,
   type CommandContext,
+  importPart,
   type RoleInfo,
   runCommandLine,
   runUmbrella,
 } from "./lib/cli/io/mod.ts";
-import {
-  idSetIterate,
-  parseDuration,
-  parseDurationMs,
-  parseSelector,
-  resolveSelector,
-} from "./lib/common/mod.ts";
-import { registeredWorkerView, type WorkerConfig, type WorkerView } from "./lib/protocol/mod.ts";
-import { resolveServerDir } from "./lib/protocol/io/mod.ts";
+import { idSetIterate, parseDuration, parseSelector, resolveSelector } from "./lib/common/mod.ts";
+import type { WorkerView } from "./lib/protocol/mod.ts";
 import { withClient } from "./lib/client/io/mod.ts";
 
-function detectManager(kind: string): { kind: "slurm" | "pbs"; jobId: string } | null {
-  const slurm = Deno.env.get("SLURM_JOB_ID") ?? Deno.env.get("SLURM_JOBID");
-  const pbs = Deno.env.get("PBS_JOBID");
-  if ((kind === "detect" || kind === "slurm") && slurm) return { kind: "slurm", jobId: slurm };
-  if ((kind === "detect" || kind === "pbs") && pbs) return { kind: "pbs", jobId: pbs };
-  return null;
-}
+/** The part of this role that runs a worker, detects resources and deploys over ssh. */
+export type WorkerStartPart = typeof import("./lib/cli/io/worker_start/mod.ts");
 
-async function start(ctx: CommandContext): Promise<number> {
-  const { parsed: p, out } = ctx;
-  const [{ resolveWorkerResources }, { hostDetectOptions }, { runWorker }, { parseAmount }] =
-    await Promise.all([
-      import("./lib/resources/mod.ts"),
-      import("./lib/resources/io/mod.ts"),
-      import("./lib/worker/io/mod.ts"),
-      import("./lib/resources/mod.ts"),
-    ]);
-  const { localHostname } = await import("./lib/protocol/io/mod.ts");
-  const detected = resolveWorkerResources({
-    cpus: optString(p, "cpus"),
-    resources: optList(p, "resource"),
-    detectResources: optString(p, "detect-resources")!,
-  }, hostDetectOptions(optFlag(p, "no-hyper-threading")));
-  for (const w of detected.warnings) out.log("WARN", w);
-  if (optString(p, "coupling") !== undefined) {
-    out.log(
-      "WARN",
-      "--coupling is accepted, but this version does not use coupling weights when it picks resource groups",
-    );
-  }
-  if (optString(p, "overview-interval") !== undefined) {
-    out.log(
-      "WARN",
-      "--overview-interval is accepted, but this version collects no hardware overviews",
-    );
-  }
-  const heartbeatMs = parseDurationMs(optString(p, "heartbeat")!);
-  const manager = detectManager(optString(p, "manager")!);
-  const idle = optString(p, "idle-timeout");
-  const limit = optString(p, "time-limit");
-  // Inside an allocation without --time-limit, the allocation's remaining walltime bounds it.
-  let timeLimitMs = limit === undefined ? null : parseDurationMs(limit);
-  if (timeLimitMs === null && manager !== null) {
-    const { remainingWalltimeMs } = await import("./lib/autoalloc/io/mod.ts");
-    timeLimitMs = await remainingWalltimeMs(manager);
-    if (timeLimitMs !== null) {
-      out.log(
-        "INFO",
-        `Time limit from the ${manager.kind} allocation: ${Math.round(timeLimitMs / 1000)}s left`,
-      );
-    }
-  }
-  const givenWorkDir = optString(p, "work-dir");
-  const workDir = givenWorkDir ?? await Deno.makeTempDir({ prefix: "hq-worker" });
-  const serverDir = resolveServerDir(ctx.serverDir);
-  // Tasks inherit it: `hq task notify` inside a task reaches the server through it.
-  Deno.env.set("HQ_SERVER_DIR", serverDir);
-  const reason = await runWorker(
-    {
-      serverDir,
-      ...(optFlag(p, "poll-only") ? { pollOnly: true } : {}),
-      maxPollMs: parseDurationMs(optString(p, "max-poll")!),
-      retractCheckIntervalMs: parseDurationMs(optString(p, "retract-check-interval")!),
-      serverLostTimeoutMs: parseDurationMs(optString(p, "server-lost-timeout")!),
-      config: {
-        hostname: optString(p, "hostname") ?? localHostname(),
-        heartbeatMs,
-        idleTimeoutMs: idle === undefined ? null : parseDurationMs(idle),
-        timeLimitMs,
-        workDir,
-        onServerLost: optString(p, "on-server-lost") as "stop" | "finish-running",
-        group: optString(p, "group") ?? manager?.jobId ?? "default",
-        resources: detected.pools,
-        minUtilization: parseAmount(optString(p, "min-utilization")!),
-        manager,
-      },
-      log: (line) => out.log("INFO", line),
-      onRegistered: (id: number, config: WorkerConfig, at: number) => {
-        const view = registeredWorkerView(id, config, at);
-        if (out.mode === "json") out.json(workerInfoJson([view]));
-        else if (out.mode === "cli") out.text(renderWorkerInfo(view, { runtime: false }));
-      },
-      stopSignal: new Promise((resolve) => {
-        for (const sig of ["SIGINT", "SIGTERM"] as const) {
-          Deno.addSignalListener(sig, () => resolve());
-        }
-      }),
-    } as Parameters<typeof runWorker>[0],
-  );
-  // A working directory of its own goes with the worker, as HyperQueue's does.
-  if (givenWorkDir === undefined) await Deno.remove(workDir, { recursive: true }).catch(() => {});
-  if (reason === "connectionLost") {
-    out.log("ERROR", "Worker stopped: the server was lost");
-    return 1;
-  }
-  if (reason === "refused") {
-    out.log("ERROR", "Worker stopped: the server refused its registration");
-    return 1;
-  }
-  if (reason === "declaredLost") {
-    out.log("ERROR", "Worker stopped: the server declared it lost and runs its tasks elsewhere");
-    return 1;
-  }
-  return 0;
-}
-
-async function hwdetect(ctx: CommandContext): Promise<void> {
-  const [{ DETECT_ITEMS, detectResources }, { hostDetectOptions }] = await Promise.all([
-    import("./lib/resources/mod.ts"),
-    import("./lib/resources/io/mod.ts"),
-  ]);
-  const found = detectResources({
-    ...hostDetectOptions(optFlag(ctx.parsed, "no-hyper-threading")),
-    what: new Set(DETECT_ITEMS),
-  });
-  for (const w of found.warnings) ctx.out.log("WARN", w);
-  if (ctx.out.mode === "json") ctx.out.json(hwdetectJson(found.pools));
-  else if (ctx.out.mode === "cli") ctx.out.text(renderHwdetect(found.pools));
-}
+/** Loads the part; the self-contained worker (`tools/worker_entry.ts`) links it in instead. */
+let loadStart = (): Promise<WorkerStartPart> =>
+  importPart(import.meta.url, "lib/cli/io/worker_start/mod.ts");
 
 async function list(ctx: CommandContext): Promise<void> {
   const { parsed: p, out } = ctx;
@@ -236,18 +114,6 @@ async function address(ctx: CommandContext): Promise<void> {
   ctx.out.text(worker.configuration.hostname);
 }
 
-async function deploySsh(ctx: CommandContext): Promise<number> {
-  const { deployWorkersOverSsh } = await import("./lib/worker/io/mod.ts");
-  return await deployWorkersOverSsh({
-    hostfile: argString(ctx.parsed, "HOSTFILE")!,
-    workerArgs: argList(ctx.parsed, "WORKER_START_ARGS"),
-    showOutput: optFlag(ctx.parsed, "show-output"),
-    serverDir: ctx.serverDir,
-    log: (level, line) => ctx.out.log(level, line),
-    validate: validateWorkerStartArgs,
-  });
-}
-
 /** The options of `hq worker start`. */
 export const WORKER_START_OPTIONS: readonly OptionSpec[] = [
   ...SHARED_WORKER_OPTIONS,
@@ -304,7 +170,7 @@ const startCommand: Command = {
   name: "start",
   about: "Start a worker in the foreground",
   options: WORKER_START_OPTIONS,
-  run: start,
+  run: async (ctx) => (await loadStart()).startWorker(ctx),
 };
 
 /**
@@ -362,7 +228,7 @@ export const workerCommand: Command = {
       name: "hwdetect",
       about: "Display the resources a worker would detect on this node",
       options: [{ long: "no-hyper-threading", help: "Keep only the first hardware thread" }],
-      run: hwdetect,
+      run: async (ctx) => (await loadStart()).hwdetect(ctx),
     },
     {
       name: "address",
@@ -389,7 +255,7 @@ export const workerCommand: Command = {
           help: "arguments of `hq worker start`",
         },
       ],
-      run: deploySsh,
+      run: async (ctx) => (await loadStart()).deploySsh(ctx, validateWorkerStartArgs),
     },
   ],
 };
@@ -399,8 +265,12 @@ export function hqMain(argv: readonly string[], roles: readonly RoleInfo[]): Pro
   return runUmbrella([workerCommand], argv, roles);
 }
 
-/** Entry point: `deno run -A worker.ts <start|stop|list|info|...> ...`. */
-export function main(argv: readonly string[]): Promise<number> {
+/**
+ * Entry point: `deno run -A worker.ts <start|stop|list|info|...> ...`. `part`, when given, is
+ * the start part already loaded (a self-contained bundle has no sources to load it from).
+ */
+export function main(argv: readonly string[], part?: WorkerStartPart): Promise<number> {
+  if (part) loadStart = () => Promise.resolve(part);
   return runCommandLine({ ...workerCommand, name: "worker.ts" }, argv);
 }
 

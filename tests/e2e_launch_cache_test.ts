@@ -119,3 +119,35 @@ Deno.test("every role answers the same through its bundle as from its sources", 
   const stopped = await c.hq(["server", "stop"], { env: { HQ_CLI_CACHE: cache } });
   assert.equal(stopped.code, 0, stopped.stderr);
 });
+
+Deno.test("parts a role loads lazily come from their own bundles, not the role's", async () => {
+  await using c = await Cluster.create();
+  const cache = join(c.root, "cache");
+  assert.equal((await deno(["run", "-A", "tools/build_cli.ts", cache])).code, 0);
+  // `worker list` must not carry the worker process: its bundle is built without it.
+  const worker = await readEntry(cache, "worker");
+  const runtime = join(ROOT, "lib/worker/io/run.ts");
+  assert.ok(!worker.inputs.some(([p]) => p === runtime), "worker.js leaves the runtime out");
+  const start = await readEntry(cache, "worker_start");
+  assert.ok(start.inputs.some(([p]) => p === runtime), "worker_start.js holds the runtime");
+  await readEntry(cache, "heavy");
+
+  await markBundle(cache, "worker_start");
+  await markBundle(cache, "heavy");
+  const args = ["worker", "hwdetect", "--output-mode", "json"];
+  const viaBundle = await c.hq(args, { env: { HQ_CLI_CACHE: cache } });
+  const viaSources = await c.hq(args, { env: { HQ_CLI_CACHE: "off" } });
+  assert.equal(viaBundle.code, 0, viaBundle.stderr);
+  assert.match(viaBundle.stderr, new RegExp(MARK), "hwdetect loads worker_start.js");
+  assert.doesNotMatch(viaSources.stderr, new RegExp(MARK));
+  assert.deepEqual(JSON.parse(viaBundle.stdout), JSON.parse(viaSources.stdout));
+
+  c.startServer();
+  await c.waitServerReady();
+  const job = join(c.root, "job.toml");
+  await Deno.writeTextFile(job, '[[task]]\ncommand = ["true"]\n');
+  const submitted = await c.hq(["job", "submit-file", job], { env: { HQ_CLI_CACHE: cache } });
+  assert.equal(submitted.code, 0, submitted.stderr);
+  assert.match(submitted.stderr, new RegExp(MARK), "submit-file loads heavy.js");
+  assert.match(submitted.stdout, /Job submitted successfully, job ID: 1/);
+});

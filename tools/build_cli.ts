@@ -1,7 +1,8 @@
 // deno-lint-ignore-file no-console
 /**
  * Builds the command line's start-up cache (see `lib/cli/launch.ts`): each
- * role file bundled into one file under `dist/cli/` (or the folder given as
+ * role file, and each part a role loads lazily, bundled into one file under
+ * `dist/cli/` (or the folder given as
  * the first argument, or `HQ_CLI_CACHE`), each with its manifest, which lists
  * what the bundle was built from. `deno task build` runs it; so does
  * `npm install` (with `--best-effort`: a failure there only warns).
@@ -24,8 +25,9 @@ import {
 import { fileStamp, launchCacheDir } from "../lib/cli/io/launch.ts";
 
 const ROOT = fromFileUrl(new URL("../", import.meta.url));
-/** The role files the umbrella loads. */
+/** The role files the umbrella loads, then the parts that role files load lazily (`importPart`). */
 const ROLE_FILES = ["submit.ts", "worker.ts", "server.ts", "alloc.ts", "output_log.ts"];
+const PART_FILES = ["lib/cli/io/heavy/mod.ts", "lib/cli/io/worker_start/mod.ts"];
 
 async function deno(args: string[]): Promise<string> {
   const out = await new Deno.Command(Deno.execPath(), { args, cwd: ROOT, stdin: "null" }).output();
@@ -100,11 +102,15 @@ async function writeAtomic(path: string, text: string): Promise<void> {
   await Deno.rename(tmp, path);
 }
 
-/** Builds every role's bundle and manifest into `cacheDir`; returns the manifests. */
+/** Builds every role's and part's bundle and manifest into `cacheDir`; returns the manifests. */
 export async function buildLaunchCache(cacheDir: string): Promise<LaunchEntry[]> {
   await Deno.mkdir(cacheDir, { recursive: true });
+  const files = [...ROLE_FILES, ...PART_FILES];
+  const names = files.map((f) => launchName(join(ROOT, f)));
+  const clash = names.find((n, i) => names.indexOf(n) !== i);
+  if (clash !== undefined) throw new Error(`two bundles would be named ${clash}`);
   const entries: LaunchEntry[] = [];
-  for (const file of ROLE_FILES) entries.push(await buildOne(join(ROOT, file), cacheDir));
+  for (const file of files) entries.push(await buildOne(join(ROOT, file), cacheDir));
   return entries;
 }
 

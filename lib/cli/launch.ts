@@ -39,18 +39,22 @@ export interface LaunchEntry {
 }
 
 /**
- * Base name of a role file's bundle and manifest in the cache (`submit` for
- * `/repo/submit.ts`: `submit.js`, `submit.json`).
+ * Base name of a bundle and its manifest in the cache: `submit` for the role file
+ * `/repo/submit.ts` (`submit.js`, `submit.json`), the folder's name for a part that a role
+ * loads lazily (`heavy` for `/repo/lib/cli/io/heavy/mod.ts`).
  *
  * @example Usage
  * ```ts
  * import { launchName } from "./launch.ts";
  * import assert from "node:assert/strict";
  * assert.equal(launchName("/repo/submit.ts"), "submit");
+ * assert.equal(launchName("/repo/lib/cli/io/heavy/mod.ts"), "heavy");
  * ```
  */
 export function launchName(source: string): string {
-  return source.slice(source.lastIndexOf("/") + 1).replace(/\.ts$/, "");
+  const parts = source.split("/");
+  const file = parts.at(-1)!;
+  return (file === "mod.ts" && parts.length > 1 ? parts.at(-2)! : file).replace(/\.ts$/, "");
 }
 
 /**

@@ -19,6 +19,8 @@
  * @module
  */
 
+import { CRC_TABLE } from "./_crc_table.ts";
+
 /** A record decoded by {@linkcode decodeRecords}. */
 export interface DecodedRecord {
   /** The payload text (a JSON text, as written). */
@@ -71,25 +73,12 @@ export class RecordEncodeError extends TypeError {
   }
 }
 
-const CRC_TABLE = makeCrcTable();
 const encoder = new TextEncoder();
 // A leading byte order mark is part of the payload that was checksummed: keep it.
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const NEWLINE = 10;
 const SPACE = 32;
 const MAX_LENGTH_DIGITS = 10;
-
-function makeCrcTable(): Uint32Array {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) {
-      c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    }
-    table[n] = c >>> 0;
-  }
-  return table;
-}
 
 /**
  * Computes the CRC-32 (IEEE, as in zlib and gzip) of `bytes[start..end)`.

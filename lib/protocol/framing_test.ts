@@ -23,6 +23,21 @@ Deno.test("crc32() matches the zlib check value", () => {
   assert.equal(crc32(encoder.encode("xx123456789yy"), 2, 11), 0xcbf43926);
 });
 
+Deno.test("crc32() agrees with the bitwise CRC-32 on every byte value", () => {
+  const bitwise = (bytes: Uint8Array) => {
+    let c = 0xffffffff;
+    for (const b of bytes) {
+      c ^= b;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    }
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  for (let b = 0; b < 256; b++) {
+    const bytes = new Uint8Array([b, 255 - b, b ^ 0x5a]);
+    assert.equal(crc32(bytes), bitwise(bytes), `byte ${b}`);
+  }
+});
+
 Deno.test("encodeRecord() writes length, checksum and payload on one line", () => {
   const text = decoder.decode(encodeRecord('{"a":1}'));
   const crc = crc32(encoder.encode('{"a":1}')).toString(16).padStart(8, "0");

@@ -1,7 +1,8 @@
 /**
  * The start-up cache of the command line, I/O part: picks the module the
- * umbrella loads for a role file, its bundle when the cache holds a fresh
- * one, else the sources (see `../launch.ts`). Imports nothing else of the CLI,
+ * umbrella loads for a role file (and a role file for a part it loads lazily),
+ * its bundle when the cache holds a fresh one, else the sources (see
+ * `../launch.ts`). Imports nothing else of the CLI,
  * so the umbrella stays small until it knows which role to load.
  *
  * @module
@@ -61,4 +62,16 @@ export function moduleToLoad(source: string, cacheDir: string | null): string {
   const entry = decodeLaunchEntry(text);
   if (entry?.source !== source || staleReason(entry, fileStamp) !== null) return source;
   return entry.bundle;
+}
+
+/**
+ * Imports a part that a role file loads only for the commands that need it (`part` relative
+ * to the repository, e.g. `lib/cli/io/heavy/mod.ts`): its bundle when fresh, else its
+ * sources. `roleUrl` is the role file's own module URL, which the start-up bundles keep.
+ */
+export function importPart<T>(roleUrl: string, part: string): Promise<T> {
+  const root = decodeURIComponent(new URL(".", roleUrl).pathname);
+  const path = moduleToLoad(root + part, launchCacheDir(root));
+  // Not a literal specifier: the bundler would inline the part into the role's bundle.
+  return import(new URL(`file://${path}`).href);
 }

@@ -129,7 +129,8 @@ export class HqClient {
   #key: string;
   #dir: string;
   #reader: ChannelReader;
-  #waiter: Waiter;
+  #pollOnly: boolean | undefined;
+  #waiter: Waiter | undefined;
   #request = 0;
   #pending = new Map<number, ToClientMsg>();
   #notifyHandlers = new Map<number, (n: TaskNotification) => void>();
@@ -140,14 +141,14 @@ export class HqClient {
     identity: ServerIdentity,
     lease: Lease,
     key: string,
-    pollOnly: boolean,
+    pollOnly: boolean | undefined,
   ) {
     this.#layout = layout;
     this.#identity = identity;
     this.#key = key;
     this.#dir = clientDir(layout, key);
     this.#reader = new ChannelReader(this.#dir, CHANNEL.reply);
-    this.#waiter = new Waiter({ paths: [this.#dir], pollOnly, minMs: 5, maxMs: 200 });
+    this.#pollOnly = pollOnly;
     this.#lease = {
       seq: lease.seq,
       startedAt: lease.startedAt,
@@ -167,7 +168,20 @@ export class HqClient {
     const { layout, identity, lease } = await connectInstance(serverDir);
     const key = `c${Deno.pid}-${randomToken(4)}`;
     await ensureDirMode(clientDir(layout, key), 0o700);
-    return new HqClient(layout, identity, lease, key, options.pollOnly ?? isNetworkFs(layout.root));
+    return new HqClient(layout, identity, lease, key, options.pollOnly);
+  }
+
+  /**
+   * The waiter for replies, started on the first wait rather than at connect: a request is
+   * posted first, so the server answers while the watcher starts (about a millisecond).
+   * Returns null when it was just started: replies written before it watched raise no
+   * event, so the caller reads once more before waiting.
+   */
+  #startedWaiter(): Waiter | null {
+    if (this.#waiter) return this.#waiter;
+    const pollOnly = this.#pollOnly ?? isNetworkFs(this.#layout.root);
+    this.#waiter = new Waiter({ paths: [this.#dir], pollOnly, minMs: 5, maxMs: 200 });
+    return null;
   }
 
   /** The server's identity (`server.json`). */
@@ -236,7 +250,7 @@ export class HqClient {
         leaseError = e;
         continue;
       }
-      await this.#waiter.wait();
+      await this.#startedWaiter()?.wait();
     }
   }
 
@@ -356,7 +370,7 @@ export class HqClient {
         if (e instanceof ServerNotRunningError) return;
         throw e;
       }
-      await this.#waiter.wait();
+      await this.#startedWaiter()?.wait();
     }
   }
 
@@ -443,7 +457,7 @@ export class HqClient {
 
   /** Removes this client's reply directory. */
   async close(): Promise<void> {
-    this.#waiter.close();
+    this.#waiter?.close();
     try {
       Deno.removeSync(this.#dir, { recursive: true });
     } catch {
