@@ -44,6 +44,7 @@ import {
   submitText,
   TASK_STATE_NAMES,
   taskIdsJson,
+  taskStateFilter,
   UsageError,
 } from "./lib/cli/mod.ts";
 import {
@@ -321,10 +322,16 @@ async function jobSummaryCmd(ctx: CommandContext): Promise<void> {
 async function jobInfo(ctx: CommandContext): Promise<void> {
   const { out } = ctx;
   const selector = argString(ctx.parsed, "SELECTOR")!;
-  const jobs = await withClient(ctx.serverDir, (client) => client.jobInfo(selector));
+  const { jobs, tasks } = await withClient(ctx.serverDir, async (client) => {
+    const jobs = await client.jobInfo(selector);
+    // JSON lists every task: fetched in pages, only for the jobs found.
+    const ids = jobs.map((j) => j.info.id).join(",");
+    const tasks = out.mode === "json" && ids !== "" ? await client.taskList(ids) : {};
+    return { jobs, tasks };
+  });
   logAll(out, notFoundLines("Job", missingIds(selector, jobs.map((j) => j.info.id)), "ERROR"));
   const now = Date.now();
-  if (out.mode === "json") out.json(jobDetailsJson(jobs));
+  if (out.mode === "json") out.json(jobDetailsJson(jobs, tasks));
   else if (out.mode === "cli" && jobs.length > 0) {
     out.text(jobs.map((j) => renderJobInfo(j, { now })).join("\n"));
   }
@@ -390,14 +397,13 @@ async function jobProgress(ctx: CommandContext): Promise<void> {
 
 async function jobTaskIds(ctx: CommandContext): Promise<void> {
   const { parsed: p, out } = ctx;
-  const filter = stateFilter(p, "filter");
   const byJob = await withClient(
     ctx.serverDir,
-    (client) => client.taskList(argString(p, "SELECTOR")!),
+    (client) => client.taskList(argString(p, "SELECTOR")!, null, taskStateFilter(p, "filter")),
   );
   const result: Record<string, number[]> = {};
   for (const [jobId, tasks] of Object.entries(byJob)) {
-    result[jobId] = tasks.filter((t) => !filter || filter.includes(t.state)).map((t) => t.id);
+    result[jobId] = tasks.map((t) => t.id);
   }
   if (out.mode === "json") out.json(taskIdsJson(result));
   else if (out.mode === "cli") out.text(renderTaskIds(result));

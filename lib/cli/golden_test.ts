@@ -54,12 +54,14 @@ import {
   EXPLAIN_READY,
   JOB_FOUR,
   JOB_ONE,
+  JOB_ONE_TASKS,
   JOB_TWO,
   JOB_TWO_TASKS,
   JOBS,
   NOW,
   POOLS,
   SERVER,
+  TASKS_BY_JOB,
   WORKERS,
 } from "./testdata/fixtures.ts";
 
@@ -102,11 +104,11 @@ const PENDING_TASKS: TaskView[] = (["waiting", "canceled", "aborted"] as const).
 const JSON_CASES: [string, () => JsonValue][] = [
   ["job_list.json", () => jobListJson(JOBS)],
   ["job_list_empty.json", () => jobListJson([])],
-  ["job_info.json", () => jobDetailsJson([JOB_ONE, JOB_TWO, JOB_FOUR])],
+  ["job_info.json", () => jobDetailsJson([JOB_ONE, JOB_TWO, JOB_FOUR], TASKS_BY_JOB)],
   ["job_summary.json", () => jobSummaryJson(JOBS)],
   [
     "task_list.json",
-    () => taskListJson({ "10": [], "2": JOB_TWO_TASKS, "1": JOB_ONE.tasks }),
+    () => taskListJson({ "10": [], "2": JOB_TWO_TASKS, "1": JOB_ONE_TASKS }),
   ],
   ["task_list_pending.json", () => taskListJson({ "3": PENDING_TASKS })],
   ["task_info.json", () => taskInfoJson(JOB_TWO_TASKS.slice(0, 3))],
@@ -139,7 +141,7 @@ const TEXT_CASES: [string, () => string][] = [
   ["job_info_four.txt", () => renderJobInfo(JOB_FOUR, { now: NOW })],
   [
     "task_list.txt",
-    () => renderTaskList({ "2": JOB_TWO_TASKS, "1": JOB_ONE.tasks }, { now: NOW }).text,
+    () => renderTaskList({ "2": JOB_TWO_TASKS, "1": JOB_ONE_TASKS }, { now: NOW }).text,
   ],
   [
     "task_list_verbose.txt",

@@ -213,21 +213,24 @@ export function taskDescJson(desc: TaskDescView): JsonValue {
   };
 }
 
-/** `job info` element (`format_job_detail`). */
-export function jobDetailJson(job: JobDetailView): JsonValue {
+/** `job info` element (`format_job_detail`) with the job's tasks (fetched in pages). */
+export function jobDetailJson(job: JobDetailView, tasks: readonly TaskView[]): JsonValue {
   return {
     info: jobInfoJson(job.info),
     max_fails: job.max_fails,
     started_at: formatJsonDatetime(job.submitted_at),
     finished_at: job.completed_at === null ? null : formatJsonDatetime(job.completed_at),
     submits: job.submits.map((s) => ({ array: taskDescJson(s.task_desc) })),
-    tasks: job.tasks.map(taskJson),
+    tasks: tasks.map(taskJson),
   };
 }
 
-/** `job info <selector>`: the found jobs by id (`[]` when none). */
-export function jobDetailsJson(jobs: readonly JobDetailView[]): JsonValue {
-  return jobs.map(jobDetailJson);
+/** `job info <selector>`: the found jobs by id (`[]` when none), with their tasks by job id. */
+export function jobDetailsJson(
+  jobs: readonly JobDetailView[],
+  tasks: Readonly<Record<string, readonly TaskView[]>>,
+): JsonValue {
+  return jobs.map((job) => jobDetailJson(job, tasks[String(job.info.id)] ?? []));
 }
 
 /** `task list`: tasks keyed by job id (as a string). */

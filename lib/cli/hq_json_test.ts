@@ -12,7 +12,7 @@ import {
 } from "./hq_json.ts";
 import { explainJson, poolJson, serverInfoJson, workerJson } from "./hq_json_workers.ts";
 import type { TaskView } from "../protocol/mod.ts";
-import { JOB_FOUR, JOB_ONE, JOBS, SERVER, WORKERS } from "./testdata/fixtures.ts";
+import { JOB_FOUR, JOB_ONE, JOB_ONE_TASKS, JOBS, SERVER, WORKERS } from "./testdata/fixtures.ts";
 
 const base: TaskView = {
   id: 4,
@@ -103,7 +103,8 @@ Deno.test("durationJson() and rawDurationJson() encode ms as HyperQueue does", (
 
 Deno.test("jobDetailJson() has no finished_at while the job runs", () => {
   assert.equal(
-    (jobDetailJson({ ...JOB_ONE, completed_at: null }) as { finished_at: unknown }).finished_at,
+    (jobDetailJson({ ...JOB_ONE, completed_at: null }, JOB_ONE_TASKS) as { finished_at: unknown })
+      .finished_at,
     null,
   );
 });

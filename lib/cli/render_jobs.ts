@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { JobDetailView, JobInfoView, TaskView } from "../protocol/mod.ts";
+import type { JobDetailView, JobInfoView, TaskView, TaskWorkerView } from "../protocol/mod.ts";
 import {
   formatDurationExact,
   formatHumanDuration,
@@ -101,12 +101,12 @@ export function taskWorkersText(task: TaskView): string {
 }
 
 /**
- * The `Workers` row: host names of every worker a task of the job ran on,
+ * The `Workers` row: host names of the workers tasks of the job ran on,
  * by worker id, at most two, then `, … (<count> total)`.
  */
-export function jobWorkersText(tasks: readonly TaskView[]): string {
+export function jobWorkersText(workers: readonly TaskWorkerView[]): string {
   const byId = new Map<number, string>();
-  for (const t of tasks) for (const w of t.workers) byId.set(w.id, w.hostname ?? "N/A");
+  for (const w of workers) byId.set(w.id, w.hostname ?? "N/A");
   const ids = [...byId.keys()].sort((a, b) => a - b);
   const text = ids.slice(0, 2).map((id) => byId.get(id)!).join(",");
   return ids.length > 2 ? `${text}, … (${ids.length} total)` : text;
@@ -147,14 +147,13 @@ function sharedDescriptionRows(job: JobDetailView): [string, string][] {
  * none failed.
  */
 export function renderFailedTasks(job: JobDetailView): string {
-  const failed = job.tasks.filter((t) => t.state === "failed").sort((a, b) => a.id - b.id);
-  if (failed.length === 0) return "";
-  const shown = failed.slice(0, 5);
+  const shown = job.failed;
+  if (shown.length === 0) return "";
   const table = renderTable(
     ["Task ID", "Worker", "Error"],
     shown.map((t) => [String(t.id), taskWorkersText(t), t.error ?? ""]),
   );
-  const n = Math.max(job.info.task_stats.failed, failed.length);
+  const n = Math.max(job.info.task_stats.failed, shown.length);
   const footer = shown.length < n
     ? `${n} tasks failed. (${shown.length} shown)`
     : `${n} tasks failed.`;
@@ -167,14 +166,13 @@ export function renderFailedTasks(job: JobDetailView): string {
  * no aborted task has a reason (aborted by `--max-fails`).
  */
 export function renderAbortedTasks(job: JobDetailView): string {
-  const aborted = job.tasks.filter((t) => t.state === "aborted" && t.error !== null)
-    .sort((a, b) => a.id - b.id);
-  if (aborted.length === 0) return "";
-  const shown = aborted.slice(0, 5);
+  const shown = job.aborted;
+  if (shown.length === 0) return "";
+  const n = job.aborted_count;
   const table = renderTable(["Task ID", "Error"], shown.map((t) => [String(t.id), t.error ?? ""]));
-  const footer = shown.length < aborted.length
-    ? `${aborted.length} tasks aborted. (${shown.length} shown)`
-    : `${aborted.length} tasks aborted.`;
+  const footer = shown.length < n
+    ? `${n} tasks aborted. (${shown.length} shown)`
+    : `${n} tasks aborted.`;
   return `${table}\n${footer}`;
 }
 
@@ -203,7 +201,7 @@ export function renderJobInfo(job: JobDetailView, options: JobInfoOptions): stri
   rows.push(
     ["Session", info.is_open ? "open" : "closed"],
     ["Tasks", ids === "" ? String(info.task_count) : `${info.task_count}; Ids: ${ids}`],
-    ["Workers", jobWorkersText(job.tasks)],
+    ["Workers", jobWorkersText(job.workers)],
   );
   if (job.submits.length === 1) rows.push(...sharedDescriptionRows(job));
   rows.push(["Submission date", formatSubmissionDate(job.submitted_at)]);

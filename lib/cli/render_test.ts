@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { renderJobInfo, renderJobList, submitText } from "./render_jobs.ts";
 import { renderTaskIds, renderTaskList } from "./render_tasks.ts";
 import { renderExplain } from "./render_explain.ts";
-import { JOB_ONE, JOB_TWO_TASKS, JOBS } from "./testdata/fixtures.ts";
+import { JOB_ONE, JOB_ONE_TASKS, JOB_TWO_TASKS, JOBS } from "./testdata/fixtures.ts";
 
 Deno.test("renderJobList() marks open jobs and explains the star", () => {
   // deno-lint-ignore camelcase -- the view's snake_case name
@@ -24,7 +24,7 @@ Deno.test("renderJobInfo() shows a Cancel Reason row after State", () => {
 Deno.test("renderTaskList() reports whether an error was cut", () => {
   assert.equal(renderTaskList({ "2": JOB_TWO_TASKS }, { now: 0 }).truncated, true);
   assert.equal(renderTaskList({ "2": JOB_TWO_TASKS }, { now: 0, verbose: true }).truncated, false);
-  assert.equal(renderTaskList({ "1": JOB_ONE.tasks }, { now: 0 }).truncated, false);
+  assert.equal(renderTaskList({ "1": JOB_ONE_TASKS }, { now: 0 }).truncated, false);
 });
 
 Deno.test("renderExplain() without workers prints only the two sentences", () => {

@@ -5,6 +5,7 @@
  * @module
  */
 import { optList, type Parsed } from "./args.ts";
+import type { TaskStateName } from "../protocol/mod.ts";
 
 /** Task states a filter names, in HyperQueue's words. */
 export const TASK_STATE_NAMES = [
@@ -44,4 +45,12 @@ export function stateListArg(allowed: readonly string[]): (value: string) => voi
 export function stateFilter(p: Parsed, long: string): string[] | null {
   const list = optList(p, long);
   return list.length === 0 ? null : list.flatMap((v) => v.split(","));
+}
+
+/**
+ * The task states named by a repeatable state-list option checked with
+ * `stateListArg(TASK_STATE_NAMES)`, or null when it is absent.
+ */
+export function taskStateFilter(p: Parsed, long: string): TaskStateName[] | null {
+  return stateFilter(p, long) as TaskStateName[] | null;
 }

@@ -309,6 +309,32 @@ export function idSetUnion(a: IdSet, b: IdSet): IdSet {
 }
 
 /**
+ * The ids in both sets, as a set; either input may be unsorted or overlapping.
+ *
+ * @example Usage
+ * ```ts
+ * import { idSetIntersect, parseIdSet } from "./id_set.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(idSetIntersect(parseIdSet("1-10"), parseIdSet("9-12,3")), parseIdSet("3,9-10"));
+ * ```
+ */
+export function idSetIntersect(a: IdSet, b: IdSet): IdSet {
+  const x = idSetUnion(a, []);
+  const y = idSetUnion(b, []);
+  const out: IdRange[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < x.length && j < y.length) {
+    const start = Math.max(x[i]!.start, y[j]!.start);
+    const end = Math.min(x[i]!.end, y[j]!.end);
+    if (start <= end) out.push({ start, end });
+    if (x[i]!.end < y[j]!.end) i++;
+    else j++;
+  }
+  return out;
+}
+
+/**
  * The first id the two sets share, or `undefined` when they are disjoint.
  *
  * @example Usage

@@ -63,7 +63,7 @@ const FROM_CLIENT: Schema = {
   journalEvents: { live: "boolean" },
   journalPrune: {},
   journalFlush: {},
-  taskList: { selector: "string", taskIds: "any" },
+  taskList: { selector: "string", taskIds: "any", states: "any", after: "any", limit: "uint" },
   taskNotify: { jobId: "uint", taskId: "uint", instance: "uint", message: "string" },
   taskExplain: { selector: "string", taskId: "uint" },
   workerList: {},
@@ -280,15 +280,31 @@ function checkItem(
   return obj;
 }
 
-/** Checks `taskIds` of a `taskList` request: null, or id ranges (`start` <= `end`). */
-function checkTaskIds(value: unknown): void {
-  if (value === null) return;
-  if (!Array.isArray(value)) throw itemError('inbox message "taskList"', "taskIds", "array");
-  for (const r of value) {
-    const range = checkItem(r, { start: "uint", end: "uint" }, "task id range");
-    if ((range.start as number) > (range.end as number)) {
-      throw new ProtocolSyntaxError("Cannot decode task id range: start is after end");
+const TASK_STATES = new Set(["waiting", "running", "finished", "failed", "canceled", "aborted"]);
+
+/**
+ * Checks a `taskList` request: `taskIds` null or id ranges (`start` <= `end`), `states` null
+ * or state names, `after` null or a cursor, `limit` at least 1.
+ */
+function checkTaskList(msg: Record<string, unknown>): void {
+  const what = 'inbox message "taskList"';
+  if (msg.taskIds !== null) {
+    if (!Array.isArray(msg.taskIds)) throw itemError(what, "taskIds", "array");
+    for (const r of msg.taskIds) {
+      const range = checkItem(r, { start: "uint", end: "uint" }, "task id range");
+      if ((range.start as number) > (range.end as number)) {
+        throw new ProtocolSyntaxError("Cannot decode task id range: start is after end");
+      }
     }
+  }
+  if (msg.states !== null) {
+    if (!Array.isArray(msg.states) || !msg.states.every((s) => TASK_STATES.has(s))) {
+      throw new ProtocolSyntaxError(`Cannot decode ${what}: field "states" must be task states`);
+    }
+  }
+  if (msg.after !== null) checkItem(msg.after, { job: "uint", task: "uint" }, "task cursor");
+  if ((msg.limit as number) < 1) {
+    throw new ProtocolSyntaxError(`Cannot decode ${what}: field "limit" must be at least 1`);
   }
 }
 
@@ -441,7 +457,7 @@ export function decodeInbox(text: string): InboxEnvelope {
     );
   }
   const msg = checkShape(obj.msg, FROM_CLIENT, "inbox message");
-  if (msg.kind === "taskList") checkTaskIds(msg.taskIds);
+  if (msg.kind === "taskList") checkTaskList(msg);
   return {
     v: PROTOCOL_VERSION,
     client: obj.client,

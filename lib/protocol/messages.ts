@@ -9,12 +9,13 @@
  */
 import type { IdRange, JobId, TaskId, WorkerId } from "../common/mod.ts";
 import type { ResourcePool, ResourceRequest } from "../resources/mod.ts";
+import type { TaskCursor, TaskStateName } from "./views.ts";
 
 /**
  * Protocol version, the `v` of every record; bump on any incompatible change of these unions
  * (the guard test on `MESSAGE_KINDS` in `codec.ts` fails until you do).
  */
-export const PROTOCOL_VERSION = 6;
+export const PROTOCOL_VERSION = 7;
 
 /** Where a task's stdout or stderr goes; `null` discards it. */
 export type StdioSpec = { path: string; rmIfFinished: boolean } | null;
@@ -292,7 +293,18 @@ export type FromClientMsg =
   /** Drops completed jobs whose state is in `filter` from memory and the journal. */
   | { kind: "jobForget"; selector: string; filter: ForgettableState[] }
   | JournalMsg
-  | { kind: "taskList"; selector: string; taskIds: IdRange[] | null }
+  /**
+   * One page of the selected jobs' tasks (only `taskIds`, only `states`), at most `limit`,
+   * from just after `after`; answered with a {@link TaskPageView}.
+   */
+  | {
+    kind: "taskList";
+    selector: string;
+    taskIds: IdRange[] | null;
+    states: TaskStateName[] | null;
+    after: TaskCursor | null;
+    limit: number;
+  }
   | { kind: "taskExplain"; selector: string; taskId: TaskId }
   | { kind: "workerList" }
   | { kind: "workerStop"; selector: string }

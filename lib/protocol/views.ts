@@ -129,7 +129,13 @@ export interface SubmitView {
   task_desc: TaskDescView;
 }
 
-/** `job info` element. */
+/** How many of a job's tasks a {@link JobDetailView} shows in full, per kind. */
+export const JOB_DETAIL_SHOWN = 5;
+
+/**
+ * `job info` element. It carries no task list, which a million-task job would make huge:
+ * what `job info` shows of its tasks comes summed up, the rest from `taskList` pages.
+ */
 export interface JobDetailView {
   info: JobInfoView;
   max_fails: number | null;
@@ -138,8 +144,27 @@ export interface JobDetailView {
   /** When its last task completed, or null while it has tasks to run. */
   completed_at: number | null;
   submits: SubmitView[];
-  /** Tasks by ascending id (all of them, or those asked for). */
-  tasks: TaskView[];
+  /** Every worker a task of the job ran or runs on, by id. */
+  workers: TaskWorkerView[];
+  /** The first {@link JOB_DETAIL_SHOWN} failed tasks by id. */
+  failed: TaskView[];
+  /** The first {@link JOB_DETAIL_SHOWN} aborted tasks that have a reason, by id. */
+  aborted: TaskView[];
+  /** How many aborted tasks have a reason. */
+  aborted_count: number;
+}
+
+/** Where a page of `taskList` ended: the last job and task id looked at. */
+export interface TaskCursor {
+  job: JobId;
+  task: TaskId;
+}
+
+/** One page of `taskList`: matching tasks by job id (every job the page reached is a key). */
+export interface TaskPageView {
+  tasks: Record<string, TaskView[]>;
+  /** Where to go on from, or null when the selection is exhausted. */
+  next: TaskCursor | null;
 }
 
 /** What a worker is doing now (HyperQueue's `WorkerRuntimeInfo`). */

@@ -253,7 +253,7 @@ export function handleClientMsg(
         return { reply: { kind: "data", request, data: jobInfoData(state, msg.selector) } };
       case "taskList":
         return {
-          reply: { kind: "data", request, data: taskListData(state, msg.selector, msg.taskIds) },
+          reply: { kind: "data", request, data: taskListData(state, msg) },
         };
       case "taskExplain":
         return {

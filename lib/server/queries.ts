@@ -5,19 +5,15 @@
  *
  * @module
  */
-import {
-  type IdRange,
-  idSetHas,
-  type JobId,
-  parseSelector,
-  resolveSelector,
-} from "../common/mod.ts";
+import { type JobId, parseSelector, resolveSelector } from "../common/mod.ts";
 import { areTasksDone, getTask, isJobComplete, type ServerState } from "../scheduler/mod.ts";
-import { jobDetailView, jobInfoView, taskViews } from "./views.ts";
+import { jobDetailView, jobInfoView, taskPage } from "./views.ts";
 import type {
   ExplainView,
+  FromClientMsg,
   JobDetailView,
   JobInfoView,
+  TaskPageView,
   TaskView,
   WorkerView,
 } from "../protocol/mod.ts";
@@ -45,18 +41,42 @@ export function jobInfoData(state: ServerState, selector: string): JobDetailView
   return selectJobs(state, selector).map((id) => jobDetailView(state, state.jobs.get(id)!));
 }
 
-/** `task list` / `task info` data keyed by job id, optionally only some task ids. */
+/** Most task ids one `taskList` page looks at: a page never holds the server up for long. */
+export const TASK_PAGE_SCAN = 200_000;
+
+/**
+ * One page of `task list` / `task info` / `job info` tasks (see the `taskList` request): the
+ * selected jobs in id order from the cursor on, at most `limit` tasks and
+ * {@link TASK_PAGE_SCAN} ids looked at. Every job the page reached is a key, even without a
+ * matching task.
+ */
 export function taskListData(
   state: ServerState,
-  selector: string,
-  taskIds: IdRange[] | null,
-): Record<string, TaskView[]> {
-  const result: Record<string, TaskView[]> = {};
-  for (const id of selectJobs(state, selector)) {
-    const job = state.jobs.get(id)!;
-    result[String(id)] = taskViews(state, job, taskIds ? (t) => idSetHas(taskIds, t) : null);
+  msg: Extract<FromClientMsg, { kind: "taskList" }>,
+): TaskPageView {
+  const tasks: Record<string, TaskView[]> = {};
+  let limit = msg.limit;
+  let scan = TASK_PAGE_SCAN;
+  let previous: JobId | null = null;
+  for (const id of selectJobs(state, msg.selector)) {
+    if (msg.after && id < msg.after.job) continue;
+    if (limit <= 0 || scan <= 0) {
+      return { tasks, next: { job: previous!, task: Number.MAX_SAFE_INTEGER } };
+    }
+    const page = taskPage(state, state.jobs.get(id)!, {
+      taskIds: msg.taskIds,
+      states: msg.states,
+      after: msg.after?.job === id ? msg.after.task : null,
+      limit,
+      scan,
+    });
+    tasks[String(id)] = page.views;
+    if (!page.done) return { tasks, next: { job: id, task: page.last! } };
+    limit -= page.views.length;
+    scan -= page.scanned;
+    previous = id;
   }
-  return result;
+  return { tasks, next: null };
 }
 
 /** Whether every selected job is complete. */

@@ -14,19 +14,22 @@
  */
 import {
   compileTaskPaths,
-  idSetIterate,
+  type IdSet,
+  idSetIntersect,
   type TaskId,
   type TaskPathResolver,
+  type WorkerId,
 } from "../common/mod.ts";
-import type {
-  JobDetailView,
-  JobInfoView,
-  TaskDescView,
-  TaskStateName,
-  TaskStatsView,
-  TaskTemplate,
-  TaskView,
-  TaskWorkerView,
+import {
+  JOB_DETAIL_SHOWN,
+  type JobDetailView,
+  type JobInfoView,
+  type TaskDescView,
+  type TaskStateName,
+  type TaskStatsView,
+  type TaskTemplate,
+  type TaskView,
+  type TaskWorkerView,
 } from "../protocol/mod.ts";
 import { requestWeight } from "../resources/mod.ts";
 import {
@@ -154,23 +157,71 @@ export function taskDescView(t: TaskTemplate): TaskDescView {
   };
 }
 
-/** Tasks of a job in ascending id order, optionally only those `only` accepts. */
-export function taskViews(
-  state: ServerState,
-  job: Job,
-  only: ((id: TaskId) => boolean) | null,
-): TaskView[] {
-  const views: TaskView[] = [];
-  const paths = jobTaskPaths(state, job);
-  for (const taskId of idSetIterate(job.ids)) {
-    if (only && !only(taskId)) continue;
-    views.push(taskView(state, job, taskId, job.tasks.get(taskId) ?? pristineTask(), paths));
-  }
-  return views;
+/** What {@link taskPage} looks at. */
+export interface TaskPageOptions {
+  /** Only these ids (null: all of the job's). */
+  taskIds: IdSet | null;
+  /** Only tasks in these states (null: any). */
+  states: readonly TaskStateName[] | null;
+  /** Start after this id (null: from the first). */
+  after: TaskId | null;
+  /** Most tasks to return. */
+  limit: number;
+  /** Most ids to look at (a filter that rarely matches still ends a page soon). */
+  scan: number;
 }
 
-/** `job info` view of a job, with all its tasks. */
+/** A page of a job's tasks: the views, the last id looked at, how many, and whether all were. */
+export interface TaskPage {
+  views: TaskView[];
+  last: TaskId | null;
+  scanned: number;
+  done: boolean;
+}
+
+/** A page of a job's tasks in ascending id order (see {@link TaskPageOptions}). */
+export function taskPage(state: ServerState, job: Job, o: TaskPageOptions): TaskPage {
+  const views: TaskView[] = [];
+  const paths = jobTaskPaths(state, job);
+  const wanted = o.states ? new Set(o.states) : null;
+  let scanned = 0;
+  let last: TaskId | null = null;
+  for (const r of o.taskIds ? idSetIntersect(job.ids, o.taskIds) : job.ids) {
+    for (let id = Math.max(r.start, (o.after ?? -1) + 1); id <= r.end; id++) {
+      if (views.length >= o.limit || scanned >= o.scan) {
+        return { views, last, scanned, done: false };
+      }
+      scanned++;
+      last = id;
+      const task = job.tasks.get(id);
+      if (wanted && !wanted.has(task ? userState(task.state) : "waiting")) continue;
+      views.push(taskView(state, job, id, task ?? pristineTask(), paths));
+    }
+  }
+  return { views, last, scanned, done: true };
+}
+
+/**
+ * `job info` view of a job: its tasks summed up (workers, the first failed and aborted
+ * ones), from the records of tasks that ever left the queue; pristine tasks need no look.
+ */
 export function jobDetailView(state: ServerState, job: Job): JobDetailView {
+  const workerIds = new Set<WorkerId>();
+  const failed: TaskId[] = [];
+  const aborted: TaskId[] = [];
+  for (const [id, task] of job.tasks.entries()) {
+    const visible = userState(task.state);
+    if (task.startedAt !== null && visible !== "waiting") {
+      for (const w of taskWorkers(state, task)) workerIds.add(w.id);
+    }
+    if (visible === "failed") failed.push(id);
+    else if (visible === "aborted" && task.error !== null) aborted.push(id);
+  }
+  const paths = jobTaskPaths(state, job);
+  const firstViews = (ids: TaskId[]) =>
+    ids.sort((a, b) => a - b).slice(0, JOB_DETAIL_SHOWN).map((id) =>
+      taskView(state, job, id, job.tasks.get(id)!, paths)
+    );
   return {
     info: jobInfoView(job),
     max_fails: job.maxFails,
@@ -181,6 +232,12 @@ export function jobDetailView(state: ServerState, job: Job): JobDetailView {
       submit_dir: part.submitDir,
       task_desc: taskDescView(part.template),
     })),
-    tasks: taskViews(state, job, null),
+    workers: [...workerIds].sort((a, b) => a - b).map((id) => ({
+      id,
+      hostname: state.workers.get(id)?.config.hostname ?? null,
+    })),
+    failed: firstViews(failed),
+    aborted: firstViews(aborted),
+    aborted_count: aborted.length,
   };
 }

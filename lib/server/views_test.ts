@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { TaskUpdate } from "../protocol/messages.ts";
 import { onTaskUpdates } from "../scheduler/reactor.ts";
 import { onSubmit } from "../scheduler/job_events.ts";
-import { jobDetailView, taskViews } from "./views.ts";
+import { jobDetailView, taskPage } from "./views.ts";
 import { explainView, workerViews } from "./worker_views.ts";
 import { registeredWorkerView } from "../protocol/mod.ts";
 import {
@@ -13,7 +13,8 @@ import {
   testState,
   workerConfig,
 } from "../scheduler/testdata/fixtures.ts";
-import type { ServerState } from "../scheduler/state.ts";
+import type { Job, ServerState } from "../scheduler/state.ts";
+import { taskListData } from "./queries.ts";
 
 function update(
   kind: "started" | "finished",
@@ -24,6 +25,12 @@ function update(
   return kind === "started"
     ? { kind, jobId, id, instance: 0, at, variant: 0 }
     : { kind, jobId, id, instance: 0, at };
+}
+
+/** Every task of a job, in one page. */
+function taskViews(s: ServerState, job: Job) {
+  const all = { taskIds: null, states: null, after: null, limit: Infinity, scan: Infinity };
+  return taskPage(s, job, all).views;
 }
 
 /** Job 1 of three tasks on worker 1 (2 CPUs): task 0 finished, task 1 running, task 2 waiting. */
@@ -47,7 +54,7 @@ function scenario(): ServerState {
 
 Deno.test("taskViews() carry times, worker host names and resolved paths once started", () => {
   const s = scenario();
-  const [t0, t1, t2] = taskViews(s, s.jobs.get(1)!, null);
+  const [t0, t1, t2] = taskViews(s, s.jobs.get(1)!);
   assert.deepEqual(t0, {
     id: 0,
     state: "finished",
@@ -91,7 +98,9 @@ Deno.test("jobDetailView() carries the submit and its raw templates", () => {
     entries: [{ resource: "cpus", amount: 20000, policy: "compact" }],
   }]);
   assert.equal(d.info.task_stats.finished, 1);
-  assert.equal(d.tasks.length, 3);
+  // No task list: the workers tasks ran on, and no failed or aborted task.
+  assert.deepEqual(d.workers, [{ id: 1, hostname: "alpha" }]);
+  assert.deepEqual([d.failed, d.aborted, d.aborted_count], [[], [], 0]);
   const weighted = onSubmit(s, jobSubmit("cpus=1", 1, { weight: 25000 }), 6);
   const w = jobDetailView(s, s.jobs.get(weighted)!).submits[0]!.task_desc.requests[0]!;
   assert.equal(w.weight, 25000);
@@ -171,7 +180,7 @@ Deno.test("workerViews() show the multi-node run on each of its workers", () => 
     { kind: "multiNode", main_node: true },
     { kind: "multiNode", main_node: false },
   ]);
-  const [task] = taskViews(s, s.jobs.get(id)!, null);
+  const [task] = taskViews(s, s.jobs.get(id)!);
   assert.deepEqual(task!.workers, [{ id: 1, hostname: "a" }, { id: 2, hostname: "b" }]);
 });
 
@@ -216,4 +225,42 @@ Deno.test("explainView() gives each worker its group's size against a multi-node
   const two = onSubmit(s, multiNodeSubmit(2, 1), 0);
   const e2 = explainView(s, s.jobs.get(two)!, 0, 0);
   assert.deepEqual(e2.workers.map((w) => w.runnable), [true, true, false]);
+});
+
+Deno.test("taskListData() pages through jobs and tasks with a cursor, filtered server-side", () => {
+  const s = testState();
+  addWorkers(s, [{ pools: ["cpus=1"] }]);
+  onSubmit(s, jobSubmit("cpus=1", 5), 1);
+  onSubmit(s, jobSubmit("cpus=1", 3), 2);
+  round(s);
+  onTaskUpdates(s, 1, [update("started", 0, 10)], 10, new Map());
+  onTaskUpdates(s, 1, [update("finished", 0, 20)], 20, new Map());
+  const page = (after: { job: number; task: number } | null, limit: number, states = null) =>
+    taskListData(s, { kind: "taskList", selector: "1-3", taskIds: null, states, after, limit });
+  const pages = (limit: number) => {
+    const all: string[][] = [];
+    let after: { job: number; task: number } | null = null;
+    do {
+      const p = page(after, limit);
+      all.push(Object.entries(p.tasks).map(([j, ts]) => `${j}:${ts.map((t) => t.id).join(",")}`));
+      after = p.next;
+    } while (after !== null);
+    return all;
+  };
+  // 5 + 3 tasks: a page runs on into the next job; every job it reaches is a key.
+  assert.deepEqual(pages(3), [["1:0,1,2"], ["1:3,4", "2:0"], ["2:1,2"]]);
+  assert.deepEqual(pages(5), [["1:0,1,2,3,4"], ["1:", "2:0,1,2"]]);
+  const finished = taskListData(s, {
+    kind: "taskList",
+    selector: "all",
+    taskIds: [{ start: 0, end: 3 }],
+    states: ["finished"],
+    after: null,
+    limit: 10,
+  });
+  assert.deepEqual(
+    Object.fromEntries(Object.entries(finished.tasks).map(([j, ts]) => [j, ts.map((t) => t.id)])),
+    { 1: [0], 2: [] },
+  );
+  assert.equal(finished.next, null);
 });

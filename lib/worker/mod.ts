@@ -2,7 +2,8 @@
  * The worker's pure parts: `WorkerCore` (which task runs when, on which
  * resources), and the policies of its shell: when to send updates and
  * heartbeats, how to judge the server's lease, the lifetime and retract
- * check, and how a worker end is reported.
+ * check, how a worker end is reported, and the zero-worker mode (tasks
+ * reported finished without running).
  *
  * @module
  */
@@ -11,3 +12,4 @@ export * from "./lease_watch.ts";
 export * from "./lifetime.ts";
 export * from "./send_schedule.ts";
 export * from "./worker_end.ts";
+export * from "./zero_work.ts";

@@ -18,7 +18,7 @@ import {
   TRUNCATED_INFO_HINT,
   TRUNCATED_LIST_HINT,
 } from "../render_tasks.ts";
-import { stateFilter, stateListArg, TASK_STATE_NAMES } from "../state_args.ts";
+import { stateListArg, TASK_STATE_NAMES, taskStateFilter } from "../state_args.ts";
 import { systemUtcOffset } from "../dates.ts";
 import { taskNotifyCommand } from "./notify.ts";
 import type { Output } from "./output.ts";
@@ -33,14 +33,12 @@ async function taskList(ctx: CommandContext): Promise<void> {
   const selector = argString(p, "JOB_SELECTOR")!;
   const tasksArg = optString(p, "tasks");
   const ids = tasksArg === undefined ? null : [...parseIdSet(tasksArg)];
-  const filter = stateFilter(p, "task-status");
-  const byJob = await withClient(ctx.serverDir, (client) => client.taskList(selector, ids));
+  const filter = taskStateFilter(p, "task-status");
+  const byJob = await withClient(
+    ctx.serverDir,
+    (client) => client.taskList(selector, ids, filter ?? null),
+  );
   logAll(out, notFoundLines("Job", missingIds(selector, Object.keys(byJob).map(Number)), "WARN"));
-  if (filter) {
-    for (const k of Object.keys(byJob)) {
-      byJob[k] = byJob[k]!.filter((t) => filter.includes(t.state));
-    }
-  }
   if (out.mode === "json") out.json(taskListJson(byJob));
   else if (out.mode === "cli") {
     const r = renderTaskList(byJob, { now: Date.now(), verbose: optCount(p, "verbose") > 0 });
@@ -53,12 +51,18 @@ async function taskInfo(ctx: CommandContext): Promise<void> {
   const { parsed: p, out } = ctx;
   const jobSel = argString(p, "JOB_SELECTOR")!;
   const ids = parseIdSet(argString(p, "TASK_SELECTOR")!);
-  const [job] = await withClient(ctx.serverDir, (client) => client.jobInfo(jobSel));
-  if (!job) {
+  const found = await withClient(ctx.serverDir, async (client) => {
+    const [job] = await client.jobInfo(jobSel);
+    if (!job) return null;
+    const byJob = await client.taskList(String(job.info.id), [...ids]);
+    return { job, tasks: byJob[String(job.info.id)] ?? [] };
+  });
+  if (!found) {
     out.log("ERROR", `Cannot find job ${jobSel}`);
     return;
   }
-  const byId = new Map(job.tasks.map((t) => [t.id, t]));
+  const { job } = found;
+  const byId = new Map(found.tasks.map((t) => [t.id, t]));
   const tasks = [];
   for (const id of idSetIterate(ids)) {
     const t = byId.get(id);

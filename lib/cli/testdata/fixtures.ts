@@ -5,13 +5,14 @@
  *
  * @module
  */
-import type {
-  ExplainView,
-  JobDetailView,
-  JobInfoView,
-  TaskDescView,
-  TaskView,
-  WorkerView,
+import {
+  type ExplainView,
+  JOB_DETAIL_SHOWN,
+  type JobDetailView,
+  type JobInfoView,
+  type TaskDescView,
+  type TaskView,
+  type WorkerView,
 } from "../../protocol/mod.ts";
 import type { ResourcePool } from "../../resources/descriptor.ts";
 import type { ServerInfoData } from "../hq_json_workers.ts";
@@ -94,25 +95,43 @@ const paths = (job: number, task: number, instance = 0) => ({
   stderr: instance === 0 ? `/home/u/work/job-${job}/${task}.stderr` : null,
 });
 
+/** What the server sums up of a job's tasks in its `job info` view. */
+function withSummary(
+  base: Omit<JobDetailView, "workers" | "failed" | "aborted" | "aborted_count">,
+  tasks: readonly TaskView[],
+): JobDetailView {
+  const workers = new Map(tasks.flatMap((t) => t.workers).map((w) => [w.id, w]));
+  const aborted = tasks.filter((t) => t.state === "aborted" && t.error !== null);
+  return {
+    ...base,
+    workers: [...workers.values()].sort((a, b) => a.id - b.id),
+    failed: tasks.filter((t) => t.state === "failed").slice(0, JOB_DETAIL_SHOWN),
+    aborted: aborted.slice(0, JOB_DETAIL_SHOWN),
+    aborted_count: aborted.length,
+  };
+}
+
+/** The one task of job 1. */
+export const JOB_ONE_TASKS: TaskView[] = [{
+  id: 0,
+  state: "finished",
+  instance: 0,
+  crash_count: 0,
+  started_at: T0 + 1_000,
+  finished_at: T0 + 5_500,
+  workers: [{ id: 1, hostname: "node1" }],
+  paths: paths(1, 0),
+  error: null,
+}];
+
 /** `job info 1`: one finished task. */
-export const JOB_ONE: JobDetailView = {
+export const JOB_ONE: JobDetailView = withSummary({
   info: JOBS[0]!,
   max_fails: null,
   submitted_at: T0 + 123,
   completed_at: T0 + 5_500,
   submits: [{ ids: [{ start: 0, end: 0 }], submit_dir: "/home/u/work", task_desc: DEFAULT_DESC }],
-  tasks: [{
-    id: 0,
-    state: "finished",
-    instance: 0,
-    crash_count: 0,
-    started_at: T0 + 1_000,
-    finished_at: T0 + 5_500,
-    workers: [{ id: 1, hostname: "node1" }],
-    paths: paths(1, 0),
-    error: null,
-  }],
-};
+}, JOB_ONE_TASKS);
 
 const LONG_ERROR = `Error: ${"x".repeat(300)}\n[The message was truncated]`;
 
@@ -232,7 +251,7 @@ export const JOB_TWO_TASKS: TaskView[] = [
 ];
 
 /** `job info 2`: an array with every task state, a custom description and failures. */
-export const JOB_TWO: JobDetailView = {
+export const JOB_TWO: JobDetailView = withSummary({
   info: JOBS[1]!,
   max_fails: 10,
   submitted_at: T0 + 1_500,
@@ -273,11 +292,23 @@ export const JOB_TWO: JobDetailView = {
       crash_limit: "never-restart",
     },
   }],
-  tasks: JOB_TWO_TASKS,
-};
+}, JOB_TWO_TASKS);
+
+/** The waiting tasks of job 4. */
+export const JOB_FOUR_TASKS: TaskView[] = [1, 2, 10, 11].map((id) => ({
+  id,
+  state: "waiting",
+  instance: 0,
+  crash_count: 0,
+  started_at: null,
+  finished_at: null,
+  workers: [],
+  paths: null,
+  error: null,
+}));
 
 /** `job info 4`: a multi-node job with no task and a few ids. */
-export const JOB_FOUR: JobDetailView = {
+export const JOB_FOUR: JobDetailView = withSummary({
   info: {
     id: 4,
     name: "mn",
@@ -300,17 +331,13 @@ export const JOB_FOUR: JobDetailView = {
       crash_limit: "unlimited",
     },
   }],
-  tasks: [1, 2, 10, 11].map((id) => ({
-    id,
-    state: "waiting",
-    instance: 0,
-    crash_count: 0,
-    started_at: null,
-    finished_at: null,
-    workers: [],
-    paths: null,
-    error: null,
-  })),
+}, JOB_FOUR_TASKS);
+
+/** Tasks of jobs 1, 2 and 4 by job id, as `job info` fetches them for JSON. */
+export const TASKS_BY_JOB: Record<string, TaskView[]> = {
+  "1": JOB_ONE_TASKS,
+  "2": JOB_TWO_TASKS,
+  "4": JOB_FOUR_TASKS,
 };
 
 /** Pools of the running worker (and of `hwdetect`). */

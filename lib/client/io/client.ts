@@ -21,6 +21,9 @@ import {
   type JobInfoView,
   type JobSubmit,
   type JournalEventView,
+  type TaskCursor,
+  type TaskPageView,
+  type TaskStateName,
   type TaskView,
   type ToClientMsg,
   type WorkerView,
@@ -39,6 +42,9 @@ import {
   Waiter,
 } from "../../protocol/io/mod.ts";
 import type { CancelResult, CloseResult, DebugDump, WorkerStopResult } from "../../server/mod.ts";
+
+/** Most tasks one `taskList` page carries. */
+export const TASK_PAGE_SIZE = 20_000;
 
 /** A task's notification as a waiting client receives it (`--on-notify`). */
 export type TaskNotification = Extract<ToClientMsg, { kind: "notify" }>;
@@ -321,12 +327,34 @@ export class HqClient {
     return this.#data({ kind: "jobInfo", selector });
   }
 
-  /** Tasks of the selected jobs, keyed by job id; `taskIds` null for every task. */
-  taskList(
+  /**
+   * Tasks of the selected jobs, keyed by job id (every selected job is a key); `taskIds`
+   * null for every task, `states` null for any state. Fetched in pages of
+   * {@link TASK_PAGE_SIZE}, so that neither side builds a million-task answer at once.
+   */
+  async taskList(
     selector: string,
     taskIds: IdRange[] | null = null,
+    states: TaskStateName[] | null = null,
   ): Promise<Record<string, TaskView[]>> {
-    return this.#data({ kind: "taskList", selector, taskIds });
+    const byJob: Record<string, TaskView[]> = {};
+    let after: TaskCursor | null = null;
+    do {
+      const page: TaskPageView = await this.#data({
+        kind: "taskList",
+        selector,
+        taskIds,
+        states,
+        after,
+        limit: TASK_PAGE_SIZE,
+      });
+      for (const [job, tasks] of Object.entries(page.tasks)) {
+        const into = byJob[job] ??= [];
+        for (const t of tasks) into.push(t);
+      }
+      after = page.next;
+    } while (after !== null);
+    return byJob;
   }
 
   /** Why a task of a job can or cannot run on each live worker. */

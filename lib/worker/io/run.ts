@@ -10,6 +10,8 @@
  * server), {@link TaskProcesses} (task processes), {@link SendSchedule} (flush
  * gap and heartbeat), {@link LeaseWatch} (a lost server), {@link Lifetime}
  * (time limit and retract check) and `worker_end.ts` (how the worker ends).
+ * With `zeroWorker`, started tasks are reported finished at once instead of
+ * launched ({@link finishStartsAtOnce}).
  *
  * @module
  */
@@ -18,6 +20,7 @@ import { assertNever, formatDurationExact } from "../../common/mod.ts";
 import { pidGone } from "../../common/io/mod.ts";
 import {
   endForStop,
+  finishStartsAtOnce,
   killsOnEnd,
   LeaseWatch,
   Lifetime,
@@ -65,6 +68,12 @@ export interface WorkerOptions {
    * instance before it follows `--on-server-lost`, ms. @default DEFAULT_SERVER_LOST_TIMEOUT_MS
    */
   serverLostTimeoutMs?: number;
+  /**
+   * Zero-worker mode (`--zero-worker`): every task is reported finished as soon as it
+   * starts, without a process, output files or a task directory. For benchmarks of the
+   * server and the file protocol. @default false
+   */
+  zeroWorker?: boolean;
 }
 
 /** Runs a worker until it ends; resolves with how it ended. */
@@ -115,6 +124,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
     requestFlush();
   });
   const launchStarts = () => {
+    if (options.zeroWorker) {
+      finishStartsAtOnce(core, Date.now());
+      return;
+    }
     for (const order of core.takeStarts()) {
       const failure = procs.launch(order, context);
       if (failure) core.onEnded(workerTaskKey(order.jobId, order.taskId), failure, Date.now());

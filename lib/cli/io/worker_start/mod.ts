@@ -60,6 +60,13 @@ export async function startWorker(ctx: CommandContext): Promise<number> {
       "--overview-interval is accepted, but this version collects no hardware overviews",
     );
   }
+  const zeroWorker = optFlag(p, "zero-worker");
+  if (zeroWorker) {
+    out.log(
+      "WARN",
+      "Worker runs in zero-worker mode: tasks are not executed, each is reported finished at once",
+    );
+  }
   const heartbeatMs = parseDurationMs(optString(p, "heartbeat")!);
   const manager = detectManager(optString(p, "manager")!);
   const idle = optString(p, "idle-timeout");
@@ -84,6 +91,7 @@ export async function startWorker(ctx: CommandContext): Promise<number> {
     {
       serverDir,
       ...(optFlag(p, "poll-only") ? { pollOnly: true } : {}),
+      ...(zeroWorker ? { zeroWorker: true } : {}),
       maxPollMs: parseDurationMs(optString(p, "max-poll")!),
       retractCheckIntervalMs: parseDurationMs(optString(p, "retract-check-interval")!),
       serverLostTimeoutMs: parseDurationMs(optString(p, "server-lost-timeout")!),
