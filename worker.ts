@@ -163,6 +163,11 @@ export const WORKER_START_OPTIONS: readonly OptionSpec[] = [
     check: durationArg,
     help: "How often queued tasks are checked against the remaining lifetime",
   },
+  {
+    long: "zero-worker",
+    help: "Benchmark mode: report each task finished at once without running it " +
+      "(no process, no output files), to measure the server and the file protocol alone",
+  },
   ...POLL_OPTIONS,
 ];
 

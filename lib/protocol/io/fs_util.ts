@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { foreignDirReason, ForeignFileError, openOwnedSync } from "./owned_file.ts";
+import { foreignDirReason, ForeignFileError, openOwnedSync, readOwnedFrom } from "./owned_file.ts";
 
 /** Options for {@linkcode writeFileAtomic}. */
 export interface WriteFileAtomicOptions {
@@ -47,7 +47,6 @@ export interface AppendBytesOptions {
 }
 
 const encoder = new TextEncoder();
-const READ_CHUNK = 64 * 1024;
 
 function splitPath(path: string): { dir: string; base: string } {
   const slash = path.lastIndexOf("/");
@@ -336,19 +335,9 @@ export function readFrom(path: string, offset: number): Promise<Uint8Array | und
     );
   }
   // Synchronous for the same reason as appendBytes().
-  let file: Deno.FsFile;
   try {
-    file = openOwnedSync(path, { read: true });
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return Promise.resolve(undefined);
-    return Promise.reject(error);
-  }
-  try {
-    if (offset > 0) file.seekSync(offset, Deno.SeekMode.Start);
-    return Promise.resolve(readToEndSync(file, READ_CHUNK));
+    return Promise.resolve(readOwnedFrom(path, offset));
   } catch (error) {
     return Promise.reject(error);
-  } finally {
-    file.close();
   }
 }
