@@ -85,7 +85,13 @@ const FROM_CLIENT: Schema = {
 
 const TO_WORKER: Schema = {
   registered: { workerId: "uint", serverUid: "string" },
-  computeTasks: { jobId: "uint", submitDir: "string", template: "object", tasks: "array" },
+  computeTasks: {
+    jobId: "uint",
+    submitDir: "string",
+    template: "object",
+    tasks: "array",
+    sentAt: "number",
+  },
   cancelTasks: { tasks: "array" },
   retractTasks: { tasks: "array" },
   stop: { reason: "string" },
@@ -384,6 +390,9 @@ export function decodeFromWorker(text: string): FromWorkerMsg {
   const obj = parseVersioned(text, "worker record");
   const msg = checkShape(obj, FROM_WORKER, "worker record");
   if (msg.kind === "taskUpdates") {
+    if (msg.echo !== undefined && !typeMatches(msg.echo, "number")) {
+      throw itemError("worker record", "echo", "number");
+    }
     // Only the checked fields go on to the scheduler.
     msg.updates = (msg.updates as unknown[]).map((u) => {
       const update = checkShape(u, TASK_UPDATE, "task update");

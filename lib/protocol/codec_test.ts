@@ -52,6 +52,7 @@ Deno.test("codec rejects malformed records", () => {
     JSON.stringify({ v: PROTOCOL_VERSION, kind: "explode" }),
     JSON.stringify({ v: PROTOCOL_VERSION, kind: "heartbeat", at: "soon" }),
     JSON.stringify({ v: PROTOCOL_VERSION, kind: "taskUpdates", updates: {} }),
+    JSON.stringify({ v: PROTOCOL_VERSION, kind: "taskUpdates", updates: [], echo: "late" }),
   ];
   for (const text of bad) assert.throws(() => decodeFromWorker(text), ProtocolSyntaxError, text);
   assert.throws(

@@ -357,6 +357,8 @@ export type ToWorkerMsg =
     submitDir: string;
     template: TaskTemplate;
     tasks: TaskAssignment[];
+    /** When the server sent it (server clock); the worker echoes it back (round trips). */
+    sentAt: number;
   }
   | { kind: "cancelTasks"; tasks: TaskRef[] }
   | { kind: "retractTasks"; tasks: TaskRef[] }
@@ -413,7 +415,8 @@ export type TaskUpdate =
 /** Worker to server channel records. */
 export type FromWorkerMsg =
   | { kind: "heartbeat"; at: number }
-  | { kind: "taskUpdates"; updates: TaskUpdate[] }
+  /** `echo`: the `sentAt` of the last `computeTasks` read since the previous batch. */
+  | { kind: "taskUpdates"; updates: TaskUpdate[]; echo?: number }
   | { kind: "stopping"; reason: WorkerStopReason }
   | { kind: "ack"; segment: number }
   /** The answer to `serverRestarted`: every task still running here; nothing else is queued. */

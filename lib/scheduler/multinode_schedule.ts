@@ -214,6 +214,7 @@ export class MultiNodeRound {
         submitDir: part.submitDir,
         template: part.template,
         tasks: [assignment],
+        sentAt: now,
       });
     }
     const n = this.#pending.length;

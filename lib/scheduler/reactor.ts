@@ -29,6 +29,7 @@ import { settleEnds } from "./job_events.ts";
 import { holdResources } from "./worker_load.ts";
 import { onMultiNodeSlotReleased } from "./multinode.ts";
 import { adoptStarted } from "./reattach.ts";
+import { sampleRunTime } from "./prefill_cap.ts";
 
 /** Messages to send after the round's commit, batched per worker. */
 export type Outbox = Map<WorkerId, ToWorkerMsg[]>;
@@ -233,6 +234,7 @@ export function onTaskUpdates(
         break;
       }
       case "finished":
+        if (task.startedAt !== null) sampleRunTime(worker, update.at - task.startedAt);
         releaseSlot(state, worker, slot, now);
         setTaskState(state, job, update.id, task, "finished", now);
         task.finishedAt = update.at;

@@ -92,6 +92,7 @@ function commitWorker(
       submitDir: part.submitDir,
       template: part.template,
       tasks,
+      sentAt: round.now,
     });
   }
 }

@@ -1,8 +1,8 @@
 /**
  * Prefill, called by placement for each class with tasks left at the highest
  * such level: while the class has more than `prefillReserve` tasks left,
- * workers already running it get a bounded queue (`prefillMax`) of extra
- * tasks, which they start the moment a task of the class ends. Prefilled
+ * workers already running it get a bounded queue ({@link prefillCap}: `prefillMax`, more on a
+ * slow link) of extra tasks, which they start the moment a task of the class ends. Prefilled
  * tasks hold no resources; a worker reserved or held by a multi-node task
  * gets none, and only workers or classes that changed are looked at.
  *
@@ -10,6 +10,7 @@
  */
 import type { RequestClass, WorkerRecord } from "./state.ts";
 import { canEverRun, placedKey, type RoundContext, takeTask } from "./schedule_context.ts";
+import { prefillCap } from "./prefill_cap.ts";
 
 /**
  * Queues up to `spare` tasks of the class at priority `p` on the workers that may take them
@@ -21,14 +22,14 @@ export function prefillClass(
   p: number,
   spare: number,
 ): number {
-  const { prefillMax } = round.state.config;
-  if (prefillMax <= 0 || spare <= 0) return 0;
+  const { config } = round.state;
+  if (config.prefillMax <= 0 || spare <= 0) return 0;
   const takers = prefillTakers(round, cls);
   let done = 0;
   for (let i = 0; i < takers.length && done < spare; i++) {
     const w = takers[i]!;
     const share = Math.max(1, Math.floor((spare - done) / (takers.length - i)));
-    let k = Math.min(prefillMax - w.prefilled, share);
+    let k = Math.min(prefillCap(w, config) - w.prefilled, share);
     while (k-- > 0 && done < spare) {
       if (!takeTask(round, w, cls, null, p)) return done;
       w.prefilled++; // counted for the loop; commit recounts
@@ -44,10 +45,10 @@ export function prefillClass(
  * last round or given work in this pass (or the class gained tasks), and able to run it.
  */
 export function prefillTakers(round: RoundContext, cls: RequestClass): WorkerRecord[] {
-  const { prefillMax } = round.state.config;
+  const { config } = round.state;
   const { reservedAt, multi, placedHere, pending, changedWorkers, changedClasses, now } = round;
   return round.running.filter((w) =>
-    !reservedAt.has(w.id) && w.prefilled < prefillMax && !multi.occupied(w) &&
+    !reservedAt.has(w.id) && w.prefilled < prefillCap(w, config) && !multi.occupied(w) &&
     ((w.classLoad.get(cls.id) ?? 0) > 0 || placedHere.has(placedKey(cls, w))) &&
     (pending.has(w.id) || changedWorkers.has(w.id) || changedClasses.has(cls.id)) &&
     canEverRun(cls, w, now)

@@ -98,3 +98,28 @@ Deno.test("prefillTakers(): never a worker held by a multi-node task", () => {
   s.workers.get(2)!.classLoad.set(1, 1); // as if it ran the class too
   assert.deepEqual(prefillTakers(r, s.classes.get(1)!).map((w) => w.id), [1]);
 });
+
+Deno.test("prefillClass() fills a worker on a slow link past prefillMax, up to its cap", () => {
+  const s = testState(3, 0);
+  addWorkers(s, [{ pools: ["cpus=1"] }, { pools: ["cpus=1"] }]);
+  // Worker 1: 100 ms round trips, 10 ms tasks, one running: 3 round trips are 30 tasks.
+  Object.assign(s.workers.get(1)!, { roundTripMs: 100, meanRunMs: 10 });
+  onSubmit(s, jobSubmit("cpus=1", 100), 0);
+  const r = begin(s);
+  const cls = s.classes.get(1)!;
+  placeClass(r, cls, 0, 100);
+  assert.equal(prefillClass(r, cls, 0, 98), 33);
+  assert.deepEqual([s.workers.get(1)!.prefilled, s.workers.get(2)!.prefilled], [30, 3]);
+});
+
+Deno.test("prefillClass() shares a spare smaller than the caps evenly between slow workers", () => {
+  const s = testState(3, 0);
+  addWorkers(s, [{ pools: ["cpus=1"] }, { pools: ["cpus=1"] }, { pools: ["cpus=1"] }]);
+  for (const w of s.workers.values()) Object.assign(w, { roundTripMs: 500, meanRunMs: 1 });
+  onSubmit(s, jobSubmit("cpus=1", 33), 0);
+  const r = begin(s);
+  const cls = s.classes.get(1)!;
+  placeClass(r, cls, 0, 33);
+  assert.equal(prefillClass(r, cls, 0, 30), 30);
+  assert.deepEqual([...s.workers.values()].map((w) => w.prefilled), [10, 10, 10]);
+});

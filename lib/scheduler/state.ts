@@ -225,6 +225,10 @@ export interface WorkerRecord {
    * `serverRestarted`: it may run tasks this server has not heard of.
    */
   reattaching: boolean;
+  /** Moving average of the round trip to the worker (server clock), once measured. */
+  roundTripMs: number | null;
+  /** Moving average of its tasks' run times, once one ended. */
+  meanRunMs: number | null;
 }
 
 /** Scheduler settings. */
@@ -233,12 +237,21 @@ export interface SchedulerConfig {
   prefillMax: number;
   /** Prefill only while more ready tasks than this remain. */
   prefillReserve: number;
+  /**
+   * Most prefilled tasks a worker on a slow link may hold (see `prefill_cap.ts`); absent:
+   * `prefillMax`, never more.
+   */
+  prefillLimit?: number;
   /** Idle timeout for workers that set none (`server start --idle-timeout`). */
   workerIdleTimeoutMs?: number | null;
 }
 
 /** Default scheduler settings (HyperQueue's proactive filling numbers). */
-export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = { prefillMax: 40, prefillReserve: 16 };
+export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = {
+  prefillMax: 40,
+  prefillReserve: 16,
+  prefillLimit: 2000,
+};
 
 /** Whole server state. */
 export interface ServerState {

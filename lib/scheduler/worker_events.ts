@@ -44,6 +44,8 @@ export function newWorkerRecord(
     blocked: new Set(),
     multiNode: null,
     reattaching: false,
+    roundTripMs: null,
+    meanRunMs: null,
   };
 }
 

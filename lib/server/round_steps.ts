@@ -25,6 +25,7 @@ import {
   onWorkerRegistered,
   onWorkerSeen,
   type Outbox,
+  sampleRoundTrip,
   sendToWorker,
   type ServerState,
 } from "../scheduler/mod.ts";
@@ -99,10 +100,14 @@ export function applyRecord(
   switch (msg.kind) {
     case "heartbeat":
       return false;
-    case "taskUpdates":
+    case "taskUpdates": {
+      // The worker's answer to tasks sent at `echo`: one round trip, for its prefill cap.
+      const worker = state.workers.get(workerId);
+      if (worker && msg.echo !== undefined) sampleRoundTrip(worker, now - msg.echo);
       onTaskUpdates(state, workerId, msg.updates, now, out.outbox);
       probe?.afterUpdates?.(workerId, msg.updates);
       return true;
+    }
     case "stopping":
       out.log.push(`[server] worker ${workerId} stopping: ${msg.reason}`);
       onWorkerLost(state, workerId, msg.reason, now);

@@ -168,6 +168,7 @@ Deno.test("serverRound() applies a batch of task updates: tasks and offset journ
           {
             kind: "taskUpdates",
             updates: [{ kind: "finished", jobId: 1, id: 0, instance: 0, at: 3 }],
+            echo: 4,
           },
           { kind: "ack", segment: 4 },
         ], 321),
@@ -187,6 +188,11 @@ Deno.test("serverRound() applies a batch of task updates: tasks and offset journ
   assert.deepEqual(r.outbox.get(1), [{ kind: "ack", segment: 0 }]);
   assert.equal(s.state.workers.get(1)!.lastSeen, 10);
   assert.equal(r.busy, true);
+  // Tasks sent at 4 answered at 10: a 6 ms round trip; task 0 ran from 2 to 3.
+  assert.deepEqual(
+    [s.state.workers.get(1)!.roundTripMs, s.state.workers.get(1)!.meanRunMs],
+    [6, 1],
+  );
 });
 
 Deno.test("serverRound() ends workers that stop, die or stop beating, and closes their channels", () => {

@@ -77,7 +77,15 @@ export class Simulation {
   #runningOn = new Map<string, SimWorker>();
   /** Runs (`job:task:instance`) that a worker finished successfully. */
   #finishedRuns = new Set<string>();
-  #result: SimResult = { endTimeMs: 0, rounds: 0, runs: 0, rejections: 0, returned: 0, counts: {} };
+  #result: SimResult = {
+    endTimeMs: 0,
+    rounds: 0,
+    runs: 0,
+    rejections: 0,
+    returned: 0,
+    counts: {},
+    lastEndByWorker: {},
+  };
 
   /** Prepares a run of `scenario`, drawing delays and durations from `seed`. */
   constructor(scenario: Scenario, seed: number, options: Partial<SimOptions> = {}) {
@@ -88,9 +96,13 @@ export class Simulation {
     this.#server = new SimServer(this.state, {
       afterPhase: () => checkServerState(this.state),
       afterUpdates: (workerId, updates) => {
+        const ends = this.#result.lastEndByWorker;
         for (const u of updates) {
           if (u.kind === "rejected") this.#result.rejections++;
           if (u.kind === "returned") this.#result.returned++;
+          if (u.kind === "finished" || u.kind === "failed") {
+            ends[workerId] = Math.max(ends[workerId] ?? 0, u.at);
+          }
         }
         checkAfterBatch(this.state, workerId, updates);
       },
@@ -283,7 +295,11 @@ export class Simulation {
     for (const { key, token } of kills) {
       this.#at(now + this.#rng.int(1, 20), { kind: "kill", worker, key, token });
     }
-    if (updates.length > 0) this.#sendToServer(worker, [{ kind: "taskUpdates", updates }]);
+    if (updates.length > 0) {
+      const echo = worker.echo === null ? {} : { echo: worker.echo };
+      worker.echo = null;
+      this.#sendToServer(worker, [{ kind: "taskUpdates", updates, ...echo }]);
+    }
   }
 
   #die(worker: SimWorker): void {

@@ -221,4 +221,6 @@ export interface SimResult {
   returned: number;
   /** Final count per task state over all jobs. */
   counts: Record<string, number>;
+  /** When each worker (by id) last reported a task that ended (its clock). */
+  lastEndByWorker: Record<number, number>;
 }

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { Rng } from "./_rng.ts";
+import { parseResourceDef } from "../resources/mod.ts";
+import { jobSubmit } from "../scheduler/testdata/fixtures.ts";
 import {
   generateScenario,
   type ScenarioOptions,
@@ -106,4 +108,41 @@ Deno.test("simulation: equal seeds replay equal runs", () => {
   const scenario = { ...c.scenario, tasks: 600, workers: 30, lateWorkers: 10 };
   const once = () => new Simulation(generateScenario(new Rng(77), scenario), 77, c.options).run();
   assert.deepEqual(once(), once());
+});
+
+Deno.test("sim: on slow channels, adaptive prefill feeds short tasks and 4 workers end within a round trip", () => {
+  const pool = parseResourceDef("cpus=2");
+  const worker = { startAt: 0, pools: [pool], timeLimitMs: null, minUtilization: 0, crashAt: null };
+  const scenario = {
+    workers: [worker, worker, worker, worker],
+    jobs: [{
+      submitAt: 10,
+      submit: jobSubmit("cpus=1", 4000),
+      durationMs: [2, 4] as [number, number],
+      failRate: 0,
+      cancelAt: null,
+    }],
+  };
+  const options = { maxDelayMs: 250, serverTickMs: 20, duplicateRate: 0, heartbeatMs: 1000 };
+  const run = (prefillLimit: number) =>
+    new Simulation(scenario, 7, {
+      ...options,
+      scheduler: { prefillMax: 40, prefillReserve: 16, prefillLimit },
+      maxTimeMs: 600_000,
+    }).run();
+  const fixed = run(40);
+  const adaptive = run(2000);
+  assert.equal(adaptive.counts.finished, 4000);
+  // 4,000 tasks of 3 ms on 8 slots are 1.5 s of work; 42 tasks a round trip starve them.
+  assert.ok(
+    adaptive.endTimeMs * 2 < fixed.endTimeMs,
+    `adaptive ${adaptive.endTimeMs} ms, fixed ${fixed.endTimeMs} ms`,
+  );
+  const ends = Object.values(adaptive.lastEndByWorker);
+  assert.equal(ends.length, 4);
+  const roundTrip = 2 * options.maxDelayMs + options.serverTickMs;
+  assert.ok(
+    Math.max(...ends) - Math.min(...ends) <= roundTrip,
+    `last task ends per worker: ${ends.join(", ")}`,
+  );
 });

@@ -64,6 +64,9 @@ export class SimWorker {
     this.core = new WorkerCore(spec.pools);
   }
 
+  /** The `sentAt` of the newest tasks received, echoed with the next updates (round trips). */
+  echo: number | null = null;
+
   /** Keys of the tasks it runs. */
   get runningKeys(): IterableIterator<string> {
     return this.#tokens.keys();
@@ -72,6 +75,7 @@ export class SimWorker {
   /** Applies one server record to the core; returns its kind for the caller's own handling. */
   receive(msg: ToWorkerMsg, now: number): ToWorkerMsg["kind"] {
     if (msg.kind === "computeTasks") {
+      this.echo = Math.max(this.echo ?? msg.sentAt, msg.sentAt);
       const classKey = JSON.stringify(msg.template.requests);
       for (const t of msg.tasks) {
         if (t.variant !== null) continue;

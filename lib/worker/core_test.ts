@@ -27,7 +27,7 @@ function compute(
   priority = 0,
 ): ToWorkerMsg {
   const t = { ...template(resource), priority };
-  return { kind: "computeTasks", jobId, submitDir: "/tmp", template: t, tasks };
+  return { kind: "computeTasks", jobId, submitDir: "/tmp", template: t, tasks, sentAt: 0 };
 }
 
 function core(...pools: string[]): WorkerCore {
@@ -196,6 +196,7 @@ Deno.test("WorkerCore starts a multi-node task without allocating and keeps its 
     submitDir: "/tmp",
     template: t,
     tasks: [{ id: 0, instance: 0, variant: 0, nodes }],
+    sentAt: 0,
   }, 1);
   const [start] = c.takeStarts();
   assert.deepEqual(start!.nodes, nodes);
@@ -216,7 +217,8 @@ Deno.test("WorkerCore.returnOverdue() gives back queued tasks whose time request
     requests: buildRequestVariants({ resources: ["cpus=1"], timeRequestMs: 60_000 }),
   };
   const tasks = [run(0), queued(1), queued(2)];
-  c.onMessage({ kind: "computeTasks", jobId: 2, submitDir: "/tmp", template: long, tasks }, 0);
+  const msg = { kind: "computeTasks" as const, jobId: 2, submitDir: "/tmp", template: long, tasks };
+  c.onMessage({ ...msg, sentAt: 0 }, 0);
   assert.deepEqual(brief(c.takeUpdates()), ["started 2:0"]);
   assert.equal(c.returnOverdue(120_000, 1), 0);
   assert.equal(c.prefilled, 2);

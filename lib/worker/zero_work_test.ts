@@ -14,7 +14,7 @@ function compute(resource: string, tasks: TaskAssignment[]): ToWorkerMsg {
     timeLimitMs: 1000,
     crashLimit: 5,
   };
-  return { kind: "computeTasks", jobId: 1, submitDir: "/tmp", template, tasks };
+  return { kind: "computeTasks", jobId: 1, submitDir: "/tmp", template, tasks, sentAt: 0 };
 }
 
 const run = (id: number): TaskAssignment => ({ id, instance: 0, variant: 0 });

@@ -133,6 +133,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
       if (failure) core.onEnded(workerTaskKey(order.jobId, order.taskId), failure, Date.now());
     }
   };
+  // The `sentAt` of the newest tasks read, echoed with the next updates (round trips).
+  let echo: number | null = null;
   const handle = (msg: Exclude<ToWorkerMsg, { kind: "ack" }>, now: number) => {
     switch (msg.kind) {
       case "registered":
@@ -143,6 +145,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
         options.onRegistered?.(msg.workerId, config, now);
         break;
       case "computeTasks":
+        echo = Math.max(echo ?? msg.sentAt, msg.sentAt);
+        core.onMessage(msg, now);
+        for (const key of core.takeKills()) procs.cancel(key);
+        break;
       case "cancelTasks":
       case "retractTasks":
         core.onMessage(msg, now);
@@ -233,7 +239,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
       }
       const batch: FromWorkerMsg[] = inbound.ack ? [inbound.ack] : [];
       const updates = core.takeUpdates();
-      if (updates.length > 0) batch.push({ kind: "taskUpdates", updates });
+      if (updates.length > 0) {
+        batch.push({ kind: "taskUpdates", updates, ...(echo === null ? {} : { echo }) });
+        echo = null;
+      }
       if (reattach) {
         batch.push({ kind: "reattached", running: core.runningRefs() });
         reattach = false;

@@ -197,7 +197,11 @@ export class ServerLink {
 
   /** Appends messages to the `to-server` channel (nothing for none). */
   async send(msgs: FromWorkerMsg[]): Promise<void> {
-    if (msgs.length > 0) await this.#parts.writer.append(msgs.map(encodeFromWorker));
+    if (msgs.length === 0) return;
+    await this.#parts.writer.append(msgs.map(encodeFromWorker));
+    // Updates sent: the server's answer (new tasks) comes within a round trip, so polling goes
+    // back to its quickest pace rather than the slow pace of an idle worker.
+    if (msgs.some((m) => m.kind === "taskUpdates")) this.#parts.waiter.busy();
   }
 
   /** The server's lease as it is now; undefined when it cannot be read. */

@@ -1,0 +1,64 @@
+/**
+ * How many prefilled tasks a worker may hold. On a local disk the server answers a worker
+ * within milliseconds and the base cap (`prefillMax`, HyperQueue's 40) keeps it busy; on a
+ * network filesystem each hop waits for the other side's poll and for the mount's caches, so
+ * a worker that runs short tasks drains 40 long before new ones arrive. The cap grows to
+ * cover {@link PREFILL_COVER_ROUND_TRIPS} measured round trips of the worker's measured
+ * task times, bounded by `prefillLimit`; prefilled tasks stay retractable and are still
+ * shared out evenly between workers (`schedule_prefill.ts`).
+ *
+ * The measures are moving averages kept on the worker record: the round trip from the
+ * `sentAt` a worker echoes back, and the run time from its `started` and `finished` updates.
+ *
+ * @module
+ */
+import type { SchedulerConfig, WorkerRecord } from "./state.ts";
+
+/** Round trips of work a worker should hold. */
+export const PREFILL_COVER_ROUND_TRIPS = 3;
+
+/** Weight of a new sample in the moving averages. */
+const ALPHA = 0.2;
+
+/** The moving average after `sample` (the sample itself when there was none). */
+function average(previous: number | null, sample: number): number {
+  return previous === null ? sample : previous + ALPHA * (sample - previous);
+}
+
+/** Records a round trip of `ms` to the worker (from an echoed `sentAt`). */
+export function sampleRoundTrip(worker: WorkerRecord, ms: number): void {
+  if (Number.isFinite(ms) && ms >= 0) worker.roundTripMs = average(worker.roundTripMs, ms);
+}
+
+/** Records a task run of `ms` on the worker. */
+export function sampleRunTime(worker: WorkerRecord, ms: number): void {
+  if (Number.isFinite(ms) && ms >= 0) worker.meanRunMs = average(worker.meanRunMs, ms);
+}
+
+/**
+ * The most prefilled tasks the worker may hold now: `prefillMax`, or enough to keep its
+ * running tasks fed for a few round trips when that is more, never over `prefillLimit`.
+ *
+ * @example Usage
+ * ```ts
+ * import { prefillCap } from "./prefill_cap.ts";
+ * import type { WorkerRecord } from "./state.ts";
+ * import assert from "node:assert/strict";
+ * const config = { prefillMax: 40, prefillReserve: 16, prefillLimit: 2000 };
+ * const worker = { roundTripMs: 200, meanRunMs: 2, tasks: new Map([[{}, {}], [{}, {}]]), prefilled: 0 };
+ * // 2 tasks running, each 2 ms, a 200 ms round trip: 3 round trips are 600 tasks.
+ * assert.equal(prefillCap(worker as unknown as WorkerRecord, config), 600);
+ * assert.equal(prefillCap({ ...worker, roundTripMs: null } as unknown as WorkerRecord, config), 40);
+ * ```
+ */
+export function prefillCap(worker: WorkerRecord, config: SchedulerConfig): number {
+  const base = config.prefillMax;
+  const limit = Math.max(base, config.prefillLimit ?? base);
+  const { roundTripMs, meanRunMs } = worker;
+  if (base <= 0 || roundTripMs === null || meanRunMs === null) return base;
+  const running = Math.max(1, worker.tasks.size - worker.prefilled);
+  const need = Math.ceil(
+    PREFILL_COVER_ROUND_TRIPS * roundTripMs * running / Math.max(meanRunMs, 0.1),
+  );
+  return Math.min(limit, Math.max(base, need));
+}
