@@ -160,9 +160,67 @@ export interface TaskCursor {
   task: TaskId;
 }
 
+/**
+ * A {@link TaskView} on the wire of `taskList` pages: members with their default value (the
+ * value of a task that never started) left out, so that a page of waiting tasks stays small.
+ */
+export type PackedTaskView = Pick<TaskView, "id" | "state"> & Partial<TaskView>;
+
+/**
+ * Leaves out the members of a task view that hold their default value.
+ *
+ * @example Usage
+ * ```ts
+ * import { packTaskView, unpackTaskView } from "./views.ts";
+ * import assert from "node:assert/strict";
+ * const waiting = {
+ *   id: 7,
+ *   state: "waiting" as const,
+ *   instance: 0,
+ *   crash_count: 0,
+ *   started_at: null,
+ *   finished_at: null,
+ *   workers: [],
+ *   paths: null,
+ *   error: null,
+ * };
+ * assert.deepEqual(packTaskView(waiting), { id: 7, state: "waiting" });
+ * assert.deepEqual(unpackTaskView(packTaskView(waiting)), waiting);
+ * ```
+ */
+export function packTaskView(view: TaskView): PackedTaskView {
+  const packed: PackedTaskView = { id: view.id, state: view.state };
+  if (view.instance !== 0) packed.instance = view.instance;
+  if (view.crash_count !== 0) packed.crash_count = view.crash_count;
+  if (view.started_at !== null) packed.started_at = view.started_at;
+  if (view.finished_at !== null) packed.finished_at = view.finished_at;
+  if (view.workers.length > 0) packed.workers = view.workers;
+  if (view.paths !== null) packed.paths = view.paths;
+  if (view.error !== null) packed.error = view.error;
+  if (view.deps !== undefined) packed.deps = view.deps;
+  return packed;
+}
+
+/** The task view that {@link packTaskView} packed. */
+export function unpackTaskView(packed: PackedTaskView): TaskView {
+  const view: TaskView = {
+    id: packed.id,
+    state: packed.state,
+    instance: packed.instance ?? 0,
+    crash_count: packed.crash_count ?? 0,
+    started_at: packed.started_at ?? null,
+    finished_at: packed.finished_at ?? null,
+    workers: packed.workers ?? [],
+    paths: packed.paths ?? null,
+    error: packed.error ?? null,
+  };
+  if (packed.deps !== undefined) view.deps = packed.deps;
+  return view;
+}
+
 /** One page of `taskList`: matching tasks by job id (every job the page reached is a key). */
 export interface TaskPageView {
-  tasks: Record<string, TaskView[]>;
+  tasks: Record<string, PackedTaskView[]>;
   /** Where to go on from, or null when the selection is exhausted. */
   next: TaskCursor | null;
 }

@@ -8,14 +8,15 @@
 import { type JobId, parseSelector, resolveSelector } from "../common/mod.ts";
 import { areTasksDone, getTask, isJobComplete, type ServerState } from "../scheduler/mod.ts";
 import { jobDetailView, jobInfoView, taskPage } from "./views.ts";
-import type {
-  ExplainView,
-  FromClientMsg,
-  JobDetailView,
-  JobInfoView,
-  TaskPageView,
-  TaskView,
-  WorkerView,
+import {
+  type ExplainView,
+  type FromClientMsg,
+  type JobDetailView,
+  type JobInfoView,
+  type PackedTaskView,
+  packTaskView,
+  type TaskPageView,
+  type WorkerView,
 } from "../protocol/mod.ts";
 import { explainView, workerViews } from "./worker_views.ts";
 
@@ -54,7 +55,7 @@ export function taskListData(
   state: ServerState,
   msg: Extract<FromClientMsg, { kind: "taskList" }>,
 ): TaskPageView {
-  const tasks: Record<string, TaskView[]> = {};
+  const tasks: Record<string, PackedTaskView[]> = {};
   let limit = msg.limit;
   let scan = TASK_PAGE_SCAN;
   let previous: JobId | null = null;
@@ -70,7 +71,7 @@ export function taskListData(
       limit,
       scan,
     });
-    tasks[String(id)] = page.views;
+    tasks[String(id)] = page.views.map(packTaskView);
     if (!page.done) return { tasks, next: { job: id, task: page.last! } };
     limit -= page.views.length;
     scan -= page.scanned;

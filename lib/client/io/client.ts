@@ -26,6 +26,7 @@ import {
   type TaskStateName,
   type TaskView,
   type ToClientMsg,
+  unpackTaskView,
   type WorkerView,
 } from "../../protocol/mod.ts";
 import {
@@ -350,7 +351,7 @@ export class HqClient {
       });
       for (const [job, tasks] of Object.entries(page.tasks)) {
         const into = byJob[job] ??= [];
-        for (const t of tasks) into.push(t);
+        for (const t of tasks) into.push(unpackTaskView(t));
       }
       after = page.next;
     } while (after !== null);
