@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { ServerState, TaskState } from "../scheduler/mod.ts";
+import { prefillCap, type ServerState, type TaskState } from "../scheduler/mod.ts";
 import type { ResourceRequest } from "../resources/mod.ts";
 import type { WorkerStopReason } from "../protocol/mod.ts";
 
@@ -37,6 +37,12 @@ export interface DebugDump {
       multi_node_task: { job_id: number; task_id: number; nodes: number[] } | null;
       last_seen: number;
       ends_at: number | null;
+      /** Measured round trip to the worker (moving average), once known. */
+      round_trip_ms: number | null;
+      /** Measured task run time on the worker (moving average), once known. */
+      mean_run_ms: number | null;
+      /** Most prefilled tasks it may hold now. */
+      prefill_cap: number;
     }[];
     classes: {
       id: number;
@@ -103,6 +109,9 @@ export function debugDump(state: ServerState, now: number): DebugDump {
         },
         last_seen: w.lastSeen,
         ends_at: w.endsAt,
+        round_trip_ms: w.roundTripMs,
+        mean_run_ms: w.meanRunMs,
+        prefill_cap: prefillCap(w, state.config),
       })),
       classes: [...state.classes.values()].map((c) => ({
         id: c.id,
