@@ -27,6 +27,10 @@ export interface BenchResults {
   autoallocSection?: string;
   /** Markdown of `growth.ts`, or empty. */
   growthSection?: string;
+  /** Markdown of `suite.ts` (this project next to its peers), or empty. */
+  suiteSection?: string;
+  /** Markdown of `million.ts`, `zero_worker.ts` and `netfs.ts`, in that order. */
+  scaleSections?: string[];
 }
 
 /** Renders the results as markdown. */
@@ -126,5 +130,7 @@ export function renderReport(r: BenchResults): string {
   if (r.cliSection) parts.push(r.cliSection);
   if (r.autoallocSection) parts.push(r.autoallocSection);
   if (r.growthSection) parts.push(r.growthSection);
+  for (const s of r.scaleSections ?? []) parts.push(s);
+  if (r.suiteSection) parts.push(r.suiteSection);
   return parts.join("\n\n");
 }

@@ -19,10 +19,18 @@
  *    fan-in against 1,000-task ones (`deps.ts`).
  * 8. Output streaming: N one-line tasks with `--stream` against per-task files
  *    and no output, with the number of files each creates (`stream.ts`).
+ * 9. This project next to `xargs -P`, GNU parallel, Dask distributed and SLURM
+ *    arrays on the same workloads, with a table and SVG plots written to
+ *    `bench/results/` (`suite.ts`).
  *
- * Env: HQ_BENCH_TASKS (default 10000); HQ_TEST_NETFS_A / HQ_TEST_NETFS_B.
- * Flag: --netfs creates the views with tools/netfs.sh when running as root
- * and the env vars are not set.
+ * 10. A million-task job (`million.ts`), the server alone with zero-worker workers
+ *    (`zero_worker.ts`) and the network-filesystem path in depth (`netfs.ts`).
+ *
+ * Env: HQ_BENCH_TASKS (default 10000); HQ_BENCH_MILLION (default 1000000);
+ * HQ_TEST_NETFS_A / HQ_TEST_NETFS_B.
+ * Flags: --netfs creates the views with tools/netfs.sh when running as root
+ * and the env vars are not set; --quick runs only section 9, with scaled-down
+ * counts (about two minutes).
  *
  * @module
  */
@@ -44,12 +52,21 @@ import { diagnostics, measureAppearance, measureLatency } from "./_measure.ts";
 import { benchCliStartup } from "./cli_startup.ts";
 import { benchAutoalloc } from "./autoalloc.ts";
 import { benchGrowth } from "./growth.ts";
+import { runSuite, stopSuite } from "./suite.ts";
+import { benchMillion } from "./million.ts";
+import { benchZeroWorker } from "./zero_worker.ts";
+import { benchNetfs as benchNetfsViews } from "./netfs.ts";
 
 const N = Number(Deno.env.get("HQ_BENCH_TASKS") ?? "10000");
 if (!Number.isInteger(N) || N < 1) throw new Error(`Invalid HQ_BENCH_TASKS: ${N}`);
+const MILLION = Number(Deno.env.get("HQ_BENCH_MILLION") ?? "1000000");
+if (!Number.isInteger(MILLION) || MILLION < 1) {
+  throw new Error(`Invalid HQ_BENCH_MILLION: ${MILLION}`);
+}
 const LATENCY_REPS = 5;
 const APPEAR_REPS = 3;
 const IDLE_MS = 1200;
+const QUICK = Deno.args.includes("--quick");
 
 const tempRoots: string[] = [];
 const clients: HqClient[] = [];
@@ -62,6 +79,7 @@ function log(msg: string): void {
 
 async function cleanup(): Promise<void> {
   for (const c of clients.splice(0)) await c.close().catch(() => {});
+  await stopSuite();
   await stopAll();
   for (const d of tempRoots.splice(0)) {
     await Deno.remove(d, { recursive: true }).catch((e) => log(`could not remove ${d}: ${e}`));
@@ -104,6 +122,8 @@ let schedulerSection = "";
 let cliSection = "";
 let autoallocSection = "";
 let growthSection = "";
+let suiteSection = "";
+const scaleSections: string[] = [];
 const SLEEP_TASKS = 2000;
 
 async function countFiles(dir: string): Promise<number> {
@@ -270,7 +290,15 @@ async function benchLocal(): Promise<void> {
   await server.stop();
 }
 
-async function netfsViews(): Promise<{ a: string; b: string } | string> {
+let views: Promise<{ a: string; b: string } | string> | undefined;
+
+/** The two sshfs views, started once (with --netfs) and shared by the netfs runs. */
+function netfsViews(): Promise<{ a: string; b: string } | string> {
+  views ??= startNetfsViews();
+  return views;
+}
+
+async function startNetfsViews(): Promise<{ a: string; b: string } | string> {
   const a = Deno.env.get("HQ_TEST_NETFS_A");
   const b = Deno.env.get("HQ_TEST_NETFS_B");
   if (a && b) return { a, b };
@@ -345,6 +373,7 @@ async function benchNetfs(): Promise<void> {
 }
 
 function report(): string {
+  if (QUICK) return suiteSection;
   return renderReport({
     n: N,
     latencyReps: LATENCY_REPS,
@@ -360,11 +389,12 @@ function report(): string {
     cliSection,
     autoallocSection,
     growthSection,
+    suiteSection,
+    scaleSections,
   });
 }
 
-let failed: unknown;
-try {
+async function benchAll(): Promise<void> {
   log("scheduler core (separate process)");
   schedulerSection = await run(DENO, [
     "run",
@@ -388,6 +418,31 @@ try {
   const growthRoot = await Deno.makeTempDir({ prefix: "hq-bench-growth-" });
   tempRoots.push(growthRoot);
   growthSection = await benchGrowth(growthRoot, log);
+  log("a million-task job");
+  scaleSections.push(await benchMillion({ tasks: MILLION }));
+  const v = await netfsViews();
+  log("zero-worker workers: the server alone");
+  const zero = await benchZeroWorker({
+    tasks: Math.min(MILLION, 100_000),
+    ...(typeof v === "string" ? {} : { views: v }),
+  });
+  scaleSections.push(zero.markdown);
+  if (typeof v === "string") {
+    scaleSections.push(`### Network filesystem: two sshfs views against a local dir\n\n${v}.`);
+  } else {
+    log("network filesystem: visibility, latency, throughput, file operations, fairness");
+    scaleSections.push(await benchNetfsViews(v, { tasks: N }));
+  }
+  log("comparison with xargs, GNU parallel, Dask and SLURM arrays");
+  suiteSection = await runSuite({ netfs: await netfsViews() });
+}
+
+let failed: unknown;
+try {
+  if (QUICK) {
+    log("--quick: only the comparison suite, with scaled-down counts");
+    suiteSection = await runSuite({ quick: true, netfs: await netfsViews() });
+  } else await benchAll();
 } catch (e) {
   failed = e;
 } finally {
