@@ -131,6 +131,13 @@ Deno.test("parts a role loads lazily come from their own bundles, not the role's
   const start = await readEntry(cache, "worker_start");
   assert.ok(start.inputs.some(([p]) => p === runtime), "worker_start.js holds the runtime");
   await readEntry(cache, "heavy");
+  // Loading Node's compatibility layer (a static `node:` import) costs a command some 15 ms:
+  // the bundles of client commands load such modules only where a command uses them.
+  for (const name of ["submit", "worker", "server", "alloc", "output_log"]) {
+    const text = await Deno.readTextFile(join(cache, `${name}.js`));
+    const statics = text.match(/^import\b[^;]*?["'](node|npm):[^"']+["']/gm) ?? [];
+    assert.deepEqual(statics, [], `${name}.js imports at load: ${statics.join(", ")}`);
+  }
 
   await markBundle(cache, "worker_start");
   await markBundle(cache, "heavy");

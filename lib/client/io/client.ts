@@ -135,7 +135,8 @@ export class HqClient {
   #identity: ServerIdentity;
   #key: string;
   #dir: string;
-  #reader: ChannelReader;
+  #reader: ChannelReader | undefined;
+  #netfs: boolean | undefined;
   #pollOnly: boolean | undefined;
   #waiter: Waiter | undefined;
   #request = 0;
@@ -154,7 +155,6 @@ export class HqClient {
     this.#identity = identity;
     this.#key = key;
     this.#dir = clientDir(layout, key);
-    this.#reader = new ChannelReader(this.#dir, CHANNEL.reply);
     this.#pollOnly = pollOnly;
     this.#lease = {
       seq: lease.seq,
@@ -186,9 +186,14 @@ export class HqClient {
    */
   #startedWaiter(): Waiter | null {
     if (this.#waiter) return this.#waiter;
-    const pollOnly = this.#pollOnly ?? isNetworkFs(this.#layout.root);
+    const pollOnly = this.#pollOnly ?? this.#networkFs();
     this.#waiter = new Waiter({ paths: [this.#dir], pollOnly, minMs: 5, maxMs: 200 });
     return null;
+  }
+
+  /** Whether the server dir is on a network filesystem (looked up once, after the first post). */
+  #networkFs(): boolean {
+    return this.#netfs ??= isNetworkFs(this.#layout.root);
   }
 
   /** The server's identity (`server.json`). */
@@ -266,6 +271,9 @@ export class HqClient {
    * long-lived client would otherwise keep every reply it ever got).
    */
   async #readReplies(): Promise<Awaited<ReturnType<ChannelReader["read"]>>> {
+    this.#reader ??= new ChannelReader(this.#dir, CHANNEL.reply, undefined, {
+      networkFs: this.#networkFs(),
+    });
     const res = await this.#reader.read();
     for (const segment of res.rotatedPast) {
       try {

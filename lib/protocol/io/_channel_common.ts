@@ -62,6 +62,13 @@ export interface ChannelReaderOptions {
    * @default {false}
    */
   keepOpen?: boolean;
+  /**
+   * The channel lives on a network filesystem: every read opens the file without looking its
+   * path up first and reads from the start of a page (`readFreshFrom`), so that appends from
+   * other hosts are seen at once rather than up to a second later.
+   * @default {false}
+   */
+  networkFs?: boolean;
 }
 
 /** A record delivered by {@linkcode ChannelReader.prototype.read}. */

@@ -6,7 +6,7 @@
 import { decodeRecords } from "../mod.ts";
 import { readFrom } from "./fs_util.ts";
 import { KeptFile } from "./_kept_file.ts";
-import { ForeignFileError } from "./owned_file.ts";
+import { ForeignFileError, readFreshFrom } from "./owned_file.ts";
 import {
   type ChannelCorruptRecord,
   type ChannelPosition,
@@ -62,6 +62,7 @@ export class ChannelReader {
   #graceMs: number;
   #suspect: Suspect | undefined;
   #refused: string | undefined;
+  #fresh = false;
 
   /**
    * Creates a reader for the channel `name` in `dir`. Touches no file until
@@ -82,6 +83,7 @@ export class ChannelReader {
     const { segment, offset } = checkPosition(start, `start position of channel "${name}":`);
     const { corruptGraceMs = 0 } = options;
     if (options.keepOpen) this.#kept = new KeptFile();
+    this.#fresh = options.networkFs ?? false;
     if (!Number.isFinite(corruptGraceMs) || corruptGraceMs < 0) {
       throw new ChannelRangeError(
         `Cannot use corruptGraceMs ${corruptGraceMs} for channel "${name}": not a non-negative number`,
@@ -140,6 +142,8 @@ export class ChannelReader {
       try {
         bytes = this.#kept
           ? this.#kept.readFrom(path, this.#offset)
+          : this.#fresh
+          ? await readFreshFrom(path, this.#offset)
           : await readFrom(path, this.#offset);
       } catch (error) {
         if (!(error instanceof ForeignFileError)) throw error;

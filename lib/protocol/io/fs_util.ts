@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { foreignDirReason, ForeignFileError, openOwnedSync, readOwnedFrom } from "./owned_file.ts";
+import { foreignDirReason, ForeignFileError, openOwnedSync } from "./owned_file.ts";
 
 /** Options for {@linkcode writeFileAtomic}. */
 export interface WriteFileAtomicOptions {
@@ -47,6 +47,8 @@ export interface AppendBytesOptions {
 }
 
 const encoder = new TextEncoder();
+
+const READ_CHUNK = 64 * 1024;
 
 function splitPath(path: string): { dir: string; base: string } {
   const slash = path.lastIndexOf("/");
@@ -335,9 +337,19 @@ export function readFrom(path: string, offset: number): Promise<Uint8Array | und
     );
   }
   // Synchronous for the same reason as appendBytes().
+  let file: Deno.FsFile;
   try {
-    return Promise.resolve(readOwnedFrom(path, offset));
+    file = openOwnedSync(path, { read: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return Promise.resolve(undefined);
+    return Promise.reject(error);
+  }
+  try {
+    if (offset > 0) file.seekSync(offset, Deno.SeekMode.Start);
+    return Promise.resolve(readToEndSync(file, READ_CHUNK));
   } catch (error) {
     return Promise.reject(error);
+  } finally {
+    file.close();
   }
 }

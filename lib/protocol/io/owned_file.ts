@@ -6,11 +6,11 @@
  * writing the path is checked with `lstat` before the open and the open file
  * with `fstat` after it: a link swapped in between shows as another inode. A
  * file that does not exist yet is created exclusively (`O_EXCL` never follows
- * a link). Reads open with Node's `O_NOFOLLOW` instead ({@link readOwnedFrom}).
+ * a link). Reads on a network filesystem open with Node's `O_NOFOLLOW` instead
+ * ({@link readFreshFrom}).
  *
  * @module
  */
-import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from "node:fs";
 
 /** A file the protocol refuses to use: a symbolic link, not a regular file, or another user's. */
 export class ForeignFileError extends Error {
@@ -117,33 +117,36 @@ export function openOwnedSync(path: string, options: Deno.OpenOptions): Deno.FsF
   }
 }
 
-const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fsConstants;
 const PAGE_BYTES = 4096;
 
+let nodeFs: Promise<typeof import("node:fs")> | undefined;
+
 /**
- * Reads `path` from byte `offset` to the end as the read call reports it, or undefined when
- * the file is missing; refuses a symbolic link, anything but a regular file, and another
- * user's file, as {@link openOwnedSync} does.
+ * Reads `path` from byte `offset` to the end as the read call reports it, on a network
+ * filesystem; undefined when the file is missing. It refuses a symbolic link, anything but a
+ * regular file, and another user's file, as {@link openOwnedSync} does.
  *
- * It opens with `O_NOFOLLOW | O_NONBLOCK` (a planted FIFO cannot block the open) and checks
- * the open file with `fstat`, without looking the path up first, and it reads from the start
- * of the page that holds `offset`. On a network filesystem (sshfs here) the kernel keeps a
- * file's size for up to a second: a read that starts at or past that size ends at once,
- * while a read from an earlier page goes to the filesystem and brings appends made on other
- * hosts with it. Measured across two sshfs views polled every 250 ms: at most 1 s late from
- * `offset`, at most the poll interval from the page start.
+ * It opens with `O_NOFOLLOW | O_NONBLOCK` (a planted FIFO cannot block the open), from Node's
+ * `fs` (Deno's own open has no such flags; it is loaded on the first call, as it costs a
+ * client command's start a good part of its time), checks the open file with `fstat` without
+ * looking the path up first, and reads from the start of the page that holds `offset`. On a
+ * network filesystem (sshfs here) the kernel keeps a file's size for up to a second, and a
+ * lookup just before the open keeps it: a read that starts at or past that size ends at
+ * once, while a read from an earlier page goes to the filesystem and brings appends made on
+ * other hosts with it. Measured across two sshfs views polled every 250 ms: up to a second
+ * late from `offset` or after a lookup, at most the poll interval this way.
  *
  * @example Usage
  * ```ts
- * import { ForeignFileError, readOwnedFrom } from "./owned_file.ts";
+ * import { ForeignFileError, readFreshFrom } from "./owned_file.ts";
  * import assert from "node:assert/strict";
  * const dir = await Deno.makeTempDir();
  * try {
  *   await Deno.writeTextFile(`${dir}/log`, "0123");
- *   assert.deepEqual(readOwnedFrom(`${dir}/log`, 2), new TextEncoder().encode("23"));
- *   assert.equal(readOwnedFrom(`${dir}/none`, 0), undefined);
+ *   assert.deepEqual(await readFreshFrom(`${dir}/log`, 2), new TextEncoder().encode("23"));
+ *   assert.equal(await readFreshFrom(`${dir}/none`, 0), undefined);
  *   await Deno.symlink(`${dir}/log`, `${dir}/link`);
- *   assert.throws(() => readOwnedFrom(`${dir}/link`, 0), ForeignFileError);
+ *   await assert.rejects(readFreshFrom(`${dir}/link`, 0), ForeignFileError);
  * } finally {
  *   await Deno.remove(dir, { recursive: true });
  * }
@@ -151,10 +154,12 @@ const PAGE_BYTES = 4096;
  *
  * @throws {ForeignFileError} When the file is not one this process may use.
  */
-export function readOwnedFrom(path: string, offset: number): Uint8Array | undefined {
+export async function readFreshFrom(path: string, offset: number): Promise<Uint8Array | undefined> {
+  const fs = await (nodeFs ??= import("node:fs"));
+  const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
   let fd: number;
   try {
-    fd = openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    fd = fs.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === "ENOENT") return undefined;
@@ -162,7 +167,7 @@ export function readOwnedFrom(path: string, offset: number): Uint8Array | undefi
     throw error;
   }
   try {
-    const st = fstatSync(fd);
+    const st = fs.fstatSync(fd);
     if (!st.isFile()) throw new ForeignFileError(path, "not a regular file");
     const uid = myUid();
     if (uid !== null && st.uid !== uid) {
@@ -177,12 +182,12 @@ export function readOwnedFrom(path: string, offset: number): Uint8Array | undefi
         bigger.set(buffer);
         buffer = bigger;
       }
-      const n = readSync(fd, buffer, length, buffer.length - length, start + length);
+      const n = fs.readSync(fd, buffer, length, buffer.length - length, start + length);
       if (n === 0) break;
       length += n;
     }
     return buffer.subarray(Math.min(offset - start, length), length);
   } finally {
-    closeSync(fd);
+    fs.closeSync(fd);
   }
 }

@@ -63,6 +63,7 @@ export class ServerLinks {
     this.#workers.set(workerId, {
       reader: new ChannelReader(workerDir(this.#layout, key), CHANNEL.toServer, start, {
         keepOpen,
+        networkFs: !keepOpen,
       }),
       writer: new ChannelWriter(workerOutboxDir(this.#layout, key), CHANNEL.toWorker, {
         keepOpen,

@@ -90,7 +90,10 @@ export async function openServerLink(options: ServerLinkOptions): Promise<Server
   await ensureDirMode(outbox, 0o700);
   const local = !isNetworkFs(dir);
   const writer = new ChannelWriter(dir, CHANNEL.toServer, { keepOpen: local, syncData: !local });
-  const reader = new ChannelReader(outbox, CHANNEL.toWorker, undefined, { keepOpen: local });
+  const reader = new ChannelReader(outbox, CHANNEL.toWorker, undefined, {
+    keepOpen: local,
+    networkFs: !local,
+  });
   await postToInbox(layout, key, {
     client: null,
     request: 0,
