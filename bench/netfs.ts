@@ -230,7 +230,9 @@ async function measureOps(
     await sleep(1000); // attached
     await runArray(c, n);
     for (const t of tracers) await t.stop(5000);
-    const dirs = [`${serverView}/bench-netfs-ops-${tag}`, `${workerView}/bench-netfs-ops-${tag}`];
+    // The same folder as the server and the worker see it (the two views, or one local dir).
+    const rel = c.root.slice(serverView.length);
+    const dirs = [c.root, `${workerView}${rel}`];
     const total: FsOps = { ...NO_OPS };
     for (const f of logs) {
       const ops = countOps(await Deno.readTextFile(f), dirs);
@@ -369,8 +371,9 @@ export async function benchNetfs(views: NetfsViews, options: NetfsOptions = {}):
       parts.push(
         mdTable(["where", "update batches", "opens", "appends", "renames", "listings"], rows),
         `\nPer task (per update batch), server and worker together, counted with strace over ${opsN} ` +
-          "`true` tasks (--stdout none) on the server dir only; O(1) per batch, not per task, " +
-          "means a few per batch and fewer than one per task.\n",
+          "`true` tasks (--stdout none) on the server dir only (strace slows the processes, so " +
+          "batches are smaller than without it). O(1) per batch: a few calls per batch, " +
+          "however many tasks a batch carries.\n",
       );
     } else {
       parts.push("File-system operations: skipped (strace is not installed).\n");
