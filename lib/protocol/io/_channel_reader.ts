@@ -4,9 +4,9 @@
  * @module
  */
 import { decodeRecords } from "../mod.ts";
-import { readFrom } from "./fs_util.ts";
+import { readFreshFrom, readFrom } from "./fs_util.ts";
 import { KeptFile } from "./_kept_file.ts";
-import { ForeignFileError, readFreshFrom } from "./owned_file.ts";
+import { ForeignFileError } from "./owned_file.ts";
 import {
   type ChannelCorruptRecord,
   type ChannelPosition,

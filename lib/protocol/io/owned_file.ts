@@ -7,7 +7,7 @@
  * with `fstat` after it: a link swapped in between shows as another inode. A
  * file that does not exist yet is created exclusively (`O_EXCL` never follows
  * a link). Reads on a network filesystem open with Node's `O_NOFOLLOW` instead
- * ({@link readFreshFrom}).
+ * (`readFreshFrom` in `fs_util.ts`).
  *
  * @module
  */
@@ -55,7 +55,8 @@ export function foreignDirReason(info: Deno.FileInfo): string | null {
   return foreignOwner(info);
 }
 
-function foreignOwner(info: Deno.FileInfo): string | null {
+/** Why a file or folder with this owner (`uid` from a `stat`) is not this process's to use. */
+export function foreignOwner(info: { readonly uid: number | null }): string | null {
   const uid = myUid();
   if (uid !== null && info.uid !== null && info.uid !== uid) {
     return `owned by uid ${info.uid}, not ${uid}`;
@@ -114,80 +115,5 @@ export function openOwnedSync(path: string, options: Deno.OpenOptions): Deno.FsF
       throw error;
     }
     return file;
-  }
-}
-
-const PAGE_BYTES = 4096;
-
-let nodeFs: Promise<typeof import("node:fs")> | undefined;
-
-/**
- * Reads `path` from byte `offset` to the end as the read call reports it, on a network
- * filesystem; undefined when the file is missing. It refuses a symbolic link, anything but a
- * regular file, and another user's file, as {@link openOwnedSync} does.
- *
- * It opens with `O_NOFOLLOW | O_NONBLOCK` (a planted FIFO cannot block the open), from Node's
- * `fs` (Deno's own open has no such flags; it is loaded on the first call, as it costs a
- * client command's start a good part of its time), checks the open file with `fstat` without
- * looking the path up first, and reads from the start of the page that holds `offset`. On a
- * network filesystem (sshfs here) the kernel keeps a file's size for up to a second, and a
- * lookup just before the open keeps it: a read that starts at or past that size ends at
- * once, while a read from an earlier page goes to the filesystem and brings appends made on
- * other hosts with it. Measured across two sshfs views polled every 250 ms: up to a second
- * late from `offset` or after a lookup, at most the poll interval this way.
- *
- * @example Usage
- * ```ts
- * import { ForeignFileError, readFreshFrom } from "./owned_file.ts";
- * import assert from "node:assert/strict";
- * const dir = await Deno.makeTempDir();
- * try {
- *   await Deno.writeTextFile(`${dir}/log`, "0123");
- *   assert.deepEqual(await readFreshFrom(`${dir}/log`, 2), new TextEncoder().encode("23"));
- *   assert.equal(await readFreshFrom(`${dir}/none`, 0), undefined);
- *   await Deno.symlink(`${dir}/log`, `${dir}/link`);
- *   await assert.rejects(readFreshFrom(`${dir}/link`, 0), ForeignFileError);
- * } finally {
- *   await Deno.remove(dir, { recursive: true });
- * }
- * ```
- *
- * @throws {ForeignFileError} When the file is not one this process may use.
- */
-export async function readFreshFrom(path: string, offset: number): Promise<Uint8Array | undefined> {
-  const fs = await (nodeFs ??= import("node:fs"));
-  const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
-  let fd: number;
-  try {
-    fd = fs.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === "ENOENT") return undefined;
-    if (code === "ELOOP") throw new ForeignFileError(path, "a symbolic link");
-    throw error;
-  }
-  try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) throw new ForeignFileError(path, "not a regular file");
-    const uid = myUid();
-    if (uid !== null && st.uid !== uid) {
-      throw new ForeignFileError(path, `owned by uid ${st.uid}, not ${uid}`);
-    }
-    const start = offset - (offset % PAGE_BYTES);
-    let buffer = new Uint8Array(Math.max(PAGE_BYTES, st.size - start + 1));
-    let length = 0;
-    for (;;) {
-      if (length === buffer.length) {
-        const bigger = new Uint8Array(buffer.length * 2);
-        bigger.set(buffer);
-        buffer = bigger;
-      }
-      const n = fs.readSync(fd, buffer, length, buffer.length - length, start + length);
-      if (n === 0) break;
-      length += n;
-    }
-    return buffer.subarray(Math.min(offset - start, length), length);
-  } finally {
-    fs.closeSync(fd);
   }
 }
