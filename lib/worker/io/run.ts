@@ -136,6 +136,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
   // The `sentAt` of the newest tasks read, echoed with the next updates (round trips).
   let echo: number | null = null;
   const handle = (msg: Exclude<ToWorkerMsg, { kind: "ack" }>, now: number) => {
+    if (msg.kind === "computeTasks") echo = Math.max(echo ?? msg.sentAt, msg.sentAt);
     switch (msg.kind) {
       case "registered":
         registered = true;
@@ -145,10 +146,6 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerEnd> {
         options.onRegistered?.(msg.workerId, config, now);
         break;
       case "computeTasks":
-        echo = Math.max(echo ?? msg.sentAt, msg.sentAt);
-        core.onMessage(msg, now);
-        for (const key of core.takeKills()) procs.cancel(key);
-        break;
       case "cancelTasks":
       case "retractTasks":
         core.onMessage(msg, now);
