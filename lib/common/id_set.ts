@@ -201,6 +201,11 @@ export function idSetSize(set: IdSet): number {
  * ```
  */
 export function idSetHas(set: IdSet, id: number): boolean {
+  return rangeIndex(set, id) >= 0;
+}
+
+/** Index of the range of `set` holding `id` (binary search), or -1. */
+function rangeIndex(set: IdSet, id: number): number {
   let low = 0;
   let high = set.length - 1;
   while (low <= high) {
@@ -208,9 +213,9 @@ export function idSetHas(set: IdSet, id: number): boolean {
     const range = set[mid]!;
     if (id < range.start) high = mid - 1;
     else if (id > range.end) low = mid + 1;
-    else return true;
+    else return mid;
   }
-  return false;
+  return -1;
 }
 
 /**
@@ -393,16 +398,8 @@ export function idSetRank(set: IdSet, id: number): number {
     });
     rankStarts.set(set, before);
   }
-  let low = 0;
-  let high = set.length - 1;
-  while (low <= high) {
-    const mid = (low + high) >>> 1;
-    const range = set[mid]!;
-    if (id < range.start) high = mid - 1;
-    else if (id > range.end) low = mid + 1;
-    else return before[mid]! + id - range.start;
-  }
-  return -1;
+  const i = rangeIndex(set, id);
+  return i < 0 ? -1 : before[i]! + id - set[i]!.start;
 }
 
 /** Ids before each range of a set, for {@link idSetRank}. */
