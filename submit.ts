@@ -21,7 +21,6 @@ import {
   jobWaitCounts,
   jobWaitJson,
   lastOrIdsArg,
-  type LogLine,
   missingIds,
   notFoundLines,
   optCount,
@@ -68,10 +67,6 @@ import type { ForgettableState } from "./lib/protocol/mod.ts";
 import { type HqClient, withClient } from "./lib/client/io/mod.ts";
 import type { ProgressOptions } from "./lib/cli/io/progress/mod.ts";
 
-function logAll(out: Output, lines: readonly LogLine[]): void {
-  for (const l of lines) out.log(l.level, l.message);
-}
-
 /** Waits for jobs and prints HyperQueue's `job wait` result. */
 async function waitAndPrint(
   out: Output,
@@ -86,7 +81,7 @@ async function waitAndPrint(
   await notifications?.done();
   await bar;
   const missing = missingIds(selector, jobs.map((j) => j.id));
-  logAll(out, notFoundLines("Job", missing, "WARN"));
+  out.logAll(notFoundLines("Job", missing, "WARN"));
   const counts = jobWaitCounts(jobs, missing.length);
   const duration = Date.now() - startedAt;
   if (out.mode === "json") out.json(jobWaitJson(counts, duration));
@@ -329,7 +324,7 @@ async function jobInfo(ctx: CommandContext): Promise<void> {
     const tasks = out.mode === "json" && ids !== "" ? await client.taskList(ids) : {};
     return { jobs, tasks };
   });
-  logAll(out, notFoundLines("Job", missingIds(selector, jobs.map((j) => j.info.id)), "ERROR"));
+  out.logAll(notFoundLines("Job", missingIds(selector, jobs.map((j) => j.info.id)), "ERROR"));
   const now = Date.now();
   if (out.mode === "json") out.json(jobDetailsJson(jobs, tasks));
   else if (out.mode === "cli" && jobs.length > 0) {
@@ -344,7 +339,7 @@ async function jobCancel(ctx: CommandContext): Promise<void> {
     ctx.serverDir,
     (client) => client.cancel(argString(p, "SELECTOR")!, reason),
   );
-  logAll(out, cancelLogLines(results));
+  out.logAll(cancelLogLines(results));
 }
 
 const FORGET_STATES = ["finished", "failed", "canceled", "aborted"] as const;

@@ -92,7 +92,7 @@ async function stop(ctx: CommandContext): Promise<void> {
     ctx.serverDir,
     (c) => c.stopWorkers(argString(ctx.parsed, "SELECTOR")!),
   );
-  for (const l of stopLogLines(results)) out.log(l.level, l.message);
+  out.logAll(stopLogLines(results));
 }
 
 async function waitFor(ctx: CommandContext): Promise<void> {

@@ -102,6 +102,11 @@ export class Output {
     console.error(formatLogLine(level, message, Date.now(), this.colors));
   }
 
+  /** Prints each line with {@link Output.log}. */
+  logAll(lines: readonly { level: LogLevel; message: string }[]): void {
+    for (const l of lines) this.log(l.level, l.message);
+  }
+
   /** Prints an error the way HyperQueue does: the message on stderr, or `{"error"}` in JSON mode. */
   error(message: string): void {
     if (this.mode === "json") this.json({ error: message });

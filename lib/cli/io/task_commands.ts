@@ -10,7 +10,7 @@ import { idSetArg, lastOrIdsArg, singleIdArg } from "../arg_checks.ts";
 import { taskInfoJson, taskListJson } from "../hq_json.ts";
 import { explainJson } from "../hq_json_workers.ts";
 import { missingIds } from "../job_status.ts";
-import { type LogLine, notFoundLines } from "../messages.ts";
+import { notFoundLines } from "../messages.ts";
 import { renderExplain } from "../render_explain.ts";
 import {
   renderTaskInfo,
@@ -21,12 +21,7 @@ import {
 import { stateListArg, TASK_STATE_NAMES, taskStateFilter } from "../state_args.ts";
 import { systemUtcOffset } from "../dates.ts";
 import { taskNotifyCommand } from "./notify.ts";
-import type { Output } from "./output.ts";
 import type { Command, CommandContext } from "./run_cli.ts";
-
-function logAll(out: Output, lines: readonly LogLine[]): void {
-  for (const l of lines) out.log(l.level, l.message);
-}
 
 async function taskList(ctx: CommandContext): Promise<void> {
   const { parsed: p, out } = ctx;
@@ -38,7 +33,7 @@ async function taskList(ctx: CommandContext): Promise<void> {
     ctx.serverDir,
     (client) => client.taskList(selector, ids, filter ?? null),
   );
-  logAll(out, notFoundLines("Job", missingIds(selector, Object.keys(byJob).map(Number)), "WARN"));
+  out.logAll(notFoundLines("Job", missingIds(selector, Object.keys(byJob).map(Number)), "WARN"));
   if (out.mode === "json") out.json(taskListJson(byJob));
   else if (out.mode === "cli") {
     const r = renderTaskList(byJob, { now: Date.now(), verbose: optCount(p, "verbose") > 0 });
