@@ -10,7 +10,7 @@
  */
 import { firstPositional } from "./lib/cli/command_word.ts";
 import { GLOBAL_OPTIONS } from "./lib/cli/globals.ts";
-import { launchCacheDir, moduleToLoad } from "./lib/cli/io/launch.ts";
+import { fileUrlOf, folderOfFileUrl, launchCacheDir, moduleToLoad } from "./lib/cli/io/launch.ts";
 
 /** What a role file offers the umbrella. */
 interface RoleModule {
@@ -41,10 +41,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   const word = firstPositional(argv, GLOBAL_OPTIONS);
   // Help, --version and unknown commands are answered by the client role, which lists all roles.
   const file = (ROLES.find((r) => r.name === word) ?? ROLES[1]!).file;
-  const root = decodeURIComponent(new URL(".", import.meta.url).pathname);
+  const root = folderOfFileUrl(import.meta.url);
   const path = moduleToLoad(root + file, launchCacheDir(root));
   // Not a literal specifier: Deno would load every role (and LMDB) with this file otherwise.
-  const mod: RoleModule = await import(new URL(`file://${path}`).href);
+  const mod: RoleModule = await import(fileUrlOf(path));
   return await mod.hqMain(argv, ROLES.map(({ name, about }) => ({ name, about })));
 }
 

@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { eagerFunctions } from "./_eager.ts";
 import { join, resolve } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import {
@@ -83,7 +84,7 @@ async function buildOne(source: string, cacheDir: string): Promise<LaunchEntry> 
   await deno(["bundle", "--quiet", "--output", tmp, source]);
   const text = await Deno.readTextFile(tmp);
   const url = JSON.stringify(new URL(`file://${source}`).href);
-  await Deno.writeTextFile(tmp, text.replaceAll("import.meta.url", url));
+  await Deno.writeTextFile(tmp, eagerFunctions(text.replaceAll("import.meta.url", url)));
   await Deno.rename(tmp, bundle);
   const entry = {
     v: LAUNCH_MANIFEST_VERSION,

@@ -39,6 +39,43 @@ export interface LaunchEntry {
 }
 
 /**
+ * The `file:` URL of the absolute path `path`, for `import()`. Built with string operations:
+ * the first `URL` a process makes costs a client command about 0.4 ms. Only the characters
+ * a URL parser would take for something else are escaped (`%`, `#`, `?` and `\\`); it
+ * encodes the rest itself.
+ *
+ * @example Usage
+ * ```ts
+ * import { fileUrlOf } from "./launch.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(fileUrlOf("/repo/dist/cli/submit.js"), "file:///repo/dist/cli/submit.js");
+ * assert.equal(fileUrlOf("/a #1/b?.js"), "file:///a %231/b%3F.js");
+ * ```
+ */
+export function fileUrlOf(path: string): string {
+  return `file://${path.replace(/[%#?\\]/g, (c) => encodeURIComponent(c))}`;
+}
+
+/**
+ * The folder of the `file:` URL `url` as a path ending in `/` (the repository, from a role
+ * file's own module URL), without building a `URL` (see {@link fileUrlOf}).
+ *
+ * @example Usage
+ * ```ts
+ * import { folderOfFileUrl } from "./launch.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(folderOfFileUrl("file:///repo/submit.ts"), "/repo/");
+ * assert.equal(folderOfFileUrl("file:///my%20repo/hq.ts"), "/my repo/");
+ * ```
+ */
+export function folderOfFileUrl(url: string): string {
+  if (!url.startsWith("file:///")) {
+    throw new TypeError(`Cannot find the folder of "${url}": not a local file URL`);
+  }
+  return decodeURIComponent(url.slice("file://".length, url.lastIndexOf("/") + 1));
+}
+
+/**
  * Base name of a bundle and its manifest in the cache: `submit` for the role file
  * `/repo/submit.ts` (`submit.js`, `submit.json`), the folder's name for a part that a role
  * loads lazily (`heavy` for `/repo/lib/cli/io/heavy/mod.ts`).

@@ -7,7 +7,16 @@
  *
  * @module
  */
-import { decodeLaunchEntry, type FileStamp, launchName, staleReason } from "../launch.ts";
+import {
+  decodeLaunchEntry,
+  type FileStamp,
+  fileUrlOf,
+  folderOfFileUrl,
+  launchName,
+  staleReason,
+} from "../launch.ts";
+
+export { fileUrlOf, folderOfFileUrl };
 
 /** Environment variable naming the cache folder; `off` turns the cache off. */
 export const LAUNCH_CACHE_ENV = "HQ_CLI_CACHE";
@@ -70,8 +79,8 @@ export function moduleToLoad(source: string, cacheDir: string | null): string {
  * sources. `roleUrl` is the role file's own module URL, which the start-up bundles keep.
  */
 export function importPart<T>(roleUrl: string, part: string): Promise<T> {
-  const root = decodeURIComponent(new URL(".", roleUrl).pathname);
+  const root = folderOfFileUrl(roleUrl);
   const path = moduleToLoad(root + part, launchCacheDir(root));
   // Not a literal specifier: the bundler would inline the part into the role's bundle.
-  return import(new URL(`file://${path}`).href);
+  return import(fileUrlOf(path));
 }

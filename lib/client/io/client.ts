@@ -6,7 +6,7 @@
  * @module
  */
 import type { IdRange, JobId } from "../../common/mod.ts";
-import { randomToken } from "../../common/io/mod.ts";
+import { quickToken, sleepSync } from "../../common/io/mod.ts";
 import {
   type AllocMsg,
   CHANNEL,
@@ -43,6 +43,29 @@ import {
   Waiter,
 } from "../../protocol/io/mod.ts";
 import type { CancelResult, CloseResult, DebugDump, WorkerStopResult } from "../../server/mod.ts";
+
+/** Looks for a first reply before a watcher starts (see `#awaitReply`), and the pause between. */
+const QUICK_LOOKS = 8;
+const QUICK_LOOK_MS = 0.25;
+
+const REPLY_SEGMENT_0 = segmentPath("", CHANNEL.reply, 0).slice(1);
+const NO_REPLIES = {
+  records: [],
+  corrupt: [],
+  position: { segment: 0, offset: 0 },
+  rotatedPast: [],
+};
+
+/** Whether the folder `dir` holds an entry named `name`. */
+function listsFile(dir: string, name: string): boolean {
+  try {
+    for (const entry of Deno.readDirSync(dir)) if (entry.name === name) return true;
+  } catch {
+    // gone: the read that follows tells
+    return true;
+  }
+  return false;
+}
 
 /** Most tasks one `taskList` page carries. */
 export const TASK_PAGE_SIZE = 20_000;
@@ -139,6 +162,7 @@ export class HqClient {
   #netfs: boolean | undefined;
   #pollOnly: boolean | undefined;
   #waiter: Waiter | undefined;
+  #replied = false;
   #request = 0;
   #pending = new Map<number, ToClientMsg>();
   #notifyHandlers = new Map<number, (n: TaskNotification) => void>();
@@ -173,22 +197,15 @@ export class HqClient {
    */
   static async connect(serverDir: string, options: ConnectOptions = {}): Promise<HqClient> {
     const { layout, identity, lease } = await connectInstance(serverDir);
-    const key = `c${Deno.pid}-${randomToken(4)}`;
+    const key = `c${Deno.pid}-${quickToken(4)}`;
     await ensureDirMode(clientDir(layout, key), 0o700);
     return new HqClient(layout, identity, lease, key, options.pollOnly);
   }
 
-  /**
-   * The waiter for replies, started on the first wait rather than at connect: a request is
-   * posted first, so the server answers while the watcher starts (about a millisecond).
-   * Returns null when it was just started: replies written before it watched raise no
-   * event, so the caller reads once more before waiting.
-   */
-  #startedWaiter(): Waiter | null {
-    if (this.#waiter) return this.#waiter;
+  /** The waiter for replies, started when a reply takes longer than a few quick looks. */
+  #startedWaiter(): Waiter {
     const pollOnly = this.#pollOnly ?? this.#networkFs();
-    this.#waiter = new Waiter({ paths: [this.#dir], pollOnly, minMs: 5, maxMs: 200 });
-    return null;
+    return this.#waiter ??= new Waiter({ paths: [this.#dir], pollOnly, minMs: 5, maxMs: 200 });
   }
 
   /** Whether the server dir is on a network filesystem (looked up once, after the first post). */
@@ -231,6 +248,9 @@ export class HqClient {
 
   async #awaitReply(request: number, post: () => Promise<unknown>): Promise<ToClientMsg> {
     await post();
+    // A server answers a short request in about a millisecond, sooner than a watcher starts:
+    // a first request looks a few times before it starts one.
+    let quick = this.#waiter || this.#networkFs() ? 0 : QUICK_LOOKS;
     let leaseError: ServerNotRunningError | undefined;
     for (;;) {
       const res = await this.#readReplies();
@@ -252,6 +272,10 @@ export class HqClient {
       // The server writes its last replies before it marks the lease stopped, so
       // one more read follows a stopped or stale lease before giving up.
       if (leaseError) throw leaseError;
+      if (quick-- > 0) {
+        sleepSync(QUICK_LOOK_MS);
+        continue;
+      }
       try {
         // A server that took over the instance after a crash may never have seen the
         // request, or lost a pending wait with its memory: ask it again (a submit is
@@ -262,7 +286,9 @@ export class HqClient {
         leaseError = e;
         continue;
       }
-      await this.#startedWaiter()?.wait();
+      // Replies written before the watcher started raise no event: one more read first.
+      if (this.#waiter) await this.#waiter.wait();
+      else this.#startedWaiter();
     }
   }
 
@@ -271,6 +297,13 @@ export class HqClient {
    * long-lived client would otherwise keep every reply it ever got).
    */
   async #readReplies(): Promise<Awaited<ReturnType<ChannelReader["read"]>>> {
+    if (!this.#replied && !this.#networkFs()) {
+      // Listed rather than opened while it may be missing: a process's first failed open
+      // costs about 0.5 ms (the error and its stack), a listing 0.1 ms. On a network
+      // filesystem a listing may be cached: there the reader looks for itself.
+      if (!listsFile(this.#dir, REPLY_SEGMENT_0)) return NO_REPLIES;
+    }
+    this.#replied = true;
     this.#reader ??= new ChannelReader(this.#dir, CHANNEL.reply, undefined, {
       networkFs: this.#networkFs(),
     });
@@ -393,6 +426,7 @@ export class HqClient {
       sentAt: Date.now(),
       msg: { kind: "journalEvents", live: true },
     });
+    const waiter = this.#startedWaiter();
     for (;;) {
       const res = await this.#readReplies();
       for (const rec of res.records) {
@@ -407,7 +441,7 @@ export class HqClient {
         if (e instanceof ServerNotRunningError) return;
         throw e;
       }
-      await this.#startedWaiter()?.wait();
+      await waiter.wait();
     }
   }
 

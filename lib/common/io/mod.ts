@@ -1,10 +1,11 @@
 /**
  * Process identity and liveness, randomness for names that must not collide
- * (client and worker keys, the server's uid), and self-removing temporary
- * directories.
+ * (client and worker keys, the server's uid), short synchronous pauses and
+ * self-removing temporary directories.
  *
  * @module
  */
 export * from "./liveness.ts";
 export * from "./random.ts";
+export * from "./sleep.ts";
 export * from "./temp_dir.ts";

@@ -202,18 +202,19 @@ export class ChannelWriter {
    * the real size of the current segment, and a torn last line.
    */
   async #check(): Promise<void> {
+    // One listing rather than a lookup per file: each lookup of a missing file costs an
+    // exception, and a server answering a new client pays for several.
+    const listed = this.#listed();
     let segment = this.#segment;
-    if (!(await exists(this.#path(segment)))) {
-      segment = Math.max(segment, this.#highestListed());
-    }
-    while (await exists(this.#path(segment + 1))) segment++;
+    if (!listed.has(segment)) segment = Math.max(segment, ...listed);
+    while (listed.has(segment + 1)) segment++;
     if (segment !== this.#segment) {
       this.#segment = segment;
       this.#size = 0;
     }
     const path = this.#path(segment);
     let from = Math.max(0, this.#size - TAIL_BYTES);
-    let tail = await readFrom(path, from);
+    let tail = listed.has(segment) ? await readFrom(path, from) : undefined;
     if (tail !== undefined && tail.length === 0 && from > 0) {
       from = 0;
       tail = await readFrom(path, 0);
@@ -237,21 +238,20 @@ export class ChannelWriter {
     this.#checked = true;
   }
 
-  /** Highest segment number among this channel's files (0 when none). */
-  #highestListed(): number {
-    let highest = 0;
+  /** Numbers of this channel's segment files (none when the folder is missing). */
+  #listed(): Set<number> {
+    const listed = new Set<number>();
     const prefix = `${this.#name}.`;
     try {
       for (const entry of Deno.readDirSync(this.#dir)) {
         if (!entry.name.startsWith(prefix) || !entry.name.endsWith(".log")) continue;
         const middle = entry.name.slice(prefix.length, -4);
-        if (!/^(0|[1-9][0-9]*)$/.test(middle)) continue;
-        highest = Math.max(highest, Number(middle));
+        if (/^(0|[1-9][0-9]*)$/.test(middle)) listed.add(Number(middle));
       }
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
-    return highest;
+    return listed;
   }
 
   async #acknowledge(segment: number): Promise<void> {

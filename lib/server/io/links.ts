@@ -223,15 +223,8 @@ export class ServerLinks {
       return "queued";
     }
     let writer = this.#clients.get(client);
-    if (!writer) {
-      const dir = clientDir(this.#layout, client);
-      try {
-        Deno.statSync(dir);
-      } catch {
-        return "gone";
-      }
-      writer = new ChannelWriter(dir, CHANNEL.reply);
-    }
+    const fresh = writer === undefined;
+    writer ??= new ChannelWriter(clientDir(this.#layout, client), CHANNEL.reply);
     // Most recently used last; the oldest beyond the cap are dropped (a client that
     // comes back gets a new writer, which finds the channel's end again).
     this.#clients.delete(client);
@@ -249,8 +242,11 @@ export class ServerLinks {
       writer.close();
       this.#clients.delete(client);
       if (e instanceof Deno.errors.NotFound) {
-        // A client that gave up and removed its directory: its answer is not needed.
-        this.#log(`[server] could not answer client ${client}: ${(e as Error).message}`);
+        // A client that gave up and removed its directory: its answer is not needed (and
+        // one gone before its first answer is not worth a line).
+        if (!fresh) {
+          this.#log(`[server] could not answer client ${client}: ${(e as Error).message}`);
+        }
         return "gone";
       }
       // A full disk: the answer waits, the server goes on.
