@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Cluster, HQ_TS, waitFor } from "./_harness.ts";
+import { Cluster, HQ_TS, sleep, waitFor } from "./_harness.ts";
 
 Deno.test("e2e: a client that vanishes while waiting does not take the server down", async () => {
   await using c = await Cluster.create();
@@ -32,7 +32,10 @@ Deno.test("e2e: a client that vanishes while waiting does not take the server do
     15000,
     "the submit's answer",
   );
-  // The client gives up without a word and its directory goes.
+  // The client posts its wait right after that answer; on a loaded machine that takes a
+  // while (it loads its waiting code first). Then it gives up without a word and its
+  // directory goes.
+  await sleep(1000);
   client.kill("SIGKILL");
   await client.status;
   await Deno.remove(dir, { recursive: true });

@@ -8,6 +8,7 @@
 import { idSetHas } from "../common/mod.ts";
 import {
   addSubmitTasks,
+  type BulkTasks,
   createServerState,
   holdRunning,
   isJobComplete,
@@ -111,6 +112,12 @@ export function restoreState(
     if (!m) stored.set(t.jobId, m = new Map());
     m.set(t.taskId, t.record);
   }
+  const bulk = new Map<number, BulkTasks[]>();
+  for (const b of data.bulk ?? []) {
+    let list = bulk.get(b.jobId);
+    if (!list) bulk.set(b.jobId, list = []);
+    list.push(b);
+  }
   const submits = new Map<number, SubmitRecord[]>();
   for (const sub of data.submits ?? []) {
     let list = submits.get(sub.jobId);
@@ -148,6 +155,7 @@ export function restoreState(
       job.tasks.set(taskId, task);
       job.counts[task.state]++;
     }
+    for (const b of bulk.get(rec.id) ?? []) restoreBulk(job, b);
     job.completedAt = rec.completedAt;
     state.jobs.set(job.id, job);
   }
@@ -161,6 +169,28 @@ export function restoreState(
   state.needsSchedule = true;
   const wereRunning = data.workers.filter((w) => w.state === "running").length;
   return { state, requeued, lostWorkers: wereRunning - kept };
+}
+
+/**
+ * Gives the tasks of a bulk entry its record; a task with a record of its own keeps that.
+ *
+ * @throws {RangeError} When an id is not in the job.
+ */
+function restoreBulk(job: Job, bulk: BulkTasks): void {
+  const state = bulk.record.state;
+  for (const r of bulk.ranges) {
+    if (!idSetHas(job.ids, r.start) || !idSetHas(job.ids, r.end)) {
+      throw new RangeError(
+        `Cannot restore job ${job.id}: tasks ${r.start}-${r.end} are not in the job`,
+      );
+    }
+    for (let id = r.start; id <= r.end; id++) {
+      if (job.tasks.has(id)) continue;
+      job.tasks.set(id, { ...bulk.record });
+      job.counts.waiting--;
+      job.counts[state]++;
+    }
+  }
 }
 
 /**
@@ -290,6 +320,12 @@ export function takeBatch(state: ServerState): JournalBatch {
     }
   }
   state.dirtyTasks.clear();
+  if (state.dirtyBulk.length > 0) {
+    batch.bulk = state.dirtyBulk
+      .filter((b) => state.jobs.has(b.jobId))
+      .map((b) => ({ jobId: b.jobId, ranges: b.ranges, record: { ...b.record } }));
+    state.dirtyBulk = [];
+  }
   for (const workerId of state.dirtyWorkers) {
     const w = state.workers.get(workerId);
     if (!w) continue;

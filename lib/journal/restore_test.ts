@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { JobSubmit, WorkerConfig } from "../protocol/messages.ts";
 import { createServerState } from "../scheduler/state.ts";
-import { onTaskUpdates } from "../scheduler/reactor.ts";
+import { onTaskUpdates, stopUnfinished } from "../scheduler/reactor.ts";
 import { onJobOpen, onSubmit } from "../scheduler/job_events.ts";
 import { checkServerState } from "../sim/invariants.ts";
 import { onWorkerRegistered } from "../scheduler/worker_events.ts";
@@ -179,4 +179,55 @@ Deno.test("restore: dependencies, --after and open jobs come back as they were",
   assert.equal(reopened.size, 2);
   // Only task 2 of job 1 is ready: one task queued in the class.
   assert.equal(restored.classes.get(chain.parts[0]!.classId)!.queue.size, 1);
+});
+
+Deno.test("restore: a canceled job's never-started tasks are one bulk entry, and come back canceled", () => {
+  const state = createServerState("uid", { prefillMax: 0, prefillReserve: 0 });
+  const store = new MemoryJournalStore();
+  const out = new Map();
+  const w = onWorkerRegistered(state, "w", config, 0, out);
+  const jobId = onSubmit(state, job(100_000), 0);
+  store.commit(takeBatch(state));
+  schedule(state, 1, out);
+  onTaskUpdates(
+    state,
+    w,
+    [
+      { kind: "started", jobId, id: 1, instance: 0, at: 2, variant: 0 },
+      { kind: "finished", jobId, id: 1, instance: 0, at: 3 },
+      { kind: "started", jobId, id: 2, instance: 0, at: 3, variant: 0 },
+    ],
+    4,
+    out,
+  );
+  store.commit(takeBatch(state));
+  stopUnfinished(state, state.jobs.get(jobId)!, "canceled", 5, out);
+  const batch = takeBatch(state);
+  // Task 2 ran: a record of its own; 3..100,000 never left the queue: one range.
+  assert.deepEqual(batch.tasks.map((t) => [t.taskId, t.record.state]), [[2, "canceled"]]);
+  assert.deepEqual(batch.bulk?.map((b) => [b.jobId, b.ranges, b.record.state]), [
+    [jobId, [{ start: 3, end: 100_000 }], "canceled"],
+  ]);
+  store.commit(batch);
+
+  const back = restoreState(store.load(), "fresh", 10).state;
+  const restored = back.jobs.get(jobId)!;
+  assert.deepEqual(
+    [restored.counts.finished, restored.counts.canceled, restored.counts.waiting],
+    [1, 99_999, 0],
+  );
+  assert.deepEqual(restored.tasks.get(50_000), { ...restored.tasks.get(3)!, finishedAt: 5 });
+  assert.equal(restored.tasks.get(2)!.instance, 0);
+  checkServerState(back);
+});
+
+Deno.test("restore: a bulk entry outside its job is refused", () => {
+  const state = createServerState("uid", { prefillMax: 0, prefillReserve: 0 });
+  const store = new MemoryJournalStore();
+  const jobId = onSubmit(state, job(10), 0);
+  store.commit(takeBatch(state));
+  const data = store.load();
+  const record = { ...data.tasks[0]?.record, state: "canceled" } as never;
+  data.bulk = [{ jobId, ranges: [{ start: 5, end: 20 }], record }];
+  assert.throws(() => restoreState(data, "fresh", 1), /tasks 5-20 are not in the job/);
 });

@@ -6,14 +6,19 @@
  */
 import type { IdRange, JobId, TaskId, WorkerId } from "../common/mod.ts";
 import type { JobSubmit, TaskTemplate, WorkerConfig } from "../protocol/mod.ts";
-import type { TaskRecord, WorkerState } from "../scheduler/mod.ts";
+import type { BulkTasks, TaskRecord, WorkerState } from "../scheduler/mod.ts";
 import type { QueueRecord } from "../autoalloc/mod.ts";
 
 /**
- * Journal format version, written in {@link MetaRecord.format}; a journal of another major
- * version is refused (bump the major on any change an older server cannot read).
+ * Journal format version, written in {@link MetaRecord.format}; a journal of a major
+ * version not in {@link READABLE_MAJORS} is refused (bump the major on any change an older
+ * server cannot read). 3.0: tasks that ended together kept as id ranges ({@link BulkTasks}),
+ * which a 2.x server would take for waiting tasks.
  */
-export const JOURNAL_VERSION = { major: 2, minor: 3 } as const;
+export const JOURNAL_VERSION = { major: 3, minor: 0 } as const;
+
+/** Major journal versions this server restores (2.x has no bulk task records). */
+export const READABLE_MAJORS: readonly number[] = [2, 3];
 
 /** The journal's header: format version, server identity and id counters. */
 export interface MetaRecord {
@@ -73,6 +78,8 @@ export interface JournalData {
   jobs: JobRecord[];
   /** Only tasks that have left the pristine waiting state; the others are implied by the job. */
   tasks: { jobId: JobId; taskId: TaskId; record: TaskRecord }[];
+  /** Tasks that ended together, as id ranges with one record (format 3.0; absent before). */
+  bulk?: BulkTasks[];
   workers: WorkerRecordStored[];
   /** How far the server has read each worker's channel (segment and byte offset). */
   offsets: { workerId: WorkerId; segment: number; offset: number }[];
@@ -94,6 +101,8 @@ export interface JournalBatch {
   meta?: MetaRecord;
   jobs: JobRecord[];
   tasks: { jobId: JobId; taskId: TaskId; record: TaskRecord }[];
+  /** Tasks that ended together (each entry written once, keyed by its job and first id). */
+  bulk?: BulkTasks[];
   workers: WorkerRecordStored[];
   offsets: { workerId: WorkerId; segment: number; offset: number }[];
   /** Submit requests applied (client key + request number), for replay safety. */
@@ -203,6 +212,7 @@ export class MemoryJournalStore implements JournalStore {
   };
   #jobs = new Map<JobId, JobRecord>();
   #tasks = new Map<string, { jobId: JobId; taskId: TaskId; record: TaskRecord }>();
+  #bulk = new Map<string, BulkTasks>();
   #submits = new Map<string, SubmitRecord>();
   #workers = new Map<WorkerId, WorkerRecordStored>();
   #offsets = new Map<WorkerId, { workerId: WorkerId; segment: number; offset: number }>();
@@ -216,6 +226,7 @@ export class MemoryJournalStore implements JournalStore {
       meta: this.#data.meta,
       jobs: [...this.#jobs.values()],
       tasks: [...this.#tasks.values()],
+      bulk: [...this.#bulk.values()],
       submits: [...this.#submits.values()],
       workers: [...this.#workers.values()],
       offsets: [...this.#offsets.values()],
@@ -231,6 +242,7 @@ export class MemoryJournalStore implements JournalStore {
     if (b.meta) this.#data.meta = b.meta;
     for (const j of b.jobs) this.#jobs.set(j.id, j);
     for (const t of b.tasks) this.#tasks.set(`${t.jobId}:${t.taskId}`, t);
+    for (const k of b.bulk ?? []) this.#bulk.set(`${k.jobId}:${k.ranges[0]!.start}`, k);
     for (const s of b.submits ?? []) this.#submits.set(`${s.jobId}:${s.index}`, s);
     for (const w of b.workers) this.#workers.set(w.id, w);
     for (const o of b.offsets) this.#offsets.set(o.workerId, o);
@@ -246,6 +258,7 @@ export class MemoryJournalStore implements JournalStore {
     for (const id of b.jobsRemoved ?? []) {
       this.#jobs.delete(id);
       for (const [key, t] of this.#tasks) if (t.jobId === id) this.#tasks.delete(key);
+      for (const [key, k] of this.#bulk) if (k.jobId === id) this.#bulk.delete(key);
       for (const [key, s] of this.#submits) if (s.jobId === id) this.#submits.delete(key);
     }
   }

@@ -4,7 +4,13 @@
  *
  * @module
  */
-import { assertNever, idSetIterate, type TaskId, type WorkerId } from "../common/mod.ts";
+import {
+  assertNever,
+  type IdRange,
+  idSetIterate,
+  type TaskId,
+  type WorkerId,
+} from "../common/mod.ts";
 import type { TaskRef, TaskUpdate, ToWorkerMsg } from "../protocol/mod.ts";
 import type { ResourceRequest } from "../resources/mod.ts";
 import {
@@ -17,6 +23,7 @@ import {
   markTaskDirty,
   materializeTask,
   partOf,
+  pristineTask,
   type RequestClass,
   type ServerState,
   type TaskRecord,
@@ -59,7 +66,10 @@ export function ensureClass(state: ServerState, variants: ResourceRequest[]): Re
   return cls;
 }
 
-/** Moves a task to a new state, keeping counters, queues, dirty sets and completion up to date. */
+/**
+ * Moves a task to a new state, keeping counters, queues, dirty sets and completion up to
+ * date; `journal` false leaves the task out of the dirty set (the caller journals it in bulk).
+ */
 export function setTaskState(
   state: ServerState,
   job: Job,
@@ -67,6 +77,7 @@ export function setTaskState(
   task: TaskRecord,
   next: TaskState,
   now: number,
+  journal = true,
 ): void {
   const part = partOf(job, taskId);
   const queue = state.classes.get(part.classId)!.queue;
@@ -75,7 +86,7 @@ export function setTaskState(
   job.counts[task.state]--;
   job.counts[next]++;
   task.state = next;
-  markTaskDirty(state, job.id, taskId);
+  if (journal) markTaskDirty(state, job.id, taskId);
   if (next === "waiting") {
     queue.count(priority, 1);
     queue.push(job.id, priority, taskId);
@@ -285,7 +296,7 @@ export function stopUnfinished(
   if (areTasksDone(job)) return 0;
   const perWorker = new Map<WorkerId, TaskRef[]>();
   let count = 0;
-  const stopOne = (taskId: TaskId, task: TaskRecord) => {
+  const stopOne = (taskId: TaskId, task: TaskRecord, journal = true) => {
     if (isTerminal(task.state)) return;
     if (task.workerId !== null && (task.state === "assigned" || task.state === "running")) {
       const worker = state.workers.get(task.workerId);
@@ -297,7 +308,7 @@ export function stopUnfinished(
         list.push({ jobId: job.id, id: taskId, instance: task.instance });
       }
     }
-    setTaskState(state, job, taskId, task, target, now);
+    setTaskState(state, job, taskId, task, target, now, journal);
     count++;
   };
   // Dependents in this job are stopped with it (not aborted for a dependency): settle after.
@@ -306,8 +317,23 @@ export function stopUnfinished(
   pending.settling = true;
   for (const [taskId, task] of job.tasks) stopOne(taskId, task);
   if (job.counts.waiting > 0) {
+    // Tasks that never left the queue all end with one record: journaled as id ranges.
+    const ranges: IdRange[] = [];
+    let start = -1;
+    let end = -2;
     for (const taskId of idSetIterate(job.ids)) {
-      if (!job.tasks.has(taskId)) stopOne(taskId, materializeTask(job, taskId));
+      if (job.tasks.has(taskId)) continue;
+      stopOne(taskId, materializeTask(job, taskId), false);
+      if (taskId !== end + 1) {
+        if (start >= 0) ranges.push({ start, end });
+        start = taskId;
+      }
+      end = taskId;
+    }
+    if (start >= 0) ranges.push({ start, end });
+    if (ranges.length > 0) {
+      const record = { ...pristineTask(), state: target, finishedAt: now };
+      state.dirtyBulk.push({ jobId: job.id, ranges, record });
     }
   }
   pending.settling = wasSettling;

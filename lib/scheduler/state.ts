@@ -17,6 +17,7 @@
  * @module
  */
 import {
+  type IdRange,
   type IdSet,
   idSetHas,
   idSetRank,
@@ -231,6 +232,19 @@ export interface WorkerRecord {
   meanRunMs: number | null;
 }
 
+/**
+ * Tasks of a job that ended at once with the same record: the ones a cancel or an abort
+ * stopped before they ever left the queue. The journal keeps them as id ranges and one
+ * record, not a record per task (a million-task job is canceled and restored in moments).
+ */
+export interface BulkTasks {
+  jobId: JobId;
+  /** Their ids, ascending and disjoint. */
+  ranges: IdRange[];
+  /** The record every one of them has. */
+  record: TaskRecord;
+}
+
 /** Scheduler settings. */
 export interface SchedulerConfig {
   /** Extra tasks queued per worker beyond what fits. */
@@ -275,6 +289,8 @@ export interface ServerState {
   dirtyJobs: Set<JobId>;
   /** Tasks changed since the last commit, by job. */
   dirtyTasks: Map<JobId, Set<TaskId>>;
+  /** Tasks that ended together with one record since the last commit (journaled as ranges). */
+  dirtyBulk: BulkTasks[];
   /** Workers changed since the last commit. */
   dirtyWorkers: Set<WorkerId>;
   /** Whether counters changed since the last commit. */
@@ -340,6 +356,7 @@ export function createServerState(
     config,
     dirtyJobs: new Set(),
     dirtyTasks: new Map(),
+    dirtyBulk: [],
     dirtyWorkers: new Set(),
     dirtyMeta: false,
     prefillByPriority: new Map(),

@@ -9,7 +9,7 @@
 import type { JobId, TaskId } from "../common/mod.ts";
 import type { JournalEventView } from "../protocol/mod.ts";
 import type { JournalBatch } from "../journal/mod.ts";
-import type { Job, ServerState, TaskRecord } from "../scheduler/mod.ts";
+import type { BulkTasks, Job, ServerState, TaskRecord } from "../scheduler/mod.ts";
 import { taskDescView } from "./views.ts";
 import { workerViews } from "./worker_views.ts";
 
@@ -63,6 +63,15 @@ function taskEvents(
     events.push({ type: "task-failed", at, job: jobId, task: taskId, error: t.error ?? "" });
   }
   return events;
+}
+
+/** The tasks of bulk journal entries, one by one. */
+function* bulkTasks(bulk: readonly BulkTasks[]): Generator<[JobId, TaskId, TaskRecord]> {
+  for (const b of bulk) {
+    for (const r of b.ranges) {
+      for (let id = r.start; id <= r.end; id++) yield [b.jobId, id, b.record];
+    }
+  }
 }
 
 /** Canceled and aborted tasks, one event per job, state and time (as HyperQueue batches them). */
@@ -164,6 +173,7 @@ export function batchEvents(
     events.push(...taskEvents(t.jobId, t.taskId, t.record, tracker.started));
   }
   events.push(...stoppedEvents(batch.tasks.map((t) => [t.jobId, t.taskId, t.record])));
+  events.push(...stoppedEvents(bulkTasks(batch.bulk ?? [])));
   for (const rec of batch.jobs) {
     if (rec.completedAt !== null && !tracker.completedJobs.has(rec.id)) {
       tracker.completedJobs.add(rec.id);

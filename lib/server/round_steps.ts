@@ -192,6 +192,7 @@ export function journalBatch(
     ...takeQueueBatch(session.autoalloc),
   };
   const empty = !batch.meta && batch.jobs.length === 0 && batch.tasks.length === 0 &&
+    !batch.bulk &&
     batch.workers.length === 0 && offsets.length === 0 && requestsDone.length === 0 &&
     requestsForget.length === 0 && batch.queues.length === 0 && !batch.jobsRemoved &&
     !batch.workersRemoved &&

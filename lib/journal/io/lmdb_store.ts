@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { statfsSync } from "node:fs";
 import { open, type RootDatabase } from "lmdb";
 import {
   JOURNAL_VERSION,
@@ -17,9 +18,11 @@ import {
   type JournalStore,
   JournalVersionError,
   type MetaRecord,
+  READABLE_MAJORS,
   type SubmitRecord,
 } from "../mod.ts";
 import type { QueueRecord } from "../../autoalloc/mod.ts";
+import type { BulkTasks } from "../../scheduler/mod.ts";
 
 type Key = (string | number)[];
 
@@ -58,6 +61,20 @@ function checkLmdbFile(path: string): void {
   throw new JournalFormatError(
     `Cannot open journal "${path}": it is not a journal written by this program (no LMDB header)`,
   );
+}
+
+/** Free bytes a commit leaves on the journal's filesystem at least, beyond its estimate. */
+export const COMMIT_SPACE_MARGIN = 256 * 1024;
+
+/** Bytes a commit is taken to need per record it writes (LMDB copies the pages it changes). */
+const COMMIT_BYTES_PER_RECORD = 512;
+
+/** Records a batch writes or removes, for the space it may need. */
+function batchRecords(b: JournalBatch): number {
+  return 1 + b.jobs.length + (b.submits?.length ?? 0) + b.tasks.length +
+    (b.bulk?.length ?? 0) + b.workers.length + b.offsets.length + b.requestsDone.length +
+    b.requestsForget.length + (b.queues?.length ?? 0) + (b.queuesRemoved?.length ?? 0) +
+    (b.workersRemoved?.length ?? 0) * 2 + (b.jobsRemoved?.length ?? 0);
 }
 
 /**
@@ -99,6 +116,7 @@ export class LmdbJournalStore implements JournalStore {
   #db: RootDatabase<unknown, Key>;
   readonly #path: string;
   readonly #readOnly: boolean;
+  #broken = false;
 
   /**
    * Opens (creating) the environment at `path`: a directory holding
@@ -114,7 +132,7 @@ export class LmdbJournalStore implements JournalStore {
     this.#readOnly = options.readOnly ?? false;
     this.#db = this.#open();
     const meta = this.#db.get(["m"]) as MetaRecord | undefined;
-    if (meta && meta.format.major !== JOURNAL_VERSION.major) {
+    if (meta && !READABLE_MAJORS.includes(meta.format.major)) {
       const relation = meta.format.major > JOURNAL_VERSION.major ? "newer" : "older";
       this.#db.close();
       throw new JournalVersionError(
@@ -155,6 +173,10 @@ export class LmdbJournalStore implements JournalStore {
         record: value as JournalData["tasks"][number]["record"],
       });
     }
+    data.bulk = [];
+    for (const { key, value } of db.getRange({ start: ["b"], end: ["b", Infinity] })) {
+      if (key[0] === "b") data.bulk.push(value as BulkTasks);
+    }
     for (const { key, value } of db.getRange({ start: ["w"], end: ["w", Infinity] })) {
       if (key[0] === "w") data.workers.push(value as JournalData["workers"][number]);
     }
@@ -182,14 +204,31 @@ export class LmdbJournalStore implements JournalStore {
     });
   }
 
-  /** Writes a batch in one atomic transaction (see {@link LmdbJournalStore.flush}). */
+  /**
+   * Writes a batch in one atomic transaction (see {@link LmdbJournalStore.flush}). It first
+   * checks that the journal's filesystem has room for it ({@link COMMIT_SPACE_MARGIN} more
+   * than an estimate of the pages it writes): LMDB's handling of a write that fails for
+   * want of space can corrupt the process's memory, so a full disk is caught before LMDB
+   * writes, with the error a failed write would give.
+   *
+   * @throws {Error} `No space left on device: ...` when the room is not there.
+   */
   commit(batch: JournalBatch): void {
+    const need = COMMIT_SPACE_MARGIN + batchRecords(batch) * COMMIT_BYTES_PER_RECORD;
+    const free = this.#freeBytes();
+    if (free !== null && free < need) {
+      throw new Error(
+        `No space left on device: ${free} bytes free beside the journal, a commit may need ${need} (checked before writing)`,
+      );
+    }
+    this.#broken = true;
     const db = this.#db;
     db.transactionSync(() => {
       if (batch.meta) db.putSync(["m"], batch.meta);
       for (const j of batch.jobs) db.putSync(["j", j.id], j);
       for (const s of batch.submits ?? []) db.putSync(["s", s.jobId, s.index], s);
       for (const t of batch.tasks) db.putSync(["t", t.jobId, t.taskId], t.record);
+      for (const b of batch.bulk ?? []) db.putSync(["b", b.jobId, b.ranges[0]!.start], b);
       for (const w of batch.workers) db.putSync(["w", w.id], w);
       for (const o of batch.offsets) {
         db.putSync(["o", o.workerId], { segment: o.segment, offset: o.offset });
@@ -211,22 +250,42 @@ export class LmdbJournalStore implements JournalStore {
         for (const key of [...db.getKeys({ start: ["t", id], end: ["t", id, Infinity] })]) {
           db.removeSync(key);
         }
+        for (const key of [...db.getKeys({ start: ["b", id], end: ["b", id, Infinity] })]) {
+          db.removeSync(key);
+        }
       }
     });
+    this.#broken = false;
+  }
+
+  /** Free bytes for an unprivileged writer on the journal's filesystem; null when unknown. */
+  #freeBytes(): number | null {
+    for (const at of [this.#path, this.#path.slice(0, Math.max(1, this.#path.lastIndexOf("/")))]) {
+      try {
+        const st = statfsSync(at);
+        return Number(st.bavail) * Number(st.bsize);
+      } catch {
+        // not there: its folder
+      }
+    }
+    return null;
   }
 
   /**
    * Closes and reopens the environment after a failed write (a full disk): LMDB's state after
    * a failed write transaction is not to be written through again; a fresh environment
-   * starts from the last committed transaction.
+   * starts from the last committed transaction. Nothing to do when the failure was the space
+   * check of {@link LmdbJournalStore.commit}, before LMDB wrote.
    */
   async recover(): Promise<void> {
+    if (!this.#broken) return;
     try {
       await this.#db.close();
     } catch {
       // Closing a broken environment may fail; it is replaced either way.
     }
     this.#db = this.#open();
+    this.#broken = false;
   }
 
   #open(): RootDatabase<unknown, Key> {

@@ -152,3 +152,45 @@ Deno.test("LmdbJournalStore.recover() reopens the environment: committed state s
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("LmdbJournalStore keeps bulk task entries, drops them with their job, and reads 2.x journals", async () => {
+  const dir = await Deno.makeTempDir();
+  const record = {
+    state: "canceled" as const,
+    instance: 0,
+    crashCount: 0,
+    workerId: null,
+    variant: null,
+    startedAt: null,
+    finishedAt: 9,
+    error: null,
+  };
+  const empty = {
+    jobs: [],
+    tasks: [],
+    workers: [],
+    offsets: [],
+    requestsDone: [],
+    requestsForget: [],
+  };
+  try {
+    const a = new LmdbJournalStore(dir);
+    a.commit({
+      ...empty,
+      // A journal written by a 2.x server: still restored.
+      meta: { format: { major: 2, minor: 3 }, serverUid: "u", nextJobId: 3, nextWorkerId: 1 },
+      bulk: [
+        { jobId: 1, ranges: [{ start: 0, end: 999_999 }], record },
+        { jobId: 2, ranges: [{ start: 4, end: 6 }, { start: 9, end: 9 }], record },
+      ],
+    });
+    await a.close();
+    const b = new LmdbJournalStore(dir);
+    assert.deepEqual(b.load().bulk?.map((k) => [k.jobId, k.ranges.length]), [[1, 1], [2, 2]]);
+    b.commit({ ...empty, jobsRemoved: [1] });
+    assert.deepEqual(b.load().bulk?.map((k) => k.jobId), [2]);
+    await b.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

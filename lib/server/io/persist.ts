@@ -61,13 +61,19 @@ export async function persist(
         cause = key;
       }
     }
-    if (options.giveUp()) return false;
-    await new Promise((r) => setTimeout(r, options.retryMs ?? PERSIST_RETRY_MS));
-    if (!committed) {
+    // Wait for the store to be ready again; a commit is tried only once it reopened.
+    let reopenError: string | null = null;
+    for (;;) {
+      if (options.giveUp()) return false;
+      await new Promise((r) => setTimeout(r, options.retryMs ?? PERSIST_RETRY_MS));
+      if (committed || !store.recover) break;
       try {
-        await store.recover?.();
+        await store.recover();
+        break;
       } catch (e) {
-        options.log(`[server] could not reopen the journal: ${(e as Error).message}`);
+        const text = (e as Error).message;
+        if (text !== reopenError) options.log(`[server] could not reopen the journal: ${text}`);
+        reopenError = text;
       }
     }
   }
