@@ -9,7 +9,8 @@
  * finished tasks.
  *
  * Targets (the issue's): the acknowledgement under 5 s, every other command within a few
- * seconds (5 s here), and the server's resident memory within HyperQueue's published figure,
+ * seconds (5 s here), a `job list` posted while the cancel is applied answered within 1 s
+ * (the server's loop is never busy for long), and the server's resident memory within HyperQueue's published figure,
  * about 120 MiB at 200,000 tasks, scaled linearly (600 MiB at 1,000,000).
  *
  * `deno run -A bench/million.ts [--tasks N]` runs it alone.
@@ -34,6 +35,8 @@ export interface MillionOptions {
 }
 
 const FEW_SECONDS_MS = 5000;
+/** Longest the server may be busy with one step (a worker's heartbeat comes every 8 s). */
+const BUSY_LIMIT_MS = 1000;
 const MIB = 1024 * 1024;
 
 /**
@@ -94,7 +97,7 @@ export async function benchMillion(options: MillionOptions = {}): Promise<string
   const root = await Deno.makeTempDir({ prefix: "hq-bench-million-" });
   const rows: string[][] = [];
   const time = (what: string, ms: number, limit = FEW_SECONDS_MS) =>
-    rows.push([what, fmtMs(ms), ms <= limit ? "met" : "NOT met"]);
+    rows.push([what, fmtMs(ms), fmtMs(limit), ms <= limit ? "met" : "NOT met"]);
   const mem: string[][] = [];
   const memLimit = 120 * MIB * (n / 200_000);
   const memory = (what: string, server: Proc) => {
@@ -123,7 +126,14 @@ export async function benchMillion(options: MillionOptions = {}): Promise<string
     const failed = ["task", "list", "1", "--task-status", "failed"];
     time("task list 1 --task-status failed", (await hq(sd, root, failed)).ms);
     memory(`${n} waiting, after the queries`, server);
-    time("job cancel 1", (await hq(sd, root, ["job", "cancel", "1"])).ms);
+    // A command posted while the cancel is being applied waits for it: how long the server's
+    // loop is busy (it reads heartbeats and requests between rounds; the lease is renewed by
+    // a thread of its own).
+    const cancel = hq(sd, root, ["job", "cancel", "1"]);
+    await new Promise((r) => setTimeout(r, 20));
+    const during = await hq(sd, root, ["job", "list"]);
+    time("job cancel 1", (await cancel).ms);
+    time("job list while the cancel runs", during.ms, BUSY_LIMIT_MS);
     memory(`${n} canceled`, server);
     await hq(sd, root, ["server", "stop"]);
     await server.status;
@@ -152,7 +162,7 @@ export async function benchMillion(options: MillionOptions = {}): Promise<string
       } tasks/s, submit to completion).`;
     }
     return `### Million-task jobs (${n} tasks)\n\n` +
-      mdTable(["command", "time", `within ${fmtMs(FEW_SECONDS_MS)}`], rows) + "\n\n" +
+      mdTable(["command", "time", "limit", "within the limit"], rows) + "\n\n" +
       mdTable(
         [
           "server state",
