@@ -26,6 +26,7 @@ import {
   wireSubmit,
 } from "../scheduler/mod.ts";
 import {
+  emptyBatch,
   type JobRecord,
   JOURNAL_VERSION,
   type JournalBatch,
@@ -277,14 +278,7 @@ function jobRecord(job: Job): JobRecord {
  * an example.
  */
 export function takeBatch(state: ServerState): JournalBatch {
-  const batch: JournalBatch = {
-    jobs: [],
-    tasks: [],
-    workers: [],
-    offsets: [],
-    requestsDone: [],
-    requestsForget: [],
-  };
+  const batch = emptyBatch();
   if (state.dirtyMeta) {
     batch.meta = {
       format: { ...JOURNAL_VERSION },

@@ -124,6 +124,20 @@ export interface JournalBatch {
 }
 
 /**
+ * A batch that changes nothing, to add to.
+ *
+ * @example Usage
+ * ```ts
+ * import { emptyBatch } from "./store.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(emptyBatch().tasks, []);
+ * ```
+ */
+export function emptyBatch(): JournalBatch {
+  return { jobs: [], tasks: [], workers: [], offsets: [], requestsDone: [], requestsForget: [] };
+}
+
+/**
  * A store of server state: the port the server writes its journal through.
  * `LmdbJournalStore` in `lmdb_store.ts` keeps it on disk, {@link MemoryJournalStore}
  * in memory.

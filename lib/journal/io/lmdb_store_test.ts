@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { LmdbJournalStore } from "./lmdb_store.ts";
-import { JOURNAL_VERSION, JournalFormatError, JournalVersionError } from "../store.ts";
+import { pristineTask } from "../../scheduler/mod.ts";
+import { emptyBatch, JOURNAL_VERSION, JournalFormatError, JournalVersionError } from "../store.ts";
 
 Deno.test("LmdbJournalStore keeps committed state across reopen", async () => {
   const dir = await Deno.makeTempDir();
@@ -131,13 +132,8 @@ Deno.test("LmdbJournalStore removes a forgotten job with all its tasks, and only
 Deno.test("LmdbJournalStore.recover() reopens the environment: committed state stays, commits go on", async () => {
   const dir = await Deno.makeTempDir();
   const batch = (nextJobId: number) => ({
+    ...emptyBatch(),
     meta: { format: { ...JOURNAL_VERSION }, serverUid: "u", nextJobId, nextWorkerId: 1 },
-    jobs: [],
-    tasks: [],
-    workers: [],
-    offsets: [],
-    requestsDone: [],
-    requestsForget: [],
   });
   try {
     const store = new LmdbJournalStore(dir);
@@ -155,24 +151,8 @@ Deno.test("LmdbJournalStore.recover() reopens the environment: committed state s
 
 Deno.test("LmdbJournalStore keeps bulk task entries, drops them with their job, and reads 2.x journals", async () => {
   const dir = await Deno.makeTempDir();
-  const record = {
-    state: "canceled" as const,
-    instance: 0,
-    crashCount: 0,
-    workerId: null,
-    variant: null,
-    startedAt: null,
-    finishedAt: 9,
-    error: null,
-  };
-  const empty = {
-    jobs: [],
-    tasks: [],
-    workers: [],
-    offsets: [],
-    requestsDone: [],
-    requestsForget: [],
-  };
+  const record = { ...pristineTask(), state: "canceled" as const, finishedAt: 9 };
+  const empty = emptyBatch();
   try {
     const a = new LmdbJournalStore(dir);
     a.commit({
