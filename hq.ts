@@ -8,8 +8,7 @@
  *
  * @module
  */
-import { firstPositional } from "./lib/cli/command_word.ts";
-import { GLOBAL_OPTIONS } from "./lib/cli/globals.ts";
+import { firstPositional, GLOBAL_OPTIONS } from "./lib/cli/globals.ts";
 import { fileUrlOf, folderOfFileUrl, launchCacheDir, moduleToLoad } from "./lib/cli/io/launch.ts";
 
 /** What a role file offers the umbrella. */

@@ -26,7 +26,6 @@ const ROLE_FILES = [
  * loads all of the presentation.
  */
 const LAUNCHER_IMPORTS = new Set([
-  "hq.ts lib/cli/command_word.ts",
   "hq.ts lib/cli/globals.ts",
   "hq.ts lib/cli/io/launch.ts",
 ]);

@@ -13,7 +13,7 @@
  * @module
  */
 import { escapeControl, quote } from "../common/mod.ts";
-import { isOptionToken } from "./command_word.ts";
+import { isOptionToken } from "./globals.ts";
 
 /** One option of a command. */
 export interface OptionSpec {

@@ -12,7 +12,7 @@ import {
   type Parsed,
   UsageError,
 } from "./args.ts";
-import { firstPositional } from "./command_word.ts";
+import { firstPositional } from "./globals.ts";
 
 const GLOBALS: OptionSpec[] = [
   { long: "server-dir", value: "SERVER_DIR", env: "HQ_SERVER_DIR", help: "" },

@@ -1,6 +1,7 @@
 /**
- * HyperQueue's global options as data, in a module of their own: the
- * umbrella reads them to find the command word before it loads any command.
+ * HyperQueue's global options as data, and the one piece of the grammar the umbrella needs
+ * before it loads a command: which token is an option, and which word names the command.
+ * A module of its own, so that the umbrella reads them without loading the parser.
  *
  * @module
  */
@@ -31,3 +32,39 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   },
   { long: "debug", env: "HQ_DEBUG", help: "Enables more detailed log output" },
 ];
+
+/** Whether `token` is an option (`-x`, `--long`) rather than a value; `-` and negative numbers are values. */
+export function isOptionToken(token: string): boolean {
+  return token.startsWith("-") && token !== "-" && !/^-\d/.test(token);
+}
+
+/**
+ * The first word of `argv` that is not an option or an option's value, given
+ * the options that may come before it (used to pick a top-level command
+ * before loading it).
+ *
+ * @example Usage
+ * ```ts
+ * import { firstPositional } from "./globals.ts";
+ * import assert from "node:assert/strict";
+ * const globals = [{ long: "server-dir", value: "DIR", help: "" }, { long: "debug", help: "" }];
+ * const argv = ["--server-dir", "/srv", "--debug", "job", "list"];
+ * assert.equal(firstPositional(argv, globals), "job");
+ * assert.equal(firstPositional(["--server-dir=/srv"], globals), undefined);
+ * ```
+ */
+export function firstPositional(
+  argv: readonly string[],
+  options: readonly OptionSpec[],
+): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (token === "--") return argv[i + 1];
+    if (!isOptionToken(token)) return token;
+    if (token.startsWith("--") && !token.includes("=")) {
+      const spec = options.find((o) => o.long === token.slice(2));
+      if (spec?.value !== undefined) i++;
+    }
+  }
+  return undefined;
+}

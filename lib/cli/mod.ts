@@ -9,7 +9,6 @@
  */
 export * from "./arg_checks.ts";
 export * from "./args.ts";
-export * from "./command_word.ts";
 export * from "./dates.ts";
 export * from "./directives.ts";
 export * from "./globals.ts";
