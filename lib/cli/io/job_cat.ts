@@ -332,7 +332,7 @@ export async function runJobCat(ctx: CommandContext, io: JobCatIo): Promise<void
   }
 }
 
-const taskStatesArg = stateListArg(TASK_STATE_NAMES);
+const taskStatesArg = /* @__PURE__ */ stateListArg(TASK_STATE_NAMES);
 
 function streamArg(value: string): void {
   if (!(JOB_CAT_STREAMS as readonly string[]).includes(value)) {

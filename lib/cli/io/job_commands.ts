@@ -17,7 +17,7 @@ import { checkJobName, parseMaxFails } from "../submit_args.ts";
 import { createJobCatCommand } from "./job_cat.ts";
 
 /** `hq job cat`: task output files, in task id order. */
-export const jobCatCommand: Command = createJobCatCommand({
+export const jobCatCommand: Command = /* @__PURE__ */ createJobCatCommand({
   taskList: (dir, selector, ids) => withClient(dir, (c) => c.taskList(selector, ids)),
   open: async (path) => (await Deno.open(path)).readable,
   write: async (bytes) => {

@@ -109,7 +109,7 @@ export const taskCommand: Command = {
           long: "task-status",
           value: "TASK_STATUS",
           multiple: true,
-          check: stateListArg(TASK_STATE_NAMES),
+          check: /* @__PURE__ */ stateListArg(TASK_STATE_NAMES),
           help: "Only tasks in these states (comma-separated)",
         },
         VERBOSE,
