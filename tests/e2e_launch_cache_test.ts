@@ -137,6 +137,20 @@ Deno.test("parts a role loads lazily come from their own bundles, not the role's
     const text = await Deno.readTextFile(join(cache, `${name}.js`));
     const statics = text.match(/^import\b[^;]*?["'](node|npm):[^"']+["']/gm) ?? [];
     assert.deepEqual(statics, [], `${name}.js imports at load: ${statics.join(", ")}`);
+    // Top-level functions are compiled with the module (and so kept in Deno's code cache).
+    assert.doesNotMatch(
+      text,
+      /^(async )?function\*? /m,
+      `${name}.js has a lazy top-level function`,
+    );
+  }
+  // A role's bundle leaves out the commands of the others (their specs are built at the top
+  // level: an unmarked call there would keep them all).
+  for (const name of ["worker", "server", "alloc", "output_log"]) {
+    const text = await Deno.readTextFile(join(cache, `${name}.js`));
+    for (const other of ["createJobCatCommand", "taskCommand", "jobCommand"]) {
+      assert.doesNotMatch(text, new RegExp(`\\b${other}\\b`), `${name}.js holds ${other}`);
+    }
   }
 
   await markBundle(cache, "worker_start");
