@@ -6,10 +6,10 @@
  * @module
  */
 import type { IdRange, JobId } from "../../common/mod.ts";
-import { quickToken, sleepSync } from "../../common/io/mod.ts";
+import { quickToken } from "../../common/io/mod.ts";
+import { Replies } from "./_replies.ts";
 import {
   type AllocMsg,
-  CHANNEL,
   clientDir,
   decodeToClient,
   type ExplainView,
@@ -30,42 +30,15 @@ import {
   type WorkerView,
 } from "../../protocol/mod.ts";
 import {
-  ChannelReader,
   connectInstance,
   ensureDirMode,
-  isNetworkFs,
   type Lease,
   postToInbox,
   readLease,
-  segmentPath,
   type ServerIdentity,
   ServerNotRunningError,
-  Waiter,
 } from "../../protocol/io/mod.ts";
 import type { CancelResult, CloseResult, DebugDump, WorkerStopResult } from "../../server/mod.ts";
-
-/** Looks for a first reply before a watcher starts (see `#awaitReply`), and the pause between. */
-const QUICK_LOOKS = 8;
-const QUICK_LOOK_MS = 0.25;
-
-const REPLY_SEGMENT_0 = segmentPath("", CHANNEL.reply, 0).slice(1);
-const NO_REPLIES = {
-  records: [],
-  corrupt: [],
-  position: { segment: 0, offset: 0 },
-  rotatedPast: [],
-};
-
-/** Whether the folder `dir` holds an entry named `name`. */
-function listsFile(dir: string, name: string): boolean {
-  try {
-    for (const entry of Deno.readDirSync(dir)) if (entry.name === name) return true;
-  } catch {
-    // gone: the read that follows tells
-    return true;
-  }
-  return false;
-}
 
 /** Most tasks one `taskList` page carries. */
 export const TASK_PAGE_SIZE = 20_000;
@@ -158,11 +131,7 @@ export class HqClient {
   #identity: ServerIdentity;
   #key: string;
   #dir: string;
-  #reader: ChannelReader | undefined;
-  #netfs: boolean | undefined;
-  #pollOnly: boolean | undefined;
-  #waiter: Waiter | undefined;
-  #replied = false;
+  #replies: Replies;
   #request = 0;
   #pending = new Map<number, ToClientMsg>();
   #notifyHandlers = new Map<number, (n: TaskNotification) => void>();
@@ -179,7 +148,7 @@ export class HqClient {
     this.#identity = identity;
     this.#key = key;
     this.#dir = clientDir(layout, key);
-    this.#pollOnly = pollOnly;
+    this.#replies = new Replies(this.#dir, layout.root, pollOnly);
     this.#lease = {
       seq: lease.seq,
       startedAt: lease.startedAt,
@@ -200,17 +169,6 @@ export class HqClient {
     const key = `c${Deno.pid}-${quickToken(4)}`;
     await ensureDirMode(clientDir(layout, key), 0o700);
     return new HqClient(layout, identity, lease, key, options.pollOnly);
-  }
-
-  /** The waiter for replies, started when a reply takes longer than a few quick looks. */
-  #startedWaiter(): Waiter {
-    const pollOnly = this.#pollOnly ?? this.#networkFs();
-    return this.#waiter ??= new Waiter({ paths: [this.#dir], pollOnly, minMs: 5, maxMs: 200 });
-  }
-
-  /** Whether the server dir is on a network filesystem (looked up once, after the first post). */
-  #networkFs(): boolean {
-    return this.#netfs ??= isNetworkFs(this.#layout.root);
   }
 
   /** The server's identity (`server.json`). */
@@ -248,12 +206,10 @@ export class HqClient {
 
   async #awaitReply(request: number, post: () => Promise<unknown>): Promise<ToClientMsg> {
     await post();
-    // A server answers a short request in about a millisecond, sooner than a watcher starts:
-    // a first request looks a few times before it starts one.
-    let quick = this.#waiter || this.#networkFs() ? 0 : QUICK_LOOKS;
+    this.#replies.expectSoon();
     let leaseError: ServerNotRunningError | undefined;
     for (;;) {
-      const res = await this.#readReplies();
+      const res = await this.#replies.read();
       for (const rec of res.records) {
         const reply = decodeToClient(rec.payload);
         // Notifications come before their request's reply (possibly while another runs).
@@ -272,10 +228,7 @@ export class HqClient {
       // The server writes its last replies before it marks the lease stopped, so
       // one more read follows a stopped or stale lease before giving up.
       if (leaseError) throw leaseError;
-      if (quick-- > 0) {
-        sleepSync(QUICK_LOOK_MS);
-        continue;
-      }
+      if (this.#replies.quickPause()) continue;
       try {
         // A server that took over the instance after a crash may never have seen the
         // request, or lost a pending wait with its memory: ask it again (a submit is
@@ -286,36 +239,8 @@ export class HqClient {
         leaseError = e;
         continue;
       }
-      // Replies written before the watcher started raise no event: one more read first.
-      if (this.#waiter) await this.#waiter.wait();
-      else this.#startedWaiter();
+      await this.#replies.wait();
     }
-  }
-
-  /**
-   * Reads new replies; segments read past are removed (the directory is the client's, and a
-   * long-lived client would otherwise keep every reply it ever got).
-   */
-  async #readReplies(): Promise<Awaited<ReturnType<ChannelReader["read"]>>> {
-    if (!this.#replied && !this.#networkFs()) {
-      // Listed rather than opened while it may be missing: a process's first failed open
-      // costs about 0.5 ms (the error and its stack), a listing 0.1 ms. On a network
-      // filesystem a listing may be cached: there the reader looks for itself.
-      if (!listsFile(this.#dir, REPLY_SEGMENT_0)) return NO_REPLIES;
-    }
-    this.#replied = true;
-    this.#reader ??= new ChannelReader(this.#dir, CHANNEL.reply, undefined, {
-      networkFs: this.#networkFs(),
-    });
-    const res = await this.#reader.read();
-    for (const segment of res.rotatedPast) {
-      try {
-        Deno.removeSync(segmentPath(this.#dir, CHANNEL.reply, segment));
-      } catch {
-        // gone already
-      }
-    }
-    return res;
   }
 
   /** Whether the server still lives; "restarted" when another server took over the instance. */
@@ -426,9 +351,8 @@ export class HqClient {
       sentAt: Date.now(),
       msg: { kind: "journalEvents", live: true },
     });
-    const waiter = this.#startedWaiter();
     for (;;) {
-      const res = await this.#readReplies();
+      const res = await this.#replies.read();
       for (const rec of res.records) {
         const reply = decodeToClient(rec.payload);
         if (reply.request !== request) this.#pending.set(reply.request, reply);
@@ -441,7 +365,7 @@ export class HqClient {
         if (e instanceof ServerNotRunningError) return;
         throw e;
       }
-      await waiter.wait();
+      await this.#replies.wait();
     }
   }
 
@@ -528,7 +452,7 @@ export class HqClient {
 
   /** Removes this client's reply directory. */
   async close(): Promise<void> {
-    this.#waiter?.close();
+    this.#replies.close();
     try {
       Deno.removeSync(this.#dir, { recursive: true });
     } catch {
