@@ -29,6 +29,7 @@ export * from "./render_tasks.ts";
 export * from "./render_workers.ts";
 export * from "./resource_text.ts";
 export * from "./submit_args.ts";
+export * from "./submit_options.ts";
 export * from "./table.ts";
 export * from "./task_inputs.ts";
 export * from "./text_util.ts";
