@@ -206,7 +206,7 @@ export class ChannelWriter {
     // exception, and a server answering a new client pays for several.
     const listed = this.#listed();
     let segment = this.#segment;
-    if (!listed.has(segment)) segment = Math.max(segment, ...listed);
+    if (!listed.has(segment)) { for (const n of listed) segment = Math.max(segment, n); }
     while (listed.has(segment + 1)) segment++;
     if (segment !== this.#segment) {
       this.#segment = segment;
