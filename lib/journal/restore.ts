@@ -12,6 +12,7 @@ import {
   createServerState,
   holdRunning,
   isJobComplete,
+  isTerminal,
   type Job,
   markTaskDirty,
   newJob,
@@ -173,12 +174,20 @@ export function restoreState(
 }
 
 /**
- * Gives the tasks of a bulk entry its record; a task with a record of its own keeps that.
+ * Gives the tasks of a bulk entry its record, shared; a task with a record of its own keeps
+ * that.
  *
- * @throws {RangeError} When an id is not in the job.
+ * @throws {RangeError} When an id is not in the job, or the record is not of an ended task.
  */
 function restoreBulk(job: Job, bulk: BulkTasks): void {
   const state = bulk.record.state;
+  if (!isTerminal(state)) {
+    throw new RangeError(
+      `Cannot restore job ${job.id}: a bulk entry of its tasks is in state "${state}", not an end state`,
+    );
+  }
+  // One record for them all, as when they ended (nothing changes an ended task's record).
+  const record = Object.freeze({ ...bulk.record });
   for (const r of bulk.ranges) {
     if (!idSetHas(job.ids, r.start) || !idSetHas(job.ids, r.end)) {
       throw new RangeError(
@@ -187,7 +196,7 @@ function restoreBulk(job: Job, bulk: BulkTasks): void {
     }
     for (let id = r.start; id <= r.end; id++) {
       if (job.tasks.has(id)) continue;
-      job.tasks.set(id, { ...bulk.record });
+      job.tasks.set(id, record);
       job.counts.waiting--;
       job.counts[state]++;
     }

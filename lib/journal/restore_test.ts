@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { JobSubmit, WorkerConfig } from "../protocol/messages.ts";
-import { createServerState } from "../scheduler/state.ts";
+import { createServerState, pristineTask } from "../scheduler/state.ts";
 import { onTaskUpdates, stopUnfinished } from "../scheduler/reactor.ts";
 import { onJobOpen, onSubmit } from "../scheduler/job_events.ts";
 import { checkServerState } from "../sim/invariants.ts";
@@ -230,4 +230,15 @@ Deno.test("restore: a bulk entry outside its job is refused", () => {
   const record = { ...data.tasks[0]?.record, state: "canceled" } as never;
   data.bulk = [{ jobId, ranges: [{ start: 5, end: 20 }], record }];
   assert.throws(() => restoreState(data, "fresh", 1), /tasks 5-20 are not in the job/);
+});
+
+Deno.test("restore: a bulk entry of tasks that have not ended is refused", () => {
+  const state = createServerState("uid", { prefillMax: 0, prefillReserve: 0 });
+  const store = new MemoryJournalStore();
+  const jobId = onSubmit(state, job(10), 0);
+  store.commit(takeBatch(state));
+  const data = store.load();
+  const record = { ...pristineTask(), state: "running" as const };
+  data.bulk = [{ jobId, ranges: [{ start: 0, end: 9 }], record }];
+  assert.throws(() => restoreState(data, "fresh", 1), /in state "running", not an end state/);
 });

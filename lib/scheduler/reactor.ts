@@ -4,13 +4,7 @@
  *
  * @module
  */
-import {
-  assertNever,
-  type IdRange,
-  idSetIterate,
-  type TaskId,
-  type WorkerId,
-} from "../common/mod.ts";
+import { assertNever, type TaskId, type WorkerId } from "../common/mod.ts";
 import type { TaskRef, TaskUpdate, ToWorkerMsg } from "../protocol/mod.ts";
 import type { ResourceRequest } from "../resources/mod.ts";
 import {
@@ -21,9 +15,7 @@ import {
   isWorkerBusy,
   type Job,
   markTaskDirty,
-  materializeTask,
   partOf,
-  pristineTask,
   type RequestClass,
   type ServerState,
   type TaskRecord,
@@ -37,6 +29,7 @@ import { holdResources } from "./worker_load.ts";
 import { onMultiNodeSlotReleased } from "./multinode.ts";
 import { adoptStarted } from "./reattach.ts";
 import { sampleRunTime } from "./prefill_cap.ts";
+import { stopPristine } from "./stop_pristine.ts";
 
 /** Messages to send after the round's commit, batched per worker. */
 export type Outbox = Map<WorkerId, ToWorkerMsg[]>;
@@ -66,10 +59,7 @@ export function ensureClass(state: ServerState, variants: ResourceRequest[]): Re
   return cls;
 }
 
-/**
- * Moves a task to a new state, keeping counters, queues, dirty sets and completion up to
- * date; `journal` false leaves the task out of the dirty set (the caller journals it in bulk).
- */
+/** Moves a task to a new state, keeping counters, queues, dirty sets and completion up to date. */
 export function setTaskState(
   state: ServerState,
   job: Job,
@@ -77,7 +67,6 @@ export function setTaskState(
   task: TaskRecord,
   next: TaskState,
   now: number,
-  journal = true,
 ): void {
   const part = partOf(job, taskId);
   const queue = state.classes.get(part.classId)!.queue;
@@ -86,7 +75,7 @@ export function setTaskState(
   job.counts[task.state]--;
   job.counts[next]++;
   task.state = next;
-  if (journal) markTaskDirty(state, job.id, taskId);
+  markTaskDirty(state, job.id, taskId);
   if (next === "waiting") {
     queue.count(priority, 1);
     queue.push(job.id, priority, taskId);
@@ -296,7 +285,7 @@ export function stopUnfinished(
   if (areTasksDone(job)) return 0;
   const perWorker = new Map<WorkerId, TaskRef[]>();
   let count = 0;
-  const stopOne = (taskId: TaskId, task: TaskRecord, journal = true) => {
+  const stopOne = (taskId: TaskId, task: TaskRecord) => {
     if (isTerminal(task.state)) return;
     if (task.workerId !== null && (task.state === "assigned" || task.state === "running")) {
       const worker = state.workers.get(task.workerId);
@@ -308,7 +297,7 @@ export function stopUnfinished(
         list.push({ jobId: job.id, id: taskId, instance: task.instance });
       }
     }
-    setTaskState(state, job, taskId, task, target, now, journal);
+    setTaskState(state, job, taskId, task, target, now);
     count++;
   };
   // Dependents in this job are stopped with it (not aborted for a dependency): settle after.
@@ -316,26 +305,8 @@ export function stopUnfinished(
   const wasSettling = pending.settling;
   pending.settling = true;
   for (const [taskId, task] of job.tasks) stopOne(taskId, task);
-  if (job.counts.waiting > 0) {
-    // Tasks that never left the queue all end with one record: journaled as id ranges.
-    const ranges: IdRange[] = [];
-    let start = -1;
-    let end = -2;
-    for (const taskId of idSetIterate(job.ids)) {
-      if (job.tasks.has(taskId)) continue;
-      stopOne(taskId, materializeTask(job, taskId), false);
-      if (taskId !== end + 1) {
-        if (start >= 0) ranges.push({ start, end });
-        start = taskId;
-      }
-      end = taskId;
-    }
-    if (start >= 0) ranges.push({ start, end });
-    if (ranges.length > 0) {
-      const record = { ...pristineTask(), state: target, finishedAt: now };
-      state.dirtyBulk.push({ jobId: job.id, ranges, record });
-    }
-  }
+  // Tasks that never left the queue end together, with one record.
+  count += stopPristine(state, job, target, now);
   pending.settling = wasSettling;
   settleEnds(state, now);
   for (const part of job.parts) state.classes.get(part.classId)!.queue.removeJob(job.id);
