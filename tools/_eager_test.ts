@@ -41,13 +41,26 @@ Deno.test("eagerFunctions rewrites async, generator and exported declarations", 
   assert.deepEqual(mod.all, [3]);
 });
 
-Deno.test("eagerFunctions leaves nested functions, classes and expressions alone", () => {
+Deno.test("eagerFunctions parenthesizes closures and leaves methods and inner declarations alone", async () => {
   const code = [
-    "class A { m() { function inner() {} return inner; } }",
+    "class A { m() { function inner() {} return inner; } get g() { return 1; } }",
     "const f = function named() {};",
-    "export { A, f };",
+    "const o = { m(x) { return x; }, get two() { return 2; }, arrow: (x) => x + 1 };",
+    "export const total = [1, 2].map((x) => o.m(x)).reduce(async (a, b) => (await a) + b, 0);",
+    "export { A, f, o };",
   ].join("\n");
-  assert.equal(eagerFunctions(code), code);
+  const out = eagerFunctions(code);
+  assert.match(out, /class A \{ m\(\) \{ function inner\(\) \{\} return inner; \} get g\(\)/);
+  assert.match(out, /const f = \(function named\(\) \{\}\);/);
+  assert.match(
+    out,
+    /\{ m\(x\) \{ return x; \}, get two\(\) \{ return 2; \}, arrow: \(\(x\) => x \+ 1\) \}/,
+  );
+  assert.match(out, /\.map\(\(\(x\) => o\.m\(x\)\)\)/);
+  const mod = await load(out);
+  assert.equal(await mod.total, 3);
+  assert.equal((mod.o as { two: number }).two, 2);
+  assert.equal(new (mod.A as new () => { g: number })().g, 1);
 });
 
 Deno.test("eagerFunctions refuses what is not a module it can parse", () => {
