@@ -18,9 +18,7 @@
  * ```
  */
 export function randomToken(bytes = 8): string {
-  const buf = new Uint8Array(bytes);
-  crypto.getRandomValues(buf);
-  return Array.from(buf, (b) => b.toString(16).padStart(2, "0")).join("");
+  return hex(crypto.getRandomValues(new Uint8Array(bytes)));
 }
 
 /**
@@ -37,9 +35,10 @@ export function randomToken(bytes = 8): string {
  * ```
  */
 export function quickToken(bytes = 8): string {
-  let out = "";
-  for (let i = 0; i < bytes; i++) {
-    out += Math.floor(Math.random() * 256).toString(16).padStart(2, "0");
-  }
-  return out;
+  return hex(Uint8Array.from({ length: bytes }, () => Math.floor(Math.random() * 256)));
+}
+
+/** Lowercase hex of the bytes, two characters each. */
+function hex(buf: Uint8Array): string {
+  return Array.from(buf, (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -22,6 +22,7 @@ import {
   type SubmitRecord,
 } from "../mod.ts";
 import type { QueueRecord } from "../../autoalloc/mod.ts";
+import { dirname } from "../../common/mod.ts";
 import type { BulkTasks } from "../../scheduler/mod.ts";
 
 type Key = (string | number)[];
@@ -260,7 +261,7 @@ export class LmdbJournalStore implements JournalStore {
 
   /** Free bytes for an unprivileged writer on the journal's filesystem; null when unknown. */
   #freeBytes(): number | null {
-    for (const at of [this.#path, this.#path.slice(0, Math.max(1, this.#path.lastIndexOf("/")))]) {
+    for (const at of [this.#path, dirname(this.#path)]) {
       try {
         const st = statfsSync(at);
         return Number(st.bavail) * Number(st.bsize);
