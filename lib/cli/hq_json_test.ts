@@ -11,20 +11,10 @@ import {
   taskJson,
 } from "./hq_json.ts";
 import { explainJson, poolJson, serverInfoJson, workerJson } from "./hq_json_workers.ts";
-import type { TaskView } from "../protocol/mod.ts";
+import { type TaskView, unpackTaskView } from "../protocol/mod.ts";
 import { JOB_FOUR, JOB_ONE, JOB_ONE_TASKS, JOBS, SERVER, WORKERS } from "./testdata/fixtures.ts";
 
-const base: TaskView = {
-  id: 4,
-  state: "waiting",
-  instance: 0,
-  crash_count: 0,
-  started_at: null,
-  finished_at: null,
-  workers: [],
-  paths: null,
-  error: null,
-};
+const base: TaskView = unpackTaskView({ id: 4, state: "waiting" });
 
 Deno.test("taskJson() of a waiting task is exactly {id, state}", () => {
   assert.equal(formatJson(taskJson(base)), '{\n  "id": 4,\n  "state": "waiting"\n}');

@@ -12,6 +12,7 @@ import {
   type JobInfoView,
   type TaskDescView,
   type TaskView,
+  unpackTaskView,
   type WorkerView,
 } from "../../protocol/mod.ts";
 import type { ResourcePool } from "../../resources/descriptor.ts";
@@ -295,17 +296,9 @@ export const JOB_TWO: JobDetailView = withSummary({
 }, JOB_TWO_TASKS);
 
 /** The waiting tasks of job 4. */
-export const JOB_FOUR_TASKS: TaskView[] = [1, 2, 10, 11].map((id) => ({
-  id,
-  state: "waiting",
-  instance: 0,
-  crash_count: 0,
-  started_at: null,
-  finished_at: null,
-  workers: [],
-  paths: null,
-  error: null,
-}));
+export const JOB_FOUR_TASKS: TaskView[] = [1, 2, 10, 11].map((id) =>
+  unpackTaskView({ id, state: "waiting" })
+);
 
 /** `job info 4`: a multi-node job with no task and a few ids. */
 export const JOB_FOUR: JobDetailView = withSummary({
