@@ -18,6 +18,7 @@ export * from "./schedule_min_utilization.ts";
 export * from "./schedule_place.ts";
 export * from "./schedule_prefill.ts";
 export * from "./prefill_cap.ts";
+export * from "./fair_share.ts";
 export * from "./schedule_reserve.ts";
 export * from "./schedule_retract.ts";
 export * from "./state.ts";

@@ -4,8 +4,9 @@
  * network filesystem each hop waits for the other side's poll and for the mount's caches, so
  * a worker that runs short tasks drains 40 long before new ones arrive. The cap grows to
  * cover {@link PREFILL_COVER_ROUND_TRIPS} measured round trips of the worker's measured
- * task times, bounded by `prefillLimit`; prefilled tasks stay retractable and are still
- * shared out evenly between workers (`schedule_prefill.ts`).
+ * task times, bounded by `prefillLimit`; prefilled tasks stay retractable, are still
+ * shared out evenly between workers (`schedule_prefill.ts`), and past `prefillMax` no worker
+ * holds more than its share of what is left (`fair_share.ts`).
  *
  * The measures are moving averages kept on the worker record: the round trip from the
  * `sentAt` a worker echoes back, and the run time from its `started` and `finished` updates.

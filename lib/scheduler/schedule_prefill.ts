@@ -2,7 +2,9 @@
  * Prefill, called by placement for each class with tasks left at the highest
  * such level: while the class has more than `prefillReserve` tasks left,
  * workers already running it get a bounded queue ({@link prefillCap}: `prefillMax`, more on a
- * slow link) of extra tasks, which they start the moment a task of the class ends. Prefilled
+ * slow link) of extra tasks, which they start the moment a task of the class ends. Past
+ * `prefillMax`, a worker's queue is also bounded by its share, by speed, of the class's
+ * unstarted tasks (`fair_share.ts`), so that workers on slow links do not end last. Prefilled
  * tasks hold no resources; a worker reserved or held by a multi-node task
  * gets none, and only workers or classes that changed are looked at.
  *
@@ -11,6 +13,7 @@
 import type { RequestClass, WorkerRecord } from "./state.ts";
 import { canEverRun, placedKey, type RoundContext, takeTask } from "./schedule_context.ts";
 import { prefillCap } from "./prefill_cap.ts";
+import { fairShares, heldTotal } from "./fair_share.ts";
 
 /**
  * Queues up to `spare` tasks of the class at priority `p` on the workers that may take them
@@ -25,11 +28,16 @@ export function prefillClass(
   const { config } = round.state;
   if (config.prefillMax <= 0 || spare <= 0) return 0;
   const takers = prefillTakers(round, cls);
+  if (takers.length === 0) return 0;
+  // Past `prefillMax`, no worker holds more than its share of what is left, however slow its
+  // link: the one on the slowest link would otherwise hold the most when the queue runs dry.
+  const fair = fairShares(cls, sharers(round, cls), cls.queue.size + heldTotal(cls));
   let done = 0;
   for (let i = 0; i < takers.length && done < spare; i++) {
     const w = takers[i]!;
     const share = Math.max(1, Math.floor((spare - done) / (takers.length - i)));
-    let k = Math.min(prefillCap(w, config) - w.prefilled, share);
+    const room = (fair.get(w.id) ?? 0) + config.prefillMax - (cls.prefillHolders.get(w.id) ?? 0);
+    let k = Math.min(prefillCap(w, config) - w.prefilled, share, room);
     while (k-- > 0 && done < spare) {
       if (!takeTask(round, w, cls, null, p)) return done;
       w.prefilled++; // counted for the loop; commit recounts
@@ -52,5 +60,13 @@ export function prefillTakers(round: RoundContext, cls: RequestClass): WorkerRec
     ((w.classLoad.get(cls.id) ?? 0) > 0 || placedHere.has(placedKey(cls, w))) &&
     (pending.has(w.id) || changedWorkers.has(w.id) || changedClasses.has(cls.id)) &&
     canEverRun(cls, w, now)
+  );
+}
+
+/** Workers that share the class's unstarted tasks: running it, given it now, or holding some. */
+export function sharers(round: RoundContext, cls: RequestClass): WorkerRecord[] {
+  return round.running.filter((w) =>
+    (w.classLoad.get(cls.id) ?? 0) > 0 || round.placedHere.has(placedKey(cls, w)) ||
+    cls.prefillHolders.has(w.id)
   );
 }

@@ -123,3 +123,24 @@ Deno.test("prefillClass() shares a spare smaller than the caps evenly between sl
   assert.equal(prefillClass(r, cls, 0, 30), 30);
   assert.deepEqual([...s.workers.values()].map((w) => w.prefilled), [10, 10, 10]);
 });
+
+Deno.test("prefillClass() past prefillMax holds a slow-link worker to its fair share of what is left", () => {
+  const s = testState(3, 0);
+  addWorkers(s, [{ pools: ["cpus=1"] }, { pools: ["cpus=1"] }, { pools: ["cpus=1"] }, {
+    pools: ["cpus=1"],
+  }]);
+  // Worker 1: 1 s round trips, 10 ms tasks: a cap of 300. The others: 3 (prefillMax).
+  for (const w of s.workers.values()) {
+    Object.assign(w, { roundTripMs: w.id === 1 ? 1000 : 10, meanRunMs: 10 });
+  }
+  onSubmit(s, jobSubmit("cpus=1", 200), 0);
+  round(s);
+  const prefilled = () => [...s.workers.values()].map((w) => w.prefilled);
+  // 196 left, 49 each by speed; the spare is shared out evenly anyway.
+  assert.deepEqual(prefilled(), [49, 3, 3, 3]);
+  for (const id of s.workers.keys()) s.changedWorkers.add(id);
+  round(s, 1);
+  // Its cap (300) would let it take most of the 138 left in the queue; its fair share of the
+  // 196 unstarted tasks is 49, and prefillMax comes on top.
+  assert.deepEqual(prefilled(), [52, 3, 3, 3]);
+});

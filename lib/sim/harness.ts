@@ -154,8 +154,9 @@ export class Simulation {
     this.#events.push({ at, seq: this.#seq++, event });
   }
 
-  #delay(): number {
-    return this.#rng.int(1, this.#opts.maxDelayMs);
+  /** A channel delay: up to the worker's own largest delay when it has one. */
+  #delay(worker?: SimWorker): number {
+    return this.#rng.int(1, worker?.spec.maxDelayMs ?? this.#opts.maxDelayMs);
   }
 
   /** One server round, as the server runs it; true when every job is complete. */
@@ -184,7 +185,7 @@ export class Simulation {
   }
 
   #sendToWorker(worker: SimWorker, msgs: ToWorkerMsg[]): void {
-    const at = Math.max(worker.lastDelivery, this.#now + this.#delay());
+    const at = Math.max(worker.lastDelivery, this.#now + this.#delay(worker));
     worker.lastDelivery = at;
     const records = msgs.flatMap((m) => {
       const record = encodeToWorker(m);
@@ -196,7 +197,7 @@ export class Simulation {
   }
 
   #sendToServer(worker: SimWorker, msgs: FromWorkerMsg[]): void {
-    const at = Math.max(worker.lastArrival, this.#now + this.#delay());
+    const at = Math.max(worker.lastArrival, this.#now + this.#delay(worker));
     worker.lastArrival = at;
     const records = msgs.map(encodeFromWorker);
     // An update batch is sometimes read twice.
@@ -220,7 +221,7 @@ export class Simulation {
     const worker = event.worker;
     if (event.kind === "workerStart") {
       worker.alive = true;
-      this.#at(this.#now + this.#delay(), {
+      this.#at(this.#now + this.#delay(worker), {
         kind: "inbox",
         post: { kind: "register", worker },
       });

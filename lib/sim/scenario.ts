@@ -27,6 +27,8 @@ export interface SimWorkerSpec {
   crashAt: number | null;
   /** Worker group (`--group`); `default` when absent. */
   group?: string;
+  /** Largest delay of this worker's channels (a slower link), ms; the run's `maxDelayMs` when absent. */
+  maxDelayMs?: number;
 }
 
 /** A simulated job to submit. */
