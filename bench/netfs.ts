@@ -15,7 +15,8 @@
  * 5. Fairness: 4 workers across the views share N tasks; the spread of their last task ends
  *    against the round trip the server measured to them. Target: at most one round trip.
  *
- * `deno run -A bench/netfs.ts <viewA> <viewB> [--tasks N]` runs it alone.
+ * `deno run -A bench/netfs.ts <viewA> <viewB> [--tasks N] [--fairness-only]` runs it (or only the
+ * fairness measurement) alone.
  *
  * @module
  */
@@ -271,6 +272,17 @@ async function measureFairness(
   }
 }
 
+/** The fairness measurement ({@link measureFairness}) as one line of the report. */
+async function fairnessLine(views: NetfsViews, n: number): Promise<string> {
+  const fair = await measureFairness(views, n);
+  const spread = Math.max(...fair.ends) - Math.min(...fair.ends);
+  const rtt = Math.max(...fair.roundTrips.filter((x) => Number.isFinite(x)));
+  return `Fairness: 4 workers across the views, last task ends spread over ${fmtMs(spread)}; ` +
+    `measured round trips ${
+      fair.roundTrips.map(fmtMs).join(", ")
+    } (target: spread ≤ one round trip: ${spread <= rtt ? "met" : "NOT met"}).`;
+}
+
 /** Runs every measurement; returns the markdown section. */
 export async function benchNetfs(views: NetfsViews, options: NetfsOptions = {}): Promise<string> {
   const n = options.tasks ?? 10_000;
@@ -380,15 +392,7 @@ export async function benchNetfs(views: NetfsViews, options: NetfsOptions = {}):
     }
 
     log("fairness");
-    const fair = await measureFairness(views, Math.min(n, 4000));
-    const spread = Math.max(...fair.ends) - Math.min(...fair.ends);
-    const rtt = Math.max(...fair.roundTrips.filter((x) => Number.isFinite(x)));
-    parts.push(
-      `Fairness: 4 workers across the views, last task ends spread over ${fmtMs(spread)}; ` +
-        `measured round trips ${
-          fair.roundTrips.map(fmtMs).join(", ")
-        } (target: spread ≤ one round trip: ${spread <= rtt ? "met" : "NOT met"}).`,
-    );
+    parts.push(await fairnessLine(views, Math.min(n, 4000)));
     return parts.join("\n");
   } finally {
     await stopAll();
@@ -400,9 +404,17 @@ if (import.meta.main) {
   const [a, b] = Deno.args.filter((x) => !x.startsWith("--"));
   const i = Deno.args.indexOf("--tasks");
   if (!a || !b) {
-    console.error("usage: bench/netfs.ts <viewA> <viewB> [--tasks N]");
+    console.error("usage: bench/netfs.ts <viewA> <viewB> [--tasks N] [--fairness-only]");
     Deno.exit(2);
   }
   const tasks = i >= 0 ? Number(Deno.args[i + 1]) : undefined;
-  console.log(await benchNetfs({ a, b }, tasks === undefined ? {} : { tasks }));
+  if (Deno.args.includes("--fairness-only")) {
+    try {
+      console.log(await fairnessLine({ a, b }, tasks ?? 4000));
+    } finally {
+      await stopAll();
+    }
+  } else {
+    console.log(await benchNetfs({ a, b }, tasks === undefined ? {} : { tasks }));
+  }
 }
