@@ -4,6 +4,7 @@ import { parseResourceDef } from "../resources/mod.ts";
 import { jobSubmit } from "../scheduler/testdata/fixtures.ts";
 import {
   generateScenario,
+  type Scenario,
   type ScenarioOptions,
   type SimOptions,
   type SimResult,
@@ -110,19 +111,33 @@ Deno.test("simulation: equal seeds replay equal runs", () => {
   assert.deepEqual(once(), once());
 });
 
-Deno.test("sim: on slow channels, adaptive prefill feeds short tasks and 4 workers end within a round trip", () => {
+/**
+ * 4,000 tasks of 2-4 ms on `cpus=2` workers, one per entry of `delays`: its channels' largest
+ * delay, or undefined for the run's.
+ */
+function shortTasksOn(delays: (number | undefined)[]): Scenario {
   const pool = parseResourceDef("cpus=2");
-  const worker = { startAt: 0, pools: [pool], timeLimitMs: null, minUtilization: 0, crashAt: null };
-  const scenario = {
-    workers: [worker, worker, worker, worker],
+  return {
+    workers: delays.map((maxDelayMs) => ({
+      startAt: 0,
+      pools: [pool],
+      timeLimitMs: null,
+      minUtilization: 0,
+      crashAt: null,
+      ...(maxDelayMs === undefined ? {} : { maxDelayMs }),
+    })),
     jobs: [{
       submitAt: 10,
       submit: jobSubmit("cpus=1", 4000),
-      durationMs: [2, 4] as [number, number],
+      durationMs: [2, 4],
       failRate: 0,
       cancelAt: null,
     }],
   };
+}
+
+Deno.test("sim: on slow channels, adaptive prefill feeds short tasks and 4 workers end within a round trip", () => {
+  const scenario = shortTasksOn([undefined, undefined, undefined, undefined]);
   const options = { maxDelayMs: 250, serverTickMs: 20, duplicateRate: 0, heartbeatMs: 1000 };
   const run = (prefillLimit: number) =>
     new Simulation(scenario, 7, {
@@ -148,25 +163,7 @@ Deno.test("sim: on slow channels, adaptive prefill feeds short tasks and 4 worke
 });
 
 Deno.test("sim: with one link ten times slower than the others, the 4 workers still end within its round trip", () => {
-  const pool = parseResourceDef("cpus=2");
-  const worker = (maxDelayMs: number) => ({
-    startAt: 0,
-    pools: [pool],
-    timeLimitMs: null,
-    minUtilization: 0,
-    crashAt: null,
-    maxDelayMs,
-  });
-  const scenario = {
-    workers: [worker(25), worker(25), worker(25), worker(250)],
-    jobs: [{
-      submitAt: 10,
-      submit: jobSubmit("cpus=1", 4000),
-      durationMs: [2, 4] as [number, number],
-      failRate: 0,
-      cancelAt: null,
-    }],
-  };
+  const scenario = shortTasksOn([25, 25, 25, 250]);
   const options = { maxDelayMs: 25, serverTickMs: 20, duplicateRate: 0, heartbeatMs: 1000 };
   const slowRoundTrip = 2 * 250 + options.serverTickMs;
   // Without a fair-share bound the slow worker holds the most when the queue runs dry: seeds
