@@ -2,13 +2,15 @@
  * The umbrella CLI: `hq server|worker|submit|job|task|alloc ...`. It finds
  * the command word and loads only the role file that answers it, so a
  * client command never loads the server (or LMDB); `hq <role> ...` and
- * `deno run -A <role>.ts ...` behave the same. A role file is loaded from
- * the start-up cache (one bundled file, see `lib/cli/launch.ts`) while that
- * is fresh, else from its sources.
+ * `deno run -A <role>.ts ...` behave the same. Queries of jobs and workers
+ * and the task commands are answered by smaller parts of their own
+ * ({@link QUERY_PARTS}). A role file or part is loaded from the start-up
+ * cache (one bundled file, see `lib/cli/launch.ts`) while that is fresh,
+ * else from its sources.
  *
  * @module
  */
-import { firstPositional, GLOBAL_OPTIONS } from "./lib/cli/globals.ts";
+import { commandWords, firstPositional, GLOBAL_OPTIONS } from "./lib/cli/globals.ts";
 import { fileUrlOf, folderOfFileUrl, launchCacheDir, moduleToLoad } from "./lib/cli/io/launch.ts";
 
 /** What a role file offers the umbrella. */
@@ -35,11 +37,56 @@ const ROLES: readonly { name: string; about: string; file: string }[] = [
   },
 ];
 
-/** Runs `hq` on `argv`; returns the exit code. */
-export async function main(argv: readonly string[]): Promise<number> {
+/**
+ * Commands answered by a part of their own rather than their role file: the `job` and
+ * `worker` queries and the `task` commands, which scripts call in loops. Each part is a bundle
+ * much smaller than the role's, so these start faster. `subcommands` lists those of the
+ * command word that the part answers, or is "all".
+ */
+export const QUERY_PARTS: Readonly<
+  Record<string, { readonly part: string; readonly subcommands: readonly string[] | "all" }>
+> = {
+  job: {
+    part: "lib/cli/io/query_jobs/mod.ts",
+    subcommands: ["list", "summary", "info", "task-ids"],
+  },
+  task: { part: "lib/cli/io/query_tasks/mod.ts", subcommands: "all" },
+  worker: { part: "lib/cli/io/query_workers/mod.ts", subcommands: ["list", "info"] },
+};
+
+/**
+ * The file (relative to the repository) that answers `argv`: the part of
+ * {@link QUERY_PARTS} for its command, unless help or the version is asked or an option the
+ * umbrella does not know comes before the subcommand; else the role file of the command word.
+ *
+ * @example Usage
+ * ```ts
+ * import { fileFor } from "./hq.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(fileFor(["--server-dir", "/srv", "job", "list"]), "lib/cli/io/query_jobs/mod.ts");
+ * assert.equal(fileFor(["job", "cancel", "1"]), "submit.ts");
+ * assert.equal(fileFor(["job", "list", "--help"]), "submit.ts");
+ * assert.equal(fileFor(["worker", "stop", "2"]), "worker.ts");
+ * ```
+ */
+export function fileFor(argv: readonly string[]): string {
+  const words = commandWords(argv, GLOBAL_OPTIONS, 2);
+  const query = words?.length === 2 ? QUERY_PARTS[words[0]!] : undefined;
+  const help = argv.some((t) => t === "-h" || t === "--help" || t === "-V" || t === "--version");
+  if (
+    query !== undefined && !help &&
+    (query.subcommands === "all" || query.subcommands.includes(words![1]!))
+  ) {
+    return query.part;
+  }
   const word = firstPositional(argv, GLOBAL_OPTIONS);
   // Help, --version and unknown commands are answered by the client role, which lists all roles.
-  const file = (ROLES.find((r) => r.name === word) ?? ROLES[1]!).file;
+  return (ROLES.find((r) => r.name === word) ?? ROLES[1]!).file;
+}
+
+/** Runs `hq` on `argv`; returns the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const file = fileFor(argv);
   const root = folderOfFileUrl(import.meta.url);
   const path = moduleToLoad(root + file, launchCacheDir(root));
   // Not a literal specifier: Deno would load every role (and LMDB) with this file otherwise.

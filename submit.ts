@@ -7,37 +7,20 @@ import {
   argList,
   argString,
   cancelLogLines,
-  filterJobList,
-  JOB_STATE_NAMES,
-  jobDetailsJson,
-  jobListJson,
-  type JobStatus,
   jobStatus,
-  jobSummaryJson,
   jobWaitCounts,
   jobWaitJson,
   missingIds,
   notFoundLines,
-  optCount,
   optFlag,
   optString,
-  quietJobList,
-  quietJobSummary,
-  renderJobInfo,
-  renderJobList,
-  renderJobSummary,
   renderJobWait,
-  renderTaskIds,
-  selectorArg,
   stateFilter,
   stateListArg,
   SUBMIT_OPTIONS,
   submitFlags,
   type SubmitIo,
   submitText,
-  TASK_STATE_NAMES,
-  taskIdsJson,
-  taskStateFilter,
   UsageError,
 } from "./lib/cli/mod.ts";
 import {
@@ -45,9 +28,15 @@ import {
   type CommandContext,
   createSubmitFileCommand,
   importPart,
+  JOB_ABOUT,
+  JOB_SELECTOR_ARG,
   jobCatCommand,
   jobCloseCommand,
+  jobInfoCommand,
+  jobListCommand,
   jobOpenCommand,
+  jobSummaryCommand,
+  jobTaskIdsCommand,
   type NotificationRunner,
   notificationRunner,
   type Output,
@@ -186,44 +175,6 @@ export const submitCommand: Command = {
   run: submit,
 };
 
-async function jobList(ctx: CommandContext): Promise<void> {
-  const { parsed: p, out } = ctx;
-  const states = stateFilter(p, "filter")?.map((s) => s.toUpperCase() as JobStatus) ?? null;
-  const all = await withClient(ctx.serverDir, (client) => client.listJobs());
-  const shown = filterJobList(all, { all: optFlag(p, "all"), states });
-  if (out.mode === "json") out.json(jobListJson(shown));
-  else if (out.mode === "quiet") { for (const l of quietJobList(shown)) out.text(l); }
-  else {
-    out.text(renderJobList(shown, { total: all.length, verbose: optCount(p, "verbose") > 0 }));
-  }
-}
-
-async function jobSummaryCmd(ctx: CommandContext): Promise<void> {
-  const { out } = ctx;
-  const jobs = await withClient(ctx.serverDir, (client) => client.listJobs());
-  if (out.mode === "json") out.json(jobSummaryJson(jobs));
-  else if (out.mode === "quiet") { for (const l of quietJobSummary(jobs)) out.text(l); }
-  else out.text(renderJobSummary(jobs));
-}
-
-async function jobInfo(ctx: CommandContext): Promise<void> {
-  const { out } = ctx;
-  const selector = argString(ctx.parsed, "SELECTOR")!;
-  const { jobs, tasks } = await withClient(ctx.serverDir, async (client) => {
-    const jobs = await client.jobInfo(selector);
-    // JSON lists every task: fetched in pages, only for the jobs found.
-    const ids = jobs.map((j) => j.info.id).join(",");
-    const tasks = out.mode === "json" && ids !== "" ? await client.taskList(ids) : {};
-    return { jobs, tasks };
-  });
-  out.logAll(notFoundLines("Job", missingIds(selector, jobs.map((j) => j.info.id)), "ERROR"));
-  const now = Date.now();
-  if (out.mode === "json") out.json(jobDetailsJson(jobs, tasks));
-  else if (out.mode === "cli" && jobs.length > 0) {
-    out.text(jobs.map((j) => renderJobInfo(j, { now })).join("\n"));
-  }
-}
-
 async function jobCancel(ctx: CommandContext): Promise<void> {
   const { parsed: p, out } = ctx;
   const reason = optString(p, "reason") ?? null;
@@ -282,59 +233,18 @@ async function jobProgress(ctx: CommandContext): Promise<void> {
   );
 }
 
-async function jobTaskIds(ctx: CommandContext): Promise<void> {
-  const { parsed: p, out } = ctx;
-  const byJob = await withClient(
-    ctx.serverDir,
-    (client) => client.taskList(argString(p, "SELECTOR")!, null, taskStateFilter(p, "filter")),
-  );
-  const result: Record<string, number[]> = {};
-  for (const [jobId, tasks] of Object.entries(byJob)) {
-    result[jobId] = tasks.map((t) => t.id);
-  }
-  if (out.mode === "json") out.json(taskIdsJson(result));
-  else if (out.mode === "cli") out.text(renderTaskIds(result));
-}
-
-const SELECTOR_ARG = {
-  name: "SELECTOR",
-  required: true,
-  check: selectorArg,
-  help: "Job id, range, last or all",
-} as const;
-
 /** The `job` command tree. */
 export const jobCommand: Command = {
   name: "job",
-  about: "Commands for jobs",
+  about: JOB_ABOUT,
   subcommands: [
-    {
-      name: "list",
-      about: "Display information about jobs",
-      options: [
-        { long: "all", conflicts: ["filter"], help: "Display all jobs" },
-        {
-          long: "filter",
-          value: "FILTER",
-          multiple: true,
-          check: stateListArg(JOB_STATE_NAMES),
-          help: "Display only jobs in these states (comma-separated)",
-        },
-        { long: "verbose", short: "v", count: true, help: "Add the Cancel Reason column" },
-      ],
-      run: jobList,
-    },
-    { name: "summary", about: "Display the number of jobs in each state", run: jobSummaryCmd },
-    {
-      name: "info",
-      about: "Display detailed information about jobs",
-      args: [SELECTOR_ARG],
-      run: jobInfo,
-    },
+    jobListCommand,
+    jobSummaryCommand,
+    jobInfoCommand,
     {
       name: "cancel",
       about: "Cancel jobs",
-      args: [SELECTOR_ARG],
+      args: [JOB_SELECTOR_ARG],
       options: [{
         long: "reason",
         value: "REASON",
@@ -348,7 +258,7 @@ export const jobCommand: Command = {
     {
       name: "forget",
       about: "Forget completed jobs: the server drops them from memory and its journal",
-      args: [SELECTOR_ARG],
+      args: [JOB_SELECTOR_ARG],
       options: [{
         long: "filter",
         value: "FILTER",
@@ -366,29 +276,17 @@ export const jobCommand: Command = {
     {
       name: "wait",
       about: "Wait until jobs complete",
-      args: [SELECTOR_ARG],
+      args: [JOB_SELECTOR_ARG],
       options: [{ long: "without-close", help: "Do not wait for open jobs to be closed" }],
       run: jobWait,
     },
     {
       name: "progress",
       about: "Show a progress bar of jobs until they complete",
-      args: [SELECTOR_ARG],
+      args: [JOB_SELECTOR_ARG],
       run: jobProgress,
     },
-    {
-      name: "task-ids",
-      about: "Print the ids of the tasks of jobs",
-      args: [SELECTOR_ARG],
-      options: [{
-        long: "filter",
-        value: "FILTER",
-        multiple: true,
-        check: stateListArg(TASK_STATE_NAMES),
-        help: "Only tasks in these states (comma-separated)",
-      }],
-      run: jobTaskIds,
-    },
+    jobTaskIdsCommand,
   ],
 };
 

@@ -12,20 +12,12 @@ import {
   durationArg,
   GLOBAL_OPTIONS,
   intArg,
-  optFlag,
   type OptionSpec,
-  optString,
   parseCommandLine,
   POLL_OPTIONS,
-  quietWorkerList,
-  renderWorkerInfo,
-  renderWorkerList,
-  selectorArg,
   SHARED_WORKER_OPTIONS,
   singleIdArg,
   stopLogLines,
-  workerInfoJson,
-  workerListJson,
 } from "./lib/cli/mod.ts";
 import {
   type Command,
@@ -34,9 +26,12 @@ import {
   type RoleInfo,
   runCommandLine,
   runUmbrella,
+  WORKER_ABOUT,
+  WORKER_SELECTOR_ARG,
+  workerInfoCommand,
+  workerListCommand,
 } from "./lib/cli/io/mod.ts";
-import { idSetIterate, parseDuration, parseSelector, resolveSelector } from "./lib/common/mod.ts";
-import type { WorkerView } from "./lib/protocol/mod.ts";
+import { parseDuration, parseSelector, resolveSelector } from "./lib/common/mod.ts";
 import { withClient } from "./lib/client/io/mod.ts";
 
 /** The part of this role that runs a worker, detects resources and deploys over ssh. */
@@ -45,46 +40,6 @@ export type WorkerStartPart = typeof import("./lib/cli/io/worker_start/mod.ts");
 /** Loads the part; the self-contained worker (`tools/worker_entry.ts`) links it in instead. */
 let loadStart = (): Promise<WorkerStartPart> =>
   importPart(import.meta.url, "lib/cli/io/worker_start/mod.ts");
-
-async function list(ctx: CommandContext): Promise<void> {
-  const { parsed: p, out } = ctx;
-  let workers = await withClient(ctx.serverDir, (c) => c.listWorkers());
-  const filter = optString(p, "filter");
-  if (filter === "offline") workers = workers.filter((w) => w.state !== "running");
-  else if (filter === "running" || !optFlag(p, "all")) {
-    workers = workers.filter((w) => w.state === "running");
-  }
-  if (out.mode === "json") out.json(workerListJson(workers));
-  else if (out.mode === "quiet") { for (const l of quietWorkerList(workers)) out.text(l); }
-  else out.text(renderWorkerList(workers));
-}
-
-function pickWorkers(
-  out: CommandContext["out"],
-  selector: string,
-  all: readonly WorkerView[],
-): WorkerView[] {
-  const sel = parseSelector(selector);
-  const ids = resolveSelector(sel, all.map((w) => w.id));
-  if (sel.kind === "ids") {
-    for (const r of sel.ids) {
-      for (const id of idSetIterate([r])) {
-        if (!all.some((w) => w.id === id)) out.log("ERROR", `Worker ${id} not found`);
-      }
-    }
-  }
-  return all.filter((w) => ids.includes(w.id));
-}
-
-async function info(ctx: CommandContext): Promise<void> {
-  const { out } = ctx;
-  const all = await withClient(ctx.serverDir, (c) => c.listWorkers());
-  const picked = pickWorkers(out, argString(ctx.parsed, "SELECTOR")!, all);
-  if (out.mode === "json") out.json(workerInfoJson(picked));
-  else if (out.mode === "cli" && picked.length > 0) {
-    out.text(picked.map((w) => renderWorkerInfo(w)).join("\n"));
-  }
-}
 
 async function stop(ctx: CommandContext): Promise<void> {
   const { out } = ctx;
@@ -190,45 +145,17 @@ export function validateWorkerStartArgs(args: readonly string[]): void {
 /** The `worker` command tree. */
 export const workerCommand: Command = {
   name: "worker",
-  about: "Commands for workers",
+  about: WORKER_ABOUT,
   subcommands: [
     startCommand,
     {
       name: "stop",
       about: "Stop workers",
-      args: [{
-        name: "SELECTOR",
-        required: true,
-        check: selectorArg,
-        help: "id, range, last or all",
-      }],
+      args: [WORKER_SELECTOR_ARG],
       run: stop,
     },
-    {
-      name: "list",
-      about: "Display information about workers",
-      options: [
-        { long: "all", conflicts: ["filter"], help: "Display all workers, also the offline ones" },
-        {
-          long: "filter",
-          value: "FILTER",
-          choices: ["running", "offline"],
-          help: "Display only workers in this state",
-        },
-      ],
-      run: list,
-    },
-    {
-      name: "info",
-      about: "Display information about workers",
-      args: [{
-        name: "SELECTOR",
-        required: true,
-        check: selectorArg,
-        help: "id, range, last or all",
-      }],
-      run: info,
-    },
+    workerListCommand,
+    workerInfoCommand,
     {
       name: "hwdetect",
       about: "Display the resources a worker would detect on this node",

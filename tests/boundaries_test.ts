@@ -117,6 +117,12 @@ Deno.test("every folder of lib/ has a mod.ts that is used", async () => {
   for (const [file, text] of files) {
     for (const t of importTargets(file, text)) if (t.endsWith("/mod.ts")) used.add(t);
   }
+  // Parts loaded by their path (the umbrella's query parts, a role's `importPart`) are used.
+  for (const text of files.values()) {
+    for (const m of stripComments(text).matchAll(/["'](lib\/[\w/]+\/mod\.ts)["']/g)) {
+      used.add(m[1]!);
+    }
+  }
   // The simulation's own test is its only user.
   const simTest = await Deno.readTextFile(join(ROOT, "lib/sim/sim_test.ts"));
   for (const t of importTargets("lib/sim/sim_test.ts", simTest)) used.add(t);

@@ -23,11 +23,12 @@ async function readEntry(cache: string, name: string): Promise<LaunchEntry> {
   return entry;
 }
 
-/** Rewrites a bundle to print MARK when loaded, and its manifest to match the new bundle. */
+/** Rewrites a bundle to print MARK and its name when loaded, and its manifest to match. */
 async function markBundle(cache: string, name: string): Promise<void> {
   const entry = await readEntry(cache, name);
   const text = await Deno.readTextFile(entry.bundle);
-  await Deno.writeTextFile(entry.bundle, `console.error(${JSON.stringify(MARK)});\n${text}`);
+  const mark = JSON.stringify(`${MARK}: ${name}`);
+  await Deno.writeTextFile(entry.bundle, `console.error(${mark});\n${text}`);
   const st = await Deno.stat(entry.bundle);
   await writeEntry(cache, name, {
     ...entry,
@@ -89,30 +90,51 @@ Deno.test("every role answers the same through its bundle as from its sources", 
   await using c = await Cluster.create();
   const cache = join(c.root, "cache");
   assert.equal((await deno(["run", "-A", "tools/build_cli.ts", cache])).code, 0);
-  for (const name of ["submit", "worker", "server", "alloc"]) await markBundle(cache, name);
+  const names = [
+    "submit",
+    "worker",
+    "server",
+    "alloc",
+    "query_jobs",
+    "query_tasks",
+    "query_workers",
+  ];
+  for (const name of names) await markBundle(cache, name);
   c.startServer();
   await c.waitServerReady();
   c.startWorker(["--cpus", "1"]);
   const submitted = await c.hq(["submit", "--wait", "--", "true"]);
   assert.equal(submitted.code, 0, submitted.stderr);
-  const commands = [
-    ["--output-mode", "json", "job", "list"],
-    ["--output-mode", "json", "job", "info", "1"],
-    ["--output-mode", "json", "task", "list", "1"],
-    ["worker", "list", "--output-mode", "quiet"],
-    ["server", "info", "--output-mode", "json"],
-    ["alloc", "list"],
-    ["job", "info", "7"],
-    ["bogus"],
+  // Each command, and the bundle that answers it.
+  const commands: [string[], string][] = [
+    [["--output-mode", "json", "job", "list"], "query_jobs"],
+    [["--output-mode", "json", "job", "info", "1"], "query_jobs"],
+    [["job", "list", "--all", "--filter", "finished"], "query_jobs"],
+    [["job", "summary"], "query_jobs"],
+    [["job", "task-ids", "1"], "query_jobs"],
+    [["job", "list", "--bogus"], "query_jobs"],
+    [["--output-mode", "json", "task", "list", "1"], "query_tasks"],
+    [["task", "info", "1", "0"], "query_tasks"],
+    [["task", "explain", "1", "0"], "query_tasks"],
+    [["task", "notify", "hi"], "query_tasks"],
+    [["job", "list", "--help"], "submit"],
+    [["job", "cancel", "9"], "submit"],
+    [["worker", "list", "--output-mode", "quiet"], "query_workers"],
+    [["worker", "info", "1", "--output-mode", "json"], "query_workers"],
+    [["worker", "address", "1"], "worker"],
+    [["server", "info", "--output-mode", "json"], "server"],
+    [["alloc", "list"], "alloc"],
+    [["job", "info", "7"], "query_jobs"],
+    [["bogus"], "submit"],
   ];
-  for (const args of commands) {
+  for (const [args, bundle] of commands) {
     const viaBundle = await c.hq(args, { env: { HQ_CLI_CACHE: cache } });
     const viaSources = await c.hq(args, { env: { HQ_CLI_CACHE: "off" } });
     const label = args.join(" ");
-    assert.match(viaBundle.stderr, new RegExp(MARK), `${label}: bundle loaded`);
+    assert.match(viaBundle.stderr, new RegExp(`${MARK}: ${bundle}\n`), `${label}: ${bundle}.js`);
     assert.doesNotMatch(viaSources.stderr, new RegExp(MARK), `${label}: sources loaded`);
     assert.equal(viaBundle.code, viaSources.code, `${label}: exit code`);
-    const same = (s: string) => s.replace(new RegExp(`${MARK}\\n`), "").replace(/^\S+Z /gm, "");
+    const same = (s: string) => s.replace(new RegExp(`${MARK}.*\\n`), "").replace(/^\S+Z /gm, "");
     assert.equal(same(viaBundle.stdout), same(viaSources.stdout), `${label}: stdout`);
     assert.equal(same(viaBundle.stderr), same(viaSources.stderr), `${label}: stderr`);
   }
@@ -133,7 +155,8 @@ Deno.test("parts a role loads lazily come from their own bundles, not the role's
   await readEntry(cache, "heavy");
   // Loading Node's compatibility layer (a static `node:` import) costs a command some 15 ms:
   // the bundles of client commands load such modules only where a command uses them.
-  for (const name of ["submit", "worker", "server", "alloc", "output_log"]) {
+  const clientBundles = ["submit", "worker", "server", "alloc", "output_log"];
+  for (const name of [...clientBundles, "query_jobs", "query_tasks", "query_workers"]) {
     const text = await Deno.readTextFile(join(cache, `${name}.js`));
     const statics = text.match(/^import\b[^;]*?["'](node|npm):[^"']+["']/gm) ?? [];
     assert.deepEqual(statics, [], `${name}.js imports at load: ${statics.join(", ")}`);
@@ -149,6 +172,14 @@ Deno.test("parts a role loads lazily come from their own bundles, not the role's
   for (const name of ["worker", "server", "alloc", "output_log"]) {
     const text = await Deno.readTextFile(join(cache, `${name}.js`));
     for (const other of ["createJobCatCommand", "taskCommand", "jobCommand"]) {
+      assert.doesNotMatch(text, new RegExp(`\\b${other}\\b`), `${name}.js holds ${other}`);
+    }
+  }
+
+  // The query parts carry none of the client role's submitting machinery.
+  for (const name of ["query_jobs", "query_tasks", "query_workers"]) {
+    const text = await Deno.readTextFile(join(cache, `${name}.js`));
+    for (const other of ["createJobCatCommand", "notificationRunner", "SUBMIT_OPTIONS"]) {
       assert.doesNotMatch(text, new RegExp(`\\b${other}\\b`), `${name}.js holds ${other}`);
     }
   }

@@ -28,7 +28,13 @@ import { fileStamp, launchCacheDir } from "../lib/cli/io/launch.ts";
 const ROOT = fromFileUrl(new URL("../", import.meta.url));
 /** The role files the umbrella loads, then the parts that role files load lazily (`importPart`). */
 const ROLE_FILES = ["submit.ts", "worker.ts", "server.ts", "alloc.ts", "output_log.ts"];
-const PART_FILES = ["lib/cli/io/heavy/mod.ts", "lib/cli/io/worker_start/mod.ts"];
+const PART_FILES = [
+  "lib/cli/io/heavy/mod.ts",
+  "lib/cli/io/worker_start/mod.ts",
+  "lib/cli/io/query_jobs/mod.ts",
+  "lib/cli/io/query_tasks/mod.ts",
+  "lib/cli/io/query_workers/mod.ts",
+];
 
 async function deno(args: string[]): Promise<string> {
   const out = await new Deno.Command(Deno.execPath(), { args, cwd: ROOT, stdin: "null" }).output();

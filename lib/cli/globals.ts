@@ -68,3 +68,43 @@ export function firstPositional(
   }
   return undefined;
 }
+
+/**
+ * The first `n` words of `argv` that are not options or their values (fewer when `argv` has
+ * fewer), or null when an option other than `options` (or a help flag) comes before them:
+ * the umbrella then leaves the command line to the role's own parser.
+ *
+ * @example Usage
+ * ```ts
+ * import { commandWords } from "./globals.ts";
+ * import assert from "node:assert/strict";
+ * const globals = [{ long: "server-dir", value: "DIR", help: "" }];
+ * assert.deepEqual(commandWords(["--server-dir", "/srv", "job", "list", "--all"], globals, 2), [
+ *   "job",
+ *   "list",
+ * ]);
+ * assert.deepEqual(commandWords(["job"], globals, 2), ["job"]);
+ * assert.equal(commandWords(["job", "--all", "list"], globals, 2), null);
+ * ```
+ */
+export function commandWords(
+  argv: readonly string[],
+  options: readonly OptionSpec[],
+  n: number,
+): string[] | null {
+  const words: string[] = [];
+  for (let i = 0; i < argv.length && words.length < n; i++) {
+    const token = argv[i]!;
+    if (token === "--") return null;
+    if (!isOptionToken(token)) {
+      words.push(token);
+      continue;
+    }
+    const spec = token.startsWith("--")
+      ? options.find((o) => o.long === token.slice(2).split("=")[0])
+      : undefined;
+    if (spec === undefined) return null;
+    if (spec.value !== undefined && !token.includes("=")) i++;
+  }
+  return words;
+}

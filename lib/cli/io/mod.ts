@@ -9,5 +9,8 @@ export * from "./output.ts";
 export * from "./run_cli.ts";
 export * from "./launch.ts";
 export * from "./job_commands.ts";
+export * from "./job_queries.ts";
 export * from "./notify.ts";
+export * from "./notify_runner.ts";
 export * from "./task_commands.ts";
+export * from "./worker_queries.ts";

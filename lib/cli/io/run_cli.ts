@@ -6,16 +6,17 @@
  *
  * @module
  */
+// The files themselves rather than the package's `mod.ts`: the query part
+// (`queries/mod.ts`) loads this module without the rest of the presentation.
 import {
   type CommandSpec,
-  formatJson,
-  type JsonValue,
   optFlag,
   optString,
   parseCommandLine,
   type Parsed,
   UsageError,
-} from "../mod.ts";
+} from "../args.ts";
+import { formatJson, type JsonValue } from "../json.ts";
 import { GLOBAL_OPTIONS } from "../globals.ts";
 import { Output, type OutputMode } from "./output.ts";
 
