@@ -63,3 +63,35 @@ export function prefillCap(worker: WorkerRecord, config: SchedulerConfig): numbe
   );
   return Math.min(limit, Math.max(base, need));
 }
+
+/**
+ * Whether a prefill sent to the worker now would likely find nothing of its class running
+ * there: its `held` unstarted and its running tasks of the class end sooner than a message
+ * takes to reach it (half a round trip), at `slots` tasks at once. The worker would only send
+ * such tasks back (a prefilled task starts when one of its class ends), a round trip later;
+ * it gets them with its next tasks to run instead.
+ *
+ * @example Usage
+ * ```ts
+ * import { drainsBeforeDelivery } from "./prefill_cap.ts";
+ * import type { WorkerRecord } from "./state.ts";
+ * import assert from "node:assert/strict";
+ * const worker = { roundTripMs: 500, meanRunMs: 3, classLoad: new Map([[1, 2]]) };
+ * const w = worker as unknown as WorkerRecord;
+ * // 2 running and 10 held tasks of 3 ms on 2 slots end in 18 ms, a message takes 250 ms.
+ * assert.equal(drainsBeforeDelivery(w, 1, 10, 2), true);
+ * assert.equal(drainsBeforeDelivery(w, 1, 400, 2), false);
+ * assert.equal(drainsBeforeDelivery({ ...worker, roundTripMs: null } as unknown as WorkerRecord, 1, 0, 2), false);
+ * ```
+ */
+export function drainsBeforeDelivery(
+  worker: WorkerRecord,
+  classId: number,
+  held: number,
+  slots: number,
+): boolean {
+  const { roundTripMs, meanRunMs } = worker;
+  if (roundTripMs === null || meanRunMs === null) return false;
+  const running = worker.classLoad.get(classId) ?? 0;
+  return (held + running) * meanRunMs / Math.max(1, slots) < roundTripMs / 2;
+}

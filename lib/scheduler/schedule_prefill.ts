@@ -4,7 +4,9 @@
  * workers already running it get a bounded queue ({@link prefillCap}: `prefillMax`, more on a
  * slow link) of extra tasks, which they start the moment a task of the class ends. Past
  * `prefillMax`, a worker's queue is also bounded by its share, by speed, of the class's
- * unstarted tasks (`fair_share.ts`), so that workers on slow links do not end last. Prefilled
+ * unstarted tasks (`fair_share.ts`), so that workers on slow links do not end last; a worker
+ * that would run dry before a prefill reaches it gets none on its own
+ * ({@link drainsBeforeDelivery}), only with tasks to run. Prefilled
  * tasks hold no resources; a worker reserved or held by a multi-node task
  * gets none, and only workers or classes that changed are looked at.
  *
@@ -12,8 +14,8 @@
  */
 import type { RequestClass, WorkerRecord } from "./state.ts";
 import { canEverRun, placedKey, type RoundContext, takeTask } from "./schedule_context.ts";
-import { prefillCap } from "./prefill_cap.ts";
-import { fairShares, heldTotal } from "./fair_share.ts";
+import { drainsBeforeDelivery, prefillCap } from "./prefill_cap.ts";
+import { fairShares, heldTotal, slotsFor } from "./fair_share.ts";
 
 /**
  * Queues up to `spare` tasks of the class at priority `p` on the workers that may take them
@@ -35,8 +37,14 @@ export function prefillClass(
   let done = 0;
   for (let i = 0; i < takers.length && done < spare; i++) {
     const w = takers[i]!;
+    const held = cls.prefillHolders.get(w.id) ?? 0;
+    // Tasks that would reach the worker after it ran dry come with its next tasks to run.
+    if (
+      !round.placedHere.has(placedKey(cls, w)) &&
+      drainsBeforeDelivery(w, cls.id, held, slotsFor(cls, w))
+    ) continue;
     const share = Math.max(1, Math.floor((spare - done) / (takers.length - i)));
-    const room = (fair.get(w.id) ?? 0) + config.prefillMax - (cls.prefillHolders.get(w.id) ?? 0);
+    const room = (fair.get(w.id) ?? 0) + config.prefillMax - held;
     let k = Math.min(prefillCap(w, config) - w.prefilled, share, room);
     while (k-- > 0 && done < spare) {
       if (!takeTask(round, w, cls, null, p)) return done;

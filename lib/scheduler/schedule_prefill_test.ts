@@ -144,3 +144,20 @@ Deno.test("prefillClass() past prefillMax holds a slow-link worker to its fair s
   // 196 unstarted tasks is 49, and prefillMax comes on top.
   assert.deepEqual(prefilled(), [52, 3, 3, 3]);
 });
+
+Deno.test("prefillClass() sends a worker that runs dry before delivery no prefill of its own", () => {
+  const s = testState(3, 0);
+  addWorkers(s, [{ pools: ["cpus=1"] }, { pools: ["cpus=1"] }]);
+  // Worker 1: 1 s round trips, 1 ms tasks: what it holds runs out long before a message lands.
+  Object.assign(s.workers.get(1)!, { roundTripMs: 1000, meanRunMs: 1 });
+  onSubmit(s, jobSubmit("cpus=1", 200), 0);
+  round(s);
+  // Given tasks to run this round, it gets its prefill with them.
+  const first = s.workers.get(1)!.prefilled;
+  assert.ok(first > 3, `prefilled ${first}`);
+  for (const id of s.workers.keys()) s.changedWorkers.add(id);
+  round(s, 1);
+  // 1 running and its prefill of 1 ms tasks end in well under the 500 ms a prefill takes.
+  assert.equal(s.workers.get(1)!.prefilled, first);
+  assert.equal(s.workers.get(2)!.prefilled, 3);
+});
