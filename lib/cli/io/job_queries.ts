@@ -1,7 +1,7 @@
 /**
  * The `job` commands that only read: `job list`, `job summary`, `job info` and
  * `job task-ids`. The client role lists them in its `job` tree, and the umbrella runs them
- * through the query part (`queries/mod.ts`) without loading the rest of that role.
+ * through the query part (`query_jobs/mod.ts`) without loading the rest of that role.
  *
  * @module
  */

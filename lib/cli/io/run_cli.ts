@@ -6,8 +6,8 @@
  *
  * @module
  */
-// The files themselves rather than the package's `mod.ts`: the query part
-// (`queries/mod.ts`) loads this module without the rest of the presentation.
+// The files themselves rather than the package's `mod.ts`: the query parts
+// (`query_*/mod.ts`) load this module without the rest of the presentation.
 import {
   type CommandSpec,
   optFlag,
