@@ -57,16 +57,7 @@ export function firstPositional(
   argv: readonly string[],
   options: readonly OptionSpec[],
 ): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const token = argv[i]!;
-    if (token === "--") return argv[i + 1];
-    if (!isOptionToken(token)) return token;
-    if (token.startsWith("--") && !token.includes("=")) {
-      const spec = options.find((o) => o.long === token.slice(2));
-      if (spec?.value !== undefined) i++;
-    }
-  }
-  return undefined;
+  return scanWords(argv, options, 1, false)![0];
 }
 
 /**
@@ -92,10 +83,28 @@ export function commandWords(
   options: readonly OptionSpec[],
   n: number,
 ): string[] | null {
+  return scanWords(argv, options, n, true);
+}
+
+/**
+ * The first `n` words of `argv`, skipping `options` and their values. An option not in
+ * `options` is skipped too, or when `strict` ends the scan with null, as `--` does then;
+ * otherwise the word after `--` is taken as it is.
+ */
+function scanWords(
+  argv: readonly string[],
+  options: readonly OptionSpec[],
+  n: number,
+  strict: boolean,
+): string[] | null {
   const words: string[] = [];
   for (let i = 0; i < argv.length && words.length < n; i++) {
     const token = argv[i]!;
-    if (token === "--") return null;
+    if (token === "--") {
+      if (strict) return null;
+      words.push(...argv.slice(i + 1, i + 1 + n - words.length));
+      break;
+    }
     if (!isOptionToken(token)) {
       words.push(token);
       continue;
@@ -103,8 +112,9 @@ export function commandWords(
     const spec = token.startsWith("--")
       ? options.find((o) => o.long === token.slice(2).split("=")[0])
       : undefined;
-    if (spec === undefined) return null;
-    if (spec.value !== undefined && !token.includes("=")) i++;
+    if (spec === undefined) {
+      if (strict) return null;
+    } else if (spec.value !== undefined && !token.includes("=")) i++;
   }
   return words;
 }
