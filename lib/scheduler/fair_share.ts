@@ -12,17 +12,13 @@
  */
 import type { WorkerId } from "../common/mod.ts";
 import type { RequestClass, WorkerRecord } from "./state.ts";
-import { entryAmount } from "./worker_load.ts";
+import { copiesIn } from "./worker_load.ts";
 
 /** How many tasks of the class the worker runs at once when it is empty, with its best variant. */
 export function slotsFor(cls: RequestClass, w: WorkerRecord): number {
   let best = 0;
   for (const req of cls.variants) {
-    let n = Infinity;
-    for (const entry of req.entries) {
-      const amount = entryAmount(entry, w.capacity);
-      if (amount > 0) n = Math.min(n, Math.floor((w.capacity.get(entry.resource) ?? 0) / amount));
-    }
+    const n = copiesIn(req, w.capacity, w.capacity, Infinity);
     best = Math.max(best, n === Infinity ? 1 : n);
   }
   return best;

@@ -45,12 +45,24 @@ export function fitsTime(request: ResourceRequest, worker: WorkerRecord, now: nu
 
 /** How many copies of the request fit in the worker's free resources, at most `limit`. */
 export function fitCount(request: ResourceRequest, worker: WorkerRecord, limit: number): number {
+  return copiesIn(request, worker.free, worker.capacity, limit);
+}
+
+/**
+ * How many copies of the request fit in `amounts` (a worker's free or total resources), at
+ * most `limit`; `capacity` sizes the entries that take a whole pool.
+ */
+export function copiesIn(
+  request: ResourceRequest,
+  amounts: ReadonlyMap<string, Amount>,
+  capacity: Map<string, Amount>,
+  limit: number,
+): number {
   let n = limit;
   for (const entry of request.entries) {
-    const amount = entryAmount(entry, worker.capacity);
-    const free = worker.free.get(entry.resource) ?? 0;
+    const amount = entryAmount(entry, capacity);
     if (amount === 0) continue;
-    const k = Math.floor(free / amount);
+    const k = Math.floor((amounts.get(entry.resource) ?? 0) / amount);
     if (k < n) n = k;
     if (n === 0) return 0;
   }
