@@ -9,7 +9,8 @@
  * holds more than its share of what is left (`fair_share.ts`).
  *
  * The measures are moving averages kept on the worker record: the round trip from the
- * `sentAt` a worker echoes back, and the run time from its `started` and `finished` updates.
+ * `sentAt` a worker echoes back (its first left out), and the run time from its `started` and
+ * `finished` updates (with a steadier average beside it for `endgame.ts`).
  *
  * @module
  */
@@ -26,14 +27,28 @@ function average(previous: number | null, sample: number): number {
   return previous === null ? sample : previous + ALPHA * (sample - previous);
 }
 
-/** Records a round trip of `ms` to the worker (from an echoed `sentAt`). */
+/**
+ * Records a round trip of `ms` to the worker (from an echoed `sentAt`). The first one is left
+ * out: it includes the worker's cold start (its first task launch, code compiled on first
+ * use), 170-480 ms across two sshfs views whose round trips are 40-60 ms after. Counted, it
+ * let a worker hoard hundreds of tasks, and with no tasks sent to it after that, no sample
+ * corrected it.
+ */
 export function sampleRoundTrip(worker: WorkerRecord, ms: number): void {
-  if (Number.isFinite(ms) && ms >= 0) worker.roundTripMs = average(worker.roundTripMs, ms);
+  if (!Number.isFinite(ms) || ms < 0) return;
+  if (worker.roundTripSamples++ > 0) worker.roundTripMs = average(worker.roundTripMs, ms);
 }
 
-/** Records a task run of `ms` on the worker. */
+/** Samples in the window of a worker's steady mean run time (`steadyRunMs`). */
+export const STEADY_RUN_SAMPLES = 100;
+
+/** Records a task run of `ms` on the worker, in both of its averages. */
 export function sampleRunTime(worker: WorkerRecord, ms: number): void {
-  if (Number.isFinite(ms) && ms >= 0) worker.meanRunMs = average(worker.meanRunMs, ms);
+  if (!Number.isFinite(ms) || ms < 0) return;
+  worker.meanRunMs = average(worker.meanRunMs, ms);
+  worker.runSamples = Math.min(worker.runSamples + 1, STEADY_RUN_SAMPLES);
+  const steady = worker.steadyRunMs ?? ms;
+  worker.steadyRunMs = steady + (ms - steady) / worker.runSamples;
 }
 
 /**

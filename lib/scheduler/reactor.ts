@@ -53,6 +53,7 @@ export function ensureClass(state: ServerState, variants: ResourceRequest[]): Re
     queue: new ClassQueue(),
     prefillHolders: new Map(),
     retracting: 0,
+    endgame: false,
   };
   state.classes.set(cls.id, cls);
   state.classKeys.set(key, cls.id);

@@ -17,7 +17,7 @@ import { blockKey, type RequestClass, type WorkerRecord } from "./state.ts";
 import { fitCount, fitsTime, holdResources } from "./worker_load.ts";
 import { isMultiNodeClass } from "./multinode.ts";
 import { classWeight, placedKey, type RoundContext, takeTask } from "./schedule_context.ts";
-import { prefillClass } from "./schedule_prefill.ts";
+import { prefillClass, prefillEndgame } from "./schedule_prefill.ts";
 import { reserveClass, reserveWorkers } from "./schedule_reserve.ts";
 
 /** Runs one placement pass over every priority level, with prefill and reservation. */
@@ -43,7 +43,10 @@ export function placeLevels(round: RoundContext): void {
       if (remaining === 0) continue;
       top ??= p;
       // Prefill before reserving: prefilled tasks need no reserved worker.
-      if (p === top) remaining -= prefillClass(round, cls, p, remaining - prefillReserve);
+      if (p === top) {
+        remaining -= prefillEndgame(round, cls, p, remaining) ??
+          prefillClass(round, cls, p, remaining - prefillReserve);
+      }
       if (remaining > 0 && lowest !== null && lowest < p) reserveClass(round, cls, p, remaining);
     }
   }

@@ -6,7 +6,9 @@
  * `prefillMax`, a worker's queue is also bounded by its share, by speed, of the class's
  * unstarted tasks (`fair_share.ts`), so that workers on slow links do not end last; a worker
  * that would run dry before a prefill reaches it gets none on its own
- * ({@link drainsBeforeDelivery}), only with tasks to run. Prefilled
+ * ({@link drainsBeforeDelivery}), only with tasks to run. At the end of the queue the
+ * tasks, the reserve included, are shared out by projected end time instead
+ * ({@link prefillEndgame}, `endgame.ts`). Prefilled
  * tasks hold no resources; a worker reserved or held by a multi-node task
  * gets none, and only workers or classes that changed are looked at.
  *
@@ -16,6 +18,7 @@ import type { RequestClass, WorkerRecord } from "./state.ts";
 import { canEverRun, placedKey, type RoundContext, takeTask } from "./schedule_context.ts";
 import { drainsBeforeDelivery, prefillCap } from "./prefill_cap.ts";
 import { fairShares, heldTotal, slotsFor } from "./fair_share.ts";
+import { endgameLanes, inEndgame, placedInPass, shareByEnd, startingSoon } from "./endgame.ts";
 
 /**
  * Queues up to `spare` tasks of the class at priority `p` on the workers that may take them
@@ -47,6 +50,45 @@ export function prefillClass(
     const room = (fair.get(w.id) ?? 0) + config.prefillMax - held;
     let k = Math.min(prefillCap(w, config) - w.prefilled, share, room);
     while (k-- > 0 && done < spare) {
+      if (!takeTask(round, w, cls, null, p)) return done;
+      w.prefilled++; // counted for the loop; commit recounts
+      done++;
+    }
+  }
+  return done;
+}
+
+/**
+ * Prefill at the end of the class's queue (`endgame.ts`): when the `remaining` ready tasks at
+ * priority `p` are its end game, the workers that may take tasks get their share by projected
+ * end time, the reserve included; returns how many were queued, or null when the queue is
+ * not in its end game (or nothing is known to project from) and the usual prefill applies.
+ */
+export function prefillEndgame(
+  round: RoundContext,
+  cls: RequestClass,
+  p: number,
+  remaining: number,
+): number | null {
+  const { config } = round.state;
+  if (config.prefillMax <= 0 || remaining <= 0) return null;
+  const workers = sharers(round, cls).filter((w) =>
+    !round.reservedAt.has(w.id) && !round.multi.occupied(w) && canEverRun(cls, w, round.now)
+  );
+  if (workers.length === 0) return null;
+  const lanes = endgameLanes(round.now, cls, workers, (w) => placedInPass(round, cls, w));
+  if (lanes === null) return null;
+  cls.endgame = inEndgame(lanes, remaining, cls.endgame ? 2 : 1);
+  if (!cls.endgame) return null;
+  const shares = shareByEnd(lanes, remaining);
+  const limit = Math.max(config.prefillMax, config.prefillLimit ?? config.prefillMax);
+  const takers = new Set(prefillTakers(round, cls).map((w) => w.id));
+  let done = 0;
+  for (const lane of lanes) {
+    const w = lane.worker;
+    if (lane.drained || !takers.has(w.id)) continue;
+    let k = Math.min(shares.get(w.id) ?? 0, limit - w.prefilled, startingSoon(lane, round.now));
+    while (k-- > 0) {
       if (!takeTask(round, w, cls, null, p)) return done;
       w.prefilled++; // counted for the loop; commit recounts
       done++;

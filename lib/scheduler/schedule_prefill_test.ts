@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { onSubmit } from "./job_events.ts";
 import { placeClass } from "./schedule_place.ts";
-import { prefillClass, prefillTakers } from "./schedule_prefill.ts";
+import { prefillClass, prefillEndgame, prefillTakers } from "./schedule_prefill.ts";
 import { begin, pendingOf } from "./testdata/schedule_fixtures.ts";
 import { addWorkers, jobSubmit, multiNodeSubmit, round, testState } from "./testdata/fixtures.ts";
 
@@ -160,4 +160,41 @@ Deno.test("prefillClass() sends a worker that runs dry before delivery no prefil
   // 1 running and its prefill of 1 ms tasks end in well under the 500 ms a prefill takes.
   assert.equal(s.workers.get(1)!.prefilled, first);
   assert.equal(s.workers.get(2)!.prefilled, 3);
+});
+
+Deno.test("prefillEndgame() shares the end of the queue by projected end, the reserve included", () => {
+  const s = testState(40, 16);
+  addWorkers(s, [{ pools: ["cpus=1"] }, { pools: ["cpus=1"] }]);
+  onSubmit(s, jobSubmit("cpus=1", 30), 0);
+  for (const w of s.workers.values()) Object.assign(w, { roundTripMs: 40, steadyRunMs: 5 });
+  const cls = s.classes.get(1)!;
+  // Worker 1 still holds 10 tasks (52.5 ms of work); worker 2 only the one it is given now.
+  cls.prefillHolders.set(1, 10);
+  const r = begin(s);
+  assert.equal(placeClass(r, cls, 0, 30), 2);
+  assert.equal(prefillEndgame(r, cls, 0, 28), 28);
+  const queued = Object.values(pendingOf(r)).map((l) => l.filter((t) => t.endsWith("/q")).length);
+  // Both then end at about 97.5 ms; by counts alone they would get 14 each (less the reserve).
+  assert.deepEqual(queued, [13, 15]);
+});
+
+Deno.test("prefillEndgame() leaves a queue that is not at its end, or without measures, to prefillClass", () => {
+  const s = testState(40, 16);
+  addWorkers(s, [{ pools: ["cpus=1"] }, { pools: ["cpus=1"] }]);
+  onSubmit(s, jobSubmit("cpus=1", 100), 0);
+  const cls = s.classes.get(1)!;
+  const r = begin(s);
+  placeClass(r, cls, 0, 100);
+  assert.equal(prefillEndgame(r, cls, 0, 98), null); // nothing measured yet
+  for (const w of s.workers.values()) Object.assign(w, { roundTripMs: 40, steadyRunMs: 5 });
+  // Two round trips of work are 16 tasks a worker.
+  assert.equal(prefillEndgame(r, cls, 0, 98), null);
+  assert.equal(cls.endgame, false);
+  assert.equal(prefillEndgame(r, cls, 0, 33), null);
+  assert.equal(prefillEndgame(r, cls, 0, 32), 32);
+  assert.equal(cls.endgame, true);
+  // Once in it, the queue stays in it up to twice that.
+  assert.equal(prefillEndgame(r, cls, 0, 64), 40); // 20 each: what starts within 3 round trips
+  assert.equal(prefillEndgame(r, cls, 0, 65), null);
+  assert.equal(cls.endgame, false);
 });

@@ -144,6 +144,11 @@ export interface RequestClass {
   prefillHolders: Map<WorkerId, number>;
   /** Prefilled tasks of this class with a retract in flight. */
   retracting: number;
+  /**
+   * Whether its queue was in its end game when last looked at (`endgame.ts`): it stays there
+   * until the queue is twice what would make one, so rounds do not flip in and out of it.
+   */
+  endgame: boolean;
 }
 
 /** Worker states shown in listings. */
@@ -228,8 +233,17 @@ export interface WorkerRecord {
   reattaching: boolean;
   /** Moving average of the round trip to the worker (server clock), once measured. */
   roundTripMs: number | null;
+  /** Round trips sampled, the first (left out of the average) included. */
+  roundTripSamples: number;
   /** Moving average of its tasks' run times, once one ended. */
   meanRunMs: number | null;
+  /**
+   * A steadier average of its tasks' run times, once one ended: the mean of the first 100,
+   * then a moving average over about as many (see `prefill_cap.ts`).
+   */
+  steadyRunMs: number | null;
+  /** Run times sampled into {@link WorkerRecord.steadyRunMs} (counted up to the window). */
+  runSamples: number;
 }
 
 /**

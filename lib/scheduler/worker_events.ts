@@ -45,7 +45,10 @@ export function newWorkerRecord(
     multiNode: null,
     reattaching: false,
     roundTripMs: null,
+    roundTripSamples: 0,
     meanRunMs: null,
+    steadyRunMs: null,
+    runSamples: 0,
   };
 }
 

@@ -289,7 +289,9 @@ export class Simulation {
       }
       this.#runningOn.set(key, worker);
       const spec = this.#server.specOf.get(order.jobId)!;
-      const duration = this.#rng.int(spec.durationMs[0], spec.durationMs[1]);
+      const drawn = this.#rng.int(spec.durationMs[0], spec.durationMs[1]);
+      const { slowdown } = worker.spec;
+      const duration = slowdown === undefined ? drawn : Math.max(1, Math.round(drawn * slowdown));
       const fail = this.#rng.chance(spec.failRate);
       this.#at(now + duration, { kind: "taskEnd", worker, key, token, fail });
     }

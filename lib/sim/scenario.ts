@@ -29,6 +29,8 @@ export interface SimWorkerSpec {
   group?: string;
   /** Largest delay of this worker's channels (a slower link), ms; the run's `maxDelayMs` when absent. */
   maxDelayMs?: number;
+  /** Factor on its tasks' run times (2: a machine half as fast); 1 when absent. */
+  slowdown?: number;
 }
 
 /** A simulated job to submit. */
