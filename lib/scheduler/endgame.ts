@@ -6,7 +6,7 @@
  * tasks of the class at its steady mean run time, less what it ran since that news left it),
  * and the tasks are shared so that the last one ends as early as it can, counting the time a
  * task takes to reach each worker ({@link shareByEnd}). A worker is sent only the tasks that
- * would start within a few of its round trips ({@link startingSoon}); the rest are decided
+ * would start within two of its round trips ({@link startingSoon}); the rest are decided
  * later, on fresher news. A worker that will have run dry before a task reaches it is reached
  * by placement only, once it says it is free: its tasks wait in the queue for that.
  *
@@ -20,7 +20,6 @@ import type { WorkerId } from "../common/mod.ts";
 import type { RequestClass, WorkerRecord } from "./state.ts";
 import { placedKey, type RoundContext } from "./schedule_context.ts";
 import { slotsFor } from "./fair_share.ts";
-import { PREFILL_COVER_ROUND_TRIPS } from "./prefill_cap.ts";
 
 /** Round trips of the workers' work, beyond what levels them, that make the end game. */
 export const ENDGAME_ROUND_TRIPS = 2;
@@ -123,11 +122,19 @@ export function shareByEnd(lanes: readonly EndgameLane[], count: number): Map<Wo
 }
 
 /**
- * How many tasks sent now would start on the lane within {@link PREFILL_COVER_ROUND_TRIPS} of
- * its round trips: the ones later than that are decided later, on fresher news.
+ * Round trips ahead that a worker in the end game is sent tasks for. A refill reaches it a
+ * round trip after its news left at the soonest: with 1.5, simulated workers ran dry and
+ * sent prefills back; with 3, the last tasks were decided on older news and the ends spread
+ * about a third further apart.
+ */
+export const ENDGAME_HORIZON_ROUND_TRIPS = 2;
+
+/**
+ * How many tasks sent now would start on the lane within {@link ENDGAME_HORIZON_ROUND_TRIPS}
+ * of its round trips: the ones later than that are decided later, on fresher news.
  */
 export function startingSoon(lane: EndgameLane, now: number): number {
-  const horizon = now + PREFILL_COVER_ROUND_TRIPS * lane.worker.roundTripMs!;
+  const horizon = now + ENDGAME_HORIZON_ROUND_TRIPS * lane.worker.roundTripMs!;
   return Math.max(0, Math.ceil((horizon - lane.startAt) * lane.rate));
 }
 

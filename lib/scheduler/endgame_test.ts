@@ -79,8 +79,9 @@ Deno.test("shareByEnd() gives each lane what it ends by a common time", () => {
   assert.equal([...many.values()].reduce((a, b) => a + b, 0), 1234);
 });
 
-Deno.test("startingSoon(): the tasks that start within three round trips", () => {
-  assert.equal(startingSoon(lane(1, 1000, 0.2), 1000), 24);
-  assert.equal(startingSoon(lane(1, 1100, 0.2), 1000), 4);
+Deno.test("startingSoon(): the tasks that start within two round trips", () => {
+  assert.equal(startingSoon(lane(1, 1000, 0.2), 1000), 16);
+  assert.equal(startingSoon(lane(1, 1050, 0.2), 1000), 6);
+  assert.equal(startingSoon(lane(1, 1080, 0.2), 1000), 0);
   assert.equal(startingSoon(lane(1, 1200, 0.2), 1000), 0);
 });

@@ -165,17 +165,17 @@ Deno.test("prefillClass() sends a worker that runs dry before delivery no prefil
 Deno.test("prefillEndgame() shares the end of the queue by projected end, the reserve included", () => {
   const s = testState(40, 16);
   addWorkers(s, [{ pools: ["cpus=1"] }, { pools: ["cpus=1"] }]);
-  onSubmit(s, jobSubmit("cpus=1", 30), 0);
+  onSubmit(s, jobSubmit("cpus=1", 20), 0);
   for (const w of s.workers.values()) Object.assign(w, { roundTripMs: 40, steadyRunMs: 5 });
   const cls = s.classes.get(1)!;
   // Worker 1 still holds 10 tasks (52.5 ms of work); worker 2 only the one it is given now.
   cls.prefillHolders.set(1, 10);
   const r = begin(s);
-  assert.equal(placeClass(r, cls, 0, 30), 2);
-  assert.equal(prefillEndgame(r, cls, 0, 28), 28);
+  assert.equal(placeClass(r, cls, 0, 20), 2);
+  assert.equal(prefillEndgame(r, cls, 0, 18), 18);
   const queued = Object.values(pendingOf(r)).map((l) => l.filter((t) => t.endsWith("/q")).length);
-  // Both then end at about 97.5 ms; by counts alone they would get 14 each (less the reserve).
-  assert.deepEqual(queued, [13, 15]);
+  // Both then end at about 72.5 ms; by counts alone (and with no reserve) they would get 9 each.
+  assert.deepEqual(queued, [8, 10]);
 });
 
 Deno.test("prefillEndgame() leaves a queue that is not at its end, or without measures, to prefillClass", () => {
@@ -191,10 +191,11 @@ Deno.test("prefillEndgame() leaves a queue that is not at its end, or without me
   assert.equal(prefillEndgame(r, cls, 0, 98), null);
   assert.equal(cls.endgame, false);
   assert.equal(prefillEndgame(r, cls, 0, 33), null);
-  assert.equal(prefillEndgame(r, cls, 0, 32), 32);
+  // 16 each, less what would start later than two round trips from now: 12 each.
+  assert.equal(prefillEndgame(r, cls, 0, 32), 24);
   assert.equal(cls.endgame, true);
   // Once in it, the queue stays in it up to twice that.
-  assert.equal(prefillEndgame(r, cls, 0, 64), 40); // 20 each: what starts within 3 round trips
+  assert.equal(prefillEndgame(r, cls, 0, 64), 24);
   assert.equal(prefillEndgame(r, cls, 0, 65), null);
   assert.equal(cls.endgame, false);
 });

@@ -223,7 +223,7 @@ Deno.test("sim: on slow channels, prefills do not chase workers that run dry bef
 
 Deno.test("sim: on alike links, the end of the queue is shared by projected end: 4 workers end within one measured round trip", () => {
   // Before the end game, 3 of these 10 seeds ended further apart (up to 1.34 round trips);
-  // now 0.25 to 0.85, and the runs end about 4 % sooner.
+  // now 0.06 to 0.70, and the runs end about 4 % sooner.
   for (let seed = 1; seed <= 10; seed++) {
     const sim = new Simulation(
       shortTasksOn([40, 40, 40, 40], { cpus: 1, durationMs: [3, 8] }),
@@ -246,7 +246,7 @@ Deno.test("sim: on alike links, the end of the queue is shared by projected end:
 
 Deno.test("sim: a worker half as fast as the others still ends within a round trip of them", () => {
   // Prefill counts tasks, so the slow worker held twice the others' work when the queue ran
-  // dry: 4 of these 10 seeds ended up to 1.36 round trips apart; now 0.30 to 0.67.
+  // dry: 4 of these 10 seeds ended up to 1.36 round trips apart; now 0.13 to 0.66.
   for (let seed = 1; seed <= 10; seed++) {
     const scenario = shortTasksOn([40, 40, 40, 40], {
       cpus: 1,
