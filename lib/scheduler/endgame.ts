@@ -73,7 +73,7 @@ export function endgameLanes(
  * `slack` times that for a queue already in it.
  */
 export function inEndgame(lanes: readonly EndgameLane[], ready: number, slack = 1): boolean {
-  const last = Math.max(...lanes.map((l) => l.startAt));
+  const last = lanes.reduce((t, l) => Math.max(t, l.startAt), -Infinity);
   let need = 0;
   for (const l of lanes) {
     need += (last - l.startAt) * l.rate + ENDGAME_ROUND_TRIPS * l.rate * l.worker.roundTripMs!;
@@ -100,8 +100,8 @@ export function inEndgame(lanes: readonly EndgameLane[], ready: number, slack = 
 export function shareByEnd(lanes: readonly EndgameLane[], count: number): Map<WorkerId, number> {
   const take = (t: number, l: EndgameLane) => Math.max(0, Math.floor((t - l.startAt) * l.rate));
   const total = (t: number) => lanes.reduce((n, l) => n + take(t, l), 0);
-  let lo = Math.min(...lanes.map((l) => l.startAt));
-  let hi = Math.max(...lanes.map((l) => l.startAt)) +
+  let lo = lanes.reduce((t, l) => Math.min(t, l.startAt), Infinity);
+  let hi = lanes.reduce((t, l) => Math.max(t, l.startAt), -Infinity) +
     count / lanes.reduce((r, l) => r + l.rate, 0) + 1;
   for (let i = 0; i < 60 && hi - lo > 1e-6; i++) {
     const mid = (lo + hi) / 2;
