@@ -19,7 +19,7 @@
 import type { WorkerId } from "../common/mod.ts";
 import type { RequestClass, WorkerRecord } from "./state.ts";
 import { placedKey, type RoundContext } from "./schedule_context.ts";
-import { slotsFor } from "./fair_share.ts";
+import { meanOfKnown, slotsFor } from "./fair_share.ts";
 
 /** Round trips of the workers' work, beyond what levels them, that make the end game. */
 export const ENDGAME_ROUND_TRIPS = 2;
@@ -47,20 +47,20 @@ export function endgameLanes(
   workers: readonly WorkerRecord[],
   placed: (w: WorkerRecord) => number,
 ): EndgameLane[] | null {
-  const runs = workers.flatMap((w) => w.steadyRunMs === null ? [] : [w.steadyRunMs]);
-  if (runs.length === 0 || workers.some((w) => w.roundTripMs === null)) return null;
-  const usualRun = runs.reduce((a, b) => a + b, 0) / runs.length;
+  const usualRun = meanOfKnown(workers.map((w) => w.steadyRunMs));
+  if (usualRun === null || workers.some((w) => w.roundTripMs === null)) return null;
   return workers.map((w) => {
     const slots = Math.max(1, slotsFor(cls, w));
     const runMs = Math.max(w.steadyRunMs ?? usualRun, 0.1);
     const rtt = w.roundTripMs!;
     const held = cls.prefillHolders.get(w.id) ?? 0;
-    const running = (w.classLoad.get(cls.id) ?? 0) + placed(w);
+    const given = placed(w);
+    const running = (w.classLoad.get(cls.id) ?? 0) + given;
     // Running tasks are half done on average; the news left the worker half a round trip ago.
     const left = (held + running / 2) * runMs / slots - (now - w.lastSeen + rtt / 2);
     const freeAt = now + Math.max(0, left);
     const arrive = now + rtt / 2;
-    const drained = freeAt < arrive && placed(w) === 0;
+    const drained = freeAt < arrive && given === 0;
     // A drained worker asks again when free: its report and the answer take a round trip.
     const startAt = drained ? freeAt + rtt : Math.max(freeAt, arrive);
     return { worker: w, startAt, rate: slots / runMs, drained };

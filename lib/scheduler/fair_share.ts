@@ -53,8 +53,7 @@ export function fairShares(
   total: number,
 ): Map<WorkerId, number> {
   // A worker that has not finished a task yet is taken to be as fast as the others.
-  const known = workers.flatMap((w) => w.meanRunMs === null ? [] : [w.meanRunMs]);
-  const usual = known.length > 0 ? known.reduce((a, b) => a + b, 0) / known.length : 1;
+  const usual = meanOfKnown(workers.map((w) => w.meanRunMs)) ?? 1;
   const speeds = workers.map((w) => slotsFor(cls, w) / Math.max(w.meanRunMs ?? usual, 0.1));
   const sum = speeds.reduce((a, b) => a + b, 0);
   const shares = new Map<WorkerId, number>();
@@ -62,6 +61,12 @@ export function fairShares(
     shares.set(w.id, sum > 0 ? Math.ceil(total * speeds[i]! / sum) : total);
   });
   return shares;
+}
+
+/** The mean of the values that are known (not null); null when none is. */
+export function meanOfKnown(values: readonly (number | null)[]): number | null {
+  const known = values.filter((v): v is number => v !== null);
+  return known.length > 0 ? known.reduce((a, b) => a + b, 0) / known.length : null;
 }
 
 /** Unstarted tasks of the class on workers (prefilled, retracts in flight included). */

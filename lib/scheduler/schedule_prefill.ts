@@ -48,12 +48,10 @@ export function prefillClass(
     ) continue;
     const share = Math.max(1, Math.floor((spare - done) / (takers.length - i)));
     const room = (fair.get(w.id) ?? 0) + config.prefillMax - held;
-    let k = Math.min(prefillCap(w, config) - w.prefilled, share, room);
-    while (k-- > 0 && done < spare) {
-      if (!takeTask(round, w, cls, null, p)) return done;
-      w.prefilled++; // counted for the loop; commit recounts
-      done++;
-    }
+    const k = Math.min(prefillCap(w, config) - w.prefilled, share, room, spare - done);
+    const got = queuePrefill(round, w, cls, p, k);
+    done += got;
+    if (got < k) return done;
   }
   return done;
 }
@@ -87,14 +85,31 @@ export function prefillEndgame(
   for (const lane of lanes) {
     const w = lane.worker;
     if (lane.drained || !takers.has(w.id)) continue;
-    let k = Math.min(shares.get(w.id) ?? 0, limit - w.prefilled, startingSoon(lane, round.now));
-    while (k-- > 0) {
-      if (!takeTask(round, w, cls, null, p)) return done;
-      w.prefilled++; // counted for the loop; commit recounts
-      done++;
-    }
+    const k = Math.min(shares.get(w.id) ?? 0, limit - w.prefilled, startingSoon(lane, round.now));
+    const got = queuePrefill(round, w, cls, p, k);
+    done += got;
+    if (got < k) return done;
   }
   return done;
+}
+
+/**
+ * Takes up to `k` ready tasks of the class at priority `p` as prefill for `w`; returns how
+ * many (fewer when the level ran out).
+ */
+function queuePrefill(
+  round: RoundContext,
+  w: WorkerRecord,
+  cls: RequestClass,
+  p: number,
+  k: number,
+): number {
+  let n = 0;
+  while (n < k && takeTask(round, w, cls, null, p)) {
+    w.prefilled++; // counted for the loop; commit recounts
+    n++;
+  }
+  return n;
 }
 
 /**
