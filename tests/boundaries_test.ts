@@ -23,11 +23,13 @@ const ROLE_FILES = [
 /**
  * The umbrella's imports: it must find the command word and the start-up cache before it loads
  * any role, so it takes these small modules directly rather than the CLI's `mod.ts`, which
- * loads all of the presentation.
+ * loads all of the presentation. The launcher takes the idle-work queue directly too: it puts
+ * a query's freshness check off until the query waits for the server.
  */
 const LAUNCHER_IMPORTS = new Set([
   "hq.ts lib/cli/globals.ts",
   "hq.ts lib/cli/io/launch.ts",
+  "lib/cli/io/launch.ts lib/common/io/idle_work.ts",
 ]);
 
 /** Source files of lib/ (no tests, no test data) and the role files, by repo-relative path. */

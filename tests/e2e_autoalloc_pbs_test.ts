@@ -214,13 +214,18 @@ Deno.test("pbs stand-in: qsub runs a job, qstat/qdel answer as OpenPBS does", as
       join(root, "long.sh"),
       script(["#PBS -l select=1", "#PBS -l walltime=00:00:02", "sleep 60"]),
     );
+    // Job 3 waits for qdel: its walltime must not end first on a loaded machine.
+    await Deno.writeTextFile(
+      join(root, "kept.sh"),
+      script(["#PBS -l select=1", "#PBS -l walltime=00:05:00", "sleep 60"]),
+    );
     await Deno.writeTextFile(join(root, "bad.sh"), script(["#PBS -q nosuchqueue", "true"]));
 
     const ok = await pbs.run("qsub", ["ok.sh"], root);
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal(ok.stdout, "1.standin-server\n");
     const long = await pbs.run("qsub", ["long.sh"], root);
-    const kept = await pbs.run("qsub", ["long.sh"], root);
+    const kept = await pbs.run("qsub", ["kept.sh"], root);
     const held = await pbs.run("qsub", ["-h", "long.sh"], root);
     assert.deepEqual([long.stdout, kept.stdout, held.stdout], [
       "2.standin-server\n",

@@ -203,3 +203,55 @@ Deno.test("parts a role loads lazily come from their own bundles, not the role's
   assert.match(submitted.stderr, new RegExp(MARK), "submit-file loads heavy.js");
   assert.match(submitted.stdout, /Job submitted successfully, job ID: 1/);
 });
+
+Deno.test("a query starts from its bundle before the check, and a stale one's answer is dropped", async () => {
+  await using c = await Cluster.create();
+  const cache = join(c.root, "cache");
+  assert.equal((await deno(["run", "-A", "tools/build_cli.ts", cache])).code, 0);
+  // The bundle words the hidden-jobs line its own way, so its answer can be told apart.
+  const entry = await readEntry(cache, "query_jobs");
+  const text = await Deno.readTextFile(entry.bundle);
+  assert.match(text, /in total\. Use/);
+  await Deno.writeTextFile(entry.bundle, text.replace("in total. Use", "in total (bundle). Use"));
+  await markBundle(cache, "query_jobs");
+  c.startServer();
+  await c.waitServerReady();
+  c.startWorker(["--cpus", "1"]);
+  assert.equal((await c.hq(["submit", "--wait", "--", "true"])).code, 0);
+  const viaCache = (args: string[]) => c.hq(args, { env: { HQ_CLI_CACHE: cache } });
+  const viaSources = (args: string[]) => c.hq(args, { env: { HQ_CLI_CACHE: "off" } });
+
+  const fresh = await viaCache(["job", "list"]);
+  assert.equal(fresh.code, 0, fresh.stderr);
+  assert.match(fresh.stderr, new RegExp(MARK));
+  assert.match(fresh.stdout, /There is 1 job in total \(bundle\)\. Use/);
+
+  // An input changed: the bundle still starts, but the sources answer, once.
+  const marked = await readEntry(cache, "query_jobs");
+  const [first, ...rest] = marked.inputs;
+  await writeEntry(cache, "query_jobs", {
+    ...marked,
+    inputs: [[first![0], { ...first![1], mtimeMs: first![1].mtimeMs - 1000 }], ...rest],
+  });
+  // Log lines start with the time, which may differ by a second between the two runs.
+  const lines = (s: string) =>
+    s.split("\n").filter((l) => !l.includes(MARK)).map((l) => l.replace(/^\S+Z /, ""));
+  for (
+    const args of [
+      ["job", "list"], // the check runs while the server answers
+      ["job", "list", "--bogus"], // a usage error: before any request, when it prints
+      ["--output-mode", "json", "job", "info", "7"], // the server's error
+    ]
+  ) {
+    const stale = await viaCache(args);
+    const sources = await viaSources(args);
+    const label = args.join(" ");
+    assert.match(stale.stderr, new RegExp(MARK), `${label}: the stale bundle started`);
+    assert.doesNotMatch(stale.stdout, /\(bundle\)/, label);
+    assert.equal(stale.code, sources.code, `${label}: exit code`);
+    assert.equal(stale.stdout, sources.stdout, `${label}: stdout`);
+    assert.deepEqual(lines(stale.stderr), lines(sources.stderr), `${label}: stderr`);
+  }
+  const listed = await viaCache(["job", "list"]);
+  assert.equal(listed.stdout.match(/in total/g)?.length, 1);
+});

@@ -4,7 +4,7 @@
  * file answers it, and the umbrella routes to them exactly the commands they have.
  */
 import assert from "node:assert/strict";
-import { fileFor, QUERY_PARTS } from "../hq.ts";
+import { QUERY_PARTS, routeFor } from "../hq.ts";
 import { jobCommand } from "../submit.ts";
 import { workerCommand } from "../worker.ts";
 import { JOB_QUERIES } from "../lib/cli/io/query_jobs/mod.ts";
@@ -22,7 +22,7 @@ Deno.test("the job and worker query parts hold their role's own subcommands, as 
     assert.deepEqual(routed.subcommands, part.subcommands!.map((c) => c.name));
     for (const sub of part.subcommands!) {
       assert.ok(role.subcommands!.includes(sub), `${word} ${sub.name} is the role's definition`);
-      assert.equal(fileFor([word, sub.name]), path);
+      assert.equal(routeFor([word, sub.name]).file, path);
     }
     assert.equal(part.name, role.name);
     assert.equal(part.about, role.about);
@@ -35,16 +35,19 @@ Deno.test("the task part answers every task subcommand with the role's tree", as
   const { hqMain } = await import(`../${routed.part}`);
   assert.equal(typeof hqMain, "function");
   for (const sub of taskCommand.subcommands!) {
-    assert.equal(fileFor(["task", sub.name]), routed.part);
+    assert.equal(routeFor(["task", sub.name]).file, routed.part);
   }
 });
 
-Deno.test("fileFor() routes only plain query command lines to the parts", () => {
+Deno.test("routeFor() routes only plain query command lines to the parts", () => {
   const jobs = "lib/cli/io/query_jobs/mod.ts";
-  assert.equal(fileFor(["job", "list"]), jobs);
-  assert.equal(fileFor(["--server-dir=/srv", "--output-mode", "json", "job", "info", "3"]), jobs);
-  assert.equal(fileFor(["job", "--debug", "summary"]), jobs);
-  assert.equal(fileFor(["task", "list", "1"]), "lib/cli/io/query_tasks/mod.ts");
+  assert.equal(routeFor(["job", "list"]).file, jobs);
+  assert.equal(
+    routeFor(["--server-dir=/srv", "--output-mode", "json", "job", "info", "3"]).file,
+    jobs,
+  );
+  assert.equal(routeFor(["job", "--debug", "summary"]).file, jobs);
+  assert.equal(routeFor(["task", "list", "1"]).file, "lib/cli/io/query_tasks/mod.ts");
   // Everything else goes to the role file, whose parser knows the whole tree.
   for (
     const argv of [
@@ -59,8 +62,42 @@ Deno.test("fileFor() routes only plain query command lines to the parts", () => 
       [],
     ]
   ) {
-    assert.equal(fileFor(argv), "submit.ts", argv.join(" "));
+    assert.equal(routeFor(argv).file, "submit.ts", argv.join(" "));
   }
-  assert.equal(fileFor(["worker", "stop", "1"]), "worker.ts");
-  assert.equal(fileFor(["server", "info"]), "server.ts");
+  assert.equal(routeFor(["worker", "stop", "1"]).file, "worker.ts");
+  assert.equal(routeFor(["server", "info"]).file, "server.ts");
+});
+
+Deno.test("only the parts' reading subcommands may start from a bundle not yet checked", () => {
+  // A stale bundle may have started a read-only command before the check caught it; the
+  // command then runs again from the sources, so it must change nothing. A new subcommand
+  // of a part fails here until it is listed as one or the other.
+  const readOnly: string[] = [];
+  const writes: string[] = [];
+  const parts = [
+    ["job", JOB_QUERIES],
+    ["worker", WORKER_QUERIES],
+    ["task", taskCommand],
+  ] as const;
+  for (const [word, tree] of parts) {
+    for (const sub of tree.subcommands!) {
+      const route = routeFor([word, sub.name]);
+      assert.equal(route.file, QUERY_PARTS[word]!.part);
+      (route.readOnly ? readOnly : writes).push(`${word} ${sub.name}`);
+    }
+  }
+  assert.deepEqual(readOnly.sort(), [
+    "job info",
+    "job list",
+    "job summary",
+    "job task-ids",
+    "task explain",
+    "task info",
+    "task list",
+    "worker info",
+    "worker list",
+  ]);
+  assert.deepEqual(writes, ["task notify"]);
+  assert.equal(routeFor(["job", "cancel", "1"]).readOnly, false);
+  assert.equal(routeFor(["server", "info"]).readOnly, false);
 });

@@ -8,7 +8,9 @@
  * file, built by `deno task build` (run by `npm install`). The umbrella loads a
  * bundle only while every file it was built from is unchanged (same size and
  * modification time, the test Python uses for its `.pyc` files); otherwise it
- * loads the sources, so an edit is never hidden by a stale bundle.
+ * loads the sources, so an edit is never hidden by a stale bundle. A reading
+ * query may start before its inputs are checked, but the check runs before it
+ * prints, and a stale bundle's answer is dropped for the sources'.
  *
  * @module
  */

@@ -7,11 +7,13 @@
  *
  * @module
  */
+import { deferToIdle } from "../../common/io/idle_work.ts";
 import {
   decodeLaunchEntry,
   type FileStamp,
   fileUrlOf,
   folderOfFileUrl,
+  type LaunchEntry,
   launchName,
   staleReason,
 } from "../launch.ts";
@@ -61,16 +63,84 @@ export function launchCacheDir(root: string): string | null {
  * ```
  */
 export function moduleToLoad(source: string, cacheDir: string | null): string {
-  if (cacheDir === null) return source;
+  const entry = bundleEntry(source, cacheDir);
+  return entry === null || staleReason(entry, fileStamp) !== null ? source : entry.bundle;
+}
+
+/**
+ * The manifest of the bundle of `source` (an absolute path) when `cacheDir` holds one and the
+ * bundle is as it was written; else null. Its inputs are not checked yet.
+ */
+function bundleEntry(source: string, cacheDir: string | null): LaunchEntry | null {
+  if (cacheDir === null) return null;
   let text: string;
   try {
     text = Deno.readTextFileSync(`${cacheDir}/${launchName(source)}.json`);
   } catch {
-    return source;
+    return null;
   }
   const entry = decodeLaunchEntry(text);
-  if (entry?.source !== source || staleReason(entry, fileStamp) !== null) return source;
-  return entry.bundle;
+  if (entry?.source !== source) return null;
+  const stamp = fileStamp(entry.bundle);
+  const built = entry.bundleStamp;
+  return stamp?.size === built.size && stamp.mtimeMs === built.mtimeMs ? entry : null;
+}
+
+/** A bundle was loaded before its inputs were checked, and one of them has changed since. */
+class StaleBundleError extends Error {
+  constructor(bundle: string, why: string) {
+    super(`The start-up bundle ${bundle} is stale (${why})`);
+    this.name = "StaleBundleError";
+  }
+}
+
+/**
+ * Runs `run` on the module of `source` (an absolute path) for a command that only reads:
+ * its bundle is loaded before the files it was built from are checked, and that check is
+ * put off until the command first waits for the server or prints (see `runIdleWork`), so
+ * that it costs no time of its own. When an input has changed, whatever the bundle did is
+ * dropped, which is harmless for a command that changes nothing, and `run` runs again on
+ * the sources; nothing the stale bundle would have printed is printed. Without a cache
+ * entry, on the sources at once.
+ *
+ * @example Usage
+ * ```ts
+ * import { runReadOnly } from "./launch.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   const source = `${dir}/part.ts`;
+ *   await Deno.writeTextFile(source, "export const answer = 42;\n");
+ *   const answer = await runReadOnly(source, dir, (m: { answer: number }) => m.answer);
+ *   assert.equal(answer, 42); // no manifest in `dir`: the sources
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
+export async function runReadOnly<M, R>(
+  source: string,
+  cacheDir: string | null,
+  run: (mod: M) => R | Promise<R>,
+): Promise<R> {
+  const entry = bundleEntry(source, cacheDir);
+  if (entry === null) return await run(await import(fileUrlOf(source)));
+  let why: string | null | undefined;
+  const stale = () => (why === undefined ? why = staleReason(entry, fileStamp) : why) !== null;
+  const withdraw = deferToIdle(() => {
+    if (stale()) throw new StaleBundleError(entry.bundle, why!);
+  });
+  let outcome: { value: R } | { error: unknown };
+  try {
+    outcome = { value: await run(await import(fileUrlOf(entry.bundle))) };
+  } catch (error) {
+    outcome = { error };
+  } finally {
+    withdraw();
+  }
+  if (stale()) return await run(await import(fileUrlOf(source)));
+  if ("error" in outcome) throw outcome.error;
+  return outcome.value;
 }
 
 /**

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { runIdleWork } from "../../common/io/mod.ts";
 
 /** Output mode of every command (`--output-mode`). */
 export type OutputMode = "cli" | "json" | "quiet";
@@ -54,6 +55,8 @@ const closed = new Set<SyncWriter>();
  * quietly when the reader went away (`hq job list | head -1`).
  */
 function writeAll(stream: SyncWriter, bytes: Uint8Array): void {
+  // Nothing is printed before the work put off for a wait is done (see `idle_work.ts`).
+  runIdleWork();
   if (closed.has(stream)) return;
   try {
     for (let done = 0; done < bytes.length;) done += stream.writeSync(bytes.subarray(done));

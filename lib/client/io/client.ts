@@ -6,7 +6,7 @@
  * @module
  */
 import type { IdRange, JobId } from "../../common/mod.ts";
-import { quickToken } from "../../common/io/mod.ts";
+import { quickToken, runIdleWork } from "../../common/io/mod.ts";
 import { Replies } from "./_replies.ts";
 import {
   type AllocMsg,
@@ -206,6 +206,8 @@ export class HqClient {
 
   async #awaitReply(request: number, post: () => Promise<unknown>): Promise<ToClientMsg> {
     await post();
+    // The server is answering: work put off until now runs while it does (see `idle_work.ts`).
+    runIdleWork();
     this.#replies.expectSoon();
     let leaseError: ServerNotRunningError | undefined;
     for (;;) {
