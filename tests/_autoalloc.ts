@@ -2,12 +2,14 @@
  * What the SLURM and PBS end-to-end tests of automatic allocation share: the
  * server setting that makes status queries fast, the allocations of a queue,
  * and the end of the main flow (workers idle out, every allocation finished,
- * `alloc info` says so and why).
+ * `alloc info` says so and why, and the queue's JSON documents have the golden
+ * files' shapes).
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { type AllocationJson, type Cluster, waitFor } from "./_harness.ts";
+import { assertShapesIn, golden } from "./_json_shapes.ts";
 
 /** Server environment: status queries every second instead of every 30 minutes. */
 export const FAST_REFRESH = { HQ_AUTOALLOC_REFRESH_INTERVAL_MS: "1000" };
@@ -51,6 +53,15 @@ export async function assertAllocationsIdledOut(
     assert.equal(row.match(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/g)?.length, 3, row);
     // Why it ended, in the last column.
     assert.match(row, /\| its workers ended \(idleTimeout\) +\|$/);
+  }
+  // The queue's documents have the golden files' shapes.
+  assertShapesIn(ended, await golden("alloc_info"), "alloc info");
+  const documents: [string[], string][] = [
+    [["alloc", "list"], "alloc_list"],
+    [["alloc", "explain", "1"], "alloc_explain"],
+  ];
+  for (const [args, name] of documents) {
+    assertShapesIn(await c.json(args), await golden(name), args.join(" "));
   }
   return ended;
 }

@@ -239,6 +239,22 @@ Deno.test("e2e: placeholders are shown resolved and bad ones refused in HQ's wor
     const [task] = await c.json<{ cwd: string; stdout: string }[]>(["task", "info", "2", "0"]);
     assert.equal(task!.cwd, join(c.workDir, "sub-2"));
     assert.equal(task!.stdout, out);
+
+    // `%{SUBMIT_DIR}` and `%{CWD}` are filled at submit: `job info` shows them resolved.
+    const third = await c.submit([
+      "--cwd",
+      "%{SUBMIT_DIR}/sub-2",
+      "--stdout",
+      "%{CWD}/o-%{TASK_ID}.txt",
+      "--stderr",
+      "%{SUBMIT_DIR}/e-%{JOB_ID}.txt",
+      "--",
+      "true",
+    ]);
+    const resolved = verticalTable((await c.hqOk(["job", "info", String(third)])).stdout);
+    assert.deepEqual(resolved.get("Working directory"), [join(c.workDir, "sub-2")]);
+    assert.deepEqual(resolved.get("Stdout"), [join(c.workDir, "sub-2", "o-%{TASK_ID}.txt")]);
+    assert.deepEqual(resolved.get("Stderr"), [join(c.workDir, `e-${third}.txt`)]);
   });
 });
 

@@ -8,62 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Cluster, ROOT, waitFor } from "./_harness.ts";
-
-const GOLDEN = join(ROOT, "lib", "cli", "testdata", "golden");
-
-type Shapes = Map<string, Set<string>>;
-
-function typeOf(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "array";
-  return typeof v;
-}
-
-/**
- * Key sets (with value types) of the objects at each place: array items
- * share `[]`, numeric keys (job ids) share `*`.
- */
-function shapes(v: unknown, path = "$", out: Shapes = new Map()): Shapes {
-  if (Array.isArray(v)) {
-    for (const item of v) shapes(item, `${path}[]`, out);
-  } else if (v !== null && typeof v === "object") {
-    const entries = Object.entries(v as Record<string, unknown>);
-    const numeric = entries.length > 0 && entries.every(([k]) => /^\d+$/.test(k));
-    if (numeric) {
-      for (const [, item] of entries) shapes(item, `${path}.*`, out);
-      return out;
-    }
-    const sig = entries.map(([k, x]) => `${k}:${typeOf(x)}`).sort().join(",");
-    let set = out.get(path);
-    if (!set) out.set(path, set = new Set());
-    set.add(sig);
-    for (const [k, x] of entries) shapes(x, `${path}.${k}`, out);
-  }
-  return out;
-}
-
-async function golden(...names: string[]): Promise<Shapes> {
-  const out: Shapes = new Map();
-  for (const name of names) {
-    shapes(JSON.parse(await Deno.readTextFile(join(GOLDEN, `${name}.json`))), "$", out);
-  }
-  return out;
-}
-
-function assertShapesIn(real: unknown, expected: Shapes, what: string): void {
-  const got = shapes(real);
-  for (const [path, sigs] of got) {
-    for (const sig of sigs) {
-      assert.ok(
-        expected.get(path)?.has(sig),
-        `${what}: object at ${path} has keys {${sig}}, which the golden file never has there ` +
-          `(golden: ${JSON.stringify([...(expected.get(path) ?? [])])})`,
-      );
-    }
-  }
-  assert.ok(got.size > 0 || typeOf(real) !== "object", `${what}: nothing to compare`);
-}
+import { Cluster, waitFor } from "./_harness.ts";
+import { assertShapesIn, GOLDEN, golden, jsonLines, type Shapes, shapes } from "./_json_shapes.ts";
 
 Deno.test("e2e: real JSON documents have the golden files' shapes", async () => {
   await using c = await Cluster.create();
@@ -140,5 +86,26 @@ Deno.test("e2e: real JSON documents have the golden files' shapes", async () => 
     const err = await c.hq(["worker", "address", "9", "--output-mode", "json"]);
     assert.equal(err.code, 1);
     assertShapesIn(JSON.parse(err.stdout), await golden("error"), "error");
+
+    // `job open` answers as submit does; `job close` and `job forget` print the empty document.
+    const opened = await c.hqOk(["job", "open", "--output-mode", "json"]);
+    assertShapesIn(JSON.parse(opened.stdout), await golden("submit"), "job open");
+    const openId = String(JSON.parse(opened.stdout).id);
+    const empty = await Deno.readTextFile(join(GOLDEN, "empty.json"));
+    assert.equal((await c.hqOk(["job", "close", openId, "--output-mode", "json"])).stdout, empty);
+    assert.equal((await c.hqOk(["job", "forget", openId, "--output-mode", "json"])).stdout, empty);
+
+    // An output log's summary, from a streamed job.
+    const stream = join(c.workDir, "stream");
+    await c.hqOk(["submit", "--wait", "--stream", stream, "--array", "1-3", "--", "echo", "hi"]);
+    await check(["output-log", stream, "summary"], "output_log_summary");
+
+    // The journal's events, every kind the run produced, one document per line.
+    const events = jsonLines((await c.hqOk(["journal", "replay"])).stdout);
+    const kinds = new Set(events.map((e) => (e as { event: { type: string } }).event.type));
+    for (const k of ["server-start", "worker-connected", "job-created", "task-failed"]) {
+      assert.ok(kinds.has(k), `${k} in ${[...kinds]}`);
+    }
+    assertShapesIn(events, await golden("journal_events.jsonl"), "journal replay");
   });
 });

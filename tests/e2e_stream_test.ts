@@ -61,6 +61,20 @@ Deno.test("e2e: stream: an array's output lands in stream files and output-log r
     ]);
     await c.waitJobComplete(job, 30000);
     assert.ok(await c.jobFinished(job));
+    // Streamed channels are HyperQueue's pipe: `<pipe>` in JSON, `<Stream>` in the tables.
+    type Stdio = { stdout: string | null; stderr: string | null };
+    const [detail] = await c.json<{ submits: { array: { program: Stdio } }[] }[]>(
+      ["job", "info", String(job)],
+    );
+    const program = detail!.submits[0]!.array.program;
+    assert.deepEqual([program.stdout, program.stderr], ["<pipe>", "<pipe>"]);
+    const [task] = await c.json<Stdio[]>(["task", "info", String(job), "3"]);
+    assert.deepEqual([task!.stdout, task!.stderr], ["<pipe>", "<pipe>"]);
+    for (const args of [["job", "info", String(job)], ["task", "info", String(job), "3"]]) {
+      const text = (await c.hqOk(args)).stdout;
+      assert.match(text, /^\| Stdout +\| <Stream> +\|$/m, args.join(" "));
+      assert.match(text, /^\| Stderr +\| <Stream> +\|$/m, args.join(" "));
+    }
     const dir = join(c.workDir, `streams-${job}`);
     const files = await streamFiles(dir);
     assert.equal(files.length, 1, `one worker, one file: ${files}`);

@@ -5,7 +5,7 @@
  * files with `UPDATE_GOLDEN=1 deno test -A lib/cli/golden_test.ts`.
  */
 import assert from "node:assert/strict";
-import { formatJson, type JsonValue } from "./json.ts";
+import { formatJson, formatJsonLine, type JsonValue } from "./json.ts";
 import type { TaskView } from "../protocol/mod.ts";
 import {
   emptyJson,
@@ -49,6 +49,18 @@ import {
   quietWorkerList,
 } from "./quiet.ts";
 import { cancelLogLines, stopLogLines } from "./messages.ts";
+import {
+  allocationsJson,
+  allocExplainJson,
+  queueListJson,
+  renderAllocations,
+  renderAllocExplain,
+  renderQueueList,
+} from "./render_alloc.ts";
+import { journalEventJson } from "./journal_json.ts";
+import { outputLogSummaryJson } from "../stream/mod.ts";
+import { ALLOC_EXPLAIN, ALLOCATIONS, PAUSED_QUEUE, queueViewFixture } from "./testdata/alloc.ts";
+import { JOURNAL_EVENTS } from "./testdata/journal.ts";
 import {
   EXPLAIN_BLOCKED,
   EXPLAIN_READY,
@@ -122,6 +134,27 @@ const JSON_CASES: [string, () => JsonValue][] = [
   ["job_wait.json", () => jobWaitJson({ finished: 1, failed: 2, canceled: 0, invalid: 1 }, 1503)],
   ["submit.json", () => submitJson(7)],
   ["empty.json", () => emptyJson()],
+  ["alloc_list.json", () => queueListJson([queueViewFixture(), PAUSED_QUEUE])],
+  ["alloc_info.json", () => allocationsJson(ALLOCATIONS)],
+  ["alloc_explain.json", () => allocExplainJson(ALLOC_EXPLAIN)],
+  [
+    "output_log_summary.json",
+    () => ({
+      filename: "/home/u/work/log",
+      summary: outputLogSummaryJson({
+        nFiles: 2,
+        nJobs: 1,
+        nTasks: 20,
+        nStreams: 21,
+        nOpened: 1,
+        stdoutSize: 2_048,
+        stderrSize: 17,
+        nSuperseded: 1,
+        supersededStdoutSize: 30,
+        supersededStderrSize: 0,
+      }),
+    }),
+  ],
   ["error.json", () => errorJson("Job 7 not found\n\nCaused by:\n    x")],
 ];
 
@@ -168,6 +201,14 @@ const TEXT_CASES: [string, () => string][] = [
       renderJobWait({ finished: 1, failed: 1, canceled: 0, invalid: 2 }, 1_003.441012, [JOB_TWO]),
   ],
   ["submit.txt", () => submitText(7)],
+  ["alloc_list.txt", () => renderQueueList([queueViewFixture(), PAUSED_QUEUE])],
+  ["alloc_info.txt", () => renderAllocations(ALLOCATIONS)],
+  ["alloc_explain.txt", () => renderAllocExplain(ALLOC_EXPLAIN)],
+  // `hq journal export|replay|stream`: one JSON document per line.
+  [
+    "journal_events.jsonl",
+    () => JOURNAL_EVENTS.map((e) => formatJsonLine(journalEventJson(e))).join("\n"),
+  ],
   [
     "quiet.txt",
     () =>

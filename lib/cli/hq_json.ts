@@ -131,8 +131,8 @@ export function taskJson(task: TaskView): JsonValue {
   const out: Record<string, JsonValue> = { id: task.id, state: task.state };
   if (task.paths !== null) {
     out.cwd = task.paths.cwd;
-    out.stdout = task.paths.stdout;
-    out.stderr = task.paths.stderr;
+    out.stdout = stdioJson(task.paths.stdout, task.paths.stream?.stdout);
+    out.stderr = stdioJson(task.paths.stderr, task.paths.stream?.stderr);
   }
   const startedData = task.started_at !== null &&
     (task.state === "running" || task.state === "finished" || task.state === "failed");
@@ -193,6 +193,11 @@ function requestJson(rq: RequestView): JsonValue {
   };
 }
 
+/** An output channel (`format_stdio_def`): its path, null when discarded, `"<pipe>"` when streamed. */
+function stdioJson(path: string | null, streamed: boolean | undefined): JsonValue {
+  return streamed ? "<pipe>" : path;
+}
+
 /** A task description (`format_task_description`); `pin_mode` `omp` prints `"openmp"`. */
 export function taskDescJson(desc: TaskDescView): JsonValue {
   const crash = desc.crash_limit;
@@ -201,8 +206,8 @@ export function taskDescJson(desc: TaskDescView): JsonValue {
       args: desc.program.args,
       env: desc.program.env,
       cwd: desc.program.cwd,
-      stdout: desc.program.stdout,
-      stderr: desc.program.stderr,
+      stdout: stdioJson(desc.program.stdout, desc.stream?.stdout),
+      stderr: stdioJson(desc.program.stderr, desc.stream?.stderr),
     },
     resources: desc.requests.map(requestJson),
     pin_mode: desc.pin_mode === "omp" ? "openmp" : desc.pin_mode,

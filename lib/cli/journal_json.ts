@@ -29,7 +29,7 @@ function payload(e: JournalEventView): JsonValue {
         job_desc: { name: e.name, max_fails: e.maxFails },
         submit_desc: e.task === null ? null : {
           submit_dir: e.submitDir,
-          stream_path: null,
+          stream_path: e.task.stream?.dir ?? null,
           task_desc: { ids: formatIdSet(e.ids), ...(taskDescJson(e.task) as object) },
         },
       };

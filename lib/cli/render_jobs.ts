@@ -17,7 +17,7 @@ import { renderTable, renderVerticalTable, truncateMiddle } from "./table.ts";
 import { jobStateCell } from "./progress.ts";
 import { formatSubmissionDate } from "./dates.ts";
 import { formatResourceVariants } from "./resource_text.ts";
-import { environmentLines, pluralize, selectPlural, wrapText } from "./text_util.ts";
+import { environmentLines, pluralize, selectPlural, stdioText, wrapText } from "./text_util.ts";
 import {
   JOB_SUMMARY_ORDER,
   jobStatus,
@@ -120,10 +120,6 @@ function jobIdsText(job: JobDetailView): string {
   return formatIdSet(idSetFromIds(ids));
 }
 
-function stdioText(path: string | null): string {
-  return path === null ? "<None>" : path;
-}
-
 function sharedDescriptionRows(job: JobDetailView): [string, string][] {
   const d = job.submits[0]!.task_desc;
   const resources = formatResourceVariants(d.requests);
@@ -131,8 +127,8 @@ function sharedDescriptionRows(job: JobDetailView): [string, string][] {
     ["Resources", d.pin_mode === null ? resources : `${resources} [pin]`],
     ["Priority", String(d.priority)],
     ["Command", d.program.args.map((a) => wrapText(a)).join("\n")],
-    ["Stdout", stdioText(d.program.stdout)],
-    ["Stderr", stdioText(d.program.stderr)],
+    ["Stdout", stdioText(d.program.stdout, d.stream?.stdout)],
+    ["Stderr", stdioText(d.program.stderr, d.stream?.stderr)],
     ["Environment", environmentLines(d.program.env)],
     ["Working directory", d.program.cwd],
     ["Task time limit", d.time_limit_ms === null ? "None" : formatDurationExact(d.time_limit_ms)],

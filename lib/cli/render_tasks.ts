@@ -18,7 +18,7 @@ import {
 import { renderTable, renderVerticalTable } from "./table.ts";
 import { formatLocalTime, type UtcOffset } from "./dates.ts";
 import { formatResourceVariants } from "./resource_text.ts";
-import { environmentLines, truncateError, wrapText } from "./text_util.ts";
+import { environmentLines, stdioText, truncateError, wrapText } from "./text_util.ts";
 import { taskWorkersText } from "./render_jobs.ts";
 
 /** INFO line after a `task list` that shortened an error. */
@@ -126,10 +126,6 @@ function submitOf(job: JobDetailView, taskId: number): SubmitView {
   return job.submits.find((s) => idSetHas(s.ids, taskId)) ?? job.submits[0]!;
 }
 
-function pathText(path: string | null): string {
-  return path === null ? "<None>" : path;
-}
-
 /**
  * `task info` of one task of `job`: the vertical table in HyperQueue's row
  * order (resolved paths once it started; error cut at 237 bytes unless
@@ -163,8 +159,8 @@ export function renderTaskInfo(
     ["End", end === null ? "" : formatLocalTime(end, options.utcOffset)],
     ["Makespan", makespan(task, options.now)],
     ["Workdir", p === null ? "" : p.cwd],
-    ["Stdout", p === null ? "" : pathText(p.stdout)],
-    ["Stderr", p === null ? "" : pathText(p.stderr)],
+    ["Stdout", p === null ? "" : stdioText(p.stdout, p.stream?.stdout)],
+    ["Stderr", p === null ? "" : stdioText(p.stderr, p.stream?.stderr)],
     ["Time limit", d.time_limit_ms === null ? "None" : formatDurationExact(d.time_limit_ms)],
     ["Resources", formatResourceVariants(d.requests)],
     ["Priority", String(d.priority)],

@@ -127,3 +127,20 @@ export function environmentLines(env: Readonly<Record<string, string>>): string 
     .map((k) => `${k}=${env[k]}`)
     .join("\n");
 }
+
+/**
+ * An output channel as `job info` and `task info` show it: its path, `<None>` when
+ * discarded, `<Stream>` when it goes to the job's stream files.
+ *
+ * @example Usage
+ * ```ts
+ * import { stdioText } from "./text_util.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(stdioText("/w/1.out", false), "/w/1.out");
+ * assert.equal(stdioText(null, false), "<None>");
+ * assert.equal(stdioText(null, true), "<Stream>");
+ * ```
+ */
+export function stdioText(path: string | null, streamed: boolean | undefined): string {
+  return streamed ? "<Stream>" : path === null ? "<None>" : path;
+}

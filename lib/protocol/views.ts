@@ -20,7 +20,7 @@ import {
   type WorkerId,
 } from "../common/mod.ts";
 import type { AllocationPolicy, ResourcePool } from "../resources/mod.ts";
-import type { CrashLimit, WorkerConfig, WorkerStopReason } from "./messages.ts";
+import type { CrashLimit, StreamSpec, WorkerConfig, WorkerStopReason } from "./messages.ts";
 
 /** A task state as users see it (assigned tasks are waiting). */
 export type TaskStateName = "waiting" | "running" | "finished" | "failed" | "canceled" | "aborted";
@@ -54,11 +54,16 @@ export interface TaskWorkerView {
   hostname: string | null;
 }
 
-/** A task's resolved working directory and output paths (`null` output: discarded). */
+/**
+ * A task's resolved working directory and output paths (`null` output: discarded). A channel
+ * that `stream` marks goes to the stream files instead (HyperQueue's pipe).
+ */
 export interface TaskPathsView {
   cwd: string;
   stdout: string | null;
   stderr: string | null;
+  /** Present when the job streams its output (`--stream`). */
+  stream?: StreamSpec;
 }
 
 /** A task of `task list`, `task info` and `job info`. */
@@ -118,6 +123,8 @@ export interface TaskDescView {
   time_limit_ms: number | null;
   task_dir: boolean;
   crash_limit: CrashLimit;
+  /** Where the streamed channels go (`--stream`, resolved); null when nothing is streamed. */
+  stream: StreamSpec | null;
 }
 
 /** One submit of a job (a job has one submit until open jobs exist). */

@@ -17,7 +17,6 @@ import {
   type IdSet,
   idSetIntersect,
   type TaskId,
-  type TaskPathResolver,
   type WorkerId,
 } from "../common/mod.ts";
 import {
@@ -25,6 +24,7 @@ import {
   type JobDetailView,
   type JobInfoView,
   type TaskDescView,
+  type TaskPathsView,
   type TaskStateName,
   type TaskStatsView,
   type TaskTemplate,
@@ -80,15 +80,18 @@ function taskWorkers(state: ServerState, task: TaskRecord): TaskWorkerView[] {
   return ids.map((id) => ({ id, hostname: state.workers.get(id)?.config.hostname ?? null }));
 }
 
+/** Resolves the paths of one task instance, with the stream its job's output goes to. */
+export type TaskPathsOf = (taskId: TaskId, instance: number) => TaskPathsView;
+
 /** The resolver of a job's task paths (compiled once per part of the job). */
-export function jobTaskPaths(state: ServerState, job: Job): TaskPathResolver {
-  const resolvers = new Map<JobPart, TaskPathResolver>();
+export function jobTaskPaths(state: ServerState, job: Job): TaskPathsOf {
+  const resolvers = new Map<JobPart, TaskPathsOf>();
   return (taskId, instance) => {
     const part = partOf(job, taskId);
     let resolve = resolvers.get(part);
     if (!resolve) {
       const program = part.template.program;
-      resolve = compileTaskPaths(
+      const resolved = compileTaskPaths(
         {
           cwd: program.cwd,
           stdout: program.stdout?.path ?? null,
@@ -96,6 +99,8 @@ export function jobTaskPaths(state: ServerState, job: Job): TaskPathResolver {
         },
         { jobId: job.id, submitDir: part.submitDir, serverUid: state.serverUid },
       );
+      const stream = program.stream;
+      resolve = stream === undefined ? resolved : (t, i) => ({ ...resolved(t, i), stream });
       resolvers.set(part, resolve);
     }
     return resolve(taskId, instance);
@@ -108,7 +113,7 @@ export function taskView(
   job: Job,
   taskId: TaskId,
   task: TaskRecord,
-  paths: TaskPathResolver,
+  paths: TaskPathsOf,
 ): TaskView {
   const visible = userState(task.state);
   const started = task.startedAt !== null && visible !== "waiting";
@@ -154,6 +159,7 @@ export function taskDescView(t: TaskTemplate): TaskDescView {
     time_limit_ms: t.timeLimitMs,
     task_dir: t.taskDir ?? false,
     crash_limit: t.crashLimit,
+    stream: t.program.stream ?? null,
   };
 }
 

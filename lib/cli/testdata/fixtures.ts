@@ -88,6 +88,7 @@ const DEFAULT_DESC: TaskDescView = {
   time_limit_ms: null,
   task_dir: false,
   crash_limit: 5,
+  stream: null,
 };
 
 const paths = (job: number, task: number, instance = 0) => ({
@@ -291,6 +292,7 @@ export const JOB_TWO: JobDetailView = withSummary({
       time_limit_ms: 1_200,
       task_dir: false,
       crash_limit: "never-restart",
+      stream: null,
     },
   }],
 }, JOB_TWO_TASKS);
@@ -300,7 +302,7 @@ export const JOB_FOUR_TASKS: TaskView[] = [1, 2, 10, 11].map((id) =>
   unpackTaskView({ id, state: "waiting" })
 );
 
-/** `job info 4`: a multi-node job with no task and a few ids. */
+/** `job info 4`: a multi-node job with no task and a few ids, its output streamed. */
 export const JOB_FOUR: JobDetailView = withSummary({
   info: {
     id: 4,
@@ -318,6 +320,8 @@ export const JOB_FOUR: JobDetailView = withSummary({
     submit_dir: "/home/u",
     task_desc: {
       ...DEFAULT_DESC,
+      program: { ...DEFAULT_DESC.program, stdout: null, stderr: null },
+      stream: { dir: "/home/u/streams", stdout: true, stderr: true },
       requests: [{ n_nodes: 3, min_time_ms: 0, weight: 10000, entries: [] }],
       pin_mode: "taskset",
       time_limit_ms: 8 * 86_400_000,
