@@ -1,7 +1,7 @@
 /**
- * The text automatic allocation hands to the batch systems: the shell line
- * that starts a worker, the SLURM and PBS submit scripts around it, and the
- * check of the arguments a queue passes through to `sbatch`/`qsub`. Pure.
+ * The SLURM and PBS submit scripts automatic allocation hands to the batch
+ * systems, around the worker's shell line (`worker_command.ts`; the arguments
+ * a queue passes through are checked in `manager_args.ts`). Pure.
  *
  * Shapes follow HyperQueue (`server/autoalloc/queue/{common,slurm,pbs}.rs`):
  *
@@ -34,46 +34,17 @@
  *
  * @module
  */
-import { formatDuration } from "../common/mod.ts";
+import { checkAdditionalArgs } from "./manager_args.ts";
+import { shellQuote } from "./worker_command.ts";
 import type { ManagerKind, QueueParams } from "./queue.ts";
 
 /** Name of the script written into each allocation directory (HyperQueue's). */
 export const SUBMIT_SCRIPT_NAME = "hq-submit.sh";
 
-const SAFE_WORD_REGEXP = /^[A-Za-z0-9_@%+=:,./-]+$/;
-const ENV_NAME_REGEXP = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const ASSIGNMENT_PREFIX_REGEXP = /^[A-Za-z_][A-Za-z0-9_]*=/;
 const LINE_BREAK_REGEXP = /[\r\n]/;
 const SLURM_SPECIAL_REGEXP = /[\s"\\#]/;
 const PBS_SPACE_REGEXP = /\s/;
-
-/**
- * Quotes a word for a POSIX shell: bare when it holds only
- * `[A-Za-z0-9_@%+=:,./-]`, else in single quotes with each `'` written
- * `'\''`. The empty word is `''`.
- *
- * @example Usage
- * ```ts
- * import { shellQuote } from "./script.ts";
- * import assert from "node:assert/strict";
- * assert.equal(shellQuote("/usr/bin/deno"), "/usr/bin/deno");
- * assert.equal(shellQuote("my dir"), "'my dir'");
- * assert.equal(shellQuote("it's"), "'it'\\''s'");
- * assert.equal(shellQuote(""), "''");
- * ```
- *
- * @param word The word to quote.
- * @returns The word as the shell must read it.
- */
-export function shellQuote(word: string): string {
-  if (SAFE_WORD_REGEXP.test(word)) return word;
-  return `'${word.replaceAll("'", "'\\''")}'`;
-}
-
-/** Double-quotes a value for the shell (`"..."` with `\`, `"`, `$` and backquotes escaped). */
-function doubleQuote(value: string): string {
-  return `"${value.replace(/[\\"$`]/g, "\\$&")}"`;
-}
 
 /**
  * Formats a walltime as `HH:MM:SS` for `#SBATCH --time` and
@@ -129,150 +100,6 @@ export function allocationJobName(label: string, counter: number): string {
     );
   }
   return `${label}-${counter}`;
-}
-
-/** The fields of {@link QueueParams} that shape the worker's command line. */
-export type WorkerCommandParams = Pick<
-  QueueParams,
-  | "manager"
-  | "idleTimeoutMs"
-  | "workerArgs"
-  | "onServerLost"
-  | "timeLimitMs"
-  | "workerTimeLimitMs"
-  | "workerStartCmd"
-  | "workerStopCmd"
-  | "workerWrapCmd"
->;
-
-/** Options of {@link workerCommand}. */
-export interface WorkerCommandOptions {
-  /**
-   * Words that run this project's worker or `hq` umbrella, e.g.
-   * `["/usr/bin/deno", "run", "-A", "/repo/dist/hq-worker.js"]`.
-   */
-  program: readonly string[];
-  /**
-   * Words between the program and the worker's options.
-   *
-   * @default {["start"]} when the program's last word ends with `worker`, `worker.js` or `worker.ts`, else `["worker", "start"]`
-   */
-  subcommand?: readonly string[];
-  /** The server directory the worker reads (`--server-dir`). */
-  serverDir: string;
-  /**
-   * Environment variables set for the worker only, written `NAME=value`
-   * before the wrap command (as HyperQueue passes `RUST_LOG`).
-   *
-   * @default {{}}
-   */
-  env?: Readonly<Record<string, string>>;
-}
-
-function defaultSubcommand(program: readonly string[]): readonly string[] {
-  const last = program[program.length - 1] ?? "";
-  // The worker role (`worker.ts`, its bundle, a compiled `hq-worker`) takes `start`; `hq` both.
-  return /worker(\.[jt]s)?$/.test(last) ? ["start"] : ["worker", "start"];
-}
-
-/**
- * The shell line that starts one worker of an allocation, as HyperQueue
- * builds it (reference 5.4):
- *
- * `[start-cmd && ][NAME=value ][wrap-cmd ]<program> <subcommand> --idle-timeout "<dur>"
- * --manager "<slurm|pbs>" --server-dir "<dir>" <worker args> --on-server-lost "<policy>"
- * --time-limit "<dur>"[; stop-cmd]`
- *
- * The time limit is the worker's own, else the queue's; durations are
- * humantime text (`5m`, `1h 30m`) that `parseDuration` reads back. Program
- * words and worker arguments are shell-quoted; the start, stop and wrap
- * commands are shell text and go in as given.
- *
- * @example Usage
- * ```ts
- * import { workerCommand } from "./script.ts";
- * import assert from "node:assert/strict";
- * const params = {
- *   manager: "slurm" as const,
- *   idleTimeoutMs: 300_000,
- *   workerArgs: ["--cpus", "4"],
- *   onServerLost: "finish-running" as const,
- *   timeLimitMs: 3_600_000,
- *   workerTimeLimitMs: null,
- *   workerStartCmd: "module load x",
- *   workerStopCmd: null,
- *   workerWrapCmd: null,
- * };
- * assert.equal(
- *   workerCommand(params, { program: ["/bin/hq"], serverDir: "/home/u/.hq-server/001" }),
- *   'module load x && /bin/hq worker start --idle-timeout "5m" --manager "slurm"' +
- *     ' --server-dir "/home/u/.hq-server/001" --cpus 4 --on-server-lost "finish-running"' +
- *     ' --time-limit "1h"',
- * );
- * ```
- *
- * @param params The queue's parameters (only the worker's fields are read).
- * @param options The program, its subcommand, the server directory and extra environment.
- * @returns One shell line, without a trailing newline.
- * @throws {RangeError} When the program is empty, a word or command holds a line break, or an environment name is not a shell name.
- */
-export function workerCommand(params: WorkerCommandParams, options: WorkerCommandOptions): string {
-  const { program, serverDir } = options;
-  if (program.length === 0) {
-    throw new RangeError("Cannot build the worker command: the program is empty");
-  }
-  const subcommand = options.subcommand ?? defaultSubcommand(program);
-  const env = options.env ?? {};
-  const texts = [
-    ...program,
-    ...subcommand,
-    serverDir,
-    ...params.workerArgs,
-    ...Object.values(env),
-    params.workerStartCmd ?? "",
-    params.workerStopCmd ?? "",
-    params.workerWrapCmd ?? "",
-  ];
-  const broken = texts.find((t) => LINE_BREAK_REGEXP.test(t));
-  if (broken !== undefined) {
-    throw new RangeError(
-      `Cannot build the worker command: ${JSON.stringify(broken)} holds a line break`,
-    );
-  }
-  const parts: string[] = [];
-  for (const [name, value] of Object.entries(env)) {
-    if (!ENV_NAME_REGEXP.test(name)) {
-      throw new RangeError(
-        `Cannot build the worker command: "${name}" is not a valid environment variable name`,
-      );
-    }
-    parts.push(`${name}=${shellQuote(value)}`);
-  }
-  if (params.workerWrapCmd !== null && params.workerWrapCmd.trim() !== "") {
-    parts.push(params.workerWrapCmd.trim());
-  }
-  parts.push(...program.map(shellQuote), ...subcommand.map(shellQuote));
-  parts.push(
-    "--idle-timeout",
-    doubleQuote(formatDuration(params.idleTimeoutMs)),
-    "--manager",
-    doubleQuote(params.manager),
-    "--server-dir",
-    doubleQuote(serverDir),
-    ...params.workerArgs.map(shellQuote),
-    "--on-server-lost",
-    doubleQuote(params.onServerLost),
-    "--time-limit",
-    doubleQuote(formatDuration(params.workerTimeLimitMs ?? params.timeLimitMs)),
-  );
-  let line = parts.join(" ");
-  if (params.workerStartCmd !== null && params.workerStartCmd.trim() !== "") {
-    line = `${params.workerStartCmd.trim()} && ${line}`;
-  }
-  if (params.workerStopCmd !== null && params.workerStopCmd.trim() !== "") {
-    line = `${line}; ${params.workerStopCmd.trim()}`;
-  }
-  return line;
 }
 
 /** Options of {@link slurmScript} and {@link pbsScript}. */
@@ -497,94 +324,4 @@ export function pbsScript(options: PbsScriptOptions): string {
   lines.push("");
   lines.push(n > 1 ? `pbsdsh -- bash -l -c ${shellQuote(workerLine)}` : workerLine);
   return `${lines.join("\n")}\n`;
-}
-
-const SLURM_NODES_REGEXP = /^(--nodes(=.*)?|-N.*)$/s;
-const SLURM_TIME_REGEXP = /^(--time(=.*)?|-t.*)$/s;
-const PBS_NODE_RESOURCES = new Set(["select", "nodes"]);
-
-function describe(word: string): string {
-  return JSON.stringify(word);
-}
-
-function checkSlurmArgs(args: readonly string[]): string | null {
-  for (const arg of args) {
-    if (SLURM_NODES_REGEXP.test(arg)) {
-      return `Cannot pass ${
-        describe(arg)
-      } to sbatch: the node count comes from --max-workers-per-alloc`;
-    }
-    if (SLURM_TIME_REGEXP.test(arg)) {
-      return `Cannot pass ${describe(arg)} to sbatch: the walltime comes from --time-limit`;
-    }
-  }
-  return null;
-}
-
-function checkPbsArgs(args: readonly string[]): string | null {
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (PBS_SPACE_REGEXP.test(arg) && arg.includes('"') && arg.includes("'")) {
-      return `Cannot pass ${
-        describe(arg)
-      } to qsub: a #PBS word with spaces cannot hold both kinds of quotes`;
-    }
-    if (!arg.startsWith("-l")) continue;
-    const value = arg === "-l" ? args[i + 1] : arg.slice(2);
-    if (value === undefined) continue;
-    const shown = arg === "-l" ? `-l ${value}` : arg;
-    for (const item of value.split(",")) {
-      const name = item.split("=", 1)[0]!.trim();
-      if (PBS_NODE_RESOURCES.has(name)) {
-        return `Cannot pass ${
-          describe(shown)
-        } to qsub: the node count comes from --max-workers-per-alloc`;
-      }
-      if (name === "walltime") {
-        return `Cannot pass ${describe(shown)} to qsub: the walltime comes from --time-limit`;
-      }
-    }
-  }
-  return null;
-}
-
-/**
- * Checks the arguments a queue passes through to `sbatch` or `qsub` (what
- * follows `--` in `hq alloc add`). HyperQueue's docs say the node count and
- * the walltime must not be given there, since the queue sets them; this
- * refuses them: `--nodes`, `-N`, `--time` and `-t` for SLURM, `-l` with a
- * `select`, `nodes` or `walltime` resource for PBS. It also refuses a line
- * break in any argument (it would end the directive line), and, for PBS, an
- * argument with whitespace and both kinds of quotes (it cannot be quoted on
- * a `#PBS` line).
- *
- * @example Usage
- * ```ts
- * import { checkAdditionalArgs } from "./script.ts";
- * import assert from "node:assert/strict";
- * assert.equal(checkAdditionalArgs("slurm", ["--partition=p1", "--account=a"]), null);
- * assert.equal(
- *   checkAdditionalArgs("slurm", ["--nodes=2"]),
- *   'Cannot pass "--nodes=2" to sbatch: the node count comes from --max-workers-per-alloc',
- * );
- * assert.equal(
- *   checkAdditionalArgs("pbs", ["-l", "select=1:ncpus=8,walltime=1:00:00"]),
- *   'Cannot pass "-l select=1:ncpus=8,walltime=1:00:00" to qsub: the node count comes from --max-workers-per-alloc',
- * );
- * ```
- *
- * @param manager The batch system.
- * @param args The arguments, as words.
- * @returns Why the arguments are refused, or null when they are fine.
- */
-export function checkAdditionalArgs(
-  manager: ManagerKind,
-  args: readonly string[],
-): string | null {
-  const program = manager === "slurm" ? "sbatch" : "qsub";
-  const broken = args.find((a) => LINE_BREAK_REGEXP.test(a));
-  if (broken !== undefined) {
-    return `Cannot pass ${describe(broken)} to ${program}: arguments cannot hold line breaks`;
-  }
-  return manager === "slurm" ? checkSlurmArgs(args) : checkPbsArgs(args);
 }

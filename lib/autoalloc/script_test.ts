@@ -2,15 +2,12 @@ import assert from "node:assert/strict";
 import { parseDuration } from "../common/duration.ts";
 import {
   allocationJobName,
-  checkAdditionalArgs,
   formatWalltime,
   pbsScript,
   type ScriptOptions,
-  shellQuote,
   slurmScript,
-  workerCommand,
-  type WorkerCommandOptions,
 } from "./script.ts";
+import { shellQuote, workerCommand, type WorkerCommandOptions } from "./worker_command.ts";
 import type { QueueParams } from "./queue.ts";
 import { testQueueParams } from "./testdata/params.ts";
 
@@ -39,26 +36,6 @@ function script(
   return manager === "slurm" ? slurmScript(o) : pbsScript({ ...o, dryRun: false });
 }
 
-Deno.test("shellQuote() leaves safe words bare and single-quotes the rest", () => {
-  assert.equal(shellQuote("abc-1.2_3/x:y,z=w+@%"), "abc-1.2_3/x:y,z=w+@%");
-  assert.equal(shellQuote("a b"), "'a b'");
-  assert.equal(shellQuote("$HOME"), "'$HOME'");
-  assert.equal(shellQuote("x=sum(100)"), "'x=sum(100)'");
-  assert.equal(shellQuote("a'b"), "'a'\\''b'");
-  assert.equal(shellQuote("'"), "''\\'''");
-  assert.equal(shellQuote(""), "''");
-});
-
-Deno.test("shellQuote() round-trips through bash", async () => {
-  const words = ["plain", "with space", "it's", 'dq"x', "$HOME", "`id`", "a\\b", "", "*", "!x"];
-  const cmd = new Deno.Command("bash", {
-    args: ["-c", `printf '%s\\0' ${words.map(shellQuote).join(" ")}`],
-    stdout: "piped",
-  });
-  const out = new TextDecoder().decode((await cmd.output()).stdout);
-  assert.deepEqual(out.split("\0").slice(0, -1), words);
-});
-
 Deno.test("formatWalltime() prints HH:MM:SS with long hours and rounds up", () => {
   assert.equal(formatWalltime(0), "00:00:00");
   assert.equal(formatWalltime(1), "00:00:01");
@@ -86,122 +63,6 @@ Deno.test("allocationJobName() joins the label and the counter", () => {
   assert.equal(allocationJobName("my-queue", 20), "my-queue-20");
   assert.throws(() => allocationJobName("hq-1", 0), RangeError);
   assert.throws(() => allocationJobName("hq-1", 1.5), RangeError);
-});
-
-Deno.test("workerCommand() builds HyperQueue's worker line with defaults", () => {
-  assert.equal(
-    workerCommand(testQueueParams(), options()),
-    '/usr/bin/deno run -A /repo/dist/hq-worker.js start --idle-timeout "5m"' +
-      ' --manager "slurm" --server-dir "/home/alice/.hq-server/001"' +
-      ' --on-server-lost "finish-running" --time-limit "1h"',
-  );
-});
-
-Deno.test("workerCommand() picks the subcommand from the program or takes it given", () => {
-  const params = testQueueParams();
-  assert.match(
-    workerCommand(params, options({ program: ["/x/worker.ts"] })),
-    /^\/x\/worker\.ts start /,
-  );
-  assert.match(
-    workerCommand(params, options({ program: ["deno", "run", "-A", "/x/hq.ts"] })),
-    /^deno run -A \/x\/hq\.ts worker start /,
-  );
-  assert.match(
-    workerCommand(params, options({ program: ["/bin/hq"] })),
-    /^\/bin\/hq worker start /,
-  );
-  // A compiled worker (`deno task compile-worker`) is the worker role itself.
-  assert.match(
-    workerCommand(params, options({ program: ["/repo/dist/hq-worker"] })),
-    /^\/repo\/dist\/hq-worker start /,
-  );
-  assert.match(
-    workerCommand(params, options({ program: ["/bin/hq"], subcommand: ["w", "go"] })),
-    /^\/bin\/hq w go --idle-timeout /,
-  );
-  assert.throws(() => workerCommand(params, options({ program: [] })), RangeError);
-});
-
-Deno.test("workerCommand() passes worker args, policy, idle timeout and worker time limit", () => {
-  const line = workerCommand(
-    testQueueParams({
-      manager: "pbs",
-      idleTimeoutMs: 90_000,
-      timeLimitMs: 2 * 3_600_000,
-      workerTimeLimitMs: 5_400_000,
-      onServerLost: "stop",
-      workerArgs: ["--cpus", "2x8", "--resource", "gpus/nvidia=range(1-2)", "--no-hyper-threading"],
-    }),
-    options({ program: ["/bin/hq"] }),
-  );
-  assert.equal(
-    line,
-    '/bin/hq worker start --idle-timeout "1m 30s" --manager "pbs"' +
-      ' --server-dir "/home/alice/.hq-server/001" --cpus 2x8' +
-      " --resource 'gpus/nvidia=range(1-2)' --no-hyper-threading" +
-      ' --on-server-lost "stop" --time-limit "1h 30m"',
-  );
-  assert.equal(parseDuration("1m 30s"), 90_000);
-  assert.equal(parseDuration("1h 30m"), 5_400_000);
-});
-
-Deno.test("workerCommand() adds start, stop and wrap commands and environment as HyperQueue", () => {
-  const line = workerCommand(
-    testQueueParams({
-      workerStartCmd: "module load deno",
-      workerStopCmd: "rm -rf /tmp/x",
-      workerWrapCmd: "podman run myimage",
-    }),
-    options({ program: ["/bin/hq"], env: { DENO_DIR: "/scratch/deno cache" } }),
-  );
-  assert.equal(
-    line,
-    "module load deno && DENO_DIR='/scratch/deno cache' podman run myimage /bin/hq worker start" +
-      ' --idle-timeout "5m" --manager "slurm" --server-dir "/home/alice/.hq-server/001"' +
-      ' --on-server-lost "finish-running" --time-limit "1h"; rm -rf /tmp/x',
-  );
-  assert.throws(
-    () => workerCommand(testQueueParams(), options({ env: { "BAD-NAME": "x" } })),
-    RangeError,
-  );
-});
-
-Deno.test("workerCommand() quotes odd paths so that bash reads them back", async () => {
-  const serverDir = `/data/my "hq" $dir/it's`;
-  const program = ["/opt/my deno/deno", "run", "-A", "/repo/it's/hq-worker.js"];
-  const line = workerCommand(
-    testQueueParams({ workerArgs: ["--group", "a b"] }),
-    options({ program: ["printf", "%s\\n"], subcommand: program, serverDir }),
-  );
-  const cmd = new Deno.Command("bash", { args: ["-c", line], stdout: "piped" });
-  const words = new TextDecoder().decode((await cmd.output()).stdout).split("\n").slice(0, -1);
-  assert.deepEqual(words, [
-    ...program,
-    "--idle-timeout",
-    "5m",
-    "--manager",
-    "slurm",
-    "--server-dir",
-    serverDir,
-    "--group",
-    "a b",
-    "--on-server-lost",
-    "finish-running",
-    "--time-limit",
-    "1h",
-  ]);
-});
-
-Deno.test("workerCommand() refuses line breaks", () => {
-  assert.throws(
-    () => workerCommand(testQueueParams(), options({ serverDir: "/a\nb" })),
-    RangeError,
-  );
-  assert.throws(
-    () => workerCommand(testQueueParams({ workerStartCmd: "a\nb" }), options()),
-    RangeError,
-  );
 });
 
 Deno.test("slurmScript() writes HyperQueue's script for one node", () => {
@@ -361,59 +222,4 @@ Deno.test("pbsScript() refuses a SLURM queue and a select in the extra args", ()
         'Cannot pass "-lselect=2:ncpus=4" to qsub: the node count comes from --max-workers-per-alloc',
     },
   );
-});
-
-Deno.test("checkAdditionalArgs() refuses SLURM node counts and walltimes", () => {
-  for (const ok of [[], ["--partition=p"], ["--time-min=10"], ["--nodelist=a"], ["-p", "x"]]) {
-    assert.equal(checkAdditionalArgs("slurm", ok), null, JSON.stringify(ok));
-  }
-  const nodes = "the node count comes from --max-workers-per-alloc";
-  const time = "the walltime comes from --time-limit";
-  for (
-    const [arg, why] of [
-      ["--nodes=2", nodes],
-      ["--nodes", nodes],
-      ["-N", nodes],
-      ["-N2", nodes],
-      ["--time=1:00:00", time],
-      ["--time", time],
-      ["-t", time],
-      ["-t60", time],
-    ]
-  ) {
-    assert.equal(
-      checkAdditionalArgs("slurm", ["--account=a", arg!]),
-      `Cannot pass "${arg}" to sbatch: ${why}`,
-    );
-  }
-});
-
-Deno.test("checkAdditionalArgs() refuses PBS select, nodes and walltime resources", () => {
-  for (const ok of [[], ["-q", "qexp"], ["-l", "place=scatter"], ["-N", "x"], ["-lmem=4gb"]]) {
-    assert.equal(checkAdditionalArgs("pbs", ok), null, JSON.stringify(ok));
-  }
-  assert.equal(
-    checkAdditionalArgs("pbs", ["-l", "walltime=02:00:00"]),
-    'Cannot pass "-l walltime=02:00:00" to qsub: the walltime comes from --time-limit',
-  );
-  assert.equal(
-    checkAdditionalArgs("pbs", ["-lplace=free,walltime=1:00:00"]),
-    'Cannot pass "-lplace=free,walltime=1:00:00" to qsub: the walltime comes from --time-limit',
-  );
-  assert.equal(
-    checkAdditionalArgs("pbs", ["-l", "nodes=2:ppn=4"]),
-    'Cannot pass "-l nodes=2:ppn=4" to qsub: the node count comes from --max-workers-per-alloc',
-  );
-  assert.equal(
-    checkAdditionalArgs("pbs", ["-v", `A="x y",B='z'`]),
-    `Cannot pass "A=\\"x y\\",B='z'" to qsub: a #PBS word with spaces cannot hold both kinds of quotes`,
-  );
-});
-
-Deno.test("checkAdditionalArgs() refuses line breaks for both managers", () => {
-  assert.equal(
-    checkAdditionalArgs("slurm", ["--comment=a\nb"]),
-    'Cannot pass "--comment=a\\nb" to sbatch: arguments cannot hold line breaks',
-  );
-  assert.match(checkAdditionalArgs("pbs", ["-q", "x\r"])!, /^Cannot pass "x\\r" to qsub/);
 });

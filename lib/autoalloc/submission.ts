@@ -8,7 +8,8 @@
  */
 import type { ManagerKind, Queue, QueueParams } from "./queue.ts";
 import { queueLabel } from "./queue.ts";
-import { allocationJobName, pbsScript, slurmScript, workerCommand } from "./script.ts";
+import { allocationJobName, pbsScript, slurmScript } from "./script.ts";
+import { workerCommand } from "./worker_command.ts";
 import type { AutoallocAction } from "./state.ts";
 
 /** What scripts need to know about the server that writes them. */
