@@ -17,6 +17,7 @@ import {
   buildSubmit,
   type CommandSpec,
   GLOBAL_OPTIONS,
+  optFlag,
   optList,
   parseCommandLine,
   type Parsed,
@@ -270,10 +271,12 @@ export function cliOracle(argv: readonly string[]): CliOracle {
   const path = parsed.path.slice(1).join(" ");
   if (path !== "submit" && path !== "job submit") return { kind: "run", path, parsed };
   try {
+    // `hq` runs with stdin from /dev/null: `--stdin` reads empty data.
+    const inputs = optFlag(parsed, "stdin") ? { stdin: "" } : {};
     const built = timed(
       what,
       SLOW_MS,
-      () => buildSubmit(submitFlags(parsed), argList(parsed, "COMMANDS"), "/home/fuzz"),
+      () => buildSubmit(submitFlags(parsed), argList(parsed, "COMMANDS"), "/home/fuzz", inputs),
     );
     // What the client builds, the server accepts, and it survives the wire unchanged.
     const wire = JSON.parse(JSON.stringify(built.job));

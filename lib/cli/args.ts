@@ -6,6 +6,9 @@
  * arguments (`hq submit <command>...`) that take everything after the first
  * bare word literally.
  *
+ * The help texts are in `help_text.ts`, the accessors of parsed values in
+ * `parsed_values.ts`.
+ *
  * Pure: no I/O. The parser is written here rather than taken from a package
  * because loading one costs more than the whole client command should
  * (see README, "start-up").
@@ -14,6 +17,7 @@
  */
 import { escapeControl, quote } from "../common/mod.ts";
 import { isOptionToken } from "./globals.ts";
+import { argLabel, HELP, helpText } from "./help_text.ts";
 
 /** One option of a command. */
 export interface OptionSpec {
@@ -141,10 +145,6 @@ export function optionLabel(o: OptionSpec): string {
   return o.value === undefined ? dash : `${dash} <${o.value}>`;
 }
 
-function argLabel(a: ArgSpec): string {
-  return a.trailing ? `<${a.name}>...` : `<${a.name}>`;
-}
-
 function checkValue(label: string, value: string, spec: OptionSpec | ArgSpec): void {
   if ("choices" in spec && spec.choices && !spec.choices.includes(value)) {
     throw new UsageError(
@@ -209,7 +209,6 @@ class Level {
   }
 }
 
-const HELP: OptionSpec = { long: "help", short: "h", help: "Print help" };
 const VERSION: OptionSpec = { long: "version", short: "V", help: "Print version" };
 
 /**
@@ -255,7 +254,8 @@ function readOption(argv: readonly string[], i: number, level: Level): number {
  *
  * @example Usage
  * ```ts
- * import { argList, optList, optString, parseCommandLine } from "./args.ts";
+ * import { parseCommandLine } from "./args.ts";
+ * import { argList, optList, optString } from "./parsed_values.ts";
  * import assert from "node:assert/strict";
  * const submit = {
  *   name: "submit",
@@ -404,159 +404,4 @@ export function parseCommandLine<TRun>(
     }
   }
   return { kind: "run", command: node, parsed: { path, options: values, args } };
-}
-
-/**
- * Usage line of a command, e.g. `hq submit [OPTIONS] <COMMANDS>...`.
- *
- * @example Usage
- * ```ts
- * import { usageLine } from "./args.ts";
- * import assert from "node:assert/strict";
- * const wait = { name: "wait", about: "", args: [{ name: "SELECTOR", required: true, help: "" }] };
- * assert.equal(usageLine(wait, ["hq", "job", "wait"]), "Usage: hq job wait [OPTIONS] <SELECTOR>");
- * ```
- */
-export function usageLine(cmd: CommandSpec<unknown>, path: readonly string[]): string {
-  const parts = [...path];
-  if (cmd.subcommands && cmd.subcommands.length > 0) parts.push("[OPTIONS] <COMMAND>");
-  else {
-    parts.push("[OPTIONS]");
-    for (const a of cmd.args ?? []) parts.push(a.required ? argLabel(a) : `[${a.name}]`);
-  }
-  return `Usage: ${parts.join(" ")}`;
-}
-
-function optionLine(o: OptionSpec): string {
-  const names = [o.short ? `-${o.short}` : "  ", `--${o.long}`];
-  const left = `${o.short ? names.join(", ") : `    ${names[1]}`}${
-    o.value === undefined ? "" : ` <${o.value}>`
-  }`;
-  const extra: string[] = [];
-  if (o.env) extra.push(`[env: ${o.env}=]`);
-  if (o.default !== undefined) extra.push(`[default: ${o.default}]`);
-  if (o.choices) extra.push(`[possible values: ${o.choices.join(", ")}]`);
-  return `  ${left.padEnd(34)} ${[o.help, ...extra].join(" ")}`;
-}
-
-/**
- * Help text of a command: about line, usage, subcommands or arguments, options, global options.
- *
- * @example Usage
- * ```ts
- * import { helpText } from "./args.ts";
- * import assert from "node:assert/strict";
- * const list = { name: "list", about: "List jobs" };
- * const job = { name: "job", about: "Manage jobs", subcommands: [list] };
- * const text = helpText(job, ["hq", "job"], []);
- * assert.equal(text.split("\n")[0], "Manage jobs");
- * assert.ok(text.includes("  list                 List jobs"));
- * ```
- */
-export function helpText(
-  cmd: CommandSpec<unknown>,
-  path: readonly string[],
-  globals: readonly OptionSpec[],
-): string {
-  const lines = [cmd.about, "", usageLine(cmd, path)];
-  if (cmd.subcommands && cmd.subcommands.length > 0) {
-    lines.push("", "Commands:");
-    for (const c of cmd.subcommands) lines.push(`  ${c.name.padEnd(20)} ${c.about}`);
-  }
-  if (cmd.args && cmd.args.length > 0) {
-    lines.push("", "Arguments:");
-    for (const a of cmd.args) lines.push(`  ${argLabel(a).padEnd(34)} ${a.help}`);
-  }
-  const own = (cmd.options ?? []).filter((o) => !o.hidden);
-  lines.push("", "Options:");
-  for (const o of own) lines.push(optionLine(o));
-  lines.push(optionLine(HELP));
-  lines.push("", "Global options:");
-  for (const o of globals) lines.push(optionLine(o));
-  return lines.join("\n");
-}
-
-/**
- * The text of a string option, or undefined (also for a flag or a repeated option).
- * See {@link parseCommandLine} for an example.
- */
-export function optString(p: Parsed, long: string): string | undefined {
-  const v = p.options.get(long);
-  return typeof v === "string" ? v : undefined;
-}
-
-/**
- * Whether a flag was given (or enabled by its env variable); a counted flag counts once given.
- *
- * @example Usage
- * ```ts
- * import { optFlag, parseCommandLine } from "./args.ts";
- * import assert from "node:assert/strict";
- * const root = { name: "hq", about: "", options: [{ long: "wait", help: "" }] };
- * const run = (argv: string[]) => {
- *   const outcome = parseCommandLine(root, argv, { globals: [] });
- *   return outcome.kind === "run" && optFlag(outcome.parsed, "wait");
- * };
- * assert.equal(run(["--wait"]), true);
- * assert.equal(run([]), false);
- * ```
- */
-export function optFlag(p: Parsed, long: string): boolean {
-  const v = p.options.get(long);
-  return v === true || (typeof v === "number" && v > 0);
-}
-
-/**
- * The values of a repeatable option, in order (empty when absent). See {@link parseCommandLine}
- * for an example.
- */
-export function optList(p: Parsed, long: string): string[] {
-  const v = p.options.get(long);
-  if (Array.isArray(v)) return v;
-  return typeof v === "string" ? [v] : [];
-}
-
-/**
- * How many times a counted flag was given.
- *
- * @example Usage
- * ```ts
- * import { optCount, parseCommandLine } from "./args.ts";
- * import assert from "node:assert/strict";
- * const verbose = { long: "verbose", short: "v", count: true, help: "" };
- * const root = { name: "hq", about: "", options: [verbose] };
- * const outcome = parseCommandLine(root, ["-vv", "--verbose"], { globals: [] });
- * assert.equal(outcome.kind === "run" ? optCount(outcome.parsed, "verbose") : 0, 3);
- * ```
- */
-export function optCount(p: Parsed, long: string): number {
-  const v = p.options.get(long);
-  return typeof v === "number" ? v : v === true ? 1 : 0;
-}
-
-/**
- * A single positional value, or undefined when it was not given.
- *
- * @example Usage
- * ```ts
- * import { argString, parseCommandLine } from "./args.ts";
- * import assert from "node:assert/strict";
- * const root = { name: "hq", about: "", args: [{ name: "SELECTOR", help: "" }] };
- * const outcome = parseCommandLine(root, ["last"], { globals: [] });
- * assert.equal(outcome.kind === "run" ? argString(outcome.parsed, "SELECTOR") : undefined, "last");
- * ```
- */
-export function argString(p: Parsed, name: string): string | undefined {
-  const v = p.args.get(name);
-  return typeof v === "string" ? v : undefined;
-}
-
-/**
- * The words of a trailing positional (empty when absent). See {@link parseCommandLine} for an
- * example.
- */
-export function argList(p: Parsed, name: string): string[] {
-  const v = p.args.get(name);
-  if (Array.isArray(v)) return v;
-  return typeof v === "string" ? [v] : [];
 }

@@ -1,17 +1,12 @@
 import assert from "node:assert/strict";
 import {
-  argList,
-  argString,
   type CommandSpec,
-  optCount,
-  optFlag,
   type OptionSpec,
-  optList,
-  optString,
   parseCommandLine,
   type Parsed,
   UsageError,
 } from "./args.ts";
+import { argList, argString, optCount, optFlag, optList, optString } from "./parsed_values.ts";
 import { firstPositional } from "./globals.ts";
 
 const GLOBALS: OptionSpec[] = [

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { optList, type Parsed } from "./args.ts";
+import { type Parsed } from "./args.ts";
+import { optList } from "./parsed_values.ts";
 import type { TaskStateName } from "../protocol/mod.ts";
 
 /** Task states a filter names, in HyperQueue's words. */

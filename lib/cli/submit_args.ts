@@ -18,7 +18,8 @@ import {
   unknownPlaceholders,
 } from "../common/mod.ts";
 import { buildRequestVariants, parseAmount } from "../resources/mod.ts";
-import { optFlag, optList, optString, type Parsed, UsageError } from "./args.ts";
+import { type Parsed, UsageError } from "./args.ts";
+import { optFlag, optList, optString } from "./parsed_values.ts";
 import {
   arrayOutputWarnings,
   jobPlacement,

@@ -5,7 +5,8 @@
  * @module
  */
 import { withClient } from "../../client/io/mod.ts";
-import { argString, optString, UsageError } from "../args.ts";
+import { UsageError } from "../args.ts";
+import { argString, optString } from "../parsed_values.ts";
 import type { parseJobFile } from "../job_file.ts";
 import { submitJson } from "../hq_json.ts";
 import { quietSubmit } from "../quiet.ts";

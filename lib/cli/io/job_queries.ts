@@ -6,7 +6,7 @@
  * @module
  */
 import { withClient } from "../../client/io/mod.ts";
-import { argString, optCount, optFlag } from "../args.ts";
+import { argString, optCount, optFlag } from "../parsed_values.ts";
 import { selectorArg } from "../arg_checks.ts";
 import { jobDetailsJson, jobListJson, jobSummaryJson, taskIdsJson } from "../hq_json.ts";
 import { filterJobList, type JobStatus, missingIds } from "../job_status.ts";

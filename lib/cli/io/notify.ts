@@ -5,7 +5,8 @@
  * @module
  */
 import { withClient } from "../../client/io/mod.ts";
-import { argString, UsageError } from "../args.ts";
+import { UsageError } from "../args.ts";
+import { argString } from "../parsed_values.ts";
 import type { Command, CommandContext } from "./run_cli.ts";
 
 function envNumber(name: string): number {

@@ -8,14 +8,8 @@
  */
 // The files themselves rather than the package's `mod.ts`: the query parts
 // (`query_*/mod.ts`) load this module without the rest of the presentation.
-import {
-  type CommandSpec,
-  optFlag,
-  optString,
-  parseCommandLine,
-  type Parsed,
-  UsageError,
-} from "../args.ts";
+import { type CommandSpec, parseCommandLine, type Parsed, UsageError } from "../args.ts";
+import { optFlag, optString } from "../parsed_values.ts";
 import { formatJson, type JsonValue } from "../json.ts";
 import { GLOBAL_OPTIONS } from "../globals.ts";
 import { Output, type OutputMode } from "./output.ts";

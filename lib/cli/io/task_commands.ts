@@ -5,7 +5,8 @@
  */
 import { withClient } from "../../client/io/mod.ts";
 import { idSetIterate, parseIdSet } from "../../common/mod.ts";
-import { argString, optCount, type OptionSpec, optString } from "../args.ts";
+import { type OptionSpec } from "../args.ts";
+import { argString, optCount, optString } from "../parsed_values.ts";
 import { idSetArg, lastOrIdsArg, singleIdArg } from "../arg_checks.ts";
 import { taskInfoJson, taskListJson } from "../hq_json.ts";
 import { explainJson } from "../hq_json_workers.ts";

@@ -8,7 +8,7 @@
 import { withClient } from "../../client/io/mod.ts";
 import { idSetIterate, parseSelector, resolveSelector } from "../../common/mod.ts";
 import type { WorkerView } from "../../protocol/mod.ts";
-import { argString, optFlag, optString } from "../args.ts";
+import { argString, optFlag, optString } from "../parsed_values.ts";
 import { selectorArg } from "../arg_checks.ts";
 import { workerInfoJson, workerListJson } from "../hq_json_workers.ts";
 import { quietWorkerList } from "../quiet.ts";
