@@ -7,7 +7,8 @@
  * @module
  */
 import type { Allocation, Queue, QueueParams } from "./queue.ts";
-import { type AutoallocSettings, type AutoallocState, createAutoallocState } from "./state.ts";
+import type { AutoallocSettings } from "./settings.ts";
+import { type AutoallocState, createAutoallocState } from "./state.ts";
 
 /** A queue as stored, with its allocations. */
 export interface QueueRecord {
