@@ -25,7 +25,7 @@ import {
   type ResourceEntry,
   type ResourceRequest,
 } from "../resources/mod.ts";
-import { parseCrashLimit, parseStdio, parseWeight } from "./submit_args.ts";
+import { parseCrashLimit, parseStdio, parseWeight } from "./submit_values.ts";
 import {
   checkKeys,
   fail,

@@ -32,6 +32,7 @@ export * from "./render_workers.ts";
 export * from "./resource_text.ts";
 export * from "./submit_args.ts";
 export * from "./submit_options.ts";
+export * from "./submit_values.ts";
 export * from "./table.ts";
 export * from "./task_inputs.ts";
 export * from "./text_util.ts";

@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  buildSubmit,
-  parseCrashLimit,
-  parseStdio,
-  PlaceholderError,
-  type SubmitFlags,
-  submitFlags,
-} from "./submit_args.ts";
+import { buildSubmit, PlaceholderError, type SubmitFlags, submitFlags } from "./submit_args.ts";
+import { parseCrashLimit, parseStdio } from "./submit_values.ts";
 import { UsageError } from "./io/run_cli.ts";
 import { parseCommandLine, type Parsed } from "./args.ts";
 

@@ -7,7 +7,7 @@
 import type { OptionSpec } from "./args.ts";
 import { durationArg, idSetArg, intArg, lastOrIdsArg } from "./arg_checks.ts";
 import { DIRECTIVES_MODES } from "./directives.ts";
-import { parseWeight } from "./submit_args.ts";
+import { parseWeight } from "./submit_values.ts";
 
 /** `hq submit` options (HyperQueue's `JobSubmitOpts`). */
 export const SUBMIT_OPTIONS: readonly OptionSpec[] = [

@@ -14,7 +14,7 @@ import { submitText } from "../render_jobs.ts";
 import { selectorArg } from "../arg_checks.ts";
 import type { Command, CommandContext } from "./run_cli.ts";
 import type { Output } from "./output.ts";
-import { checkJobName, parseMaxFails } from "../submit_args.ts";
+import { checkJobName, parseMaxFails } from "../submit_values.ts";
 import { createJobCatCommand } from "./job_cat.ts";
 
 /** `hq job cat`: task output files, in task id order. */
