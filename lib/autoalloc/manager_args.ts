@@ -6,9 +6,8 @@
  * @module
  */
 import type { ManagerKind } from "./queue.ts";
+import { LINE_BREAK_REGEXP, PBS_SPACE_REGEXP } from "./_directive_text.ts";
 
-const LINE_BREAK_REGEXP = /[\r\n]/;
-const PBS_SPACE_REGEXP = /\s/;
 const SLURM_NODES_REGEXP = /^(--nodes(=.*)?|-N.*)$/s;
 const SLURM_TIME_REGEXP = /^(--time(=.*)?|-t.*)$/s;
 const PBS_NODE_RESOURCES = new Set(["select", "nodes"]);

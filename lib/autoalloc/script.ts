@@ -37,14 +37,13 @@
 import { checkAdditionalArgs } from "./manager_args.ts";
 import { shellQuote } from "./worker_command.ts";
 import type { ManagerKind, QueueParams } from "./queue.ts";
+import { LINE_BREAK_REGEXP, PBS_SPACE_REGEXP } from "./_directive_text.ts";
 
 /** Name of the script written into each allocation directory (HyperQueue's). */
 export const SUBMIT_SCRIPT_NAME = "hq-submit.sh";
 
 const ASSIGNMENT_PREFIX_REGEXP = /^[A-Za-z_][A-Za-z0-9_]*=/;
-const LINE_BREAK_REGEXP = /[\r\n]/;
 const SLURM_SPECIAL_REGEXP = /[\s"\\#]/;
-const PBS_SPACE_REGEXP = /\s/;
 
 /**
  * Formats a walltime as `HH:MM:SS` for `#SBATCH --time` and

@@ -6,10 +6,10 @@
  */
 import { formatDuration } from "../common/mod.ts";
 import type { QueueParams } from "./queue.ts";
+import { LINE_BREAK_REGEXP } from "./_directive_text.ts";
 
 const SAFE_WORD_REGEXP = /^[A-Za-z0-9_@%+=:,./-]+$/;
 const ENV_NAME_REGEXP = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const LINE_BREAK_REGEXP = /[\r\n]/;
 
 /**
  * Quotes a word for a POSIX shell: bare when it holds only

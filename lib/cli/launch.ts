@@ -145,14 +145,40 @@ export function decodeLaunchEntry(text: string): LaunchEntry | null {
   return ok ? e : null;
 }
 
+function sameStamp(a: FileStamp | null, b: FileStamp): boolean {
+  return a !== null && a.size === b.size && a.mtimeMs === b.mtimeMs;
+}
+
 /**
- * Why `entry` may not stand in for its sources, or null when it may: the
- * bundle or an input is gone or has another size or modification time than
- * when the bundle was built. `stat` returns null for a missing file.
+ * Why the bundle of `entry` is not the file the build wrote, or null when it is: it is gone
+ * or has another size or modification time. `stat` returns null for a missing file.
  *
  * @example Usage
  * ```ts
- * import { staleReason } from "./launch.ts";
+ * import { bundleStaleReason } from "./launch.ts";
+ * import assert from "node:assert/strict";
+ * const stamp = { size: 10, mtimeMs: 1000 };
+ * const entry = { v: 1, source: "/a.ts", bundle: "/b.js", bundleStamp: stamp, inputs: [] };
+ * assert.equal(bundleStaleReason(entry, () => stamp), null);
+ * assert.equal(bundleStaleReason(entry, () => null), "/b.js changed");
+ * ```
+ */
+export function bundleStaleReason(
+  entry: LaunchEntry,
+  stat: (path: string) => FileStamp | null,
+): string | null {
+  return sameStamp(stat(entry.bundle), entry.bundleStamp) ? null : `${entry.bundle} changed`;
+}
+
+/**
+ * Why the bundle of `entry` may not stand in for its sources although the bundle itself is
+ * as built (see {@link bundleStaleReason}), or null when it may: an input is gone or has
+ * another size or modification time than when the bundle was built. `stat` returns null for
+ * a missing file.
+ *
+ * @example Usage
+ * ```ts
+ * import { inputsStaleReason } from "./launch.ts";
  * import assert from "node:assert/strict";
  * const stamp = { size: 10, mtimeMs: 1000 };
  * const entry = {
@@ -162,21 +188,18 @@ export function decodeLaunchEntry(text: string): LaunchEntry | null {
  *   bundleStamp: stamp,
  *   inputs: [["/a.ts", stamp]] as const,
  * };
- * const files = new Map([["/b.js", stamp], ["/a.ts", stamp]]);
- * assert.equal(staleReason(entry, (p) => files.get(p) ?? null), null);
+ * const files = new Map([["/a.ts", stamp]]);
+ * assert.equal(inputsStaleReason(entry, (p) => files.get(p) ?? null), null);
  * files.set("/a.ts", { size: 10, mtimeMs: 2000 });
- * assert.equal(staleReason(entry, (p) => files.get(p) ?? null), "/a.ts changed");
+ * assert.equal(inputsStaleReason(entry, (p) => files.get(p) ?? null), "/a.ts changed");
  * ```
  */
-export function staleReason(
+export function inputsStaleReason(
   entry: LaunchEntry,
   stat: (path: string) => FileStamp | null,
 ): string | null {
-  const same = (a: FileStamp | null, b: FileStamp) =>
-    a !== null && a.size === b.size && a.mtimeMs === b.mtimeMs;
-  if (!same(stat(entry.bundle), entry.bundleStamp)) return `${entry.bundle} changed`;
   for (const [path, stamp] of entry.inputs) {
-    if (!same(stat(path), stamp)) return `${path} changed`;
+    if (!sameStamp(stat(path), stamp)) return `${path} changed`;
   }
   return null;
 }

@@ -9,13 +9,14 @@
  */
 import { deferToIdle } from "../../common/io/idle_work.ts";
 import {
+  bundleStaleReason,
   decodeLaunchEntry,
   type FileStamp,
   fileUrlOf,
   folderOfFileUrl,
+  inputsStaleReason,
   type LaunchEntry,
   launchName,
-  staleReason,
 } from "../launch.ts";
 
 export { fileUrlOf, folderOfFileUrl };
@@ -64,7 +65,7 @@ export function launchCacheDir(root: string): string | null {
  */
 export function moduleToLoad(source: string, cacheDir: string | null): string {
   const entry = bundleEntry(source, cacheDir);
-  return entry === null || staleReason(entry, fileStamp) !== null ? source : entry.bundle;
+  return entry === null || inputsStaleReason(entry, fileStamp) !== null ? source : entry.bundle;
 }
 
 /**
@@ -81,9 +82,7 @@ function bundleEntry(source: string, cacheDir: string | null): LaunchEntry | nul
   }
   const entry = decodeLaunchEntry(text);
   if (entry?.source !== source) return null;
-  const stamp = fileStamp(entry.bundle);
-  const built = entry.bundleStamp;
-  return stamp?.size === built.size && stamp.mtimeMs === built.mtimeMs ? entry : null;
+  return bundleStaleReason(entry, fileStamp) === null ? entry : null;
 }
 
 /** A bundle was loaded before its inputs were checked, and one of them has changed since. */
@@ -125,10 +124,12 @@ export async function runReadOnly<M, R>(
 ): Promise<R> {
   const entry = bundleEntry(source, cacheDir);
   if (entry === null) return await run(await import(fileUrlOf(source)));
-  let why: string | null | undefined;
-  const stale = () => (why === undefined ? why = staleReason(entry, fileStamp) : why) !== null;
+  // The inputs are checked once, by whichever comes first: the deferred work or the end.
+  let checked: { why: string | null } | undefined;
+  const staleWhy = () => (checked ??= { why: inputsStaleReason(entry, fileStamp) }).why;
   const withdraw = deferToIdle(() => {
-    if (stale()) throw new StaleBundleError(entry.bundle, why!);
+    const why = staleWhy();
+    if (why !== null) throw new StaleBundleError(entry.bundle, why);
   });
   let outcome: { value: R } | { error: unknown };
   try {
@@ -138,7 +139,7 @@ export async function runReadOnly<M, R>(
   } finally {
     withdraw();
   }
-  if (stale()) return await run(await import(fileUrlOf(source)));
+  if (staleWhy() !== null) return await run(await import(fileUrlOf(source)));
   if ("error" in outcome) throw outcome.error;
   return outcome.value;
 }
